@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite drives for real (iproute2 for
+# namespaces and TAPs, ping, QEMU and busybox for the guest test) when any is
+# missing. Run by `npm test` (pretest) and by .ci/run; a no-op when all are present.
+set -euo pipefail
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have ip || need+=(iproute2)
+have ping || need+=(iputils-ping)
+have qemu-system-x86_64 || need+=(qemu-system-x86)
+[ -x /bin/busybox ] || need+=(busybox-static)
+have cpio || need+=(cpio)
+have dpkg-deb || need+=(dpkg)
+have tcpdump || need+=(tcpdump)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" != 0 ] || ! have apt-get; then
+  echo "test-deps: missing ${need[*]}; install them (Debian: apt-get install ${need[*]})" >&2
+  exit 0
+fi
+echo "test-deps: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

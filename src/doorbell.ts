@@ -1,0 +1,99 @@
+// Doorbell: how a producer thread wakes a consumer thread that went to sleep
+// because all of its rings were empty. One doorbell per consuming thread; every
+// ring that thread consumes rings the same doorbell. Used by every thread kind.
+//
+// Thread safety: the SLEEPING word is the only shared state. Only the consumer
+// sets it to 1 (announcing "I am about to sleep"), any producer may clear it to
+// 0 with a compare-and-exchange, and only the producer that wins the exchange
+// pays for the Atomics.notify. So a producer whose consumer is awake pays one
+// atomic load per commit and no system call.
+//
+// Layout (Int32 words of a 64-byte SharedArrayBuffer):
+//
+// | byte | word           | written by           | meaning                                        |
+// |------|----------------|----------------------|------------------------------------------------|
+// | 0    | SLEEPING       | consumer (1), any (0)| 1 while the consumer is (about to be) asleep    |
+// | 4    | WAKEUPS        | producers            | notifies paid, for `show` and benchmarks        |
+// | 8    | CONTROL        | the main thread      | bumped when a control message is waiting        |
+// | 12.. | reserved       |                      |                                                |
+
+export const DOORBELL_BYTES = 64;
+const SLEEPING = 0;
+const WAKEUPS = 1;
+const CONTROL = 2;
+
+export class Doorbell {
+  readonly sab: SharedArrayBuffer;
+  private readonly words: Int32Array;
+
+  constructor(sab?: SharedArrayBuffer) {
+    this.sab = sab ?? new SharedArrayBuffer(DOORBELL_BYTES);
+    this.words = new Int32Array(this.sab, 0, DOORBELL_BYTES >> 2);
+  }
+
+  /**
+   * Producer side: wake the consumer if it announced it is going to sleep.
+   * Returns true when this call paid for a wake-up.
+   */
+  ring(): boolean {
+    // The consumer stores SLEEPING=1 *before* its final emptiness check, and the
+    // producer publishes its ring head *before* this load (both seq-cst), so at
+    // least one of them sees the other: either the consumer finds the frame, or
+    // we find SLEEPING=1 here and notify.
+    if (Atomics.load(this.words, SLEEPING) === 0) return false;
+    if (Atomics.compareExchange(this.words, SLEEPING, 1, 0) !== 1) return false;
+    Atomics.add(this.words, WAKEUPS, 1);
+    Atomics.notify(this.words, SLEEPING);
+    return true;
+  }
+
+  /** Main thread: a control message was posted; wake the consumer so it reads it. */
+  control(): void {
+    Atomics.add(this.words, CONTROL, 1);
+    Atomics.store(this.words, SLEEPING, 0);
+    Atomics.notify(this.words, SLEEPING);
+  }
+
+  /** Consumer: the control counter, compared against the last value it handled. */
+  get controlSeq(): number {
+    return Atomics.load(this.words, CONTROL);
+  }
+
+  /**
+   * Consumer side, step 1 of sleeping: announce the intent. The caller must then
+   * re-check every ring it consumes and call either cancelSleep() (work found)
+   * or sleep()/sleepAsync() (still empty).
+   */
+  prepareSleep(): void {
+    Atomics.store(this.words, SLEEPING, 1);
+  }
+
+  cancelSleep(): void {
+    Atomics.store(this.words, SLEEPING, 0);
+  }
+
+  /**
+   * Block this thread until a producer rings or timeoutMs passes. Not allowed on
+   * the main thread (Atomics.wait throws there); use sleepAsync() instead.
+   */
+  sleep(timeoutMs: number): void {
+    // If a producer already cleared the flag, wait returns "not-equal" at once.
+    Atomics.wait(this.words, SLEEPING, 1, timeoutMs);
+    Atomics.store(this.words, SLEEPING, 0);
+  }
+
+  /**
+   * Like sleep(), for threads that keep an event loop (main, QEMU I/O). Allocates
+   * one promise per sleep, never per frame.
+   */
+  async sleepAsync(timeoutMs: number): Promise<void> {
+    const r = Atomics.waitAsync(this.words, SLEEPING, 1, timeoutMs);
+    if (r.async) await r.value;
+    Atomics.store(this.words, SLEEPING, 0);
+  }
+
+  /** Wake-ups paid so far (may be slightly late when read from another thread). */
+  get wakeups(): number {
+    return Atomics.load(this.words, WAKEUPS);
+  }
+}
