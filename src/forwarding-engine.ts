@@ -51,9 +51,15 @@ export class EnginePort {
   }
 }
 
+/** The clock an engine learns and ages by; one per worker, shared by its engines, set once per batch. */
+export interface EngineClock {
+  nowMs: number;
+}
+
 export interface VlanEngineOptions {
   fdb?: FdbOptions;
   maxFrame?: number;
+  clock?: EngineClock;
 }
 
 export interface VlanCounters {
@@ -68,7 +74,7 @@ export class VlanEngine {
   readonly maxFrame: number;
   readonly counters: VlanCounters = { forwarded: 0, flooded: 0, dropped: 0 };
   /** The clock for learning and ageing, set by the worker once per batch. */
-  nowMs = 0;
+  readonly clock: EngineClock;
   // Members in a dense array for the flood loop, and by id for lookups. Ids are
   // small (the main thread reuses freed ids), so the sparse array stays dense.
   private members: EnginePort[] = [];
@@ -84,6 +90,15 @@ export class VlanEngine {
     this.vid = vid;
     this.fdb = new Fdb(opts.fdb);
     this.maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME;
+    this.clock = opts.clock ?? { nowMs: 0 };
+  }
+
+  get nowMs(): number {
+    return this.clock.nowMs;
+  }
+
+  set nowMs(ms: number) {
+    this.clock.nowMs = ms;
   }
 
   get ports(): readonly EnginePort[] {
@@ -121,7 +136,7 @@ export class VlanEngine {
   /** Remove MACs older than the ageing time. Call about once a second. */
   age(): number {
     this.learnedMac = -1;
-    return this.fdb.age(this.nowMs);
+    return this.fdb.age(this.clock.nowMs);
   }
 
   /** Remove the MACs learned on one port, keeping the port (e.g. a peer restarted). */
@@ -161,19 +176,20 @@ export class VlanEngine {
     // A burst from one station learns once per clock tick: the cache below
     // remembers the last (source, port, tick) the fdb accepted, and every fdb
     // removal goes through this class and clears it.
+    const now = this.clock.nowMs;
     if (!isGroupAddr(buf, off + 6)) {
       const src = srcMac(buf, off);
-      if (src !== this.learnedMac || inId !== this.learnedPort || this.nowMs !== this.learnedAt) {
-        if (this.fdb.learn(src, inId, this.nowMs) !== LEARN_FULL) {
+      if (src !== this.learnedMac || inId !== this.learnedPort || now !== this.learnedAt) {
+        if (this.fdb.learn(src, inId, now) !== LEARN_FULL) {
           this.learnedMac = src;
           this.learnedPort = inId;
-          this.learnedAt = this.nowMs;
+          this.learnedAt = now;
         }
       }
     }
 
     if (!isGroupAddr(buf, off)) {
-      const outId = this.fdb.lookup(dstMac(buf, off), this.nowMs);
+      const outId = this.fdb.lookup(dstMac(buf, off), now);
       if (outId >= 0) {
         const out = this.byId[outId];
         if (out !== undefined) {

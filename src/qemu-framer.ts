@@ -29,7 +29,7 @@ export const FRAMER_REASON_TEXT: readonly string[] = Object.freeze([
 ]);
 
 /** Receives one complete frame: buf[off, off + len). The view is only valid during the call. */
-export type FrameSink = (buf: Uint8Array, off: number, len: number) => void;
+export type FrameSink = (buf: Buffer, off: number, len: number) => void;
 
 // The Ethernet header is the shortest thing worth forwarding, and 65535 is the largest
 // length the rest of the switch accepts. These mirror ETH_HLEN and DEFAULT_MAX_FRAME in
@@ -50,7 +50,7 @@ export class QemuFramer {
   // header is being read); `have` is how many of its bytes sit in `reasm`.
   private need = 0;
   private have = 0;
-  private reasm: Uint8Array | null = null;
+  private reasm: Buffer | null = null;
 
   private _error = FRAMER_OK;
   private _badLength = 0;
@@ -100,7 +100,7 @@ export class QemuFramer {
    * already been delivered. After a non-OK return the framer is dead: nothing more is
    * delivered and every later push returns the same code. Never throws (unless the sink does).
    */
-  push(chunk: Uint8Array): number {
+  push(chunk: Buffer): number {
     if (this._error !== FRAMER_OK) return this._error;
     const end = chunk.length;
     let i = 0;
@@ -145,12 +145,10 @@ export class QemuFramer {
 
       // The frame straddles reads. The buffer is allocated once per connection, sized for
       // the largest acceptable frame, so no later frame ever needs a new one.
-      if (this.reasm === null) this.reasm = new Uint8Array(this.maxFrame);
+      if (this.reasm === null) this.reasm = Buffer.allocUnsafe(this.maxFrame);
       const take = Math.min(this.need - this.have, avail);
-      // subarray() makes one small view object (no bytes); it happens at most twice per
-      // read, never per frame, and lets set() copy with memcpy, measured 20-30x faster
-      // than a byte loop for 1514-byte frames on Node 24.
-      this.reasm.set(chunk.subarray(i, i + take), this.have);
+      // Buffer#copy moves the bytes with memcpy and allocates no view.
+      chunk.copy(this.reasm, this.have, i, i + take);
       this.have += take;
       i += take;
       if (this.have === this.need) {

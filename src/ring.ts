@@ -26,6 +26,7 @@
 // |-----------|-----------|------------|-----------------------------------------------------|
 // | 0         | HEAD      | producer   | bytes ever committed, mod 2^32                      |
 // | 64        | TAIL      | consumer   | bytes ever consumed, mod 2^32                       |
+// | 68        | CDROPS    | consumer   | frames the consumer took but could not deliver      |
 // | 128       | DROPS     | producer   | frames dropped: ring full                           |
 // | 132       | OVERSIZE  | producer   | frames dropped: larger than the ring can ever hold  |
 // | 136       | PUSHED    | producer   | frames published (updated on commit)                |
@@ -49,6 +50,7 @@ import type { Doorbell } from './doorbell.js';
 export const RING_HEADER_BYTES = 256;
 const HEAD = 0 >> 2;
 const TAIL = 64 >> 2;
+const CDROPS = 68 >> 2;
 const DROPS = 128 >> 2;
 const OVERSIZE = 132 >> 2;
 const PUSHED = 136 >> 2;
@@ -297,7 +299,16 @@ export class Ring {
     return len;
   }
 
+  /** Consumer side: count a frame it took off the ring but could not deliver (e.g. a TAP write failed). */
+  countConsumerDrop(): void {
+    Atomics.add(this.words, CDROPS, 1);
+  }
+
   // ---- counters (any thread; may be late) -----------------------------------
+
+  get consumerDrops(): number {
+    return Atomics.load(this.words, CDROPS) >>> 0;
+  }
 
   get drops(): number {
     return Atomics.load(this.words, DROPS) >>> 0;

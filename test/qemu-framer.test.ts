@@ -29,8 +29,8 @@ function rng(seed: number): () => number {
 }
 
 /** One frame of `len` bytes: a 4-byte sequence number, then seeded noise. */
-function makeFrame(seq: number, len: number, rand: () => number): Uint8Array {
-  const f = new Uint8Array(len);
+function makeFrame(seq: number, len: number, rand: () => number): Buffer {
+  const f = Buffer.alloc(len);
   f[0] = seq >>> 24;
   f[1] = (seq >>> 16) & 0xff;
   f[2] = (seq >>> 8) & 0xff;
@@ -40,10 +40,10 @@ function makeFrame(seq: number, len: number, rand: () => number): Uint8Array {
 }
 
 /** Concatenates frames into the byte stream QEMU would send. */
-function encodeStream(frames: Uint8Array[]): Uint8Array {
+function encodeStream(frames: Buffer[]): Buffer {
   let total = 0;
   for (const f of frames) total += QEMU_HDR_LEN + f.length;
-  const out = new Uint8Array(total);
+  const out = Buffer.alloc(total);
   let off = 0;
   for (const f of frames) {
     writeQemuHeader(f.length, out, off);
@@ -53,21 +53,21 @@ function encodeStream(frames: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function header(len: number): Uint8Array {
-  const h = new Uint8Array(QEMU_HDR_LEN);
+function header(len: number): Buffer {
+  const h = Buffer.alloc(QEMU_HDR_LEN);
   writeQemuHeader(len, h, 0);
   return h;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  return Uint8Array.from(parts.flatMap((p) => Array.from(p)));
+function concat(...parts: Buffer[]): Buffer {
+  return Buffer.concat(parts);
 }
 
 /** A framer whose sink copies every delivered frame, since views die after the call. */
 function collecting(maxFrame?: number): { framer: QemuFramer; got: Uint8Array[] } {
   const got: Uint8Array[] = [];
   const framer = new QemuFramer((buf, off, len) => {
-    got.push(buf.slice(off, off + len));
+    got.push(Buffer.from(buf.subarray(off, off + len))); // a copy: Buffer#slice would be a view
   }, maxFrame);
   return { framer, got };
 }
@@ -86,7 +86,7 @@ function assertSameFrames(t: import('ava').ExecutionContext, got: Uint8Array[], 
 for (const seed of [1, 0xdecafbad, 20240607]) {
   test(`a seeded random stream cut at random boundaries reassembles byte-exact and in order (seed ${seed})`, (t) => {
     const rand = rng(seed);
-    const frames: Uint8Array[] = [];
+    const frames: Buffer[] = [];
     for (let i = 0; i < 3000; i++) {
       // Mostly Ethernet-sized frames, with the edges and some jumbo frames mixed in.
       const r = rand();
@@ -220,7 +220,7 @@ test('after an error nothing more is delivered and every push returns the same c
   t.is(framer.push(concat(encodeStream([good]), header(0xffffffff), encodeStream([later]))), FRAMER_GIANT);
   assertSameFrames(t, got, [good]);
   t.is(framer.push(encodeStream([later])), FRAMER_GIANT);
-  t.is(framer.push(new Uint8Array(0)), FRAMER_GIANT);
+  t.is(framer.push(Buffer.alloc(0)), FRAMER_GIANT);
   t.is(framer.frames, 1);
   t.is(got.length, 1);
   t.is(framer.badLength, 0xffffffff);
@@ -241,13 +241,13 @@ test('a custom maxFrame accepts frames up to it, rejects longer ones and sizes t
 
 test('an empty read changes nothing', (t) => {
   const { framer, got } = collecting();
-  t.is(framer.push(new Uint8Array(0)), FRAMER_OK);
+  t.is(framer.push(Buffer.alloc(0)), FRAMER_OK);
   t.is(framer.pending, 0);
   t.is(got.length, 0);
 });
 
 test('writeQemuHeader writes the length big-endian', (t) => {
-  const out = new Uint8Array(6);
+  const out = Buffer.alloc(6);
   writeQemuHeader(0x01020304, out, 1);
   t.deepEqual(Array.from(out), [0, 1, 2, 3, 4, 0]);
   writeQemuHeader(65535, out, 0);

@@ -1,0 +1,234 @@
+// ForwardingLoop: the body of a forwarding worker thread. It consumes the rx
+// rings of its VLANs' ports, runs each frame through that VLAN's VlanEngine and
+// commits the copies to the ports' tx rings; it applies control messages from
+// the main thread between batches and ages the fdbs once a second.
+// Runs on a forwarding worker (workers/forwarding.ts hosts it under piscina).
+//
+// Thread safety: everything here belongs to this thread. The only shared state
+// is the rings (this thread is the consumer of its inputs and the single
+// producer of its outputs) and its doorbell.
+
+import { receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
+import { Doorbell } from '../doorbell.js';
+import { VlanEngine, type EngineClock } from '../forwarding-engine.js';
+import { Ring, type FrameHandler } from '../ring.js';
+import type { ForwardingControl, ForwardingReply, ForwardingTask, PortReport, VlanReport } from './forwarding-messages.js';
+
+const BATCH = 256; // frames taken from one ring per turn, so no ring starves the others
+const SPIN_TURNS = 64; // empty turns spent spinning before the thread sleeps
+const AGEING_INTERVAL_MS = 1000;
+
+export class ForwardingLoop {
+  private readonly bell: Doorbell;
+  private readonly control: MessagePort;
+  private readonly clock: EngineClock = { nowMs: Date.now() };
+  private readonly engines: (VlanEngine | undefined)[] = new Array<VlanEngine | undefined>(4096);
+  private readonly vids = new Set<number>();
+  private readonly rings = new Map<number, Ring>();
+  private inputs: Ring[] = [];
+  private outputs: Ring[] = [];
+  private controlSeen = -1;
+  private stopped = false;
+  private ageingTimeMs: number;
+  private readonly fdbCapacity: number;
+  private readonly maxFrame: number;
+  /** Frames whose ring meta named a VLAN this worker does not run. */
+  noVlanDrops = 0;
+  private readonly handler: FrameHandler;
+
+  constructor(task: ForwardingTask) {
+    this.bell = new Doorbell(task.doorbellSab);
+    this.control = task.control;
+    this.ageingTimeMs = task.ageingTimeMs;
+    this.fdbCapacity = task.fdbCapacity;
+    this.maxFrame = task.maxFrame;
+    const engines = this.engines;
+    // One closure for the life of the thread: the ring calls it per frame.
+    this.handler = (buf, off, len, meta) => {
+      const engine = engines[(meta >>> 16) & 0xfff];
+      if (engine === undefined) {
+        this.noVlanDrops++;
+        return;
+      }
+      engine.forward(buf, off, len, meta & 0xffff);
+    };
+  }
+
+  private send(msg: ForwardingReply): void {
+    this.control.postMessage(msg);
+  }
+
+  /** Runs until a stop message. Returns normally so the piscina task resolves. */
+  run(): void {
+    this.send({ type: 'started', threadId });
+    let lastAgeing = Date.now();
+    let idle = 0;
+    while (!this.stopped) {
+      const now = Date.now();
+      this.clock.nowMs = now;
+      // Control first: a port added before a frame for it was queued must
+      // exist when that frame is forwarded.
+      if (this.bell.controlSeq !== this.controlSeen) this.applyControl();
+      let n = 0;
+      const inputs = this.inputs;
+      for (let i = 0; i < inputs.length; i++) n += inputs[i].consume(BATCH, this.handler);
+      if (n > 0) {
+        const outputs = this.outputs;
+        for (let i = 0; i < outputs.length; i++) outputs[i].commit();
+      }
+      if (now - lastAgeing >= AGEING_INTERVAL_MS) {
+        lastAgeing = now;
+        for (const vid of this.vids) this.engines[vid]?.age();
+      }
+      if (n > 0) {
+        idle = 0;
+        continue;
+      }
+      if (++idle < SPIN_TURNS) continue;
+      // Sleep: announce it, then look once more so a producer that published
+      // just before the announcement is not missed (see Doorbell.ring).
+      this.bell.prepareSleep();
+      if (this.anyInput() || this.bell.controlSeq !== this.controlSeen || this.stopped) {
+        this.bell.cancelSleep();
+        continue;
+      }
+      this.bell.sleep(AGEING_INTERVAL_MS);
+      idle = 0;
+    }
+  }
+
+  private anyInput(): boolean {
+    const inputs = this.inputs;
+    for (let i = 0; i < inputs.length; i++) if (!inputs[i].isEmpty()) return true;
+    return false;
+  }
+
+  private applyControl(): void {
+    this.controlSeen = this.bell.controlSeq;
+    for (;;) {
+      const m = receiveMessageOnPort(this.control);
+      if (m === undefined) return;
+      this.apply(m.message as ForwardingControl);
+    }
+  }
+
+  private engine(vid: number): VlanEngine {
+    let e = this.engines[vid];
+    if (e === undefined) {
+      e = new VlanEngine(vid, {
+        clock: this.clock,
+        maxFrame: this.maxFrame,
+        fdb: { capacity: this.fdbCapacity, ageingTimeMs: this.ageingTimeMs },
+      });
+      this.engines[vid] = e;
+      this.vids.add(vid);
+    }
+    return e;
+  }
+
+  /** Apply one control message. Public so tests can drive the loop without a thread. */
+  apply(msg: ForwardingControl): void {
+    switch (msg.type) {
+      case 'add-vlan':
+        this.engine(msg.vid);
+        break;
+      case 'remove-vlan':
+        this.engines[msg.vid] = undefined;
+        this.vids.delete(msg.vid);
+        break;
+      case 'add-input': {
+        const r = new Ring(msg.sab);
+        this.rings.set(msg.ringId, r);
+        this.inputs = [...this.inputs, r];
+        break;
+      }
+      case 'add-output': {
+        const r = new Ring(msg.sab, new Doorbell(msg.doorbellSab));
+        this.rings.set(msg.ringId, r);
+        this.outputs = [...this.outputs, r];
+        break;
+      }
+      case 'remove-ring': {
+        const r = this.rings.get(msg.ringId);
+        if (r === undefined) break;
+        r.commit();
+        this.rings.delete(msg.ringId);
+        this.inputs = this.inputs.filter((x) => x !== r);
+        this.outputs = this.outputs.filter((x) => x !== r);
+        break;
+      }
+      case 'add-port': {
+        const tx = this.rings.get(msg.txRingId);
+        if (tx === undefined) {
+          this.send({ type: 'log', level: 'error', message: `add-port ${msg.portId}: no ring ${msg.txRingId}` });
+          break;
+        }
+        this.engine(msg.vid).addPort(msg.portId, msg.isPeer, tx);
+        break;
+      }
+      case 'remove-port':
+        this.engines[msg.vid]?.removePort(msg.portId);
+        break;
+      case 'flush-port':
+        for (const vid of this.vids) this.engines[vid]?.deleteByPort(msg.portId);
+        break;
+      case 'set-ageing':
+        this.ageingTimeMs = msg.ageingTimeMs;
+        for (const vid of this.vids) {
+          const e = this.engines[vid];
+          if (e !== undefined) e.fdb.ageingTimeMs = msg.ageingTimeMs;
+        }
+        break;
+      case 'query':
+        this.answer(msg.reqId, msg.what, msg.vid);
+        break;
+      case 'sync':
+        this.send({ type: 'reply', reqId: msg.reqId, threadId });
+        break;
+      case 'crash':
+        // A drill: the thread dies the way a fatal bug would kill it, and the
+        // main thread must notice, report and restart it.
+        process.exit(70);
+        break;
+      case 'stop':
+        this.stopped = true;
+        for (const r of this.outputs) r.commit();
+        break;
+    }
+  }
+
+  private answer(reqId: number, what: 'vlans' | 'macs' | 'ports', vid?: number): void {
+    const now = Date.now();
+    if (what === 'macs') {
+      const e = vid === undefined ? undefined : this.engines[vid];
+      this.send({ type: 'reply', reqId, threadId, macs: e === undefined ? [] : e.fdb.entries(now) });
+      return;
+    }
+    const selected = [...this.vids].filter((v) => vid === undefined || v === vid).sort((a, b) => a - b);
+    if (what === 'vlans') {
+      const vlans: VlanReport[] = selected.map((v) => {
+        const e = this.engines[v] as VlanEngine;
+        const c = e.fdb.counters;
+        return {
+          vid: v,
+          ports: e.ports.length,
+          macs: e.fdb.entries(now).length,
+          forwarded: e.counters.forwarded,
+          flooded: e.counters.flooded,
+          dropped: e.counters.dropped,
+          learned: c.learned,
+          moved: c.moved,
+          fdbFull: c.full,
+          aged: c.aged,
+        };
+      });
+      this.send({ type: 'reply', reqId, threadId, vlans });
+      return;
+    }
+    const ports: PortReport[] = [];
+    for (const v of selected) {
+      for (const p of (this.engines[v] as VlanEngine).ports) ports.push({ vid: v, portId: p.id, ...p.stats.snapshot() });
+    }
+    this.send({ type: 'reply', reqId, threadId, ports });
+  }
+}

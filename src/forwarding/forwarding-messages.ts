@@ -1,0 +1,77 @@
+// The messages between the main thread and a forwarding worker, one typed
+// interface per message. They travel over the worker's control MessagePort;
+// frames never do (frames use rings). Sent by main, read by the forwarding
+// worker with receiveMessageOnPort after its doorbell's CONTROL count moves.
+
+import type { MessagePort } from 'node:worker_threads';
+import type { FdbEntry } from '../fdb.js';
+import type { PortStatsSnapshot } from '../port-stats.js';
+
+/** What piscina hands the worker when its long-running task starts. */
+export interface ForwardingTask {
+  /** The worker's doorbell: every ring it consumes rings it, and so does main for control. */
+  doorbellSab: SharedArrayBuffer;
+  control: MessagePort;
+  /** Index of this forwarding thread in the pool (0-based), for logs. */
+  index: number;
+  ageingTimeMs: number;
+  fdbCapacity: number;
+  maxFrame: number;
+}
+
+export interface AddVlanMsg { type: 'add-vlan'; vid: number }
+export interface RemoveVlanMsg { type: 'remove-vlan'; vid: number }
+/** A ring this worker consumes (an I/O thread produces into it). */
+export interface AddInputMsg { type: 'add-input'; ringId: number; sab: SharedArrayBuffer }
+/** A ring this worker produces into; the consumer sleeps on `doorbellSab`. */
+export interface AddOutputMsg { type: 'add-output'; ringId: number; sab: SharedArrayBuffer; doorbellSab: SharedArrayBuffer }
+export interface RemoveRingMsg { type: 'remove-ring'; ringId: number }
+export interface AddPortMsg { type: 'add-port'; vid: number; portId: number; isPeer: boolean; txRingId: number }
+export interface RemovePortMsg { type: 'remove-port'; vid: number; portId: number }
+/** Forget the MACs learned on a port in every VLAN of this worker (a peer expired). */
+export interface FlushPortMsg { type: 'flush-port'; portId: number }
+export interface SetAgeingMsg { type: 'set-ageing'; ageingTimeMs: number }
+export interface QueryMsg { type: 'query'; reqId: number; what: 'vlans' | 'macs' | 'ports'; vid?: number }
+/** Ask for a reply once every earlier message has been applied. */
+export interface SyncMsg { type: 'sync'; reqId: number }
+export interface CrashMsg { type: 'crash' }
+export interface StopMsg { type: 'stop' }
+
+export type ForwardingControl =
+  | AddVlanMsg
+  | RemoveVlanMsg
+  | AddInputMsg
+  | AddOutputMsg
+  | RemoveRingMsg
+  | AddPortMsg
+  | RemovePortMsg
+  | FlushPortMsg
+  | SetAgeingMsg
+  | QueryMsg
+  | SyncMsg
+  | CrashMsg
+  | StopMsg;
+
+export interface VlanReport {
+  vid: number;
+  ports: number;
+  macs: number;
+  forwarded: number;
+  flooded: number;
+  dropped: number;
+  learned: number;
+  moved: number;
+  fdbFull: number;
+  aged: number;
+}
+
+export interface PortReport extends PortStatsSnapshot {
+  vid: number;
+  portId: number;
+}
+
+/** Replies from the worker, on the same port. */
+export type ForwardingReply =
+  | { type: 'started'; threadId: number }
+  | { type: 'reply'; reqId: number; threadId: number; vlans?: VlanReport[]; macs?: FdbEntry[]; ports?: PortReport[] }
+  | { type: 'log'; level: 'warn' | 'error'; message: string };

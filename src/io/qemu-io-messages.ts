@@ -1,0 +1,58 @@
+// Messages between the main thread and the QEMU I/O thread (over the worker's
+// parentPort), one typed interface each. Frames never travel here: they use
+// the rings named in `rings` messages.
+
+import type { ListenSpec } from '../control/switch-api.js';
+
+export interface QemuIoStart {
+  /** The QEMU thread's own doorbell: forwarding workers ring it after queuing frames for QEMU ports. */
+  doorbellSab: SharedArrayBuffer;
+  maxFrame: number;
+  /** Bytes a connection may have queued in its socket before frames to it are dropped. */
+  queueLimit: number;
+}
+
+// main → QEMU thread
+export interface QemuListenMsg { type: 'listen'; listenerId: number; vid: number; spec: ListenSpec }
+export interface QemuUnlistenMsg { type: 'unlisten'; listenerId: number }
+/** The ring pair between this thread and one forwarding worker. */
+export interface QemuRingsMsg {
+  type: 'rings';
+  fw: number;
+  rxSab: SharedArrayBuffer; // QEMU thread produces, forwarding worker consumes
+  rxDoorbellSab: SharedArrayBuffer; // the forwarding worker's doorbell
+  txSab: SharedArrayBuffer; // forwarding worker produces, QEMU thread consumes
+}
+/** A connection was given a port: start reading it. */
+export interface QemuPortMsg { type: 'port'; connId: number; portId: number; vid: number; fw: number }
+/** Close one connection (e.g. its VLAN was removed). */
+export interface QemuCloseMsg { type: 'close'; connId: number }
+export interface QemuStatsMsg { type: 'stats'; reqId: number }
+export interface QemuStopMsg { type: 'stop' }
+export type QemuControl = QemuListenMsg | QemuUnlistenMsg | QemuRingsMsg | QemuPortMsg | QemuCloseMsg | QemuStatsMsg | QemuStopMsg;
+
+export interface QemuConnStats {
+  connId: number;
+  portId: number;
+  remote: string;
+  /** Frames not queued to QEMU because its socket queue was over the limit. */
+  queueFull: number;
+  /** Frames read from QEMU but dropped because the rx ring was full. */
+  rxRingFull: number;
+  framesIn: number;
+  framesOut: number;
+}
+
+// QEMU thread → main
+export type QemuEvent =
+  | { type: 'listening'; listenerId: number; address: string }
+  | { type: 'listen-error'; listenerId: number; message: string }
+  | { type: 'connected'; connId: number; listenerId: number; remote: string }
+  /** The connection got its port and is now read and written. */
+  | { type: 'attached'; connId: number; portId: number }
+  | { type: 'disconnected'; connId: number; portId: number; reason: string }
+  | { type: 'unlistened'; listenerId: number }
+  /** `noPort`: frames queued for a port id this thread has no connection for (it just closed or is not attached yet). */
+  | { type: 'stats'; reqId: number; conns: QemuConnStats[]; noPort: number }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'stopped' };

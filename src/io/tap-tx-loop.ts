@@ -1,0 +1,54 @@
+// TapTxLoop: writes the frames the forwarding worker queued on a TAP port's tx
+// ring to the TAP, and sleeps on its doorbell when the ring is empty. Runs on
+// the TAP port's tx I/O thread.
+//
+// Thread safety: this thread is the single consumer of its tx ring; the
+// forwarding worker rings its doorbell, main bumps CONTROL to stop it.
+
+import { Doorbell } from '../doorbell.js';
+import { Ring, type FrameHandler } from '../ring.js';
+import { tapWrite } from '../tap-device.js';
+import type { TapIoStart } from './tap-io-messages.js';
+
+const BATCH = 64;
+const SPIN_TURNS = 32;
+
+export class TapTxLoop {
+  private readonly ring: Ring;
+  private readonly bell: Doorbell;
+  private readonly handler: FrameHandler;
+
+  constructor(start: TapIoStart) {
+    this.ring = new Ring(start.ringSab);
+    this.bell = new Doorbell(start.doorbellSab);
+    const fd = start.fd;
+    const ring = this.ring;
+    this.handler = (buf, off, len) => {
+      // A TAP whose link is down or whose queue is full refuses the frame: a
+      // counted drop on this port, never a reason to stop.
+      if (tapWrite(fd, buf, off, len) !== len) ring.countConsumerDrop();
+    };
+  }
+
+  run(): string | null {
+    const ring = this.ring;
+    const bell = this.bell;
+    const stopSeq = bell.controlSeq;
+    let idle = 0;
+    while (bell.controlSeq === stopSeq) {
+      if (ring.consume(BATCH, this.handler) > 0) {
+        idle = 0;
+        continue;
+      }
+      if (++idle < SPIN_TURNS) continue;
+      bell.prepareSleep();
+      if (!ring.isEmpty() || bell.controlSeq !== stopSeq) {
+        bell.cancelSleep();
+        continue;
+      }
+      bell.sleep(1000);
+      idle = 0;
+    }
+    return null;
+  }
+}

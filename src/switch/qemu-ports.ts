@@ -1,0 +1,223 @@
+// QemuPorts: the main thread's side of QEMU ports. It starts the one QEMU I/O
+// thread, asks it to listen, gives each accepted connection a port id in its
+// listener's VLAN (and the ring pair to that VLAN's forwarding worker), and
+// removes the port and its MACs when the connection ends. Main thread.
+
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { Doorbell } from '../doorbell.js';
+import { DivesError } from '../errors.js';
+import { Ring } from '../ring.js';
+import { describe } from '../io/qemu-io.js';
+import type { QemuConnStats, QemuControl, QemuEvent, QemuIoStart } from '../io/qemu-io-messages.js';
+import type { ListenSpec, ListenerInfo } from '../control/switch-api.js';
+import type { Logger } from '../log.js';
+import type { ForwardingPool, ForwardingThread } from './forwarding-pool.js';
+import type { PortTable } from './port-table.js';
+
+export const QEMU_RING_BYTES = 1 << 20;
+export const QEMU_QUEUE_LIMIT = 512 * 1024;
+
+interface ListenerRec {
+  id: number;
+  vid: number;
+  spec: ListenSpec;
+  address: string;
+  conns: Set<number>;
+}
+
+interface Pending<T> {
+  resolve: (v: T) => void;
+  reject: (e: Error) => void;
+}
+
+export class QemuPorts {
+  private worker: Worker | null = null;
+  private readonly bell = new Doorbell();
+  private readonly listeners = new Map<number, ListenerRec>();
+  /** connId → port id, once placed. */
+  private readonly connPort = new Map<number, { portId: number; vid: number; listenerId: number; live: boolean }>();
+  /** Frames the QEMU thread had no connection for, as of the last stats(). */
+  noPortDrops = 0;
+  /** Forwarding thread index → the ring pair already made with it. */
+  private readonly ringsWith = new Map<number, { rxRingId: number; txRingId: number }>();
+  private readonly listenWaits = new Map<number, Pending<string>>();
+  private readonly unlistenWaits = new Map<number, () => void>();
+  private readonly statsWaits = new Map<number, (c: QemuConnStats[]) => void>();
+  private nextListener = 1;
+  private nextReq = 1;
+
+  constructor(
+    private readonly pool: ForwardingPool,
+    private readonly ports: PortTable,
+    private readonly nextRingId: () => number,
+    private readonly maxFrame: number,
+    private readonly log: Logger,
+  ) {}
+
+  private post(msg: QemuControl): void {
+    this.thread().postMessage(msg);
+  }
+
+  private thread(): Worker {
+    if (this.worker !== null) return this.worker;
+    const start: QemuIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, queueLimit: QEMU_QUEUE_LIMIT };
+    const w = new Worker(new URL('../../workers/qemu-io.js', import.meta.url), { workerData: start, name: 'qemu-io' });
+    w.on('message', (e: QemuEvent) => this.onEvent(e));
+    w.on('error', (err) => this.log.error(`QEMU I/O thread failed: ${err.message}`));
+    this.worker = w;
+    return w;
+  }
+
+  /** QEMU ports of a VLAN that are fully attached (reading and writing). */
+  livePorts(vid?: number): number {
+    return [...this.connPort.values()].filter((c) => c.live && (vid === undefined || c.vid === vid)).length;
+  }
+
+  list(vid?: number): ListenerInfo[] {
+    return [...this.listeners.values()]
+      .filter((l) => vid === undefined || l.vid === vid)
+      .map((l) => ({ vid: l.vid, spec: l.spec, address: l.address, connections: l.conns.size }));
+  }
+
+  private find(vid: number, spec: ListenSpec): ListenerRec | undefined {
+    const want = describe(spec);
+    return [...this.listeners.values()].find((l) => l.vid === vid && l.address === want);
+  }
+
+  async listen(vid: number, spec: ListenSpec): Promise<ListenerInfo> {
+    const address = describe(spec);
+    const clash = [...this.listeners.values()].find((l) => l.address === address);
+    if (clash !== undefined) throw new DivesError('EATTACHED', `listen ${address}: already listening for VLAN ${clash.vid}`);
+    const id = this.nextListener++;
+    const bound = new Promise<string>((resolve, reject) => this.listenWaits.set(id, { resolve, reject }));
+    this.post({ type: 'listen', listenerId: id, vid, spec });
+    await bound;
+    const rec: ListenerRec = { id, vid, spec, address, conns: new Set() };
+    this.listeners.set(id, rec);
+    this.log.info(`listening for QEMU on ${address} (VLAN ${vid})`);
+    return { vid, spec, address, connections: 0 };
+  }
+
+  async unlisten(vid: number, spec: ListenSpec): Promise<void> {
+    const l = this.find(vid, spec);
+    if (l === undefined) throw new DivesError('ENOTATTACHED', `no listen ${describe(spec)}: not listening on it in VLAN ${vid}; "show listeners" lists them`);
+    this.listeners.delete(l.id);
+    const done = new Promise<void>((r) => this.unlistenWaits.set(l.id, r));
+    this.post({ type: 'unlisten', listenerId: l.id });
+    await done;
+    this.log.info(`stopped listening on ${l.address}`);
+  }
+
+  /** Per-connection counters from the QEMU thread, by port id. */
+  async stats(): Promise<Map<number, QemuConnStats>> {
+    if (this.worker === null) return new Map();
+    const reqId = this.nextReq++;
+    const conns = await new Promise<QemuConnStats[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.statsWaits.delete(reqId);
+        reject(new DivesError('ETIMEOUT', 'the QEMU I/O thread did not answer within 5 s'));
+      }, 5000);
+      this.statsWaits.set(reqId, (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+      this.post({ type: 'stats', reqId });
+    });
+    return new Map(conns.filter((c) => c.portId >= 0).map((c) => [c.portId, c]));
+  }
+
+  /** The ring pair between the QEMU thread and forwarding thread `fw`, made once. */
+  private ringsFor(fw: ForwardingThread): number {
+    const have = this.ringsWith.get(fw.index);
+    if (have !== undefined) return have.txRingId;
+    const rx = Ring.create(QEMU_RING_BYTES);
+    const tx = Ring.create(QEMU_RING_BYTES);
+    const ids = { rxRingId: this.nextRingId(), txRingId: this.nextRingId() };
+    this.ringsWith.set(fw.index, ids);
+    fw.configure(`ring:${ids.rxRingId}`, { type: 'add-input', ringId: ids.rxRingId, sab: rx.sab });
+    fw.configure(`ring:${ids.txRingId}`, { type: 'add-output', ringId: ids.txRingId, sab: tx.sab, doorbellSab: this.bell.sab });
+    this.post({ type: 'rings', fw: fw.index, rxSab: rx.sab, rxDoorbellSab: fw.bell.sab, txSab: tx.sab });
+    return ids.txRingId;
+  }
+
+  private onEvent(e: QemuEvent): void {
+    switch (e.type) {
+      case 'listening':
+        this.listenWaits.get(e.listenerId)?.resolve(e.address);
+        this.listenWaits.delete(e.listenerId);
+        break;
+      case 'listen-error':
+        this.listenWaits.get(e.listenerId)?.reject(new DivesError('ELISTEN', `listen: ${e.message}`));
+        this.listenWaits.delete(e.listenerId);
+        break;
+      case 'unlistened':
+        this.unlistenWaits.get(e.listenerId)?.();
+        this.unlistenWaits.delete(e.listenerId);
+        break;
+      case 'attached': {
+        const c = this.connPort.get(e.connId);
+        if (c !== undefined) c.live = true;
+        break;
+      }
+      case 'connected':
+        void this.place(e.connId, e.listenerId, e.remote);
+        break;
+      case 'disconnected':
+        void this.unplace(e.connId, e.reason);
+        break;
+      case 'stats':
+        this.noPortDrops = e.noPort;
+        this.statsWaits.get(e.reqId)?.(e.conns);
+        this.statsWaits.delete(e.reqId);
+        break;
+      case 'log':
+        this.log[e.level](e.message);
+        break;
+      case 'stopped':
+        break;
+    }
+  }
+
+  /** A QEMU connected: give it a port in its listener's VLAN, then let it send. */
+  private async place(connId: number, listenerId: number, remote: string): Promise<void> {
+    const l = this.listeners.get(listenerId);
+    if (l === undefined) {
+      this.post({ type: 'close', connId });
+      return;
+    }
+    const port = this.ports.add('qemu', l.vid, `qemu:${l.address}#${connId}`);
+    const fw = this.pool.place(l.vid);
+    const txRingId = this.ringsFor(fw);
+    fw.configure(`port:${port.id}`, { type: 'add-port', vid: l.vid, portId: port.id, isPeer: false, txRingId });
+    this.connPort.set(connId, { portId: port.id, vid: l.vid, listenerId, live: false });
+    l.conns.add(connId);
+    // The forwarding thread must know the port before its first frame arrives.
+    await fw.request({ type: 'sync' }).catch(() => undefined);
+    this.post({ type: 'port', connId, portId: port.id, vid: l.vid, fw: fw.index });
+    this.log.info(`qemu ${remote} connected to ${l.address}: port ${port.id} in VLAN ${l.vid}`);
+  }
+
+  private async unplace(connId: number, reason: string): Promise<void> {
+    const c = this.connPort.get(connId);
+    if (c === undefined) return;
+    this.connPort.delete(connId);
+    this.listeners.get(c.listenerId)?.conns.delete(connId);
+    const fw = this.pool.threadOf(c.vid);
+    fw?.unconfigure([`port:${c.portId}`], { type: 'remove-port', vid: c.vid, portId: c.portId });
+    await fw?.request({ type: 'sync' }).catch(() => undefined);
+    this.ports.remove(c.portId);
+    this.log.info(`qemu port ${c.portId} (VLAN ${c.vid}) disconnected: ${reason}`);
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    if (w === null) return;
+    const exited = once(w, 'exit');
+    w.postMessage({ type: 'stop' } satisfies QemuControl);
+    const timer = setTimeout(() => void w.terminate(), 3000);
+    await exited;
+    clearTimeout(timer);
+    this.worker = null;
+  }
+}

@@ -1,0 +1,170 @@
+// Switch: one DiVES switch on this host — the control plane object behind every
+// console command. It owns the forwarding pool, the port table and the TAP and
+// QEMU port managers, and answers `show` commands by asking the threads that
+// hold the counters. Runs on the main thread.
+
+import { availableParallelism } from 'node:os';
+import { DivesError } from '../errors.js';
+import { DEFAULT_MAX_FRAME, macToString } from '../frame.js';
+import { DEFAULT_AGEING_TIME_MS, DEFAULT_FDB_CAPACITY } from '../fdb.js';
+import type { Logger } from '../log.js';
+import type { PortReport } from '../forwarding/forwarding-messages.js';
+import type { ListenSpec, ListenerInfo, MacEntry, PortInfo, SwitchControl, TapInfo, VlanInfo } from '../control/switch-api.js';
+import { ForwardingPool } from './forwarding-pool.js';
+import { PortTable } from './port-table.js';
+import { QemuPorts } from './qemu-ports.js';
+import { TapPorts } from './tap-ports.js';
+
+export interface SwitchOptions {
+  log: Logger;
+  /** Forwarding threads at most; default: available cores. */
+  forwardingThreads?: number;
+  ageingTimeMs?: number;
+  fdbCapacity?: number;
+  maxFrame?: number;
+}
+
+export class Switch implements SwitchControl {
+  readonly log: Logger;
+  readonly pool: ForwardingPool;
+  readonly ports = new PortTable();
+  readonly taps: TapPorts;
+  readonly qemu: QemuPorts;
+  /** VLANs entered with `vlan ID` or holding ports. */
+  private readonly vlans = new Set<number>();
+  private ringIds = 1;
+  private closed = false;
+
+  constructor(opts: SwitchOptions) {
+    this.log = opts.log;
+    const maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME;
+    this.pool = new ForwardingPool({
+      threads: opts.forwardingThreads ?? availableParallelism(),
+      ageingTimeMs: opts.ageingTimeMs ?? DEFAULT_AGEING_TIME_MS,
+      fdbCapacity: opts.fdbCapacity ?? DEFAULT_FDB_CAPACITY,
+      maxFrame,
+      log: this.log,
+    });
+    const nextRingId = (): number => this.ringIds++;
+    this.taps = new TapPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
+    this.qemu = new QemuPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
+  }
+
+  ensureVlan(vid: number): void {
+    this.vlans.add(vid);
+  }
+
+  async showVlans(): Promise<VlanInfo[]> {
+    const out = new Map<number, VlanInfo>();
+    for (const vid of this.vlans) {
+      out.set(vid, { vid, ports: 0, macs: 0, workerThread: -1, forwarded: 0, flooded: 0, dropped: 0 });
+    }
+    await Promise.all(
+      this.pool.threads.map(async (t) => {
+        const r = await t.request({ type: 'query', what: 'vlans' });
+        for (const v of r.vlans ?? []) {
+          out.set(v.vid, { vid: v.vid, ports: v.ports, macs: v.macs, workerThread: r.threadId, forwarded: v.forwarded, flooded: v.flooded, dropped: v.dropped });
+        }
+      }),
+    );
+    return [...out.values()].sort((a, b) => a.vid - b.vid);
+  }
+
+  async showMacs(vid: number): Promise<MacEntry[]> {
+    const t = this.pool.threadOf(vid);
+    if (t === undefined) return [];
+    const r = await t.request({ type: 'query', what: 'macs', vid });
+    return (r.macs ?? []).map((e) => ({
+      mac: macToString(e.mac),
+      portId: e.port,
+      port: this.ports.get(e.port)?.name ?? `port ${e.port}`,
+      ageSeconds: Math.floor(e.ageMs / 1000),
+    }));
+  }
+
+  async showPorts(vid?: number): Promise<PortInfo[]> {
+    const threads = vid === undefined ? this.pool.threads : [this.pool.threadOf(vid)].filter((t) => t !== undefined);
+    const reports: PortReport[] = [];
+    await Promise.all(
+      threads.map(async (t) => {
+        const r = await t.request({ type: 'query', what: 'ports', vid });
+        reports.push(...(r.ports ?? []));
+      }),
+    );
+    const byId = new Map(reports.map((r) => [r.portId, r]));
+    const qemuStats = await this.qemu.stats();
+    return this.ports
+      .all()
+      .filter((p) => vid === undefined || p.vid === vid)
+      .map((p) => {
+        const r = byId.get(p.id);
+        const drops: Record<string, number> = { ...(r?.drops ?? {}) };
+        const tapDrops = p.kind === 'tap' ? this.taps.ioDrops(p.id) : undefined;
+        if (tapDrops !== undefined) Object.assign(drops, tapDrops);
+        const q = p.kind === 'qemu' ? qemuStats.get(p.id) : undefined;
+        if (q !== undefined) Object.assign(drops, { 'rx-ring-full': q.rxRingFull, 'qemu-queue-full': q.queueFull });
+        // The engine counts a frame as transmitted when it queued it; subtract
+        // what the I/O thread then could not deliver so tx means "left the port".
+        const undelivered = (tapDrops?.['tap-write'] ?? 0) + (q?.queueFull ?? 0);
+        return {
+          id: p.id,
+          name: p.name,
+          kind: p.kind,
+          vid: p.vid,
+          rxFrames: r?.rxFrames ?? 0,
+          rxBytes: r?.rxBytes ?? 0,
+          txFrames: Math.max(0, (r?.txFrames ?? 0) - undelivered),
+          txBytes: r?.txBytes ?? 0,
+          drops,
+        };
+      });
+  }
+
+  showTaps(vid?: number): TapInfo[] {
+    return this.taps.list(vid);
+  }
+
+  showListeners(vid?: number): ListenerInfo[] {
+    return this.qemu.list(vid);
+  }
+
+  async attachTap(vid: number, dev: string): Promise<TapInfo> {
+    this.alive();
+    this.vlans.add(vid);
+    return this.taps.attach(vid, dev);
+  }
+
+  async detachTap(vid: number, dev: string): Promise<void> {
+    return this.taps.detach(vid, dev);
+  }
+
+  async listen(vid: number, spec: ListenSpec): Promise<ListenerInfo> {
+    this.alive();
+    this.vlans.add(vid);
+    return this.qemu.listen(vid, spec);
+  }
+
+  async unlisten(vid: number, spec: ListenSpec): Promise<void> {
+    return this.qemu.unlisten(vid, spec);
+  }
+
+  async crashWorker(vid: number): Promise<void> {
+    const t = this.pool.threadOf(vid);
+    if (t === undefined) throw new DivesError('EBADARG', `VLAN ${vid} has no forwarding thread yet; attach a port to it first`);
+    this.log.warn(`debug: crashing forwarding thread ${t.index} (VLANs ${[...t.vids].join(',')}) on request`);
+    t.post({ type: 'crash' });
+  }
+
+  private alive(): void {
+    if (this.closed) throw new DivesError('EINTERNAL', 'the switch is shutting down');
+  }
+
+  /** Stop everything: I/O threads, TAPs (deleting the ones DiVES created), listeners and their socket files, forwarding threads. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.taps.detachAll();
+    await this.qemu.close();
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,124 @@
+// TapPorts: attaching and detaching TAP devices as switch ports. For each TAP
+// it opens the device (src/tap-device.ts), makes the port's ring pair with the
+// VLAN's forwarding worker, and starts the port's two I/O threads (rx, tx).
+// Runs on the main thread.
+
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { Doorbell } from '../doorbell.js';
+import { DivesError } from '../errors.js';
+import { ringMeta } from '../forwarding-engine.js';
+import { Ring } from '../ring.js';
+import { TapDevice } from '../tap-device.js';
+import type { TapIoExit, TapIoStart } from '../io/tap-io-messages.js';
+import type { TapInfo } from '../control/switch-api.js';
+import type { Logger } from '../log.js';
+import type { ForwardingPool } from './forwarding-pool.js';
+import type { PortTable } from './port-table.js';
+
+export const TAP_RING_BYTES = 1 << 20;
+
+interface TapPort {
+  dev: TapDevice;
+  vid: number;
+  portId: number;
+  rx: Ring;
+  tx: Ring;
+  rxRingId: number;
+  txRingId: number;
+  rxBell: Doorbell;
+  txBell: Doorbell;
+  threads: Worker[];
+  exited: Promise<unknown>[];
+}
+
+export class TapPorts {
+  private readonly taps = new Map<string, TapPort>();
+
+  constructor(
+    private readonly pool: ForwardingPool,
+    private readonly ports: PortTable,
+    private readonly nextRingId: () => number,
+    private readonly maxFrame: number,
+    private readonly log: Logger,
+  ) {}
+
+  list(vid?: number): TapInfo[] {
+    return [...this.taps.values()]
+      .filter((t) => vid === undefined || t.vid === vid)
+      .map((t) => ({ name: t.dev.name, vid: t.vid, portId: t.portId, created: t.dev.created }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Ring-level drops for `show ports`: frames the TAP delivered that the rx ring had no room for, and writes the TAP refused. */
+  ioDrops(portId: number): { 'rx-ring-full': number; 'tap-write': number } | undefined {
+    for (const t of this.taps.values()) {
+      if (t.portId === portId) return { 'rx-ring-full': t.rx.drops, 'tap-write': t.tx.consumerDrops };
+    }
+    return undefined;
+  }
+
+  async attach(vid: number, name: string): Promise<TapInfo> {
+    const held = this.taps.get(name);
+    if (held !== undefined) {
+      throw new DivesError('EATTACHED', `tap ${name}: already attached to VLAN ${held.vid}; detach it there first with "no tap ${name}"`);
+    }
+    const dev = TapDevice.open(name);
+    const port = this.ports.add('tap', vid, `tap:${name}`);
+    const fw = this.pool.place(vid);
+    const rx = Ring.create(TAP_RING_BYTES, fw.bell);
+    const txBell = new Doorbell();
+    const tx = Ring.create(TAP_RING_BYTES, txBell);
+    const rxBell = new Doorbell();
+    const t: TapPort = { dev, vid, portId: port.id, rx, tx, rxRingId: this.nextRingId(), txRingId: this.nextRingId(), rxBell, txBell, threads: [], exited: [] };
+    this.taps.set(name, t);
+    fw.configure(`ring:${t.rxRingId}`, { type: 'add-input', ringId: t.rxRingId, sab: rx.sab });
+    fw.configure(`ring:${t.txRingId}`, { type: 'add-output', ringId: t.txRingId, sab: tx.sab, doorbellSab: txBell.sab });
+    fw.configure(`port:${port.id}`, { type: 'add-port', vid, portId: port.id, isPeer: false, txRingId: t.txRingId });
+    const base = { fd: dev.fd, name, maxFrame: this.maxFrame, meta: ringMeta(vid, port.id) };
+    const rxStart: TapIoStart = { ...base, role: 'rx', ringSab: rx.sab, peerDoorbellSab: fw.bell.sab, doorbellSab: rxBell.sab };
+    const txStart: TapIoStart = { ...base, role: 'tx', ringSab: tx.sab, peerDoorbellSab: null, doorbellSab: txBell.sab };
+    for (const start of [rxStart, txStart]) {
+      const w = new Worker(new URL('../../workers/tap-io.js', import.meta.url), { workerData: start, name: `tap-${start.role}:${name}` });
+      w.on('message', (m: TapIoExit) => this.log.error(`tap ${m.name}: ${m.message}; the port stops carrying frames, detach it with "no tap ${m.name}"`));
+      w.on('error', (err) => this.log.error(`tap ${name} ${start.role} thread failed: ${err.message}`));
+      t.threads.push(w);
+      t.exited.push(once(w, 'exit').catch(() => undefined));
+    }
+    await fw.request({ type: 'sync' });
+    this.log.info(`tap ${name}: attached to VLAN ${vid} as port ${port.id}${dev.created ? ' (created)' : ''}`);
+    return { name, vid, portId: port.id, created: dev.created };
+  }
+
+  async detach(vid: number, name: string): Promise<void> {
+    const t = this.taps.get(name);
+    if (t === undefined || t.vid !== vid) {
+      const where = t === undefined ? 'is not attached' : `is attached to VLAN ${t.vid}, not ${vid}`;
+      throw new DivesError('ENOTATTACHED', `tap ${name}: ${where}; "show taps" lists the attached ones`);
+    }
+    await this.teardown(t);
+    this.log.info(`tap ${name}: detached from VLAN ${vid}`);
+  }
+
+  private async teardown(t: TapPort): Promise<void> {
+    this.taps.delete(t.dev.name);
+    const fw = this.pool.threadOf(t.vid);
+    if (fw !== undefined) {
+      fw.unconfigure([`port:${t.portId}`], { type: 'remove-port', vid: t.vid, portId: t.portId });
+      fw.unconfigure([`ring:${t.rxRingId}`], { type: 'remove-ring', ringId: t.rxRingId });
+      fw.unconfigure([`ring:${t.txRingId}`], { type: 'remove-ring', ringId: t.txRingId });
+      await fw.request({ type: 'sync' }).catch(() => undefined);
+    }
+    // Stop both I/O threads before closing the fd they use.
+    t.rxBell.control();
+    t.txBell.control();
+    await Promise.all(t.exited);
+    t.dev.close();
+    this.ports.remove(t.portId);
+  }
+
+  /** Detach every TAP of one VLAN (or all). */
+  async detachAll(vid?: number): Promise<void> {
+    await Promise.all([...this.taps.values()].filter((t) => vid === undefined || t.vid === vid).map((t) => this.teardown(t)));
+  }
+}

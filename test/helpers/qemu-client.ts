@@ -1,0 +1,71 @@
+// A test client that speaks QEMU's socket netdev protocol (4-byte big-endian
+// length, then the frame) to a DiVES listener, standing in for a VM. Test code,
+// main thread of the ava worker.
+
+import net from 'node:net';
+import { once } from 'node:events';
+import { QemuFramer } from '../../src/qemu-framer.js';
+
+export class QemuClient {
+  readonly frames: Buffer[] = [];
+  private readonly framer: QemuFramer;
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly socket: net.Socket) {
+    this.framer = new QemuFramer((buf, off, len) => {
+      this.frames.push(Buffer.from(buf.subarray(off, off + len)));
+      for (const w of this.waiters) w();
+    });
+    socket.on('data', (chunk: Buffer) => this.framer.push(chunk));
+    socket.on('error', () => {});
+  }
+
+  static async connect(opts: { port: number; host?: string } | { path: string }): Promise<QemuClient> {
+    const s = 'path' in opts ? net.connect(opts.path) : net.connect(opts.port, opts.host ?? '127.0.0.1');
+    await once(s, 'connect');
+    s.setNoDelay(true);
+    return new QemuClient(s);
+  }
+
+  send(frame: Buffer): void {
+    const hdr = Buffer.alloc(4);
+    hdr.writeUInt32BE(frame.length, 0);
+    this.socket.write(Buffer.concat([hdr, frame]));
+  }
+
+  /** Resolves once `count` frames in total have arrived, or rejects after timeoutMs. */
+  async waitFrames(count: number, timeoutMs = 3000): Promise<Buffer[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.frames.length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`got ${this.frames.length} frames, wanted ${count}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.waiters = [];
+    }
+    return this.frames;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** An Ethernet frame from src to dst (MACs as "02:..." strings) with a recognisable payload. */
+export function ethFrame(dst: string, src: string, payload = 'dives', size = 64): Buffer {
+  const f = Buffer.alloc(Math.max(size, 14 + payload.length));
+  Buffer.from(dst.split(':').map((h) => parseInt(h, 16))).copy(f, 0);
+  Buffer.from(src.split(':').map((h) => parseInt(h, 16))).copy(f, 6);
+  f.writeUInt16BE(0x88b5, 12); // local experimental ethertype: no host stack reacts to it
+  f.write(payload, 14);
+  return f;
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}

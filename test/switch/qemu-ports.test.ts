@@ -1,0 +1,108 @@
+// A real switch (threads, rings, sockets) with QEMU-protocol test clients as
+// its VMs: learning, unicast to exactly one port, flooding, padding, bad
+// input, disconnects and listener removal.
+
+import test from 'ava';
+import { Switch } from '../../src/switch/switch.js';
+import { createLogger } from '../../src/log.js';
+import { QemuClient, ethFrame, sleep } from '../helpers/qemu-client.js';
+import { freeTcpPort } from '../helpers/guest.js';
+
+const BCAST = 'ff:ff:ff:ff:ff:ff';
+const mac = (n: number): string => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
+
+async function switchWithClients(t: import('ava').ExecutionContext, n: number, vid = 10) {
+  const sw = new Switch({ log: createLogger('warn'), forwardingThreads: 2 });
+  t.teardown(() => sw.close());
+  const port = await freeTcpPort();
+  await sw.listen(vid, { kind: 'tcp', host: '127.0.0.1', port });
+  const clients: QemuClient[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = await QemuClient.connect({ port });
+    t.teardown(() => c.close());
+    clients.push(c);
+  }
+  // Wait until every connection has its port.
+  for (let i = 0; i < 250 && sw.qemu.livePorts(vid) < n; i++) await sleep(20);
+  t.is(sw.qemu.livePorts(vid), n);
+  return { sw, clients, port };
+}
+
+test('broadcast reaches every other port of the VLAN exactly once, and unicast after learning reaches only its destination', async (t) => {
+  const { sw, clients } = await switchWithClients(t, 4);
+  const [a, b, c, d] = clients;
+  a.send(ethFrame(BCAST, mac(1), 'hello'));
+  await Promise.all([b, c, d].map((x) => x.waitFrames(1)));
+  await sleep(200);
+  t.deepEqual([a, b, c, d].map((x) => x.frames.length), [0, 1, 1, 1]);
+  // b answers a: a is learned on its port, so only a gets it.
+  b.send(ethFrame(mac(1), mac(2), 'unicast'));
+  await a.waitFrames(1);
+  await sleep(200);
+  t.deepEqual([a, b, c, d].map((x) => x.frames.length), [1, 1, 1, 1]);
+  t.is(a.frames[0].subarray(14, 21).toString(), 'unicast');
+  const macs = await sw.showMacs(10);
+  t.deepEqual(macs.map((m) => m.mac).sort(), [mac(1), mac(2)]);
+});
+
+test('frames shorter than 60 bytes are padded to 60 toward QEMU', async (t) => {
+  const { clients } = await switchWithClients(t, 2);
+  clients[0].send(ethFrame(BCAST, mac(1), 'x', 20));
+  const [f] = await clients[1].waitFrames(1);
+  t.is(f.length, 60);
+  t.is(f.subarray(14, 15).toString(), 'x');
+  t.true(f.subarray(20).every((b) => b === 0));
+});
+
+test('a hostile length closes only that connection, and the others keep forwarding', async (t) => {
+  const { sw, clients } = await switchWithClients(t, 3);
+  const [bad, b, c] = clients;
+  bad.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
+  for (let i = 0; i < 100 && sw.ports.byVlan(10).length > 2; i++) await sleep(20);
+  t.is(sw.ports.byVlan(10).length, 2, 'the offending connection lost its port');
+  b.send(ethFrame(BCAST, mac(2)));
+  await c.waitFrames(1);
+  t.pass();
+});
+
+test('a disconnect removes the port and the MACs learned on it', async (t) => {
+  const { sw, clients } = await switchWithClients(t, 3);
+  const [a, b, c] = clients;
+  a.send(ethFrame(BCAST, mac(1)));
+  await b.waitFrames(1);
+  t.is((await sw.showMacs(10)).length, 1);
+  a.close();
+  for (let i = 0; i < 100 && sw.ports.byVlan(10).length > 2; i++) await sleep(20);
+  t.is(sw.ports.byVlan(10).length, 2);
+  t.deepEqual(await sw.showMacs(10), []);
+  // With a's MAC gone, a frame to it floods to the remaining port.
+  b.send(ethFrame(mac(1), mac(2)));
+  await c.waitFrames(1);
+});
+
+test('ports on another VLAN see nothing', async (t) => {
+  const sw = new Switch({ log: createLogger('warn'), forwardingThreads: 2 });
+  t.teardown(() => sw.close());
+  const p10 = await freeTcpPort();
+  const p20 = await freeTcpPort();
+  await sw.listen(10, { kind: 'tcp', host: '127.0.0.1', port: p10 });
+  await sw.listen(20, { kind: 'tcp', host: '127.0.0.1', port: p20 });
+  const a = await QemuClient.connect({ port: p10 });
+  const b = await QemuClient.connect({ port: p10 });
+  const z = await QemuClient.connect({ port: p20 });
+  t.teardown(() => [a, b, z].forEach((c) => c.close()));
+  for (let i = 0; i < 250 && sw.qemu.livePorts() < 3; i++) await sleep(20);
+  a.send(ethFrame(BCAST, mac(1)));
+  await b.waitFrames(1);
+  await sleep(300);
+  t.is(z.frames.length, 0);
+});
+
+test('no listen closes the listener and its connections', async (t) => {
+  const { sw, port } = await switchWithClients(t, 2);
+  await sw.unlisten(10, { kind: 'tcp', host: '127.0.0.1', port });
+  for (let i = 0; i < 100 && sw.ports.all().length > 0; i++) await sleep(20);
+  t.is(sw.ports.all().length, 0);
+  t.deepEqual(sw.showListeners(), []);
+  await t.throwsAsync(QemuClient.connect({ port }));
+});
