@@ -12,6 +12,7 @@ import { ERRNO, errnoName } from '../src/linux/libc.js';
 import { TapDevice, tapPoll, tapRead, tapWrite } from '../src/tap-device.js';
 import { NetnsFixture, ip, run, sweepStale } from './helpers/netns.js';
 import { privileged, privTest } from './helpers/privileged.js';
+import { arpFrame, icmpEcho, parseArp, parseIcmp } from './helpers/packets.js';
 
 const TAP_MODULE = new URL('../src/tap-device.js', import.meta.url).href;
 const NS_IP = '192.0.2.1'; // TEST-NET-1: the namespace's end of the TAP
@@ -22,73 +23,6 @@ const BROADCAST = Buffer.alloc(6, 0xff);
 test.before(async () => {
   if (privileged.ok) await sweepStale();
 });
-
-// --- frames the test speaks (ARP and ICMP echo over IPv4) ------------------------------
-
-function ipv4(addr: string): Buffer {
-  return Buffer.from(addr.split('.').map(Number));
-}
-
-function checksum(buf: Uint8Array, off: number, len: number): number {
-  let sum = 0;
-  for (let i = 0; i < len; i += 2) sum += (buf[off + i]! << 8) | (i + 1 < len ? buf[off + i + 1]! : 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
-function arpFrame(op: 1 | 2, ethDst: Buffer, sha: Buffer, spa: string, tha: Buffer, tpa: string): Buffer {
-  const f = Buffer.alloc(42);
-  ethDst.copy(f, 0);
-  sha.copy(f, 6);
-  f.writeUInt16BE(0x0806, 12);
-  f.writeUInt16BE(1, 14); // Ethernet
-  f.writeUInt16BE(0x0800, 16); // IPv4
-  f[18] = 6;
-  f[19] = 4;
-  f.writeUInt16BE(op, 20);
-  sha.copy(f, 22);
-  ipv4(spa).copy(f, 28);
-  tha.copy(f, 32);
-  ipv4(tpa).copy(f, 38);
-  return f;
-}
-
-function icmpEcho(type: 0 | 8, dstMac: Buffer, src: string, dst: string, id: number, seq: number, payload: Buffer): Buffer {
-  const f = Buffer.alloc(14 + 20 + 8 + payload.length);
-  dstMac.copy(f, 0);
-  OUR_MAC.copy(f, 6);
-  f.writeUInt16BE(0x0800, 12);
-  f[14] = 0x45;
-  f.writeUInt16BE(20 + 8 + payload.length, 16);
-  f[22] = 64; // TTL
-  f[23] = 1; // ICMP
-  ipv4(src).copy(f, 26);
-  ipv4(dst).copy(f, 30);
-  f.writeUInt16BE(checksum(f, 14, 20), 24);
-  f[34] = type;
-  f.writeUInt16BE(id, 38);
-  f.writeUInt16BE(seq, 40);
-  payload.copy(f, 42);
-  f.writeUInt16BE(checksum(f, 34, 8 + payload.length), 36);
-  return f;
-}
-
-interface Arp { op: number; sha: Buffer; spa: string; tpa: string }
-function parseArp(f: Buffer): Arp | null {
-  if (f.length < 42 || f.readUInt16BE(12) !== 0x0806) return null;
-  return { op: f.readUInt16BE(20), sha: f.subarray(22, 28), spa: f.subarray(28, 32).join('.'), tpa: f.subarray(38, 42).join('.') };
-}
-
-interface Icmp { type: number; src: string; dst: string; id: number; seq: number; payload: Buffer }
-function parseIcmp(f: Buffer): Icmp | null {
-  if (f.length < 42 || f.readUInt16BE(12) !== 0x0800 || f[23] !== 1) return null;
-  const ihl = (f[14]! & 0x0f) * 4;
-  const at = 14 + ihl;
-  return {
-    type: f[at]!, src: f.subarray(26, 30).join('.'), dst: f.subarray(30, 34).join('.'),
-    id: f.readUInt16BE(at + 4), seq: f.readUInt16BE(at + 6), payload: f.subarray(at + 8, 14 + f.readUInt16BE(16)),
-  };
-}
 
 /**
  * Reads frames from the TAP (at rx[off...], so the readv path runs when off > 0) until
@@ -118,7 +52,7 @@ function respond(fd: number, f: Buffer): 'arp' | 'echo' | null {
   }
   const icmp = parseIcmp(f);
   if (icmp?.type === 8 && icmp.dst === OUR_IP) {
-    const reply = icmpEcho(0, f.subarray(6, 12), OUR_IP, icmp.src, icmp.id, icmp.seq, icmp.payload);
+    const reply = icmpEcho(0, f.subarray(6, 12), OUR_IP, icmp.src, icmp.id, icmp.seq, icmp.payload, OUR_MAC);
     return tapWrite(fd, reply, 0, reply.length) === reply.length ? 'echo' : null;
   }
   return null;
@@ -293,7 +227,7 @@ privTest('frames written to the fd reach the TAP after it moved into a namespace
   // An echo request written from the middle of a shared buffer (the writev path), the
   // reply read into the middle of another (the readv path).
   const payload = Buffer.from('dives tap round trip');
-  const echo = icmpEcho(8, nsMac!, OUR_IP, NS_IP, 0x4d1, 7, payload);
+  const echo = icmpEcho(8, nsMac!, OUR_IP, NS_IP, 0x4d1, 7, payload, OUR_MAC);
   const tx = new Uint8Array(new SharedArrayBuffer(1 << 20));
   tx.set(echo, 1001);
   t.is(tapWrite(tap.fd, tx, 1001, echo.length), echo.length);

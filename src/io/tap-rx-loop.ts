@@ -29,7 +29,9 @@ export class TapRxLoop {
   run(): string | null {
     const { fd, meta, maxFrame } = this.start;
     const ring = this.ring;
-    const stopSeq = this.bell.controlSeq;
+    // The doorbell is new with the port, so any CONTROL bump means stop, even
+    // one that came before this thread got here.
+    const stopSeq = 0;
     while (this.bell.controlSeq === stopSeq) {
       const ready = tapPoll(fd, POLL_MS);
       if (ready < 0) return `poll failed (errno ${-ready})`;

@@ -33,7 +33,9 @@ export class TapTxLoop {
   run(): string | null {
     const ring = this.ring;
     const bell = this.bell;
-    const stopSeq = bell.controlSeq;
+    // The doorbell is new with the port, so any CONTROL bump means stop, even
+    // one that came before this thread got here.
+    const stopSeq = 0;
     let idle = 0;
     while (bell.controlSeq === stopSeq) {
       if (ring.consume(BATCH, this.handler) > 0) {

@@ -1,0 +1,154 @@
+// ConsoleSession: one conversation with the switch's command layer — its mode
+// (switch level or `vlan ID`), its prompt, and `execute(line)` which turns one line
+// into one Reply and never throws. Used by the stdio console, rc files and the
+// control socket over a shared CommandRegistry; runs on the main thread.
+
+import { isDivesError, type DivesErrorCode } from '../errors.js';
+import type { CommandRegistry } from './command-registry.js';
+import type { SwitchControl } from './switch-api.js';
+import { parseVid } from './commands.js';
+
+/** The longest line a session accepts; the control socket relies on this bound. */
+export const MAX_LINE = 4096;
+
+export type Reply =
+  | { ok: true; lines: string[]; json?: unknown; close?: boolean }
+  | { ok: false; code: DivesErrorCode; message: string };
+
+export interface ExecuteOptions {
+  /** Reply with the command's JSON form as the one line, instead of text. */
+  json?: boolean;
+}
+
+export interface ConsoleSessionOptions {
+  /** Where to report errors that are not DivesErrors (bugs), with their stack; they reply EINTERNAL. */
+  log?: (message: string) => void;
+}
+
+/**
+ * Split a line into words on whitespace. Double quotes group a word with
+ * spaces ("/run/my vms/a.sock"); inside them \" and \\ stand for " and \.
+ * An unquoted word starting with # begins a comment that runs to the end.
+ */
+export function tokenize(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"') quoted = false;
+      else if (ch === '\\' && (line[i + 1] === '"' || line[i + 1] === '\\')) word += line[++i];
+      else word += ch;
+    } else if (ch === '"') {
+      quoted = true;
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else if (ch === '#' && !inWord) {
+      break;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (quoted) throw new SyntaxError('unterminated double quote');
+  if (inWord) words.push(word);
+  return words;
+}
+
+export class ConsoleSession {
+  /** VLAN mode, or null at switch level. */
+  mode: { vid: number } | null = null;
+  readonly #registry: CommandRegistry;
+  readonly #sw: SwitchControl;
+  readonly #log: (message: string) => void;
+
+  constructor(registry: CommandRegistry, sw: SwitchControl, opts: ConsoleSessionOptions = {}) {
+    this.#registry = registry;
+    this.#sw = sw;
+    this.#log = opts.log ?? (() => {});
+  }
+
+  get prompt(): string {
+    return this.mode === null ? 'dives> ' : `dives(vlan ${this.mode.vid})> `;
+  }
+
+  /** Run one line. Every failure, including a bug in a handler, comes back as an error Reply. */
+  async execute(line: string, opts: ExecuteOptions = {}): Promise<Reply> {
+    if (line.length > MAX_LINE) {
+      return { ok: false, code: 'EBADARG', message: `line is ${line.length} characters long; the limit is ${MAX_LINE}` };
+    }
+    let words: string[];
+    try {
+      words = tokenize(line);
+    } catch (err) {
+      return { ok: false, code: 'EBADARG', message: (err as Error).message };
+    }
+    if (words.length === 0) return { ok: true, lines: [] };
+    let json = opts.json ?? false;
+    if (words[0] === 'json') {
+      json = true;
+      words = words.slice(1);
+      if (words.length === 0) return { ok: false, code: 'EBADCMD', message: '"json" needs a command after it, e.g. "json show macs"' };
+    }
+
+    try {
+      const result = await this.#registry.run(words, { sw: this.#sw, vid: this.mode?.vid ?? null });
+      if (result.mode !== undefined) this.mode = result.mode === null ? null : { vid: result.mode.vid };
+      const reply: Reply = { ok: true, lines: json ? [JSON.stringify(result.json ?? null)] : result.lines };
+      if (result.json !== undefined) reply.json = result.json;
+      if (result.close) reply.close = true;
+      return reply;
+    } catch (err) {
+      if (isDivesError(err)) return { ok: false, code: err.code, message: err.message };
+      // Not a DivesError means a bug: the user gets one line, the log gets the stack.
+      const detail = err instanceof Error ? err.message : String(err);
+      const stack = err instanceof Error ? (err.stack ?? detail) : detail;
+      this.#log(`internal error running ${JSON.stringify(words.join(' '))}: ${stack}`);
+      return { ok: false, code: 'EINTERNAL', message: `internal error: ${detail}` };
+    }
+  }
+
+  /**
+   * Tab completion for a partly typed line: the command words that may come
+   * next, and the partial word they replace. Follows a leading "json" and a
+   * one-shot "vlan ID" prefix, which switch completion to VLAN-level words.
+   */
+  complete(line: string): [string[], string] {
+    const words = line.split(/\s+/).filter((w) => w !== '');
+    const partial = /\s$/.test(line) || line === '' ? '' : (words.pop() ?? '');
+    let level: 'switch' | 'vlan' = this.mode === null ? 'switch' : 'vlan';
+    const extra: string[] = [];
+    if (words[0] === 'json') words.shift();
+    else if (words.length === 0) extra.push('json');
+    if (words[0] === 'vlan') {
+      if (words.length < 2 || !isVid(words[1])) return [[], partial];
+      words.splice(0, 2);
+      level = 'vlan';
+    }
+    if (words[0] === 'help') {
+      // `help WORD...` takes words of commands at both levels, hidden ones included.
+      const rest = words.slice(1);
+      const both = new Set([
+        ...this.#registry.complete(rest, partial, 'switch', true),
+        ...this.#registry.complete(rest, partial, 'vlan', true),
+      ]);
+      return [[...both].sort(), partial];
+    }
+    const hits = this.#registry.complete(words, partial, level);
+    return [[...hits, ...extra.filter((w) => w.startsWith(partial))].sort(), partial];
+  }
+}
+
+function isVid(word: string): boolean {
+  try {
+    parseVid(word);
+    return true;
+  } catch {
+    return false;
+  }
+}

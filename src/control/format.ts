@@ -1,0 +1,56 @@
+// Text formatting for command replies: aligned columns, ages and drop counters,
+// so every `show` command prints the same way on the console, the control
+// socket and `dives ctl`. Pure functions; runs on the main thread.
+
+/** Gap between columns. Two spaces keep columns apart even when a cell is full width. */
+const GAP = '  ';
+
+/**
+ * Lay out rows in left-aligned columns, each as wide as its widest cell.
+ * Trailing spaces are trimmed so the last column never pads the line.
+ */
+export function formatColumns(rows: readonly (readonly string[])[], indent = ''): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  return rows.map((row) => (indent + row.map((cell, i) => cell.padEnd(widths[i])).join(GAP)).trimEnd());
+}
+
+/**
+ * A table: a header row of column names, then one line per row. An empty table
+ * prints the header and `empty` (e.g. "(no MACs learned)") so a reader can tell
+ * "nothing there" from "the command printed nothing".
+ */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], empty: string): string[] {
+  if (rows.length === 0) return [...formatColumns([headers]), empty];
+  return formatColumns([headers, ...rows]);
+}
+
+/** An age in seconds as a person reads it: "3s", "4m05s", "2h07m", "3d04h". */
+export function formatAge(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad2(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${pad2(Math.floor(s / 60) % 60)}m`;
+  return `${Math.floor(s / 86400)}d${pad2(Math.floor(s / 3600) % 24)}h`;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** The non-zero drop counters of a port: "drops: ring-full=3 runt=1", or "drops: none". */
+export function formatDrops(drops: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(drops)
+    .filter(([, n]) => n !== 0)
+    .map(([name, n]) => `${name}=${n}`);
+  return `drops: ${parts.length === 0 ? 'none' : parts.join(' ')}`;
+}
+
+/** Quote a command line or word for an error message, so a user sees exactly what was read. */
+export function quote(text: string): string {
+  return JSON.stringify(text);
+}

@@ -1,0 +1,145 @@
+// A real switch with real TAP ports: namespaces whose kernels ping each other
+// through DiVES, VLAN isolation, a QEMU-protocol client talking to a
+// namespace's kernel, detaching, and a forwarding thread that dies.
+
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { Switch } from '../../src/switch/switch.js';
+import { createLogger } from '../../src/log.js';
+import { NetnsFixture, sweepStale } from '../helpers/netns.js';
+import { privileged, privTest } from '../helpers/privileged.js';
+import { QemuClient, sleep } from '../helpers/qemu-client.js';
+import { freeTcpPort } from '../helpers/guest.js';
+import { arpFrame, icmpEcho, parseArp, parseIcmp } from '../helpers/packets.js';
+
+test.before(async () => {
+  if (privileged.ok) await sweepStale();
+});
+
+type Ctx = import('ava').ExecutionContext;
+
+async function setup(t: Ctx, threads = 2): Promise<{ sw: Switch; fx: NetnsFixture }> {
+  const fx = new NetnsFixture();
+  const sw = new Switch({ log: createLogger('warn'), forwardingThreads: threads });
+  // Teardown runs last-registered first: close the switch, then remove namespaces.
+  t.teardown(() => fx.cleanup());
+  t.teardown(() => sw.close());
+  return { sw, fx };
+}
+
+/** A namespace holding a TAP attached to `vid`, addressed `cidr`. */
+async function host(sw: Switch, fx: NetnsFixture, short: string, vid: number, cidr: string): Promise<{ ns: string; tap: string }> {
+  const tap = fx.ifname(short);
+  await fx.createTap(tap);
+  await sw.attachTap(vid, tap);
+  const ns = await fx.addNs(short);
+  await fx.moveToNs(tap, ns, cidr);
+  return { ns, tap };
+}
+
+privTest('two namespaces with TAPs on VLAN 10 ping each other, and a namespace on VLAN 20 reaches neither', async (t) => {
+  const { sw, fx } = await setup(t);
+  const a = await host(sw, fx, 'a', 10, '10.77.0.1/24');
+  await host(sw, fx, 'b', 10, '10.77.0.2/24');
+  const c = await host(sw, fx, 'c', 20, '10.77.0.3/24');
+  t.true(await fx.ping(a.ns, '10.77.0.2', { count: 5 }), 'a pings b on VLAN 10');
+  t.false(await fx.ping(c.ns, '10.77.0.1', { count: 2 }), 'VLAN 20 does not reach VLAN 10');
+  t.false(await fx.ping(a.ns, '10.77.0.3', { count: 2 }), 'VLAN 10 does not reach VLAN 20');
+  const macs = await sw.showMacs(10);
+  t.true(macs.length >= 2, 'both stations were learned');
+  t.true(macs.every((m) => m.port.startsWith('tap:')));
+  const ports = await sw.showPorts(10);
+  t.is(ports.length, 2);
+  t.true(ports.every((p) => p.rxFrames > 0 && p.txFrames > 0));
+  t.deepEqual(sw.showTaps(20).map((x) => x.name), [c.tap]);
+});
+
+privTest('a QEMU-protocol client and a TAP namespace talk: ARP, then an ICMP echo answered by the namespace kernel', async (t) => {
+  const { sw, fx } = await setup(t);
+  const a = await host(sw, fx, 'k', 10, '10.77.1.1/24');
+  const port = await freeTcpPort();
+  await sw.listen(10, { kind: 'tcp', host: '127.0.0.1', port });
+  const vm = await QemuClient.connect({ port });
+  t.teardown(() => vm.close());
+  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < 1; i++) await sleep(20);
+  const vmMac = Buffer.from([0x02, 0xd1, 0x7e, 0, 0, 0x42]);
+  vm.send(arpFrame(1, Buffer.alloc(6, 0xff), vmMac, '10.77.1.42', Buffer.alloc(6), '10.77.1.1'));
+  const arp = await waitFor(vm, (f) => parseArp(f)?.op === 2);
+  const nsMac = parseArp(arp)?.sha as Buffer;
+  t.is(parseArp(arp)?.spa, '10.77.1.1');
+  vm.send(icmpEcho(8, nsMac, '10.77.1.42', '10.77.1.1', 0x1234, 1, Buffer.from('dives-echo'), vmMac));
+  const reply = await waitFor(vm, (f) => parseIcmp(f)?.type === 0);
+  t.is(parseIcmp(reply)?.payload.toString(), 'dives-echo');
+  t.is(parseIcmp(reply)?.src, '10.77.1.1');
+  t.true((await sw.showMacs(10)).some((m) => m.port === `tap:${a.tap}`));
+});
+
+async function waitFor(c: QemuClient, pred: (f: Buffer) => boolean, timeoutMs = 5000): Promise<Buffer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const f = c.frames.find(pred);
+    if (f !== undefined) return f;
+    if (Date.now() > deadline) throw new Error(`no matching frame among ${c.frames.length}`);
+    await sleep(20);
+  }
+}
+
+privTest('no tap removes the port and its MACs, and leaves a persistent TAP in place', async (t) => {
+  const { sw, fx } = await setup(t);
+  const a = await host(sw, fx, 'd', 10, '10.77.2.1/24');
+  await host(sw, fx, 'e', 10, '10.77.2.2/24');
+  t.true(await fx.ping(a.ns, '10.77.2.2'));
+  t.true((await sw.showMacs(10)).some((m) => m.port === `tap:${a.tap}`));
+  await sw.detachTap(10, a.tap);
+  t.false((await sw.showMacs(10)).some((m) => m.port === `tap:${a.tap}`));
+  t.deepEqual((await sw.showPorts(10)).map((p) => p.name), [`tap:${fx.ifname('e')}`]);
+  t.false(await fx.ping(a.ns, '10.77.2.2', { count: 1 }));
+  const { stdout } = await fx.exec(a.ns, ['ip', 'link', 'show', a.tap]);
+  t.true(stdout.includes(a.tap), 'the persistent TAP still exists');
+  await t.throwsAsync(sw.detachTap(10, a.tap), { message: /not attached/ });
+});
+
+privTest('attaching a missing TAP creates it and detaching deletes it again; a second attach of one name is refused', async (t) => {
+  const { sw, fx } = await setup(t);
+  const name = fx.ifname('n');
+  const info = await sw.attachTap(10, name);
+  t.true(info.created);
+  await t.throwsAsync(sw.attachTap(20, name), { message: /already attached to VLAN 10/ });
+  t.true(existsSync(`/sys/class/net/${name}`));
+  await sw.detachTap(10, name);
+  t.false(existsSync(`/sys/class/net/${name}`), 'the TAP DiVES created is gone');
+});
+
+privTest('a forwarding thread that dies is reported and restarted, and other VLANs keep forwarding throughout', async (t) => {
+  t.timeout(60_000);
+  const { sw, fx } = await setup(t, 2);
+  const a = await host(sw, fx, 'f', 10, '10.77.3.1/24');
+  await host(sw, fx, 'g', 10, '10.77.3.2/24');
+  const c = await host(sw, fx, 'h', 20, '10.77.4.1/24');
+  await host(sw, fx, 'i', 20, '10.77.4.2/24');
+  t.not(sw.pool.threadOf(10), sw.pool.threadOf(20));
+  t.true(await fx.ping(a.ns, '10.77.3.2'));
+  t.true(await fx.ping(c.ns, '10.77.4.2'));
+  const before = (await sw.showVlans()).find((v) => v.vid === 10)?.workerThread;
+  // Keep VLAN 20 busy while VLAN 10's thread dies and comes back.
+  const steady = fx.ping(c.ns, '10.77.4.2', { count: 6, timeoutS: 1 });
+  await sw.crashWorker(10);
+  t.true(await steady, 'VLAN 20 kept forwarding');
+  for (let i = 0; i < 100 && (sw.pool.threadOf(10)?.restarts ?? 0) < 1; i++) await sleep(50);
+  t.is(sw.pool.threadOf(10)?.restarts, 1);
+  t.true(await fx.ping(a.ns, '10.77.3.2', { count: 10 }), 'VLAN 10 forwards again after the restart');
+  const after = (await sw.showVlans()).find((v) => v.vid === 10)?.workerThread;
+  t.not(after, before, 'a new thread runs VLAN 10');
+});
+
+privTest('N VLANs under the thread budget run on N distinct threads, and past the budget share the least-loaded', async (t) => {
+  const { sw, fx } = await setup(t, 3);
+  for (const [i, vid] of [101, 102, 103].entries()) await host(sw, fx, `v${i}`, vid, `10.78.${i}.1/24`);
+  const vlans = await sw.showVlans();
+  const ids = vlans.map((v) => v.workerThread);
+  t.is(new Set(ids).size, 3, `threads: ${ids.join(',')}`);
+  t.false(ids.includes(-1));
+  await host(sw, fx, 'v3', 104, '10.78.3.1/24');
+  t.is(new Set((await sw.showVlans()).map((v) => v.workerThread)).size, 3, 'the fourth VLAN shares a thread');
+  t.is(sw.pool.threads.length, 3);
+});
