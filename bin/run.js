@@ -3,4 +3,6 @@
 // commands under dist/src/commands. Runs on the main thread.
 import { execute } from '@oclif/core';
 
-await execute({ dir: import.meta.url });
+// The original DiVES took -? for help; oclif knows --help, so translate.
+const args = process.argv.slice(2).map((a) => (a === '-?' ? '--help' : a));
+await execute({ args, dir: import.meta.url });
