@@ -15,7 +15,9 @@ import type { Logger } from '../log.js';
 import type { ForwardingPool, ForwardingThread } from './forwarding-pool.js';
 import type { PortTable } from './port-table.js';
 
-export const QEMU_RING_BYTES = 1 << 20;
+// One ring pair carries every QEMU port of a forwarding worker, and a flood
+// writes one copy per port, so it is sized for bursts from many VMs at once.
+export const QEMU_RING_BYTES = 4 << 20;
 export const QEMU_QUEUE_LIMIT = 512 * 1024;
 
 interface ListenerRec {
