@@ -15,7 +15,13 @@ import { Ring, type FrameHandler } from '../ring.js';
 import type { ForwardingControl, ForwardingReply, ForwardingTask, PortReport, VlanReport } from './forwarding-messages.js';
 
 const BATCH = 256; // frames taken from one ring per turn, so no ring starves the others
-const SPIN_TURNS = 64; // empty turns spent spinning before the thread sleeps
+// How long an idle thread keeps polling its rings before it sleeps. A wake-up
+// costs tens of microseconds per hand-off; spinning this long catches the next
+// frame of a conversation (an answer, the next TCP segment) without one.
+// Measured on the 2-core machines here, any spin costs more than it saves (the
+// spinning thread takes the core the next hop needs), so the default is 0;
+// DIVES_SPIN_US sets it for experiments on bigger hosts (docs/performance.md).
+export const SPIN_MS = Number(process.env.DIVES_SPIN_US ?? 0) / 1000;
 const AGEING_INTERVAL_MS = 1000;
 
 export class ForwardingLoop {
@@ -62,7 +68,7 @@ export class ForwardingLoop {
   run(): void {
     this.send({ type: 'started', threadId });
     let lastAgeing = Date.now();
-    let idle = 0;
+    let idleSince = -1;
     while (!this.stopped) {
       const now = Date.now();
       this.clock.nowMs = now;
@@ -81,10 +87,12 @@ export class ForwardingLoop {
         for (const vid of this.vids) this.engines[vid]?.age();
       }
       if (n > 0) {
-        idle = 0;
+        idleSince = -1;
         continue;
       }
-      if (++idle < SPIN_TURNS) continue;
+      const t = performance.now();
+      if (idleSince < 0) idleSince = t;
+      if (t - idleSince < SPIN_MS) continue;
       // Sleep: announce it, then look once more so a producer that published
       // just before the announcement is not missed (see Doorbell.ring).
       this.bell.prepareSleep();
@@ -93,7 +101,7 @@ export class ForwardingLoop {
         continue;
       }
       this.bell.sleep(AGEING_INTERVAL_MS);
-      idle = 0;
+      idleSince = -1;
     }
   }
 

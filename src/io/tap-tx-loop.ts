@@ -8,10 +8,10 @@
 import { Doorbell } from '../doorbell.js';
 import { Ring, type FrameHandler } from '../ring.js';
 import { tapWrite } from '../tap-device.js';
+import { SPIN_MS } from '../forwarding/forwarding-loop.js';
 import type { TapIoStart } from './tap-io-messages.js';
 
 const BATCH = 64;
-const SPIN_TURNS = 32;
 
 export class TapTxLoop {
   private readonly ring: Ring;
@@ -36,20 +36,22 @@ export class TapTxLoop {
     // The doorbell is new with the port, so any CONTROL bump means stop, even
     // one that came before this thread got here.
     const stopSeq = 0;
-    let idle = 0;
+    let idleSince = -1;
     while (bell.controlSeq === stopSeq) {
       if (ring.consume(BATCH, this.handler) > 0) {
-        idle = 0;
+        idleSince = -1;
         continue;
       }
-      if (++idle < SPIN_TURNS) continue;
+      const t = performance.now();
+      if (idleSince < 0) idleSince = t;
+      if (t - idleSince < SPIN_MS) continue;
       bell.prepareSleep();
       if (!ring.isEmpty() || bell.controlSeq !== stopSeq) {
         bell.cancelSleep();
         continue;
       }
       bell.sleep(1000);
-      idle = 0;
+      idleSince = -1;
     }
     return null;
   }
