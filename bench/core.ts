@@ -37,8 +37,8 @@ function figure(frames: number, size: number, ns: bigint): Figure {
   return { fps: frames / s, gbps: (frames * size * 8) / s / 1e9 };
 }
 
-/** The engine path: consume a batch from rx, forward each frame into a tx ring, commit. Only that is timed. */
-function benchEngine(size: number): Figure {
+/** Rings and an engine with two ports, and the handler a forwarding worker would give consume(). */
+function path(size: number) {
   const rx = Ring.create(RING_BYTES);
   const tx1 = Ring.create(RING_BYTES);
   const tx2 = Ring.create(RING_BYTES);
@@ -50,6 +50,12 @@ function benchEngine(size: number): Figure {
   const handler = (buf: Buffer, off: number, len: number, meta: number): void => {
     engine.forward(buf, off, len, meta);
   };
+  return { rx, tx1, tx2, engine, frames, handler };
+}
+
+/** The engine path: consume a batch from rx, forward each frame into a tx ring, commit. Only that is timed. */
+function benchEngine(size: number): Figure {
+  const { rx, tx1, tx2, engine, frames, handler } = path(size);
   const drain = (): void => {};
   let done = 0;
   let spent = 0n;
@@ -70,17 +76,7 @@ function benchEngine(size: number): Figure {
 
 /** The whole single-thread pipeline: producer write + engine + consumer read, all timed. */
 function benchPipeline(size: number): Figure {
-  const rx = Ring.create(RING_BYTES);
-  const tx1 = Ring.create(RING_BYTES);
-  const tx2 = Ring.create(RING_BYTES);
-  const engine = new VlanEngine(10);
-  engine.addPort(1, false, tx1);
-  engine.addPort(2, false, tx2);
-  engine.nowMs = Date.now();
-  const frames = makeFrames(size);
-  const handler = (buf: Buffer, off: number, len: number, meta: number): void => {
-    engine.forward(buf, off, len, meta);
-  };
+  const { rx, tx1, tx2, engine, frames, handler } = path(size);
   let sink = 0;
   const drain = (buf: Buffer, off: number): void => {
     sink ^= buf[off];

@@ -14,18 +14,8 @@ import {
   type FdbCounters,
   type FdbEntry,
 } from '../src/fdb.js';
+import { mulberry32 as prng } from './helpers/prng.js';
 
-/** mulberry32: a small seeded PRNG so every failure replays exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random unicast MAC (I/G bit clear), as the fdb only learns source addresses. */
 function randomMac(rand: () => number): number {

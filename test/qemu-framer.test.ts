@@ -13,20 +13,10 @@ import {
   QemuFramer,
   writeQemuHeader,
 } from '../src/qemu-framer.js';
+import { mulberry32 as rng } from './helpers/prng.js';
 
 const MAX = 65535;
 
-/** mulberry32: a small seeded generator, so a failing stream can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One frame of `len` bytes: a 4-byte sequence number, then seeded noise. */
 function makeFrame(seq: number, len: number, rand: () => number): Buffer {
