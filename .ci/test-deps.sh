@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real (iproute2 for
-# namespaces and TAPs, ping, QEMU and busybox for the guest test) when any is
+# namespaces and TAPs, ping, QEMU and busybox for the guest test, iperf3 for the
+# multi-host test) when any is
 # missing. Run by `npm test` (pretest) and by .ci/run; a no-op when all are present.
 set -euo pipefail
 need=()
@@ -12,6 +13,7 @@ have qemu-system-x86_64 || need+=(qemu-system-x86)
 have cpio || need+=(cpio)
 have dpkg-deb || need+=(dpkg)
 have tcpdump || need+=(tcpdump)
+have iperf3 || need+=(iperf3)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ] || ! have apt-get; then
   echo "test-deps: missing ${need[*]}; install them (Debian: apt-get install ${need[*]})" >&2

@@ -16,7 +16,10 @@ export type DivesErrorCode =
   | 'ELISTEN' // a listener could not be opened
   | 'EWORKER' // a worker thread failed
   | 'ETIMEOUT' // a control request was not answered in time
-  | 'EINTERNAL';
+  | 'EINTERNAL'
+  | 'ECTLBUSY' // a live switch already owns the control socket
+  | 'ECTLSOCK' // the control socket cannot be created, or `dives ctl` cannot reach it
+  | 'EWRITE'; // `write FILE` could not save the running-config
 
 export class DivesError extends Error {
   readonly code: DivesErrorCode;

@@ -9,7 +9,7 @@ import { createLogger, isLogLevel } from '../log.js';
 import { runSwitch } from '../switch/run-switch.js';
 
 export default class Start extends Command {
-  static override summary = 'Run a DiVES switch on this host, with a control console on stdio.';
+  static override summary = 'Run a DiVES switch on this host, with a control console on stdio and on DIR/dives.ctl.';
 
   static override description = `Starts one switch. Ports are attached with console commands (see "help" at the
 dives> prompt, or docs/console.md), typed at the console or put in a run-control file given with -c.
@@ -19,6 +19,7 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
     '<%= config.bin %> start',
     '<%= config.bin %> start -c /etc/dives/dives.rc -u /run/dives',
     'printf "vlan 10\\ntap tap0\\nlisten 127.0.0.1 4000\\n" > dives.rc && sudo <%= config.bin %> start -c dives.rc',
+    '<%= config.bin %> start --no-console -c /etc/dives/dives.rc -u /run/dives --ctl-group dives --log-format json',
   ];
 
   static override flags = {
@@ -28,6 +29,14 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
     'discovery-port': Flags.integer({ char: 'd', helpValue: 'PORT', default: 3535, min: 1, max: 65535, description: 'discovery port' }),
     'discovery-group': Flags.string({ char: 'm', helpValue: 'ADDRESS', default: '239.13.13.13', description: 'discovery multicast address' }),
     'socket-dir': Flags.string({ char: 'u', helpValue: 'DIR', default: './', description: 'directory to store UNIX sockets in' }),
+    // Peering (src/peers/peering-options.ts checks these).
+    'no-discovery': Flags.boolean({ default: false, description: 'do not announce or listen for switches; peer only with static peers ("peer HOST PORT")' }),
+    'discovery-interval': Flags.string({ helpValue: 'SECONDS', default: '1', description: 'seconds between announcements and keepalives (decimals allowed)' }),
+    'peer-expiry': Flags.integer({ helpValue: 'N', default: 3, min: 1, max: 1000, description: 'a peer not heard for N intervals expires and its MACs are flushed' }),
+    'multicast-ttl': Flags.integer({ helpValue: 'TTL', default: 1, min: 0, max: 255, description: 'TTL of announcements (1: this network only)' }),
+    'multicast-if': Flags.string({ helpValue: 'ADDRESS', description: 'IPv4 address of the interface discovery uses (default: the -h address)' }),
+    'ctl-group': Flags.string({ helpValue: 'GROUP', description: 'let GROUP use the control socket DIR/dives.ctl (mode 0660); default: owner only (0600)' }),
+    'log-format': Flags.string({ default: 'text', options: ['text', 'json'], description: 'log lines on stderr as text, or as one JSON object each' }),
     'forwarding-threads': Flags.integer({ min: 1, max: 256, default: availableParallelism(), description: 'forwarding threads at most (default: available cores); past it, VLANs share the least-loaded thread' }),
     'ageing-time': Flags.integer({ min: 1, default: 300, helpValue: 'SECONDS', description: 'seconds a learned MAC lives without being seen' }),
     'log-level': Flags.string({ default: 'info', options: ['debug', 'info', 'warn', 'error', 'silent'], description: 'what to log on stderr' }),
@@ -44,10 +53,18 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
       discoveryGroup: flags['discovery-group'],
       discoveryPort: flags['discovery-port'],
       socketDir: resolve(flags['socket-dir']),
+      ctlGroup: flags['ctl-group'],
       forwardingThreads: flags['forwarding-threads'],
+      peering: {
+        discovery: !flags['no-discovery'],
+        interval: flags['discovery-interval'],
+        expiry: flags['peer-expiry'],
+        ttl: flags['multicast-ttl'],
+        multicastIf: flags['multicast-if'],
+      },
       ageingTimeMs: flags['ageing-time'] * 1000,
       console: !flags['no-console'],
-      log: createLogger(isLogLevel(level) ? level : 'info'),
+      log: createLogger(isLogLevel(level) ? level : 'info', process.stderr, flags['log-format'] === 'json' ? 'json' : 'text'),
     });
     this.exit(code);
   }

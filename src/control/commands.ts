@@ -14,6 +14,9 @@ import {
 import { VID_MAX, VID_MIN } from '../peer-codec.js';
 import { formatAge, formatColumns, formatDrops, formatTable, quote } from './format.js';
 import type { ListenSpec, PortInfo } from './switch-api.js';
+import { RUNNING_CONFIG_COMMANDS } from './running-config.js';
+import { SESSION_COMMANDS } from './session-commands.js';
+import { PEER_COMMANDS } from './peer-commands.js';
 
 const DEVNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 
@@ -310,5 +313,10 @@ export const COMMANDS: readonly CommandSpec[] = [
 export function createCommandRegistry(): CommandRegistry {
   const registry = new CommandRegistry();
   for (const spec of COMMANDS) registry.add(spec);
+  // The control plane's own commands: the running-config, and the hidden
+  // session helpers (`complete`, `prompt`) that `dives ctl` uses over the socket.
+  for (const spec of [...RUNNING_CONFIG_COMMANDS, ...SESSION_COMMANDS]) registry.add(spec);
+  // Peers: `show peers`, `peer HOST PORT`, `no peer HOST PORT` (src/control/peer-commands.ts).
+  for (const spec of PEER_COMMANDS) registry.add(spec);
   return registry;
 }

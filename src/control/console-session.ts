@@ -6,7 +6,7 @@
 import { isDivesError, type DivesErrorCode } from '../errors.js';
 import type { CommandRegistry } from './command-registry.js';
 import type { SwitchControl } from './switch-api.js';
-import { parseVid } from './commands.js';
+import { completeLine, promptFor } from './session-commands.js';
 
 /** The longest line a session accepts; the control socket relies on this bound. */
 export const MAX_LINE = 4096;
@@ -74,7 +74,7 @@ export class ConsoleSession {
   }
 
   get prompt(): string {
-    return this.mode === null ? 'dives> ' : `dives(vlan ${this.mode.vid})> `;
+    return promptFor(this.mode?.vid ?? null);
   }
 
   /** Run one line. Every failure, including a bug in a handler, comes back as an error Reply. */
@@ -119,36 +119,6 @@ export class ConsoleSession {
    * one-shot "vlan ID" prefix, which switch completion to VLAN-level words.
    */
   complete(line: string): [string[], string] {
-    const words = line.split(/\s+/).filter((w) => w !== '');
-    const partial = /\s$/.test(line) || line === '' ? '' : (words.pop() ?? '');
-    let level: 'switch' | 'vlan' = this.mode === null ? 'switch' : 'vlan';
-    const extra: string[] = [];
-    if (words[0] === 'json') words.shift();
-    else if (words.length === 0) extra.push('json');
-    if (words[0] === 'vlan') {
-      if (words.length < 2 || !isVid(words[1])) return [[], partial];
-      words.splice(0, 2);
-      level = 'vlan';
-    }
-    if (words[0] === 'help') {
-      // `help WORD...` takes words of commands at both levels, hidden ones included.
-      const rest = words.slice(1);
-      const both = new Set([
-        ...this.#registry.complete(rest, partial, 'switch', true),
-        ...this.#registry.complete(rest, partial, 'vlan', true),
-      ]);
-      return [[...both].sort(), partial];
-    }
-    const hits = this.#registry.complete(words, partial, level);
-    return [[...hits, ...extra.filter((w) => w.startsWith(partial))].sort(), partial];
-  }
-}
-
-function isVid(word: string): boolean {
-  try {
-    parseVid(word);
-    return true;
-  } catch {
-    return false;
+    return completeLine(this.#registry, this.mode === null ? 'switch' : 'vlan', line);
   }
 }

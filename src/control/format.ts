@@ -54,3 +54,13 @@ export function formatDrops(drops: Readonly<Record<string, number>>): string {
 export function quote(text: string): string {
   return JSON.stringify(text);
 }
+
+/**
+ * Write one word so that the console's tokenizer reads it back unchanged: as is
+ * when it is plain, otherwise in double quotes with `\` and `"` escaped. Used to
+ * print rc lines (`show running-config`) and to join `dives ctl` arguments.
+ */
+export function quoteWord(word: string): string {
+  if (/^[^\s"#][^\s"]*$/.test(word)) return word;
+  return `"${word.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}

@@ -2,6 +2,9 @@
 // ask of a running switch, and the typed results that `show` commands print as
 // text or JSON. Implemented by src/switch/switch.ts; runs on the main thread.
 
+import type { PeerInfo, PeersInfo, StaticPeer } from './peer-api.js';
+export type { DiscoveryInfo, PeerInfo, PeersInfo, StaticPeer } from './peer-api.js';
+
 /** A QEMU listener address: TCP host and port, or a UNIX socket path. */
 export type ListenSpec = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
@@ -67,4 +70,14 @@ export interface SwitchControl {
   unlisten(vid: number, spec: ListenSpec): Promise<void>;
   /** Deliberately crash the forwarding worker of a VLAN (the `debug crash-worker` command, for drills and tests). */
   crashWorker(vid: number): Promise<void>;
+
+  // Peers (src/peers/peering.ts): `show peers`, `peer HOST PORT`, `no peer HOST PORT`.
+  /** Every peer with its state and counters, discovery's counters and the stranger count. */
+  showPeers(): Promise<PeersInfo>;
+  /** Configure a static peer (keepalives give it liveness); DivesError EATTACHED if it already is one. */
+  addStaticPeer(host: string, port: number): Promise<PeerInfo>;
+  /** Forget a static peer; DivesError ENOTATTACHED if it is not one. */
+  removeStaticPeer(host: string, port: number): Promise<void>;
+  /** The static peers as configured, for the running-config (`peer HOST PORT` lines). */
+  staticPeers(): StaticPeer[];
 }

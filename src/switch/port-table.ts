@@ -10,6 +10,7 @@ export type PortKind = 'tap' | 'qemu' | 'peer';
 export interface PortRecord {
   id: number;
   kind: PortKind;
+  /** The port's VLAN; 0 for a peer port, which is a member of every VLAN that has local ports. */
   vid: number;
   name: string;
 }
@@ -18,6 +19,19 @@ export class PortTable {
   private readonly ports = new Map<number, PortRecord>();
   private readonly free: number[] = [];
   private next = 1;
+  private readonly watchers: (() => void)[] = [];
+
+  /**
+   * Call `fn` after every add and remove. Peers use it to follow which VLANs have
+   * local ports (src/switch/peer-ports.ts); `fn` must not change the table itself.
+   */
+  onChange(fn: () => void): void {
+    this.watchers.push(fn);
+  }
+
+  private changed(): void {
+    for (const fn of this.watchers) fn();
+  }
 
   add(kind: PortKind, vid: number, name: string): PortRecord {
     let id: number;
@@ -31,6 +45,7 @@ export class PortTable {
     }
     const rec = { id, kind, vid, name };
     this.ports.set(id, rec);
+    this.changed();
     return rec;
   }
 
@@ -39,6 +54,7 @@ export class PortTable {
     if (rec === undefined) return undefined;
     this.ports.delete(id);
     this.free.push(id);
+    this.changed();
     return rec;
   }
 

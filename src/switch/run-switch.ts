@@ -7,9 +7,11 @@ import { createCommandRegistry } from '../control/commands.js';
 import { ConsoleSession } from '../control/console-session.js';
 import { runRcFile } from '../control/rc-file.js';
 import { startStdioConsole } from '../control/stdio-console.js';
+import { startControlServer, type ControlServer } from '../control/control-server.js';
 import { isDivesError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Switch } from './switch.js';
+import { DEFAULT_DISCOVERY_INTERVAL_S, DEFAULT_MULTICAST_TTL, DEFAULT_PEER_EXPIRY, resolvePeeringOptions, type PeeringFlags } from '../peers/peering-options.js';
 
 export interface StartOptions {
   rcFile?: string;
@@ -21,8 +23,12 @@ export interface StartOptions {
   discoveryPort: number;
   /** Directory for UNIX sockets (-u). */
   socketDir: string;
+  /** Group allowed to use the control socket (--ctl-group): mode 0660 instead of 0600. */
+  ctlGroup?: string;
   forwardingThreads?: number;
   ageingTimeMs?: number;
+  /** Discovery and liveness flags (--no-discovery, --discovery-interval, ...); defaults when left out. */
+  peering?: Partial<Pick<PeeringFlags, 'discovery' | 'interval' | 'expiry' | 'ttl' | 'multicastIf'>>;
   /** Serve the console on stdio (default true). */
   console?: boolean;
   log: Logger;
@@ -37,15 +43,49 @@ export async function runSwitch(opts: StartOptions): Promise<number> {
   const registry = createCommandRegistry();
   const logLine = (m: string): void => log.error(m);
 
+  // The control socket is claimed before anything else is set up, so a second
+  // switch on the same -u DIR refuses before it touches a TAP or a port.
+  let ctl: ControlServer;
+  try {
+    ctl = await startControlServer({ dir: opts.socketDir, group: opts.ctlGroup, registry, sw, log });
+  } catch (err) {
+    log.error(`not starting: ${isDivesError(err) ? err.message : String(err)}`);
+    await sw.close();
+    return 1;
+  }
+
+  // Peering starts before the rc file, so `peer HOST PORT` lines in it work.
+  try {
+    const peering = await resolvePeeringOptions({
+      host: opts.host,
+      port: opts.port,
+      group: opts.discoveryGroup,
+      discoveryPort: opts.discoveryPort,
+      discovery: true,
+      interval: DEFAULT_DISCOVERY_INTERVAL_S,
+      expiry: DEFAULT_PEER_EXPIRY,
+      ttl: DEFAULT_MULTICAST_TTL,
+      ...opts.peering,
+    });
+    await sw.startPeering(peering);
+  } catch (err) {
+    log.error(`not starting: ${isDivesError(err) ? err.message : String(err)}`);
+    await ctl.close();
+    await sw.close();
+    return 1;
+  }
+
   if (opts.rcFile !== undefined) {
     try {
       await runRcFile(opts.rcFile, new ConsoleSession(registry, sw, { log: logLine }));
     } catch (err) {
       log.error(`not starting: ${isDivesError(err) ? err.message : String(err)}`);
+      await ctl.close();
       await sw.close();
       return 1;
     }
   }
+  ctl.ready();
   log.info(`DiVES switch up: unicast ${opts.host}:${opts.port}, discovery ${opts.discoveryGroup}:${opts.discoveryPort}, sockets in ${opts.socketDir}`);
 
   let stopping: Promise<void> | null = null;
@@ -55,10 +95,14 @@ export async function runSwitch(opts: StartOptions): Promise<number> {
       if (stopping !== null) return;
       log.info(`${signal}: shutting down`);
       stopConsole?.();
-      stopping = sw.close().then(resolve, (err: unknown) => {
-        log.error(`shutdown: ${String(err)}`);
-        resolve();
-      });
+      // The control socket goes first, so no new command arrives while the switch closes.
+      stopping = ctl
+        .close()
+        .then(() => sw.close())
+        .then(resolve, (err: unknown) => {
+          log.error(`shutdown: ${String(err)}`);
+          resolve();
+        });
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));

@@ -1,5 +1,5 @@
 // Switch: one DiVES switch on this host — the control plane object behind every
-// console command. It owns the forwarding pool, the port table and the TAP and
+// console command. It owns the forwarding pool, the port table, peering and the TAP and
 // QEMU port managers, and answers `show` commands by asking the threads that
 // hold the counters. Runs on the main thread.
 
@@ -14,6 +14,10 @@ import { ForwardingPool } from './forwarding-pool.js';
 import { PortTable } from './port-table.js';
 import { QemuPorts } from './qemu-ports.js';
 import { TapPorts } from './tap-ports.js';
+import { PeerPorts } from './peer-ports.js';
+import { Peering } from '../peers/peering.js';
+import type { PeeringOptions } from '../peers/peering-options.js';
+import type { PeerInfo, PeersInfo, StaticPeer } from '../control/peer-api.js';
 
 export interface SwitchOptions {
   log: Logger;
@@ -30,6 +34,9 @@ export class Switch implements SwitchControl {
   readonly ports = new PortTable();
   readonly taps: TapPorts;
   readonly qemu: QemuPorts;
+  /** Peer ports (the peer I/O thread) and the policy that decides who the peers are. */
+  readonly peers: PeerPorts;
+  readonly peering: Peering;
   /** VLANs entered with `vlan ID` or holding ports. */
   private readonly vlans = new Set<number>();
   private ringIds = 1;
@@ -48,6 +55,8 @@ export class Switch implements SwitchControl {
     const nextRingId = (): number => this.ringIds++;
     this.taps = new TapPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
     this.qemu = new QemuPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
+    this.peers = new PeerPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
+    this.peering = new Peering(this.peers, this.log);
   }
 
   ensureVlan(vid: number): void {
@@ -91,13 +100,15 @@ export class Switch implements SwitchControl {
         reports.push(...(r.ports ?? []));
       }),
     );
-    const byId = new Map(reports.map((r) => [r.portId, r]));
+    // Keyed by VLAN and port: a peer port reports once for each VLAN it is a member of.
+    const byId = new Map(reports.map((r) => [`${r.vid}/${r.portId}`, r]));
     const qemuStats = await this.qemu.stats();
     return this.ports
       .all()
+      .flatMap((p) => (p.kind === 'peer' ? this.peers.memberships(p, vid) : [p]))
       .filter((p) => vid === undefined || p.vid === vid)
       .map((p) => {
-        const r = byId.get(p.id);
+        const r = byId.get(`${p.vid}/${p.id}`);
         const drops: Record<string, number> = { ...(r?.drops ?? {}) };
         const tapDrops = p.kind === 'tap' ? this.taps.ioDrops(p.id) : undefined;
         if (tapDrops !== undefined) Object.assign(drops, tapDrops);
@@ -155,6 +166,31 @@ export class Switch implements SwitchControl {
     t.post({ type: 'crash' });
   }
 
+  // ---- peers (src/peers/peering.ts, src/switch/peer-ports.ts) ----
+
+  /** Bind the peer socket on -h:-p and start discovery (unless off); `dives start` calls it before the rc file. */
+  async startPeering(opts: PeeringOptions): Promise<void> {
+    this.alive();
+    await this.peering.start(opts);
+  }
+
+  async showPeers(): Promise<PeersInfo> {
+    return this.peering.show();
+  }
+
+  async addStaticPeer(host: string, port: number): Promise<PeerInfo> {
+    this.alive();
+    return this.peering.addStatic(host, port);
+  }
+
+  async removeStaticPeer(host: string, port: number): Promise<void> {
+    return this.peering.removeStatic(host, port);
+  }
+
+  staticPeers(): StaticPeer[] {
+    return this.peering.staticPeers();
+  }
+
   private alive(): void {
     if (this.closed) throw new DivesError('EINTERNAL', 'the switch is shutting down');
   }
@@ -163,6 +199,8 @@ export class Switch implements SwitchControl {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Peers first: nothing more arrives from other switches while the ports go.
+    await this.peering.close();
     await this.taps.detachAll();
     await this.qemu.close();
     await this.pool.close();

@@ -3,6 +3,7 @@
 // Test code, main thread of the ava worker.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
@@ -13,8 +14,11 @@ export class DivesProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
 
-  private constructor(args: string[], opts: { cwd?: string }) {
-    this.child = spawn(process.execPath, [BIN, 'start', '--log-level', 'debug', ...args], {
+  private constructor(args: string[], opts: { cwd?: string; netns?: string }) {
+    const argv = [process.execPath, BIN, 'start', '--log-level', 'debug', ...args];
+    // `ip netns exec` execs the command, so the child is still the switch itself.
+    const [file, ...rest] = opts.netns === undefined ? argv : ['ip', 'netns', 'exec', opts.netns, ...argv];
+    this.child = spawn(file, rest, {
       cwd: opts.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -23,9 +27,18 @@ export class DivesProcess {
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
-  /** Start a switch and wait until it says it is up (or has exited). */
-  static async start(args: string[], opts: { cwd?: string; waitUp?: boolean } = {}): Promise<DivesProcess> {
-    const p = new DivesProcess(args, opts);
+  /**
+   * Start a switch and wait until it says it is up (or has exited). `netns` runs it
+   * inside that network namespace. Unless `args` give -p or -d, each gets a free UDP
+   * port, so switches of concurrent tests neither collide on the peer port nor find
+   * each other by discovery.
+   */
+  static async start(args: string[], opts: { cwd?: string; waitUp?: boolean; netns?: string } = {}): Promise<DivesProcess> {
+    const given = (short: string, long: string): boolean => args.some((a) => a === short || a === long || a.startsWith(`${long}=`));
+    const isolation: string[] = [];
+    if (opts.netns === undefined && !given('-p', '--port')) isolation.push('-p', String(await freeUdpPort()));
+    if (opts.netns === undefined && !given('-d', '--discovery-port')) isolation.push('-d', String(await freeUdpPort()));
+    const p = new DivesProcess([...isolation, ...args], opts);
     if (opts.waitUp !== false) await p.waitStderr(/DiVES switch up|not starting/, 20_000);
     return p;
   }
@@ -66,4 +79,13 @@ export class DivesProcess {
     clearTimeout(timer);
     return code;
   }
+}
+
+/** A UDP port nothing on 127.0.0.1 is bound to right now. */
+async function freeUdpPort(): Promise<number> {
+  const sock = createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  const { port } = sock.address();
+  await new Promise<void>((resolve) => sock.close(resolve));
+  return port;
 }

@@ -13,6 +13,8 @@ import type {
   TapInfo,
   VlanInfo,
 } from '../../src/control/switch-api.js';
+import type { PeerInfo, PeersInfo, StaticPeer } from '../../src/control/peer-api.js';
+import { PEER_DROPS } from '../../src/io/peer-io-messages.js';
 
 export type SwitchMethod = keyof SwitchControl;
 
@@ -160,5 +162,73 @@ export class FakeSwitch implements SwitchControl {
   async crashWorker(vid: number): Promise<void> {
     this.#call('crashWorker', vid);
     if (!this.vlans.has(vid)) throw new DivesError('EBADARG', `VLAN ${vid} does not exist`);
+  }
+
+  // ---- peers ----
+
+  /** The peers `show peers` lists; tests add them with addPeer() or `peer HOST PORT`. */
+  readonly peers: PeerInfo[] = [];
+  /** Everything else `show peers` reports. */
+  peering: Omit<PeersInfo, 'peers'> = {
+    local: '10.0.0.1:3333',
+    intervalSeconds: 1,
+    expiryIntervals: 3,
+    discovery: { group: '239.13.13.13', port: 3535, interface: '10.0.0.1', ttl: 1, sent: 40, received: 81, own: 40, accepted: 40, malformed: 1, oversized: 0 },
+    strangers: 0,
+    lastStranger: null,
+  };
+
+  /** Add a peer with counters, as traffic would have left it. */
+  addPeer(address: string, learned: PeerInfo['learned'], counters: Partial<PeerInfo> = {}): PeerInfo {
+    const drops = Object.fromEntries(PEER_DROPS.map((r) => [r, 0]));
+    const peer: PeerInfo = {
+      address,
+      learned,
+      state: 'up',
+      lastHeardSeconds: 0.4,
+      portId: this.#nextPortId++,
+      framesIn: 0,
+      bytesIn: 0,
+      framesOut: 0,
+      bytesOut: 0,
+      keepalivesIn: 0,
+      keepalivesOut: 0,
+      drops,
+      ...counters,
+    };
+    this.peers.push(peer);
+    return peer;
+  }
+
+  async showPeers(): Promise<PeersInfo> {
+    this.#call('showPeers');
+    return { ...this.peering, peers: this.peers };
+  }
+
+  async addStaticPeer(host: string, port: number): Promise<PeerInfo> {
+    this.#call('addStaticPeer', host, port);
+    const key = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    if (this.peers.some((p) => p.address === key && p.learned === 'static')) {
+      throw new DivesError('EATTACHED', `peer ${key} is already a static peer`);
+    }
+    return this.addPeer(key, 'static', { state: 'down', lastHeardSeconds: null, portId: null });
+  }
+
+  async removeStaticPeer(host: string, port: number): Promise<void> {
+    this.#call('removeStaticPeer', host, port);
+    const key = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const i = this.peers.findIndex((p) => p.address === key && p.learned === 'static');
+    if (i === -1) throw new DivesError('ENOTATTACHED', `peer ${key} is not a static peer`);
+    this.peers.splice(i, 1);
+  }
+
+  /** Not recorded in `calls`: it only reads, like the `show` methods that `changes` leaves out. */
+  staticPeers(): StaticPeer[] {
+    return this.peers
+      .filter((p) => p.learned === 'static')
+      .map((p) => {
+        const m = /^\[?(.*?)\]?:(\d+)$/.exec(p.address) as RegExpExecArray;
+        return { host: m[1], port: Number(m[2]) };
+      });
   }
 }

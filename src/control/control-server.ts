@@ -1,0 +1,286 @@
+// The control socket: a UNIX stream server at DIR/dives.ctl that gives every
+// connection its own ConsoleSession over the switch's one CommandRegistry and
+// speaks the line protocol of control-protocol.ts. It claims the socket path
+// (refusing a live owner, replacing a stale file), sets its permissions and
+// removes it at close. Runs on the main thread, one event-loop task per request.
+
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { DivesError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { CommandRegistry } from './command-registry.js';
+import { ConsoleSession, type Reply } from './console-session.js';
+import { CTL_SOCKET, LineReader, MAX_REQUEST_BYTES, encodeReply, type RequestLine } from './control-protocol.js';
+import type { SwitchControl } from './switch-api.js';
+
+/** sun_path holds 108 bytes with the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+/** Connections at once; past it new ones are closed at once so the switch keeps its file descriptors. */
+export const MAX_CONNECTIONS = 256;
+/** Requests read ahead of the one running; past it the connection stops reading until they are answered. */
+const MAX_QUEUED = 32;
+/** How long the probe of an existing socket waits for a live switch to accept. */
+const PROBE_TIMEOUT_MS = 2000;
+
+export interface ControlServerOptions {
+  /** The `-u DIR` directory; the socket is DIR/dives.ctl. Created if missing. */
+  dir: string;
+  /** A group name or number: the socket becomes 0660 and owned by that group. Default: 0600. */
+  group?: string;
+  registry: CommandRegistry;
+  sw: SwitchControl;
+  log: Logger;
+}
+
+export interface ControlServer {
+  /** The socket's path. */
+  readonly path: string;
+  /** Connections open now. */
+  readonly connections: number;
+  /**
+   * Start answering requests. Until then connections are accepted and their
+   * requests wait, so a client that connects while the rc file runs is answered after it.
+   */
+  ready(): void;
+  /** Stop accepting, drop every connection and remove the socket file. */
+  close(): Promise<void>;
+}
+
+/** The gid of a group given by name or number. */
+export function resolveGroup(group: string): number {
+  if (/^[0-9]+$/.test(group)) return Number(group);
+  // getent sees every group the system knows (files, LDAP, ...); /etc/group is the fallback without it.
+  let entry: string;
+  try {
+    entry = execFileSync('getent', ['group', group], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    try {
+      entry = readFileSync('/etc/group', 'utf8')
+        .split('\n')
+        .find((l) => l.split(':')[0] === group) ?? '';
+    } catch {
+      entry = '';
+    }
+  }
+  const gid = Number(entry.trim().split(':')[2]);
+  if (entry === '' || !Number.isInteger(gid)) {
+    throw new DivesError('EBADARG', `--ctl-group ${group}: no such group; create it (groupadd ${group}) or give a group number`);
+  }
+  return gid;
+}
+
+/** True when a switch answers on `path`; false when nothing listens there (a stale file). */
+function probe(path: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      // A switch too busy to accept within the timeout is still a live switch.
+      resolve(true);
+    }, PROBE_TIMEOUT_MS);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve(false);
+      else reject(new DivesError('ECTLSOCK', `cannot tell whether a switch owns ${path}: ${err.message}; remove the file if none does`));
+    });
+  });
+}
+
+/** Make `path` free for a new socket: refuse a live switch's socket or a file that is not a socket; unlink a stale socket. */
+async function claim(path: string, log: Logger): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new DivesError('ECTLSOCK', `cannot use the control socket ${path}: ${(err as Error).message}`);
+  }
+  if (!isSocket) throw new DivesError('ECTLSOCK', `${path} exists and is not a socket; move it away or give another -u DIR`);
+  if (await probe(path)) {
+    throw new DivesError('ECTLBUSY', `another DiVES switch is running on ${path}; stop it first, or give this one another -u DIR`);
+  }
+  unlinkSync(path);
+  log.info(`control: replaced the stale control socket ${path} (no switch answered on it)`);
+}
+
+export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
+  const { registry, sw, log } = opts;
+  const path = join(opts.dir, CTL_SOCKET);
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+    throw new DivesError('ECTLSOCK', `control socket path ${path} is ${Buffer.byteLength(path)} bytes; UNIX sockets allow ${MAX_SOCKET_PATH}, so give a shorter -u DIR`);
+  }
+  const gid = opts.group === undefined ? undefined : resolveGroup(opts.group);
+  try {
+    mkdirSync(opts.dir, { recursive: true });
+  } catch (err) {
+    throw new DivesError('ECTLSOCK', `cannot create the socket directory ${opts.dir}: ${(err as Error).message}`);
+  }
+  await claim(path, log);
+
+  const { promise: readyGate, resolve: ready } = Promise.withResolvers<void>();
+  const sockets = new Set<Socket>();
+  let nextId = 1;
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    serveConnection(socket, nextId++, { registry, sw, log, readyGate });
+  });
+  server.maxConnections = MAX_CONNECTIONS;
+
+  // bind() runs inside listen() synchronously, so this umask covers exactly the
+  // creation of the socket file: it is never, even for an instant, open to others.
+  const umask = process.umask(0o177);
+  try {
+    server.listen(path);
+  } finally {
+    process.umask(umask);
+  }
+  try {
+    await once(server, 'listening');
+  } catch (err) {
+    throw new DivesError('ECTLSOCK', `cannot listen on the control socket ${path}: ${(err as Error).message}`);
+  }
+  try {
+    if (gid !== undefined) {
+      chownSync(path, -1, gid);
+      chmodSync(path, 0o660);
+    } else {
+      chmodSync(path, 0o600);
+    }
+  } catch (err) {
+    server.close();
+    throw new DivesError('ECTLSOCK', `cannot set the owner or mode of ${path}: ${(err as Error).message}`);
+  }
+  const ino = lstatSync(path).ino;
+  log.info(`control: listening on ${path} (mode ${gid === undefined ? '0600' : `0660, group ${opts.group}`})`);
+
+  let closing: Promise<void> | null = null;
+  return {
+    path,
+    get connections() {
+      return sockets.size;
+    },
+    ready: () => ready(),
+    close(): Promise<void> {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const s of sockets) s.destroy();
+        await closed;
+        // Node removes the file when the server closes; this is for the case it did
+        // not, and only if the file is still ours rather than a newer switch's.
+        try {
+          if (lstatSync(path).ino === ino) unlinkSync(path);
+        } catch {
+          // Already gone.
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Wait until the socket takes writes again or is gone, leaving no listener behind either way. */
+function drainedOrClosed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
+interface ConnectionContext {
+  registry: CommandRegistry;
+  sw: SwitchControl;
+  log: Logger;
+  readyGate: Promise<void>;
+}
+
+const TOO_LONG: Reply = {
+  ok: false,
+  code: 'EBADARG',
+  message: `line is longer than ${MAX_REQUEST_BYTES - 1} bytes; it was cut off and ignored up to its newline`,
+};
+
+/**
+ * One client: requests are answered strictly in order, one at a time, each by
+ * its own session, so a slow command holds up only the connection it came on.
+ * Reading pauses while MAX_QUEUED requests wait or the client is not reading
+ * its replies, so a client that floods the socket is held back by TCP-style
+ * backpressure instead of by the switch's memory.
+ */
+function serveConnection(socket: Socket, id: number, ctx: ConnectionContext): void {
+  const { log } = ctx;
+  const session = new ConsoleSession(ctx.registry, ctx.sw, { log: (m) => log.error(`control[${id}]: ${m}`) });
+  const reader = new LineReader();
+  const queue: RequestLine[] = [];
+  let running = false;
+  let inputEnded = false;
+  let finished = false;
+  log.debug(`control[${id}]: connected`);
+
+  // `hangUp` is for `quit`: the client may still be sending, so once the reply
+  // is flushed the connection is destroyed rather than left half open.
+  const finish = (hangUp = false): void => {
+    if (finished) return;
+    finished = true;
+    socket.end(() => {
+      if (hangUp) socket.destroy();
+    });
+  };
+
+  const pump = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    await ctx.readyGate;
+    while (queue.length > 0 && !finished && !socket.destroyed) {
+      const req = queue.shift() as RequestLine;
+      const reply = 'tooLong' in req ? TOO_LONG : await session.execute(req.line);
+      if ('line' in req) log.debug(`control[${id}]: ${JSON.stringify(req.line)} -> ${reply.ok ? 'ok' : reply.code}`);
+      if (socket.destroyed) break;
+      const flushed = socket.write(encodeReply(reply));
+      if (reply.ok && reply.close) {
+        finish(true);
+        break;
+      }
+      if (!flushed) await drainedOrClosed(socket);
+      if (queue.length < MAX_QUEUED / 2 && socket.isPaused() && !inputEnded) socket.resume();
+    }
+    running = false;
+    if (inputEnded && queue.length === 0) finish();
+  };
+
+  const enqueue = (reqs: RequestLine[]): void => {
+    if (reqs.length === 0) return;
+    queue.push(...reqs);
+    if (queue.length >= MAX_QUEUED) socket.pause();
+    void pump().catch((err: unknown) => {
+      log.error(`control[${id}]: ${String(err)}`);
+      socket.destroy();
+    });
+  };
+
+  socket.on('data', (chunk: Buffer) => {
+    if (!finished) enqueue(reader.push(chunk));
+  });
+  socket.on('end', () => {
+    // The client sent all it will; answer what it sent, then close our side.
+    inputEnded = true;
+    enqueue(reader.end());
+    if (!running && queue.length === 0) finish();
+  });
+  // A client that vanishes mid-reply (EPIPE, ECONNRESET) ends only its own connection.
+  socket.on('error', (err) => log.debug(`control[${id}]: ${err.message}`));
+  socket.on('close', () => log.debug(`control[${id}]: closed`));
+}

@@ -1,0 +1,56 @@
+// The peer part of SwitchControl's results: what `show peers` prints as text or JSON,
+// and the static peers a running-config lists. Produced by src/peers/peering.ts,
+// printed by src/control/peer-commands.ts; main thread.
+
+export interface PeerInfo {
+  /** "10.0.0.2:3333": the peer's HOST:PORT as announced or configured, IPv6 in brackets. */
+  address: string;
+  learned: 'discovered' | 'static';
+  /** up: heard within the expiry time and carrying frames; down: a static peer not heard (yet, or any more). */
+  state: 'up' | 'down';
+  /** Seconds since the peer was last heard (announcement or keepalive), to 0.1 s; null if never. */
+  lastHeardSeconds: number | null;
+  /** The peer's port while it is up, else null. */
+  portId: number | null;
+  framesIn: number;
+  bytesIn: number;
+  framesOut: number;
+  bytesOut: number;
+  keepalivesIn: number;
+  keepalivesOut: number;
+  /** Every drop reason the peer thread counts for this peer, by name, zeros included. */
+  drops: Record<string, number>;
+}
+
+export interface DiscoveryInfo {
+  group: string;
+  port: number;
+  /** The address of the interface announcements leave and are received on. */
+  interface: string;
+  ttl: number;
+  sent: number;
+  received: number;
+  own: number;
+  accepted: number;
+  malformed: number;
+  oversized: number;
+}
+
+export interface PeersInfo {
+  /** Where this switch peers, "10.0.0.1:3333"; null when peering is not running. */
+  local: string | null;
+  intervalSeconds: number;
+  expiryIntervals: number;
+  /** Null with --no-discovery (or when peering is not running). */
+  discovery: DiscoveryInfo | null;
+  peers: PeerInfo[];
+  /** Datagrams dropped because their sender is no known peer, and the last such sender. */
+  strangers: number;
+  lastStranger: string | null;
+}
+
+/** A static peer as `peer HOST PORT` configured it. */
+export interface StaticPeer {
+  host: string;
+  port: number;
+}

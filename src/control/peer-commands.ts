@@ -1,0 +1,103 @@
+// The peer commands of DiVES — `show peers`, `peer HOST PORT`, `no peer HOST PORT` —
+// as CommandRegistry records, added to the registry by src/control/commands.ts.
+// Each handler only parses, calls SwitchControl and formats; it runs on the main thread.
+
+import { DivesError } from '../errors.js';
+import type { ArgSpec, CommandContext, CommandResult, CommandSpec } from './command-registry.js';
+import { formatAge, formatColumns, formatDrops, formatTable, quote } from './format.js';
+import type { PeersInfo } from './peer-api.js';
+
+/** A peer's host: IPv4, IPv6 (brackets optional) or a name; Peering checks it further. */
+export function parsePeerHost(word: string): string {
+  const host = /^\[.*\]$/.test(word) ? word.slice(1, -1) : word;
+  if (host === '') throw new DivesError('EBADARG', `HOST must not be empty, got ${quote(word)}`);
+  return host;
+}
+
+/** A peer's UDP port, 1..65535, in plain decimal. */
+export function parsePeerPort(word: string): number {
+  const n = /^[0-9]{1,5}$/.test(word) ? Number(word) : NaN;
+  if (!(n >= 1 && n <= 65535)) throw new DivesError('EBADARG', `PORT must be a number 1..65535, got ${quote(word)}`);
+  return n;
+}
+
+/** The lines of `show peers`: where this switch peers, one row per peer with its drops under it, then the counters. */
+export function peersLines(info: PeersInfo): string[] {
+  if (info.local === null) return ['(peering is not running)'];
+  const d = info.discovery;
+  const how = d === null ? 'discovery off (static peers only)' : `discovery ${d.group}:${d.port} via ${d.interface} (ttl ${d.ttl})`;
+  const lines = [`peering on ${info.local}; ${how}; every ${info.intervalSeconds} s, expiry after ${info.expiryIntervals} missed`];
+  const header = ['ADDRESS', 'LEARNED', 'STATE', 'HEARD', 'PORT', 'FRAMES-IN', 'BYTES-IN', 'FRAMES-OUT', 'BYTES-OUT'];
+  const rows = info.peers.map((p) => [
+    p.address,
+    p.learned,
+    p.state,
+    p.lastHeardSeconds === null ? 'never' : formatAge(p.lastHeardSeconds),
+    p.portId === null ? '-' : String(p.portId),
+    ...[p.framesIn, p.bytesIn, p.framesOut, p.bytesOut].map(String),
+  ]);
+  if (rows.length === 0) {
+    lines.push(...formatTable(header, rows, '(no peers)'));
+  } else {
+    // As in `show ports`, each peer's drop counters go on a line of their own.
+    const [head, ...body] = formatColumns([header, ...rows]);
+    lines.push(head, ...body.flatMap((line, i) => [line, `    ${formatDrops(info.peers[i].drops)}`]));
+  }
+  if (d !== null) {
+    lines.push(`announcements: sent ${d.sent}, accepted ${d.accepted}, own ${d.own}, malformed ${d.malformed} (oversized ${d.oversized})`);
+  }
+  const last = info.lastStranger === null ? '' : ` (last from ${info.lastStranger})`;
+  lines.push(`strangers: ${info.strangers} datagrams from non-peers dropped${last}`);
+  return lines;
+}
+
+async function showPeers(ctx: CommandContext): Promise<CommandResult> {
+  const info = await ctx.sw.showPeers();
+  return { lines: peersLines(info), json: info };
+}
+
+async function peer(ctx: CommandContext): Promise<CommandResult> {
+  const p = await ctx.sw.addStaticPeer(ctx.args.string('HOST'), ctx.args.number('PORT'));
+  const state = p.state === 'up' ? 'up' : 'down until it answers a keepalive';
+  return { lines: [`static peer ${p.address} added (${state})`], json: { peer: p } };
+}
+
+async function noPeer(ctx: CommandContext): Promise<CommandResult> {
+  const host = ctx.args.string('HOST');
+  const port = ctx.args.number('PORT');
+  await ctx.sw.removeStaticPeer(host, port);
+  const shown = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return { lines: [`static peer ${shown} removed`], json: { removed: { host, port } } };
+}
+
+const HOST_PORT: ArgSpec[] = [
+  { name: 'HOST', parse: parsePeerHost },
+  { name: 'PORT', parse: parsePeerPort },
+];
+
+export const PEER_COMMANDS: readonly CommandSpec[] = [
+  {
+    mode: 'switch',
+    path: ['show', 'peers'],
+    syntax: 'show peers',
+    args: [],
+    handler: showPeers,
+    help: 'Show the peers: address, how learned, state, time since heard, frames and bytes in/out, drops.',
+  },
+  {
+    mode: 'switch',
+    path: ['peer'],
+    syntax: 'peer HOST PORT',
+    args: HOST_PORT,
+    handler: peer,
+    help: 'Add a static peer at HOST PORT (for networks without multicast); it must list this switch too.',
+  },
+  {
+    mode: 'switch',
+    path: ['no', 'peer'],
+    syntax: 'no peer HOST PORT',
+    args: HOST_PORT,
+    handler: noPeer,
+    help: 'Remove the static peer at HOST PORT; its port and MACs go at once.',
+  },
+];

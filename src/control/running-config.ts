@@ -1,0 +1,155 @@
+// The running-config: the switch's state (VLANs, TAPs, QEMU listeners, static
+// peers) printed as the rc file that recreates it, and the `show running-config`
+// and `write FILE` commands that print it and save it atomically. Reads the
+// switch through SwitchControl; runs on the main thread.
+
+import { randomBytes } from 'node:crypto';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DivesError } from '../errors.js';
+import type { CommandContext, CommandResult, CommandSpec } from './command-registry.js';
+import { quote, quoteWord } from './format.js';
+import type { ListenSpec, StaticPeer, SwitchControl } from './switch-api.js';
+
+export interface RunningConfig {
+  vlans: { vid: number; taps: string[]; listeners: ListenSpec[] }[];
+  peers: StaticPeer[];
+  /** The rc file, one entry per line. */
+  lines: string[];
+}
+
+/** The first line of every running-config, so a reader (and `write`) can tell one from other files. */
+export const RUNNING_CONFIG_HEADER = '# DiVES running-config: the commands that recreate this switch.';
+
+/** How a listener is written as an rc line, inside its VLAN. */
+function listenLine(spec: ListenSpec): string {
+  return spec.kind === 'unix' ? `listen unix ${quoteWord(spec.path)}` : `listen ${quoteWord(spec.host)} ${spec.port}`;
+}
+
+/** Plain code-unit order: the same on every machine, whatever its locale. */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function listenKey(spec: ListenSpec): string {
+  return spec.kind === 'unix' ? `unix ${spec.path}` : `tcp ${spec.host} ${String(spec.port).padStart(5, '0')}`;
+}
+
+/**
+ * Read the switch and print it as an rc file. Everything is sorted (VLANs by
+ * vid, TAPs by name, listeners by address), so the same state always prints
+ * the same text and a reloaded switch prints exactly what it was loaded from.
+ * QEMU connections are not configuration: the guests reconnect to the listeners.
+ */
+export async function renderRunningConfig(sw: SwitchControl): Promise<RunningConfig> {
+  const vlanInfos = await sw.showVlans();
+  const peers: StaticPeer[] = sw.staticPeers().map((p) => ({ host: p.host, port: p.port }));
+  const taps = sw.showTaps();
+  const listeners = sw.showListeners();
+  const vlans = vlanInfos.map(({ vid }) => ({
+    vid,
+    taps: taps
+      .filter((t) => t.vid === vid)
+      .map((t) => t.name)
+      .sort(byText),
+    listeners: listeners
+      .filter((l) => l.vid === vid)
+      .map((l) => l.spec)
+      .sort((a, b) => byText(listenKey(a), listenKey(b))),
+  }));
+  peers.sort((a, b) => byText(a.host, b.host) || a.port - b.port);
+
+  const lines = [RUNNING_CONFIG_HEADER, '# Load it with `dives start -c FILE`; save it with `write FILE`.'];
+  for (const v of vlans) {
+    lines.push(`vlan ${v.vid}`);
+    for (const name of v.taps) lines.push(`  tap ${quoteWord(name)}`);
+    for (const spec of v.listeners) lines.push(`  ${listenLine(spec)}`);
+    lines.push('exit');
+  }
+  for (const p of peers) lines.push(`peer ${quoteWord(p.host)} ${p.port}`);
+  return { vlans, peers, lines };
+}
+
+/**
+ * Replace `path` with `text` atomically: write a temporary file beside it,
+ * flush it to disk, then rename it over the old file, so a reader (or a crash)
+ * sees the old file or the new one, never half of one. The new file keeps the
+ * old one's permissions, or gets 0644.
+ */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let mode = 0o644;
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw new DivesError('EWRITE', `cannot write the running-config to ${path}: it is a directory`);
+    mode = st.mode & 0o777;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw wrap(path, err);
+  }
+  try {
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw wrap(path, err);
+  }
+  // Make the rename itself durable; a directory that cannot be opened for this is no reason to fail.
+  try {
+    const d = await open(dir, 'r');
+    await d.sync().finally(() => d.close());
+  } catch {
+    // The file is written and renamed; only its survival across a power cut is less certain.
+  }
+}
+
+function wrap(path: string, err: unknown): DivesError {
+  if (err instanceof DivesError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const reason = e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+  return new DivesError('EWRITE', `cannot write the running-config to ${path}: ${reason}`, { cause: err });
+}
+
+/** FILE for `write`: a path, absolute or relative to the switch's working directory. */
+export function parseFile(word: string): string {
+  if (word === '' || word.includes('\0')) throw new DivesError('EBADARG', `FILE must be a non-empty path, got ${quote(word)}`);
+  return word;
+}
+
+async function showRunningConfig(ctx: CommandContext): Promise<CommandResult> {
+  const config = await renderRunningConfig(ctx.sw);
+  return { lines: config.lines, json: config };
+}
+
+async function write(ctx: CommandContext): Promise<CommandResult> {
+  const path = resolve(ctx.args.string('FILE'));
+  const { lines } = await renderRunningConfig(ctx.sw);
+  await writeFileAtomic(path, `${lines.join('\n')}\n`);
+  return { lines: [`wrote the running-config to ${path} (${lines.length} lines)`], json: { written: { path, lines: lines.length } } };
+}
+
+/** The two commands, registered with the others by createCommandRegistry. */
+export const RUNNING_CONFIG_COMMANDS: readonly CommandSpec[] = [
+  {
+    path: ['show', 'running-config'],
+    syntax: 'show running-config',
+    mode: 'any',
+    args: [],
+    handler: showRunningConfig,
+    help: 'Print the VLANs, TAPs, listeners and static peers as an rc file that recreates them.',
+  },
+  {
+    path: ['write'],
+    syntax: 'write FILE',
+    mode: 'any',
+    args: [{ name: 'FILE', parse: parseFile }],
+    handler: write,
+    help: 'Save the running-config to FILE atomically (temporary file, then rename), for `dives start -c FILE`.',
+  },
+];

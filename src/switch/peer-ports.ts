@@ -1,0 +1,330 @@
+// PeerPorts: the main thread's side of the peer I/O thread. It starts the thread
+// (which binds the unicast socket on -h:-p), tells it which peers exist, gives a
+// live peer one port id and makes that port a member of every VLAN with local
+// ports, keeps that membership in step as local ports come and go, and takes the
+// port away again (flushing its MACs everywhere) when the peer goes down.
+// Peer policy (who is a peer, when it is alive) is src/peers/peering.ts. Main thread.
+//
+// Every change of ports or membership runs one at a time on a promise chain, so a
+// peer that goes up and down quickly, or a VLAN that loses its last local port while
+// a peer comes up, is applied in order. The order inside each change matters too:
+// a port joins a VLAN in the forwarding worker before the peer thread may queue
+// frames for it, and leaves the peer thread before it leaves the worker, so a
+// freed port id never carries a stale frame into another port.
+
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { Doorbell } from '../doorbell.js';
+import { DivesError } from '../errors.js';
+import { Ring } from '../ring.js';
+import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart } from '../io/peer-io-messages.js';
+import type { Logger } from '../log.js';
+import type { ForwardingPool, ForwardingThread } from './forwarding-pool.js';
+import type { PortRecord, PortTable } from './port-table.js';
+
+// One ring pair carries every peer of a forwarding worker, and a flood writes one
+// copy per peer, so it is sized like the QEMU rings.
+export const PEER_RING_BYTES = 4 << 20;
+export const PEER_QUEUE_LIMIT = 4 << 20;
+const REQUEST_TIMEOUT_MS = 5000;
+
+export interface PeerBind {
+  address: string;
+  port: number;
+  family: 'udp4' | 'udp6';
+}
+
+type Request = Extract<PeerControl, { reqId: number }>;
+type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'reqId'> : never) : never;
+
+export class PeerPorts {
+  private worker: Worker | null = null;
+  private readonly bell = new Doorbell();
+  /** Forwarding thread index → the tx ring id of the ring pair made with it. */
+  private readonly ringsWith = new Map<number, number>();
+  /** VLANs peers are members of: those with local ports, as of the last reconcile. */
+  private readonly memberVids = new Set<number>();
+  /** Peer id → its port id, while the peer is up. */
+  private readonly portOf = new Map<number, number>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private reconcileQueued = false;
+  private readonly waits = new Map<number, () => void>();
+  private readonly statsWaits = new Map<number, (r: PeerIoReport) => void>();
+  private nextReq = 1;
+  private closed = false;
+  /** The address and port the socket is bound to, once started. */
+  bound: { address: string; port: number } | null = null;
+  /** Called when a keepalive arrives from a known peer. */
+  onHeard: (peerId: number) => void = () => {};
+
+  constructor(
+    private readonly pool: ForwardingPool,
+    private readonly ports: PortTable,
+    private readonly nextRingId: () => number,
+    private readonly maxFrame: number,
+    private readonly log: Logger,
+  ) {
+    ports.onChange(() => this.scheduleReconcile());
+  }
+
+  get running(): boolean {
+    return this.worker !== null && !this.closed;
+  }
+
+  /** Start the peer thread and bind -h:-p. Throws DivesError('ELISTEN') when the socket cannot be bound. */
+  async start(bind: PeerBind): Promise<void> {
+    if (this.worker !== null) throw new DivesError('EINTERNAL', 'the peer I/O thread is already running');
+    const start: PeerIoStart = {
+      doorbellSab: this.bell.sab,
+      maxFrame: this.maxFrame,
+      bindAddress: bind.address,
+      bindPort: bind.port,
+      family: bind.family,
+      queueLimit: PEER_QUEUE_LIMIT,
+    };
+    const w = new Worker(new URL('../../workers/peer-io.js', import.meta.url), { workerData: start, name: 'peer-io' });
+    this.worker = w;
+    const result = new Promise<{ address: string; port: number } | string>((resolve) => {
+      w.on('message', (e: PeerEvent) => {
+        if (e.type === 'bound') resolve({ address: e.address, port: e.port });
+        else if (e.type === 'bind-error') resolve(e.message);
+        else this.onEvent(e);
+      });
+      w.once('exit', () => resolve('the peer I/O thread exited'));
+    });
+    w.on('error', (err) => this.log.error(`peer I/O thread failed: ${err.message}; peers stop carrying frames`));
+    const r = await result;
+    if (typeof r === 'string') {
+      this.worker = null;
+      await w.terminate();
+      const where = bind.address.includes(':') ? `[${bind.address}]:${bind.port}` : `${bind.address}:${bind.port}`;
+      throw new DivesError('ELISTEN', `cannot bind the peer socket on UDP ${where}: ${r}; choose another -h or -p`);
+    }
+    this.bound = r;
+    this.scheduleReconcile();
+  }
+
+  private post(msg: PeerControl): void {
+    this.worker?.postMessage(msg);
+  }
+
+  private request(body: RequestBody): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    const reqId = this.nextReq++;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waits.delete(reqId);
+        reject(new DivesError('ETIMEOUT', `the peer I/O thread did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`));
+      }, REQUEST_TIMEOUT_MS);
+      this.waits.set(reqId, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.post({ ...body, reqId } as Request);
+    });
+  }
+
+  private onEvent(e: PeerEvent): void {
+    switch (e.type) {
+      case 'done':
+        this.waits.get(e.reqId)?.();
+        this.waits.delete(e.reqId);
+        break;
+      case 'heard':
+        this.onHeard(e.peerId);
+        break;
+      case 'stats': {
+        const report: PeerIoReport = { peers: e.peers, strangers: e.strangers, lastStranger: e.lastStranger, noPort: e.noPort };
+        this.statsWaits.get(e.reqId)?.(report);
+        this.statsWaits.delete(e.reqId);
+        break;
+      }
+      case 'log':
+        this.log[e.level](e.message);
+        break;
+      case 'bound':
+      case 'bind-error':
+      case 'stopped':
+        break;
+    }
+  }
+
+  /** Run `fn` after every change queued before it. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A known peer: its keepalives are heard, its frames wait until up() gives it a port. */
+  addPeer(peerId: number, address: string, port: number): void {
+    this.post({ type: 'set-peer', peerId, address, port });
+  }
+
+  /** Forget a peer (taking its port down first): its datagrams are strangers' again. */
+  removePeer(peerId: number): Promise<void> {
+    return this.serial(async () => {
+      await this.downNow(peerId);
+      await this.request({ type: 'unset-peer', peerId });
+    });
+  }
+
+  /** Give a peer a port named `name` in every VLAN with local ports. Resolves with the port id. */
+  up(peerId: number, name: string): Promise<number> {
+    return this.serial(async () => {
+      const have = this.portOf.get(peerId);
+      if (have !== undefined || !this.running) return have ?? -1;
+      const port = this.ports.add('peer', 0, name);
+      this.portOf.set(peerId, port.id);
+      const fws = new Set<ForwardingThread>();
+      for (const vid of this.memberVids) {
+        const fw = this.pool.threadOf(vid);
+        if (fw === undefined) continue;
+        this.join(fw, vid, port.id);
+        fws.add(fw);
+      }
+      await syncAll(fws);
+      await this.request({ type: 'peer-port', peerId, portId: port.id });
+      return port.id;
+    });
+  }
+
+  /** Take a peer's port away: out of every VLAN, its MACs flushed from every fdb. */
+  down(peerId: number): Promise<void> {
+    return this.serial(() => this.downNow(peerId));
+  }
+
+  private async downNow(peerId: number): Promise<void> {
+    const portId = this.portOf.get(peerId);
+    if (portId === undefined) return;
+    this.portOf.delete(peerId);
+    await this.request({ type: 'peer-port', peerId, portId: -1 });
+    const fws = new Set<ForwardingThread>();
+    for (const vid of this.memberVids) {
+      const fw = this.pool.threadOf(vid);
+      if (fw === undefined) continue;
+      // Removing the port from a VLAN's engine deletes every MAC learned on it there.
+      fw.unconfigure([memberKey(portId, vid)], { type: 'remove-port', vid, portId });
+      fws.add(fw);
+    }
+    await syncAll(fws);
+    this.ports.remove(portId);
+  }
+
+  /** Send one keepalive to each of these peers now. */
+  keepalive(peerIds: number[]): void {
+    if (peerIds.length > 0) this.post({ type: 'keepalive', peerIds });
+  }
+
+  /** The port id of a peer that is up, else undefined. */
+  portIdOf(peerId: number): number | undefined {
+    return this.portOf.get(peerId);
+  }
+
+  /** VLANs live peers are members of. */
+  memberVlans(): number[] {
+    return [...this.memberVids].sort((a, b) => a - b);
+  }
+
+  /** A peer port as one record per VLAN it is a member of (optionally only `vid`), for `show ports`. */
+  memberships(port: PortRecord, vid?: number): PortRecord[] {
+    return this.memberVlans()
+      .filter((v) => vid === undefined || v === vid)
+      .map((v) => ({ ...port, vid: v }));
+  }
+
+  /** Per-peer counters and the stranger count from the peer thread. */
+  async stats(): Promise<PeerIoReport> {
+    if (!this.running) return { peers: [], strangers: 0, lastStranger: null, noPort: 0 };
+    const reqId = this.nextReq++;
+    return new Promise<PeerIoReport>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.statsWaits.delete(reqId);
+        reject(new DivesError('ETIMEOUT', `the peer I/O thread did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`));
+      }, REQUEST_TIMEOUT_MS);
+      this.statsWaits.set(reqId, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.post({ type: 'stats', reqId });
+    });
+  }
+
+  private scheduleReconcile(): void {
+    if (!this.running || this.reconcileQueued) return;
+    this.reconcileQueued = true;
+    void this.serial(async () => {
+      this.reconcileQueued = false;
+      await this.reconcile();
+    }).catch((err: unknown) => this.log.error(`peers: updating VLAN membership failed: ${String(err)}`));
+  }
+
+  /** Make live peers members of exactly the VLANs that have local (TAP or QEMU) ports. */
+  private async reconcile(): Promise<void> {
+    if (!this.running) return;
+    const want = new Set(this.ports.all().filter((p) => p.kind !== 'peer').map((p) => p.vid));
+    for (const vid of [...this.memberVids]) {
+      if (want.has(vid)) continue;
+      // Leave the peer thread first: from now on it drops frames for this VLAN as no-vlan.
+      await this.request({ type: 'vlan', vid, fw: -1 });
+      this.memberVids.delete(vid);
+      const fw = this.pool.threadOf(vid);
+      for (const portId of this.portOf.values()) fw?.unconfigure([memberKey(portId, vid)], { type: 'remove-port', vid, portId });
+      this.log.debug(`peers: VLAN ${vid} has no local ports any more; peers left it`);
+    }
+    for (const vid of want) {
+      if (this.memberVids.has(vid)) continue;
+      const fw = this.pool.place(vid);
+      for (const portId of this.portOf.values()) this.join(fw, vid, portId);
+      this.ringsFor(fw);
+      await fw.request({ type: 'sync' }).catch(() => undefined);
+      await this.request({ type: 'vlan', vid, fw: fw.index });
+      this.memberVids.add(vid);
+      this.log.debug(`peers: VLAN ${vid} has local ports; peers joined it`);
+    }
+  }
+
+  private join(fw: ForwardingThread, vid: number, portId: number): void {
+    const txRingId = this.ringsFor(fw);
+    fw.configure(memberKey(portId, vid), { type: 'add-port', vid, portId, isPeer: true, txRingId });
+  }
+
+  /** The ring pair between the peer thread and forwarding thread `fw`, made once. */
+  private ringsFor(fw: ForwardingThread): number {
+    const have = this.ringsWith.get(fw.index);
+    if (have !== undefined) return have;
+    const rx = Ring.create(PEER_RING_BYTES);
+    const tx = Ring.create(PEER_RING_BYTES);
+    const rxRingId = this.nextRingId();
+    const txRingId = this.nextRingId();
+    this.ringsWith.set(fw.index, txRingId);
+    fw.configure(`ring:${rxRingId}`, { type: 'add-input', ringId: rxRingId, sab: rx.sab });
+    fw.configure(`ring:${txRingId}`, { type: 'add-output', ringId: txRingId, sab: tx.sab, doorbellSab: this.bell.sab });
+    this.post({ type: 'rings', fw: fw.index, rxSab: rx.sab, rxDoorbellSab: fw.bell.sab, txSab: tx.sab });
+    return txRingId;
+  }
+
+  /** Stop the peer thread and close its socket. Peer ports are left to the switch's own shutdown. */
+  async close(): Promise<void> {
+    const w = this.worker;
+    if (w === null || this.closed) return;
+    this.closed = true;
+    for (const done of this.waits.values()) done();
+    this.waits.clear();
+    const exited = once(w, 'exit');
+    w.postMessage({ type: 'stop' } satisfies PeerControl);
+    const timer = setTimeout(() => void w.terminate(), 3000);
+    await exited;
+    clearTimeout(timer);
+    this.worker = null;
+  }
+}
+
+/** The forwarding-thread configuration key of one peer port's membership of one VLAN. */
+function memberKey(portId: number, vid: number): string {
+  return `peer-port:${portId}:${vid}`;
+}
+
+async function syncAll(fws: Iterable<ForwardingThread>): Promise<void> {
+  await Promise.all([...fws].map((fw) => fw.request({ type: 'sync' }).catch(() => undefined)));
+}

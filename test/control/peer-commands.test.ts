@@ -1,0 +1,122 @@
+// Tests for src/control/peer-commands.ts: `show peers` as text and JSON, `peer HOST
+// PORT` and `no peer HOST PORT` against a FakeSwitch, their errors and argument
+// checks, and that they run at switch level only. Pure units: no threads, no sockets.
+
+import test from 'ava';
+import { createCommandRegistry } from '../../src/control/commands.js';
+import { ConsoleSession } from '../../src/control/console-session.js';
+import { PEER_COMMANDS, parsePeerHost, parsePeerPort } from '../../src/control/peer-commands.js';
+import { FakeSwitch } from '../helpers/fake-switch.js';
+
+function fixture(): { sw: FakeSwitch; session: ConsoleSession } {
+  const sw = new FakeSwitch();
+  const p = sw.addPeer('10.0.0.2:3333', 'discovered', { framesIn: 120, bytesIn: 9000, framesOut: 80, bytesOut: 7040, lastHeardSeconds: 0.4 });
+  p.drops['no-vlan'] = 4;
+  sw.addPeer('10.0.0.3:3333', 'static', { state: 'down', lastHeardSeconds: 75.2, portId: null, keepalivesOut: 9 });
+  sw.peering.strangers = 2;
+  sw.peering.lastStranger = '10.0.0.66:40000';
+  return { sw, session: new ConsoleSession(createCommandRegistry(), sw) };
+}
+
+test('show peers prints where the switch peers, each peer with its counters and drops, and the discovery and stranger counts', async (t) => {
+  const { session } = fixture();
+  const reply = await session.execute('show peers');
+  t.deepEqual(reply, {
+    ok: true,
+    lines: [
+      'peering on 10.0.0.1:3333; discovery 239.13.13.13:3535 via 10.0.0.1 (ttl 1); every 1 s, expiry after 3 missed',
+      'ADDRESS        LEARNED     STATE  HEARD  PORT  FRAMES-IN  BYTES-IN  FRAMES-OUT  BYTES-OUT',
+      '10.0.0.2:3333  discovered  up     0s     1     120        9000      80          7040',
+      '    drops: no-vlan=4',
+      '10.0.0.3:3333  static      down   1m15s  -     0          0         0           0',
+      '    drops: none',
+      'announcements: sent 40, accepted 40, own 40, malformed 1 (oversized 0)',
+      'strangers: 2 datagrams from non-peers dropped (last from 10.0.0.66:40000)',
+    ],
+    json: (reply as { json: unknown }).json,
+  });
+});
+
+test('show peers has a JSON form with every counter', async (t) => {
+  const { sw, session } = fixture();
+  const reply = await session.execute('show peers', { json: true });
+  t.true(reply.ok);
+  if (!reply.ok) return;
+  const json = JSON.parse(reply.lines[0]);
+  t.deepEqual(json, JSON.parse(JSON.stringify({ ...sw.peering, peers: sw.peers })));
+  t.like(json.peers[0], { address: '10.0.0.2:3333', learned: 'discovered', state: 'up', portId: 1, framesIn: 120, drops: { 'no-vlan': 4, short: 0 } });
+});
+
+test('show peers without peers, and without discovery, says so', async (t) => {
+  const sw = new FakeSwitch();
+  sw.peering.discovery = null;
+  const session = new ConsoleSession(createCommandRegistry(), sw);
+  t.like(await session.execute('show peers'), {
+    ok: true,
+    lines: [
+      'peering on 10.0.0.1:3333; discovery off (static peers only); every 1 s, expiry after 3 missed',
+      'ADDRESS  LEARNED  STATE  HEARD  PORT  FRAMES-IN  BYTES-IN  FRAMES-OUT  BYTES-OUT',
+      '(no peers)',
+      'strangers: 0 datagrams from non-peers dropped',
+    ],
+  });
+  sw.peering.local = null;
+  t.like(await session.execute('show peers'), { ok: true, lines: ['(peering is not running)'] });
+});
+
+test('peer HOST PORT adds a static peer and no peer HOST PORT removes it', async (t) => {
+  const { sw, session } = fixture();
+  t.like(await session.execute('peer 10.0.0.9 3333'), {
+    ok: true,
+    lines: ['static peer 10.0.0.9:3333 added (down until it answers a keepalive)'],
+    json: { peer: { address: '10.0.0.9:3333', learned: 'static', state: 'down' } },
+  });
+  t.like(await session.execute('peer [fd00::9] 3333'), { ok: true, lines: ['static peer [fd00::9]:3333 added (down until it answers a keepalive)'] });
+  t.deepEqual(sw.staticPeers(), [
+    { host: '10.0.0.3', port: 3333 },
+    { host: '10.0.0.9', port: 3333 },
+    { host: 'fd00::9', port: 3333 },
+  ]);
+  t.deepEqual(await session.execute('no peer 10.0.0.9 3333'), {
+    ok: true,
+    lines: ['static peer 10.0.0.9:3333 removed'],
+    json: { removed: { host: '10.0.0.9', port: 3333 } },
+  });
+  t.deepEqual(sw.changes, [
+    { method: 'addStaticPeer', args: ['10.0.0.9', 3333] },
+    { method: 'addStaticPeer', args: ['fd00::9', 3333] },
+    { method: 'removeStaticPeer', args: ['10.0.0.9', 3333] },
+  ]);
+});
+
+test('the switch\'s refusals come back as error replies', async (t) => {
+  const { session } = fixture();
+  t.like(await session.execute('peer 10.0.0.3 3333'), { ok: false, code: 'EATTACHED' });
+  t.like(await session.execute('no peer 10.0.0.2 3333'), { ok: false, code: 'ENOTATTACHED' });
+});
+
+test('peer commands run at switch level only and check their arguments', async (t) => {
+  const { session } = fixture();
+  session.mode = { vid: 10 };
+  t.like(await session.execute('show peers'), { ok: false, code: 'EBADCMD', message: '"show peers" is a switch-level command; leave VLAN mode with "exit"' });
+  t.like(await session.execute('peer 10.0.0.9 3333'), { ok: false, code: 'EBADCMD' });
+  session.mode = null;
+  t.like(await session.execute('peer 10.0.0.9'), { ok: false, code: 'EBADARG', message: '"peer" needs PORT; usage: peer HOST PORT' });
+  t.like(await session.execute('peer 10.0.0.9 0'), { ok: false, code: 'EBADARG' });
+  t.like(await session.execute('no peer 10.0.0.9 3333 now'), { ok: false, code: 'EBADARG' });
+  t.is(parsePeerHost('[::1]'), '::1');
+  t.is(parsePeerHost('node7.example'), 'node7.example');
+  t.throws(() => parsePeerHost('[]'), { code: 'EBADARG' });
+  t.is(parsePeerPort('65535'), 65535);
+  for (const bad of ['0', '65536', 'x', '']) t.throws(() => parsePeerPort(bad), { code: 'EBADARG' }, bad);
+});
+
+test('help lists the peer commands at switch level', async (t) => {
+  const { session } = fixture();
+  const reply = await session.execute('help peer');
+  t.like(reply, { ok: true });
+  if (!reply.ok) return;
+  t.true(reply.lines[0] === 'Switch level:');
+  t.true(reply.lines.some((l) => l.startsWith('  peer HOST PORT  ')));
+  t.deepEqual(PEER_COMMANDS.map((c) => c.syntax), ['show peers', 'peer HOST PORT', 'no peer HOST PORT']);
+});
