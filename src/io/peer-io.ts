@@ -15,7 +15,7 @@
 // reused scratch buffer could be overwritten under it (QemuIo does the same).
 
 import dgram from 'node:dgram';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { pumpRings } from './ring-pump.js';
 import { Doorbell } from '../doorbell.js';
 import { ringMeta } from '../forwarding-engine.js';
 import { PEER_HDR_LEN, decodePeerDatagram, writePeerHeader } from '../peer-codec.js';
@@ -283,23 +283,14 @@ export class PeerIo {
     this.socket.send(out, 0, out.length, p.port, p.address, p.onSent);
   }
 
-  /** The tx pump: drain the tx rings, then sleep on the doorbell without blocking the event loop. */
-  async pump(): Promise<void> {
-    while (!this.stopped) {
-      let n = 0;
-      const rings = this.txRings;
-      if (this.bound) for (let i = 0; i < rings.length; i++) n += rings[i].consume(BATCH, this.txHandler);
-      if (n > 0) {
-        await yieldToLoop();
-        continue;
-      }
-      this.bell.prepareSleep();
-      if ((this.bound && rings.some((r) => !r.isEmpty())) || this.stopped) {
-        this.bell.cancelSleep();
-        continue;
-      }
-      await this.bell.sleepAsync(1000);
-    }
+  /** The tx pump: drain the tx rings once bound, then sleep on the doorbell without blocking the event loop. */
+  pump(): Promise<void> {
+    return pumpRings(this.bell, {
+      rings: () => this.txRings,
+      handler: this.txHandler,
+      ready: () => this.bound,
+      stopped: () => this.stopped,
+    }, BATCH);
   }
 
   private stop(): void {

@@ -11,8 +11,8 @@
 
 import net from 'node:net';
 import { rmSync } from 'node:fs';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Doorbell } from '../doorbell.js';
+import { pumpRings } from './ring-pump.js';
 import { ETH_ZLEN } from '../frame.js';
 import { QemuFramer, FRAMER_REASON_TEXT, QEMU_HDR_LEN } from '../qemu-framer.js';
 import { Ring, type FrameHandler } from '../ring.js';
@@ -214,27 +214,20 @@ export class QemuIo {
   }
 
   /** The tx pump: drain the tx rings, then sleep on the doorbell without blocking the event loop. */
-  async pump(): Promise<void> {
-    while (!this.stopped) {
-      let n = 0;
-      const rings = this.txRings;
-      for (let i = 0; i < rings.length; i++) n += rings[i].consume(BATCH, this.txHandler);
-      for (const c of this.corked) {
-        c.corked = false;
-        c.socket.uncork();
-      }
-      this.corked.length = 0;
-      if (n > 0) {
-        await yieldToLoop();
-        continue;
-      }
-      this.bell.prepareSleep();
-      if (rings.some((r) => !r.isEmpty()) || this.stopped) {
-        this.bell.cancelSleep();
-        continue;
-      }
-      await this.bell.sleepAsync(1000);
-    }
+  pump(): Promise<void> {
+    return pumpRings(this.bell, {
+      rings: () => this.txRings,
+      handler: this.txHandler,
+      afterBatch: () => {
+        for (const c of this.corked) {
+          c.corked = false;
+          c.socket.uncork();
+        }
+        this.corked.length = 0;
+      },
+      ready: () => true,
+      stopped: () => this.stopped,
+    }, BATCH);
   }
 
   private stop(): void {
