@@ -198,7 +198,8 @@ export class PeerPorts {
     const portId = this.portOf.get(peerId);
     if (portId === undefined) return;
     this.portOf.delete(peerId);
-    await this.request({ type: 'peer-port', peerId, portId: -1 });
+    // Take the port out of every VLAN first, before any await, so a `show macs`
+    // issued once `show peers` says down never finds the peer's MACs.
     const fws = new Set<ForwardingThread>();
     for (const vid of this.memberVids) {
       const fw = this.pool.threadOf(vid);
@@ -207,6 +208,7 @@ export class PeerPorts {
       fw.unconfigure([memberKey(portId, vid)], { type: 'remove-port', vid, portId });
       fws.add(fw);
     }
+    await this.request({ type: 'peer-port', peerId, portId: -1 });
     await syncAll(fws);
     this.ports.remove(portId);
   }
