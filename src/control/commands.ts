@@ -110,7 +110,8 @@ async function vlan(ctx: CommandContext): Promise<CommandResult> {
 
 async function showVlans(ctx: CommandContext): Promise<CommandResult> {
   const vlans = await ctx.sw.showVlans();
-  const rows = vlans.map((v) => [v.vid, v.ports, v.macs, v.workerThread, v.forwarded, v.flooded, v.dropped].map(String));
+  // A VLAN entered with `vlan ID` but without ports has no forwarding thread yet.
+  const rows = vlans.map((v) => [v.vid, v.ports, v.macs, v.workerThread < 0 ? '-' : v.workerThread, v.forwarded, v.flooded, v.dropped].map(String));
   const lines = formatTable(['VID', 'PORTS', 'MACS', 'WORKER', 'FORWARDED', 'FLOODED', 'DROPPED'], rows, '(no VLANs)');
   return { lines, json: { vlans } };
 }

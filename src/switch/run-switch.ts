@@ -86,7 +86,8 @@ export async function runSwitch(opts: StartOptions): Promise<number> {
     }
   }
   ctl.ready();
-  log.info(`DiVES switch up: unicast ${opts.host}:${opts.port}, discovery ${opts.discoveryGroup}:${opts.discoveryPort}, sockets in ${opts.socketDir}`);
+  const discovery = opts.peering?.discovery === false ? 'no discovery (static peers only)' : `discovery ${opts.discoveryGroup}:${opts.discoveryPort}`;
+  log.info(`DiVES switch up: unicast ${opts.host}:${opts.port}, ${discovery}, sockets in ${opts.socketDir}`);
 
   let stopping: Promise<void> | null = null;
   let stopConsole: (() => void) | null = null;
