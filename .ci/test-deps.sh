@@ -13,6 +13,7 @@ have qemu-system-x86_64 || need+=(qemu-system-x86)
 have cpio || need+=(cpio)
 have dpkg-deb || need+=(dpkg)
 have tcpdump || need+=(tcpdump)
+have ethtool || need+=(ethtool)
 have iperf3 || need+=(iperf3)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ] || ! have apt-get; then

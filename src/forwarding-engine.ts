@@ -12,6 +12,7 @@ import {
   PortStats,
   DROP_GIANT,
   DROP_NO_PORT,
+  DROP_OFFLOAD,
   DROP_RING_FULL,
   DROP_RUNT,
   DROP_SAME_PORT,
@@ -19,10 +20,21 @@ import {
 } from './port-stats.js';
 import type { Ring } from './ring.js';
 
-/** Ring meta: the VLAN id in the high 16 bits, the port id in the low 16. */
-export function ringMeta(vid: number, port: number): number {
-  return ((vid << 16) | (port & 0xffff)) | 0;
+/**
+ * Ring meta: the port id in bits 0-15, the VLAN id in bits 16-27, and
+ * META_VNET in bit 28 when the record starts with a 10-byte virtio_net_hdr
+ * (frames from and to TAPs opened with IFF_VNET_HDR).
+ */
+export function ringMeta(vid: number, port: number, vnet = false): number {
+  return ((vid << 16) | (port & 0xffff) | (vnet ? META_VNET : 0)) | 0;
 }
+export const META_VNET = 1 << 28;
+export const VNET_HDR_LEN = 10;
+/** virtio_net_hdr byte 0 flag: the checksum is still to be computed. */
+const VNET_F_NEEDS_CSUM = 1;
+/** An offloaded TCP segment may be as long as an IP datagram can be, plus Ethernet and 802.1Q headers. */
+const GSO_MAX_FRAME = 65535 + 18;
+const ZERO_VNET_HDR = Buffer.alloc(VNET_HDR_LEN);
 export function metaVid(meta: number): number {
   return (meta >>> 16) & 0xfff;
 }
@@ -37,17 +49,20 @@ export class EnginePort {
   readonly id: number;
   /** Frames from a peer are never sent to another peer (split horizon). */
   readonly isPeer: boolean;
+  /** The port's I/O thread takes records that start with a virtio_net_hdr (a vnet TAP). */
+  readonly vnet: boolean;
   /** Where frames for this port go; the port's I/O thread consumes it. */
   readonly tx: Ring;
   /** Precomputed ring meta so the flood loop does no arithmetic. */
   readonly meta: number;
   readonly stats = new PortStats();
 
-  constructor(vid: number, id: number, isPeer: boolean, tx: Ring) {
+  constructor(vid: number, id: number, isPeer: boolean, tx: Ring, vnet = false) {
     this.id = id;
     this.isPeer = isPeer;
+    this.vnet = vnet;
     this.tx = tx;
-    this.meta = ringMeta(vid, id);
+    this.meta = ringMeta(vid, id, vnet);
   }
 }
 
@@ -110,9 +125,9 @@ export class VlanEngine {
   }
 
   /** Make `id` a member port whose frames go to `tx`. Replaces an existing member with the same id. */
-  addPort(id: number, isPeer: boolean, tx: Ring): EnginePort {
+  addPort(id: number, isPeer: boolean, tx: Ring, vnet = false): EnginePort {
     if (this.byId[id] !== undefined) this.removePort(id);
-    const p = new EnginePort(this.vid, id, isPeer, tx);
+    const p = new EnginePort(this.vid, id, isPeer, tx, vnet);
     this.byId[id] = p;
     this.members = [...this.members, p];
     return p;
@@ -151,11 +166,12 @@ export class VlanEngine {
   }
 
   /**
-   * Forward one frame that arrived on port `inId`. Stages copies on the tx
+   * Forward one record that arrived on port `inId`: a frame, preceded by a
+   * `hdr`-byte virtio_net_hdr when hdr is VNET_HDR_LEN. Stages copies on the tx
    * rings (the caller commits them after the batch). Returns the number of
    * copies queued.
    */
-  forward(buf: Buffer, off: number, len: number, inId: number): number {
+  forward(buf: Buffer, off: number, len: number, inId: number, hdr = 0): number {
     const from = this.byId[inId];
     if (from === undefined) {
       this.orphanStats.drops[DROP_NO_PORT]++;
@@ -163,22 +179,23 @@ export class VlanEngine {
       return 0;
     }
     const st = from.stats;
-    const bad = validateFrame(len, this.maxFrame);
+    const bad = validateFrame(len - hdr, hdr === 0 ? this.maxFrame : GSO_MAX_FRAME);
     if (bad !== FRAME_OK) {
       st.drops[bad === FRAME_RUNT ? DROP_RUNT : DROP_GIANT]++;
       this.counters.dropped++;
       return 0;
     }
     st.rxFrames++;
-    st.rxBytes += len;
+    st.rxBytes += len - hdr;
+    const f = off + hdr;
 
     // Learn: a group address is never a station's source, so it is not learned.
     // A burst from one station learns once per clock tick: the cache below
     // remembers the last (source, port, tick) the fdb accepted, and every fdb
     // removal goes through this class and clears it.
     const now = this.clock.nowMs;
-    if (!isGroupAddr(buf, off + 6)) {
-      const src = srcMac(buf, off);
+    if (!isGroupAddr(buf, f + 6)) {
+      const src = srcMac(buf, f);
       if (src !== this.learnedMac || inId !== this.learnedPort || now !== this.learnedAt) {
         if (this.fdb.learn(src, inId, now) !== LEARN_FULL) {
           this.learnedMac = src;
@@ -188,8 +205,8 @@ export class VlanEngine {
       }
     }
 
-    if (!isGroupAddr(buf, off)) {
-      const outId = this.fdb.lookup(dstMac(buf, off), now);
+    if (!isGroupAddr(buf, f)) {
+      const outId = this.fdb.lookup(dstMac(buf, f), now);
       if (outId >= 0) {
         const out = this.byId[outId];
         if (out !== undefined) {
@@ -204,11 +221,11 @@ export class VlanEngine {
             return 0;
           }
           this.counters.forwarded++;
-          return this.transmit(out, buf, off, len);
+          return this.transmit(out, buf, off, len, hdr);
         }
       }
     }
-    return this.flood(from, buf, off, len);
+    return this.flood(from, buf, off, len, hdr);
   }
 
   /** Publish every frame staged on the members' tx rings; call once per batch. */
@@ -218,25 +235,42 @@ export class VlanEngine {
   }
 
   /** Send to every member the frame may reach: broadcast, multicast, unknown unicast. */
-  private flood(from: EnginePort, buf: Buffer, off: number, len: number): number {
+  private flood(from: EnginePort, buf: Buffer, off: number, len: number, hdr: number): number {
     const members = this.members;
     let sent = 0;
     for (let i = 0; i < members.length; i++) {
       const out = members[i];
       if (out === from || (from.isPeer && out.isPeer)) continue;
-      sent += this.transmit(out, buf, off, len);
+      sent += this.transmit(out, buf, off, len, hdr);
     }
     this.counters.flooded++;
     return sent;
   }
 
-  private transmit(out: EnginePort, buf: Buffer, off: number, len: number): number {
-    if (out.tx.write(buf, off, len, out.meta) === 0) {
+  /**
+   * Stage one copy for `out`. A vnet port gets a virtio_net_hdr first (the
+   * frame's own, or zeros for a plain frame); a plain port gets the bare frame,
+   * and an offloaded frame it could not take is dropped and counted.
+   */
+  private transmit(out: EnginePort, buf: Buffer, off: number, len: number, hdr: number): number {
+    let ok: number;
+    if (out.vnet) {
+      ok = hdr !== 0 ? out.tx.write(buf, off, len, out.meta) : out.tx.writeWithPrefix(ZERO_VNET_HDR, VNET_HDR_LEN, buf, off, len, out.meta);
+    } else if (hdr !== 0) {
+      if ((buf[off] & VNET_F_NEEDS_CSUM) !== 0 || buf[off + 1] !== 0) {
+        out.stats.drops[DROP_OFFLOAD]++;
+        return 0;
+      }
+      ok = out.tx.write(buf, off + hdr, len - hdr, out.meta);
+    } else {
+      ok = out.tx.write(buf, off, len, out.meta);
+    }
+    if (ok === 0) {
       out.stats.drops[DROP_RING_FULL]++;
       return 0;
     }
     out.stats.txFrames++;
-    out.stats.txBytes += len;
+    out.stats.txBytes += len - hdr;
     return 1;
   }
 }

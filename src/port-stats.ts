@@ -10,7 +10,8 @@ export const DROP_RING_FULL = 2; // the port's tx ring had no room
 export const DROP_SAME_PORT = 3; // destination was learned on the ingress port
 export const DROP_SPLIT_HORIZON = 4; // peer-to-peer unicast, never forwarded
 export const DROP_NO_PORT = 5; // the ring named a port this VLAN does not have
-export const DROP_REASONS = ['runt', 'giant', 'ring-full', 'same-port', 'split-horizon', 'no-port'] as const;
+export const DROP_OFFLOAD = 6; // an offloaded frame (TCP segment, checksum to do) for a port that cannot take one
+export const DROP_REASONS = ['runt', 'giant', 'ring-full', 'same-port', 'split-horizon', 'no-port', 'offload'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export interface PortStatsSnapshot {

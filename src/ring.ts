@@ -168,6 +168,32 @@ export class Ring {
   }
 
   /**
+   * Stage one record made of `prefix[0..pLen)` followed by `buf[off..off+len)`
+   * (e.g. a zero virtio_net_hdr in front of a plain frame). Same results as write().
+   */
+  writeWithPrefix(prefix: Buffer, pLen: number, buf: Buffer, off: number, len: number, meta: number): number {
+    const total = pLen + len;
+    if (total > this.maxFrame) {
+      Atomics.add(this.words, OVERSIZE, 1);
+      return 0;
+    }
+    const at = this.claim(total);
+    if (at < 0) {
+      Atomics.add(this.words, DROPS, 1);
+      return 0;
+    }
+    const w = (RING_HEADER_BYTES + at) >> 2;
+    this.words[w] = total;
+    this.words[w + 1] = meta;
+    prefix.copy(this.data, at + REC_HDR, 0, pLen);
+    buf.copy(this.data, at + REC_HDR + pLen, off, off + len);
+    this.wHead = (this.wHead + recordBytes(total)) >>> 0;
+    this.staged = true;
+    this.wPushed++;
+    return 1;
+  }
+
+  /**
    * Reserve room for a frame of up to `maxLen` bytes that the caller writes
    * straight into `data` at the returned offset (for example a TAP read).
    * Returns -1 when the ring is full (not counted: the caller decides whether a

@@ -18,7 +18,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { DivesError } from './errors.js';
 import {
-  AF_INET, AF_INET6, ERRNO, IFF_MULTI_QUEUE, IFF_NO_PI, IFF_PERSIST, IFF_TAP, IFF_TUN, IFF_UP, IFNAMSIZ,
+  AF_INET, AF_INET6, ERRNO, IFF_MULTI_QUEUE, IFF_NO_PI, IFF_VNET_HDR, TUNSETOFFLOAD, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, IFF_PERSIST, IFF_TAP, IFF_TUN, IFF_UP, IFNAMSIZ,
   LITTLE_ENDIAN, O_CLOEXEC, O_NONBLOCK, O_RDWR, POLLIN, POLLNVAL, SIOCGIFFLAGS, SIOCSIFFLAGS, SOCK_CLOEXEC,
   SOCK_DGRAM, TUNGETIFF, TUNSETIFF, describeErrno, ifreq, ifrFlags, ifrName, loadLibc, setIfrFlags, type Libc,
 } from './linux/libc.js';
@@ -28,7 +28,12 @@ const TUN_PATH = '/dev/net/tun';
 export interface TapOpenOptions {
   /** Create a new (non-persistent) TAP when none has this name. Default true. */
   create?: boolean;
+  /** Prefix every frame with a 10-byte virtio_net_hdr (IFF_VNET_HDR), so offloads can be enabled. Default false. */
+  vnetHdr?: boolean;
 }
+
+/** sizeof(struct virtio_net_hdr): the prefix of every frame on a vnetHdr TAP. */
+export const VNET_HDR_LEN = 10;
 
 export class TapDevice {
   readonly name: string;
@@ -36,10 +41,14 @@ export class TapDevice {
   readonly created: boolean;
   #fd: number;
 
-  private constructor(name: string, fd: number, created: boolean) {
+  /** Frames on this TAP carry a VNET_HDR_LEN-byte virtio_net_hdr first. */
+  readonly vnetHdr: boolean;
+
+  private constructor(name: string, fd: number, created: boolean, vnetHdr: boolean) {
     this.name = name;
     this.#fd = fd;
     this.created = created;
+    this.vnetHdr = vnetHdr;
   }
 
   /**
@@ -61,7 +70,10 @@ export class TapDevice {
     const fd = c.open(TUN_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
     if (fd < 0) throw openFailed(name, c.errno());
     try {
-      const ifr = ifreq(name, IFF_TAP | IFF_NO_PI);
+      // IFF_VNET_HDR: every frame read or written is preceded by a 10-byte
+      // virtio_net_hdr, so the kernel can hand over (and take) 64 KiB TCP
+      // segments and frames with their checksum left to do, once setOffload(true).
+      const ifr = ifreq(name, IFF_TAP | IFF_NO_PI | (opts.vnetHdr === true ? IFF_VNET_HDR : 0));
       if (c.ioctl(fd, TUNSETIFF, ifr) < 0) throw attachFailed(name, c.errno());
       // A non-persistent TAP exists only while an fd holds it, and a held single-queue TAP
       // answers EBUSY; so if we attached one, we created it. This is race-free, unlike
@@ -71,7 +83,7 @@ export class TapDevice {
       if (ifrName(ifr) !== name) throw new DivesError('EINTERNAL', `tap ${name}: the kernel attached ${ifrName(ifr)} instead`);
       if (created && !create) throw noDevice(name);
       bringUp(c, name);
-      return new TapDevice(name, fd, created);
+      return new TapDevice(name, fd, created, opts.vnetHdr === true);
     } catch (err) {
       c.close(fd);
       throw err;
@@ -85,6 +97,18 @@ export class TapDevice {
 
   get closed(): boolean {
     return this.#fd < 0;
+  }
+
+  /**
+   * Let the kernel pass offloaded frames (TCP segments up to 64 KiB, checksums
+   * left to do) through this TAP, or stop it. Only safe while every port such a
+   * frame can reach is a TAP too (src/switch/offload-policy.ts decides).
+   * Returns false, never throws, when the kernel refuses.
+   */
+  setOffload(on: boolean): boolean {
+    if (this.#fd < 0) return false;
+    const flags = on ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 : 0;
+    return loadLibc().ioctlValue(this.#fd, TUNSETOFFLOAD, flags) === 0;
   }
 
   /** Releases the TAP; a TAP DiVES created disappears, a persistent one stays. Idempotent. */

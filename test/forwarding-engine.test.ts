@@ -2,7 +2,7 @@
 // unicast forwarding, flooding, split horizon, ageing and per-port counters.
 
 import test from 'ava';
-import { VlanEngine, metaPort, metaVid, ringMeta } from '../src/forwarding-engine.js';
+import { VNET_HDR_LEN, VlanEngine, metaPort, metaVid, ringMeta } from '../src/forwarding-engine.js';
 import { Ring } from '../src/ring.js';
 
 const BCAST = 'ff:ff:ff:ff:ff:ff';
@@ -11,7 +11,7 @@ function mac(s: string): Buffer {
   return Buffer.from(s.split(':').map((h) => parseInt(h, 16)));
 }
 
-function ethFrame(dst: string, src: string, len = 64): Buffer {
+function ethFrame(dst: string, src: string, _tag = '', len = 64): Buffer {
   const f = Buffer.alloc(len);
   mac(dst).copy(f, 0);
   mac(src).copy(f, 6);
@@ -168,7 +168,7 @@ test('a full tx ring drops and counts ring-full on that port only; other ports s
   engine.addPort(1, false, Ring.create(1024));
   engine.addPort(2, false, tiny);
   engine.addPort(3, false, roomy);
-  const f = ethFrame(BCAST, '02:00:00:00:00:01', 100);
+  const f = ethFrame(BCAST, '02:00:00:00:00:01', '', 100);
   for (let i = 0; i < 10; i++) engine.forward(f, 0, f.length, 1);
   engine.commit();
   t.is(engine.port(2)?.stats.snapshot().drops['ring-full'], 8);
@@ -179,11 +179,69 @@ test('a full tx ring drops and counts ring-full on that port only; other ports s
 
 test('rx and tx counters count frames and bytes per port', (t) => {
   const fx = fixture(2);
-  send(fx, 1, ethFrame(BCAST, '02:00:00:00:00:01', 100));
-  send(fx, 1, ethFrame(BCAST, '02:00:00:00:00:01', 60));
+  send(fx, 1, ethFrame(BCAST, '02:00:00:00:00:01', '', 100));
+  send(fx, 1, ethFrame(BCAST, '02:00:00:00:00:01', '', 60));
   drain(fx);
   const p1 = fx.engine.port(1)?.stats.snapshot();
   const p2 = fx.engine.port(2)?.stats.snapshot();
   t.like(p1, { rxFrames: 2, rxBytes: 160, txFrames: 0 });
   t.like(p2, { rxFrames: 0, txFrames: 2, txBytes: 160 });
+});
+
+// ---- records with a virtio_net_hdr (TAPs opened with IFF_VNET_HDR) ----------
+
+function vnetRecord(f: Buffer, flags = 0, gsoType = 0): Buffer {
+  const hdr = Buffer.alloc(VNET_HDR_LEN);
+  hdr[0] = flags;
+  hdr[1] = gsoType;
+  return Buffer.concat([hdr, f]);
+}
+
+/** Ports 1 and 2 are vnet TAPs, port 3 a plain port; returns what each ring got. */
+function vnetFixture() {
+  const engine = new VlanEngine(10);
+  const rings = [1, 2, 3].map(() => Ring.create(256 * 1024));
+  engine.addPort(1, false, rings[0], true);
+  engine.addPort(2, false, rings[1], true);
+  engine.addPort(3, false, rings[2], false);
+  const got = (i: number): Buffer[] => {
+    engine.commit();
+    const out: Buffer[] = [];
+    rings[i].consume(100, (b, o, l) => out.push(Buffer.from(b.subarray(o, o + l))));
+    return out;
+  };
+  return { engine, got };
+}
+
+test('a vnet record is learned and looked up past its header, and keeps the header toward a vnet port', (t) => {
+  const { engine, got } = vnetFixture();
+  const rec = vnetRecord(ethFrame(BCAST, '02:00:00:00:00:01'), 1, 0);
+  t.is(engine.forward(rec, 0, rec.length, 1, VNET_HDR_LEN), 1, 'one copy: the plain port cannot take it');
+  t.deepEqual(got(1), [rec], 'vnet port: the same header and frame');
+  t.deepEqual(got(2), [], 'a frame whose checksum is still to do never reaches a plain port');
+  t.is(engine.port(3)?.stats.snapshot().drops.offload, 1);
+  t.is(engine.fdb.lookup(0x020000000001, engine.nowMs), 1);
+  t.is(engine.port(1)?.stats.rxBytes, 64, 'bytes count the frame, not the header');
+});
+
+test('a plain vnet record reaches a plain port without its header, and a plain frame reaches a vnet port with a zero header', (t) => {
+  const { engine, got } = vnetFixture();
+  const f = ethFrame(BCAST, '02:00:00:00:00:01');
+  const rec = vnetRecord(f);
+  engine.forward(rec, 0, rec.length, 1, VNET_HDR_LEN);
+  t.deepEqual(got(2), [f]);
+  got(1);
+  const g = ethFrame(BCAST, '02:00:00:00:00:03');
+  engine.forward(g, 0, g.length, 3, 0);
+  t.deepEqual(got(0), [vnetRecord(g)]);
+  t.deepEqual(got(1), [vnetRecord(g)]);
+});
+
+test('an offloaded TCP segment (gso) bigger than the maximum frame passes between vnet ports and is dropped toward a plain one', (t) => {
+  const { engine, got } = vnetFixture();
+  const seg = vnetRecord(ethFrame(BCAST, '02:00:00:00:00:01', 'gso', 65535 + 14), 0, 1);
+  t.is(engine.forward(seg, 0, seg.length, 1, VNET_HDR_LEN), 1);
+  t.is(got(1)[0].length, seg.length);
+  t.deepEqual(got(2), []);
+  t.is(engine.port(3)?.stats.snapshot().drops.offload, 1);
 });

@@ -146,3 +146,15 @@ test('a ring attached from its SharedArrayBuffer sees the same records', (t) => 
   t.is(b.pop(out), 30);
   t.is(b.lastMeta, 3);
 });
+
+test('writeWithPrefix stores the prefix and the frame as one record', (t) => {
+  const ring = Ring.create(4096);
+  t.is(ring.writeWithPrefix(Buffer.from([9, 9, 9]), 2, Buffer.from('xxframe'), 2, 5, 7), 1);
+  ring.commit();
+  const out = Buffer.alloc(64);
+  t.is(ring.pop(out), 7);
+  t.is(ring.lastMeta, 7);
+  t.deepEqual([...out.subarray(0, 7)], [9, 9, ...Buffer.from('frame')]);
+  t.is(ring.writeWithPrefix(Buffer.alloc(10), 10, Buffer.alloc(4096), 0, 4096, 0), 0, 'too large for the ring');
+  t.is(ring.oversize, 1);
+});

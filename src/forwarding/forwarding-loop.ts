@@ -10,7 +10,7 @@
 
 import { receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../doorbell.js';
-import { VlanEngine, type EngineClock } from '../forwarding-engine.js';
+import { META_VNET, VNET_HDR_LEN, VlanEngine, type EngineClock } from '../forwarding-engine.js';
 import { Ring, type FrameHandler } from '../ring.js';
 import type { ForwardingControl, ForwardingReply, ForwardingTask, PortReport, VlanReport } from './forwarding-messages.js';
 
@@ -56,7 +56,7 @@ export class ForwardingLoop {
         this.noVlanDrops++;
         return;
       }
-      engine.forward(buf, off, len, meta & 0xffff);
+      engine.forward(buf, off, len, meta & 0xffff, (meta & META_VNET) !== 0 ? VNET_HDR_LEN : 0);
     };
   }
 
@@ -171,7 +171,7 @@ export class ForwardingLoop {
           this.send({ type: 'log', level: 'error', message: `add-port ${msg.portId}: no ring ${msg.txRingId}` });
           break;
         }
-        this.engine(msg.vid).addPort(msg.portId, msg.isPeer, tx);
+        this.engine(msg.vid).addPort(msg.portId, msg.isPeer, tx, msg.vnet === true);
         break;
       }
       case 'remove-port':

@@ -26,7 +26,8 @@ export interface AddInputMsg { type: 'add-input'; ringId: number; sab: SharedArr
 /** A ring this worker produces into; the consumer sleeps on `doorbellSab`. */
 export interface AddOutputMsg { type: 'add-output'; ringId: number; sab: SharedArrayBuffer; doorbellSab: SharedArrayBuffer }
 export interface RemoveRingMsg { type: 'remove-ring'; ringId: number }
-export interface AddPortMsg { type: 'add-port'; vid: number; portId: number; isPeer: boolean; txRingId: number }
+/** `vnet`: the port's records carry a virtio_net_hdr (a TAP opened with IFF_VNET_HDR). */
+export interface AddPortMsg { type: 'add-port'; vid: number; portId: number; isPeer: boolean; txRingId: number; vnet?: boolean }
 export interface RemovePortMsg { type: 'remove-port'; vid: number; portId: number }
 /** Forget the MACs learned on a port in every VLAN of this worker (a peer expired). */
 export interface FlushPortMsg { type: 'flush-port'; portId: number }

@@ -80,6 +80,11 @@ export const IFF_TAP = 0x0002;
 export const IFF_MULTI_QUEUE = 0x0100;
 export const IFF_PERSIST = 0x0800;
 export const IFF_NO_PI = 0x1000;
+export const IFF_VNET_HDR = 0x4000;
+export const TUNSETOFFLOAD = 0x400454d0; // _IOW('T', 208, unsigned int); the argument is the value itself
+export const TUN_F_CSUM = 0x01;
+export const TUN_F_TSO4 = 0x02;
+export const TUN_F_TSO6 = 0x04;
 
 /** The bound functions. Each returns what C returns (-1 on error, then read errno()). */
 export interface Libc {
@@ -92,6 +97,8 @@ export interface Libc {
   writev(fd: number, iov: ArrayBufferView, iovcnt: number): number;
   /** ioctl with a pointer argument, e.g. a 40-byte struct ifreq from ifreq(). */
   ioctl(fd: number, request: number, arg: Uint8Array): number;
+  /** ioctl whose argument is a plain integer value (TUNSETOFFLOAD). */
+  ioctlValue(fd: number, request: number, value: number): number;
   /** `fds` holds `nfds` struct pollfd {int fd; short events; short revents} (8 bytes each). */
   poll(fds: ArrayBufferView, nfds: number, timeoutMs: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
@@ -136,6 +143,7 @@ export function loadLibc(): Libc {
     readv: lib.func('intptr_t readv(int fd, const void *iov, int iovcnt)'),
     writev: lib.func('intptr_t writev(int fd, const void *iov, int iovcnt)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, void *arg)'),
+    ioctlValue: lib.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']),
     poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, int arg)'),
     socket: lib.func('int socket(int domain, int type, int protocol)'),

@@ -56,6 +56,10 @@ export class Switch implements SwitchControl {
     this.taps = new TapPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
     this.qemu = new QemuPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
     this.peers = new PeerPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
+    // Offloads follow membership: any port that needs plain frames (QEMU, a
+    // peer) in a VLAN turns them off for that VLAN's TAPs before it can
+    // receive a frame (the port table changes before the port is wired).
+    this.ports.onChange(() => this.updateOffloads());
     this.peering = new Peering(this.peers, this.log);
   }
 
@@ -142,7 +146,16 @@ export class Switch implements SwitchControl {
   async attachTap(vid: number, dev: string): Promise<TapInfo> {
     this.alive();
     this.vlans.add(vid);
-    return this.taps.attach(vid, dev);
+    const info = await this.taps.attach(vid, dev);
+    this.updateOffloads();
+    return info;
+  }
+
+  /** See TapPorts.applyOffloads; docs/performance.md says why. */
+  private updateOffloads(): void {
+    const all = this.ports.all();
+    const plain = new Set(all.filter((p) => p.kind !== 'tap').map((p) => p.vid));
+    this.taps.applyOffloads(plain, all.some((p) => p.kind === 'peer'));
   }
 
   async detachTap(vid: number, dev: string): Promise<void> {

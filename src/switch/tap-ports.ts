@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { Doorbell } from '../doorbell.js';
 import { DivesError } from '../errors.js';
-import { ringMeta } from '../forwarding-engine.js';
+import { VNET_HDR_LEN, ringMeta } from '../forwarding-engine.js';
 import { Ring } from '../ring.js';
 import { TapDevice } from '../tap-device.js';
 import type { TapIoExit, TapIoStart } from '../io/tap-io-messages.js';
@@ -17,6 +17,8 @@ import type { ForwardingPool } from './forwarding-pool.js';
 import type { PortTable } from './port-table.js';
 
 export const TAP_RING_BYTES = 1 << 20;
+/** The longest frame an offloading TAP hands over: a 64 KiB IP datagram plus Ethernet and 802.1Q headers. */
+const TAP_GSO_MAX_FRAME = 65535 + 18;
 
 interface TapPort {
   dev: TapDevice;
@@ -29,6 +31,8 @@ interface TapPort {
   rxBell: Doorbell;
   txBell: Doorbell;
   threads: Worker[];
+  /** Kernel offloads are on for this TAP (see applyOffloads). */
+  offload: boolean;
   exited: Promise<unknown>[];
 }
 
@@ -50,6 +54,22 @@ export class TapPorts {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /**
+   * Turn kernel offloads on for the TAPs of VLANs whose every port is a TAP,
+   * and off everywhere else: an offloaded frame (a 64 KiB TCP segment, a
+   * checksum left to do) can only go to a port that hands it to a kernel.
+   * `plainVids` are the VLANs with a port that needs plain frames; `peers`
+   * is true while any peer is up (peers are members of every VLAN).
+   */
+  applyOffloads(plainVids: ReadonlySet<number>, peers: boolean): void {
+    for (const t of this.taps.values()) {
+      const want = !peers && !plainVids.has(t.vid);
+      if (t.offload === want) continue;
+      if (t.dev.setOffload(want)) t.offload = want;
+      else this.log.warn(`tap ${t.dev.name}: the kernel refused to turn offloads ${want ? 'on' : 'off'}`);
+    }
+  }
+
   /** Ring-level drops for `show ports`: frames the TAP delivered that the rx ring had no room for, and writes the TAP refused. */
   ioDrops(portId: number): { 'rx-ring-full': number; 'tap-write': number } | undefined {
     for (const t of this.taps.values()) {
@@ -63,19 +83,21 @@ export class TapPorts {
     if (held !== undefined) {
       throw new DivesError('EATTACHED', `tap ${name}: already attached to VLAN ${held.vid}; detach it there first with "no tap ${name}"`);
     }
-    const dev = TapDevice.open(name);
+    const dev = TapDevice.open(name, { vnetHdr: true });
     const port = this.ports.add('tap', vid, `tap:${name}`);
     const fw = this.pool.place(vid);
     const rx = Ring.create(TAP_RING_BYTES, fw.bell);
     const txBell = new Doorbell();
     const tx = Ring.create(TAP_RING_BYTES, txBell);
     const rxBell = new Doorbell();
-    const t: TapPort = { dev, vid, portId: port.id, rx, tx, rxRingId: this.nextRingId(), txRingId: this.nextRingId(), rxBell, txBell, threads: [], exited: [] };
+    const t: TapPort = { dev, vid, portId: port.id, rx, tx, rxRingId: this.nextRingId(), txRingId: this.nextRingId(), rxBell, txBell, threads: [], offload: false, exited: [] };
     this.taps.set(name, t);
     fw.configure(`ring:${t.rxRingId}`, { type: 'add-input', ringId: t.rxRingId, sab: rx.sab });
     fw.configure(`ring:${t.txRingId}`, { type: 'add-output', ringId: t.txRingId, sab: tx.sab, doorbellSab: txBell.sab });
-    fw.configure(`port:${port.id}`, { type: 'add-port', vid, portId: port.id, isPeer: false, txRingId: t.txRingId });
-    const base = { fd: dev.fd, name, maxFrame: this.maxFrame, meta: ringMeta(vid, port.id) };
+    fw.configure(`port:${port.id}`, { type: 'add-port', vid, portId: port.id, isPeer: false, txRingId: t.txRingId, vnet: true });
+    // Records from this TAP carry its virtio_net_hdr, and with offloads on a
+    // frame can be a whole 64 KiB TCP segment.
+    const base = { fd: dev.fd, name, maxFrame: VNET_HDR_LEN + Math.max(this.maxFrame, TAP_GSO_MAX_FRAME), meta: ringMeta(vid, port.id, true) };
     const rxStart: TapIoStart = { ...base, role: 'rx', ringSab: rx.sab, peerDoorbellSab: fw.bell.sab, doorbellSab: rxBell.sab };
     const txStart: TapIoStart = { ...base, role: 'tx', ringSab: tx.sab, peerDoorbellSab: null, doorbellSab: txBell.sab };
     for (const start of [rxStart, txStart]) {

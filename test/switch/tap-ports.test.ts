@@ -143,3 +143,39 @@ privTest('N VLANs under the thread budget run on N distinct threads, and past th
   t.is(new Set((await sw.showVlans()).map((v) => v.workerThread)).size, 3, 'the fourth VLAN shares a thread');
   t.is(sw.pool.threads.length, 3);
 });
+
+async function tso(fx: NetnsFixture, ns: string, tap: string): Promise<string> {
+  const { stdout } = await fx.exec(ns, ['ethtool', '-k', tap]);
+  return /tcp-segmentation-offload: (\w+)/.exec(stdout)?.[1] ?? `unknown: ${stdout.slice(0, 200)}`;
+}
+
+async function iperfBytes(fx: NetnsFixture, from: string, to: { ns: string; addr: string }): Promise<number> {
+  const server = fx.spawnIn(to.ns, ['iperf3', '-s', '-1', '-B', to.addr]);
+  await sleep(500);
+  const r = await fx.exec(from, ['iperf3', '-c', to.addr, '-t', '2', '-J'], { timeoutMs: 30_000 });
+  await new Promise((res) => (server.exitCode !== null ? res(null) : server.once('exit', res)));
+  return r.code === 0 ? (JSON.parse(r.stdout).end.sum_received.bytes as number) : -1;
+}
+
+privTest('a VLAN of TAPs only carries TCP with kernel offloads on, and a QEMU port joining turns them off without breaking TCP or leaking a segment', async (t) => {
+  t.timeout(60_000);
+  const { sw, fx } = await setup(t);
+  const a = await host(sw, fx, 'o', 10, '10.77.6.1/24');
+  const b = await host(sw, fx, 'p', 10, '10.77.6.2/24');
+  t.is(await tso(fx, a.ns, a.tap), 'on');
+  t.true(await fx.ping(a.ns, '10.77.6.2'));
+  t.true((await iperfBytes(fx, a.ns, { ns: b.ns, addr: '10.77.6.2' })) > 0, 'TCP with offloads');
+
+  const port = await freeTcpPort();
+  await sw.listen(10, { kind: 'tcp', host: '127.0.0.1', port });
+  const vm = await QemuClient.connect({ port });
+  t.teardown(() => vm.close());
+  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < 1; i++) await sleep(20);
+  t.is(await tso(fx, a.ns, a.tap), 'off', 'a port that needs plain frames turns offloads off');
+  t.true((await iperfBytes(fx, a.ns, { ns: b.ns, addr: '10.77.6.2' })) > 0, 'TCP without offloads');
+  t.true(vm.frames.every((f) => f.length <= 1514), 'the QEMU port never saw an offloaded segment');
+  vm.close();
+  for (let i = 0; i < 250 && sw.qemu.livePorts(10) > 0; i++) await sleep(20);
+  for (let i = 0; i < 50 && (await tso(fx, a.ns, a.tap)) !== 'on'; i++) await sleep(20);
+  t.is(await tso(fx, a.ns, a.tap), 'on', 'offloads come back when the VLAN is TAPs only again');
+});
