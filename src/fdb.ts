@@ -54,8 +54,13 @@ export const DEFAULT_AGEING_TIME_MS = 300_000;
 /** Largest capacity accepted; its table is 32 Mi slots (640 MiB), beyond any sane VLAN. */
 export const MAX_FDB_CAPACITY = 1 << 24;
 
-/** Marks an empty slot; MACs are 0 .. 2**48-1, so -1 is never a key. */
-const EMPTY = -1;
+/**
+ * Marks an empty slot. The table stores mac + 1 (MACs are 0 .. 2**48-1), so a
+ * freshly allocated, all-zero table is empty without being written: its pages
+ * stay untouched until used, which keeps a host with a thousand mostly idle
+ * VLANs from paying a megabyte of resident memory per fdb.
+ */
+const EMPTY = 0;
 const TWO_32 = 0x1_0000_0000;
 const SWEEP_AGE = 0;
 const SWEEP_PORT = 1;
@@ -105,7 +110,7 @@ export class Fdb {
     let slots = 2;
     while (slots < 2 * capacity) slots *= 2;
     this.#mask = slots - 1;
-    this.#keys = new Float64Array(slots).fill(EMPTY);
+    this.#keys = new Float64Array(slots);
     this.#ports = new Int32Array(slots);
     this.#seen = new Float64Array(slots);
   }
@@ -137,10 +142,11 @@ export class Fdb {
   learn(mac: number, port: number, nowMs: number): number {
     const keys = this.#keys;
     const mask = this.#mask;
+    const key = mac + 1;
     let i = macHash(mac) & mask;
     while (true) {
       const k = keys[i];
-      if (k === mac) {
+      if (k === key) {
         if (nowMs - this.#seen[i] >= this.#ageingTimeMs) {
           // The old entry expired: it is reused in place, but counted as aged and then
           // learned, exactly as if age() had swept it just before this frame.
@@ -163,7 +169,7 @@ export class Fdb {
       this.counters.full++;
       return LEARN_FULL;
     }
-    keys[i] = mac;
+    keys[i] = key;
     this.#ports[i] = port;
     this.#seen[i] = nowMs;
     this.#size++;
@@ -179,10 +185,11 @@ export class Fdb {
   lookup(mac: number, nowMs: number): number {
     const keys = this.#keys;
     const mask = this.#mask;
+    const key = mac + 1;
     let i = macHash(mac) & mask;
     while (true) {
       const k = keys[i];
-      if (k === mac) {
+      if (k === key) {
         if (nowMs - this.#seen[i] >= this.#ageingTimeMs) {
           this.#removeAt(i);
           this.counters.aged++;
@@ -197,6 +204,9 @@ export class Fdb {
 
   /** Removes every entry expired at nowMs; returns how many. O(table size), no allocation. */
   age(nowMs: number): number {
+    // The sweep walks the whole table; an empty one (most VLANs of a big host,
+    // most of the time) has nothing to age, so skip it.
+    if (this.#size === 0) return 0;
     const n = this.#sweep(SWEEP_AGE, nowMs);
     this.counters.aged += n;
     return n;
@@ -213,6 +223,7 @@ export class Fdb {
 
   /** Removes every entry that points at `port` (the port went away); returns how many. */
   deleteByPort(port: number): number {
+    if (this.#size === 0) return 0;
     const n = this.#sweep(SWEEP_PORT, port);
     this.counters.deleted += n;
     return n;
@@ -226,7 +237,7 @@ export class Fdb {
       if (keys[i] === EMPTY) continue;
       const ageMs = nowMs - this.#seen[i];
       if (ageMs >= this.#ageingTimeMs) continue;
-      out.push({ mac: keys[i], port: this.#ports[i], ageMs });
+      out.push({ mac: keys[i] - 1, port: this.#ports[i], ageMs });
     }
     return out.sort((a, b) => a.mac - b.mac);
   }
@@ -281,7 +292,7 @@ export class Fdb {
       j = (j + 1) & mask;
       const k = keys[j];
       if (k === EMPTY) break;
-      const home = macHash(k) & mask;
+      const home = macHash(k - 1) & mask;
       // The entry at j may move to the hole unless its home lies cyclically in (hole, j],
       // i.e. unless its probe distance is shorter than the distance from the hole to j.
       if (((j - home) & mask) >= ((j - hole) & mask)) {
