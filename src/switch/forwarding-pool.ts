@@ -9,6 +9,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Doorbell } from '../doorbell.js';
 import { DivesError } from '../errors.js';
+import { PendingReplies } from './pending-replies.js';
 import type { ForwardingControl, ForwardingReply, ForwardingTask } from '../forwarding/forwarding-messages.js';
 import type { Logger } from '../log.js';
 
@@ -35,8 +36,7 @@ export class ForwardingThread {
   private port: MessagePort | null = null;
   // The configuration to replay after a restart, keyed so updates replace.
   private readonly config = new Map<string, ForwardingControl>();
-  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  private nextReq = 1;
+  private readonly pending = new PendingReplies<Reply>();
   private stopping = false;
   private started: Promise<void> = Promise.resolve();
 
@@ -58,12 +58,7 @@ export class ForwardingThread {
         this.threadId = m.threadId;
         markStarted();
       } else if (m.type === 'reply') {
-        const p = this.pending.get(m.reqId);
-        if (p !== undefined) {
-          clearTimeout(p.timer);
-          this.pending.delete(m.reqId);
-          p.resolve(m);
-        }
+        this.pending.settle(m.reqId, m);
       } else if (m.type === 'log') {
         this.pool.log[m.level](`forwarding thread ${this.index}: ${m.message}`);
       }
@@ -76,20 +71,12 @@ export class ForwardingThread {
       (err: Error) => {
         port1.close();
         if (this.stopping) return;
-        this.failPending(new DivesError('EWORKER', `forwarding thread ${this.index} died: ${err.message}`));
+        this.pending.failAll(new DivesError('EWORKER', `forwarding thread ${this.index} died: ${err.message}`));
         this.restarts++;
         this.pool.log.error(`forwarding thread ${this.index} (VLANs ${[...this.vids].join(',') || 'none'}) died: ${err.message}; restarting it`);
         this.start();
       },
     );
-  }
-
-  private failPending(err: Error): void {
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(err);
-      this.pending.delete(id);
-    }
   }
 
   /** Apply a configuration change now and remember it for restarts under `key` (undefined: forget `forget`). */
@@ -118,20 +105,12 @@ export class ForwardingThread {
   /** Send a query and wait for its reply. */
   async request(msg: { type: 'query'; what: 'vlans' | 'macs' | 'ports'; vid?: number } | { type: 'sync' }): Promise<Reply> {
     await this.started;
-    const reqId = this.nextReq++;
-    return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(reqId);
-        reject(new DivesError('ETIMEOUT', `forwarding thread ${this.index} did not answer within ${this.pool.queryTimeoutMs} ms`));
-      }, this.pool.queryTimeoutMs);
-      this.pending.set(reqId, { resolve, reject, timer });
-      this.post({ ...msg, reqId });
-    });
+    return this.pending.request(`forwarding thread ${this.index}`, this.pool.queryTimeoutMs, (reqId) => this.post({ ...msg, reqId }));
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.failPending(new DivesError('EWORKER', 'switch stopping'));
+    this.pending.failAll(new DivesError('EWORKER', 'switch stopping'));
     this.post({ type: 'stop' });
   }
 }

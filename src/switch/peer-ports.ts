@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import { Doorbell } from '../doorbell.js';
 import { DivesError } from '../errors.js';
 import { Ring } from '../ring.js';
+import { PendingReplies } from './pending-replies.js';
 import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart } from '../io/peer-io-messages.js';
 import type { Logger } from '../log.js';
 import type { ForwardingPool, ForwardingThread } from './forwarding-pool.js';
@@ -48,9 +49,8 @@ export class PeerPorts {
   private readonly portOf = new Map<number, number>();
   private chain: Promise<unknown> = Promise.resolve();
   private reconcileQueued = false;
-  private readonly waits = new Map<number, () => void>();
-  private readonly statsWaits = new Map<number, (r: PeerIoReport) => void>();
-  private nextReq = 1;
+  private readonly waits = new PendingReplies<void>();
+  private readonly statsWaits = new PendingReplies<PeerIoReport>();
   private closed = false;
   /** The address and port the socket is bound to, once started. */
   bound: { address: string; port: number } | null = null;
@@ -110,33 +110,20 @@ export class PeerPorts {
 
   private request(body: RequestBody): Promise<void> {
     if (!this.running) return Promise.resolve();
-    const reqId = this.nextReq++;
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waits.delete(reqId);
-        reject(new DivesError('ETIMEOUT', `the peer I/O thread did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`));
-      }, REQUEST_TIMEOUT_MS);
-      this.waits.set(reqId, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.post({ ...body, reqId } as Request);
-    });
+    return this.waits.request('the peer I/O thread', REQUEST_TIMEOUT_MS, (reqId) => this.post({ ...body, reqId } as Request));
   }
 
   private onEvent(e: PeerEvent): void {
     switch (e.type) {
       case 'done':
-        this.waits.get(e.reqId)?.();
-        this.waits.delete(e.reqId);
+        this.waits.settle(e.reqId, undefined);
         break;
       case 'heard':
         this.onHeard(e.peerId);
         break;
       case 'stats': {
         const report: PeerIoReport = { peers: e.peers, strangers: e.strangers, lastStranger: e.lastStranger, noPort: e.noPort };
-        this.statsWaits.get(e.reqId)?.(report);
-        this.statsWaits.delete(e.reqId);
+        this.statsWaits.settle(e.reqId, report);
         break;
       }
       case 'log':
@@ -238,18 +225,7 @@ export class PeerPorts {
   /** Per-peer counters and the stranger count from the peer thread. */
   async stats(): Promise<PeerIoReport> {
     if (!this.running) return { peers: [], strangers: 0, lastStranger: null, noPort: 0 };
-    const reqId = this.nextReq++;
-    return new Promise<PeerIoReport>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.statsWaits.delete(reqId);
-        reject(new DivesError('ETIMEOUT', `the peer I/O thread did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`));
-      }, REQUEST_TIMEOUT_MS);
-      this.statsWaits.set(reqId, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
-      this.post({ type: 'stats', reqId });
-    });
+    return this.statsWaits.request('the peer I/O thread', REQUEST_TIMEOUT_MS, (reqId) => this.post({ type: 'stats', reqId }));
   }
 
   private scheduleReconcile(): void {
@@ -311,8 +287,7 @@ export class PeerPorts {
     const w = this.worker;
     if (w === null || this.closed) return;
     this.closed = true;
-    for (const done of this.waits.values()) done();
-    this.waits.clear();
+    this.waits.settleAll(undefined);
     const exited = once(w, 'exit');
     w.postMessage({ type: 'stop' } satisfies PeerControl);
     const timer = setTimeout(() => void w.terminate(), 3000);

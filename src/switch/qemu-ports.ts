@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { Doorbell } from '../doorbell.js';
 import { DivesError } from '../errors.js';
 import { Ring } from '../ring.js';
+import { PendingReplies } from './pending-replies.js';
 import { describe } from '../io/qemu-io.js';
 import type { QemuConnStats, QemuControl, QemuEvent, QemuIoStart } from '../io/qemu-io-messages.js';
 import type { ListenSpec, ListenerInfo } from '../control/switch-api.js';
@@ -45,9 +46,8 @@ export class QemuPorts {
   private readonly ringsWith = new Map<number, { rxRingId: number; txRingId: number }>();
   private readonly listenWaits = new Map<number, Pending<string>>();
   private readonly unlistenWaits = new Map<number, () => void>();
-  private readonly statsWaits = new Map<number, (c: QemuConnStats[]) => void>();
+  private readonly statsWaits = new PendingReplies<QemuConnStats[]>();
   private nextListener = 1;
-  private nextReq = 1;
 
   constructor(
     private readonly pool: ForwardingPool,
@@ -114,18 +114,7 @@ export class QemuPorts {
   /** Per-connection counters from the QEMU thread, by port id. */
   async stats(): Promise<Map<number, QemuConnStats>> {
     if (this.worker === null) return new Map();
-    const reqId = this.nextReq++;
-    const conns = await new Promise<QemuConnStats[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.statsWaits.delete(reqId);
-        reject(new DivesError('ETIMEOUT', 'the QEMU I/O thread did not answer within 5 s'));
-      }, 5000);
-      this.statsWaits.set(reqId, (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-      this.post({ type: 'stats', reqId });
-    });
+    const conns = await this.statsWaits.request('the QEMU I/O thread', 5000, (reqId) => this.post({ type: 'stats', reqId }));
     return new Map(conns.filter((c) => c.portId >= 0).map((c) => [c.portId, c]));
   }
 
@@ -170,8 +159,7 @@ export class QemuPorts {
         break;
       case 'stats':
         this.noPortDrops = e.noPort;
-        this.statsWaits.get(e.reqId)?.(e.conns);
-        this.statsWaits.delete(e.reqId);
+        this.statsWaits.settle(e.reqId, e.conns);
         break;
       case 'log':
         this.log[e.level](e.message);
