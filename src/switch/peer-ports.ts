@@ -16,8 +16,8 @@ import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { Doorbell } from '../doorbell.js';
 import { DivesError } from '../errors.js';
-import { Ring } from '../ring.js';
 import { PendingReplies } from './pending-replies.js';
+import { IoRingPairs } from './io-ring-pairs.js';
 import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart } from '../io/peer-io-messages.js';
 import type { Logger } from '../log.js';
 import type { ForwardingPool, ForwardingThread } from './forwarding-pool.js';
@@ -41,8 +41,7 @@ type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'reqId
 export class PeerPorts {
   private worker: Worker | null = null;
   private readonly bell = new Doorbell();
-  /** Forwarding thread index → the tx ring id of the ring pair made with it. */
-  private readonly ringsWith = new Map<number, number>();
+  private readonly rings: IoRingPairs;
   /** VLANs peers are members of: those with local ports, as of the last reconcile. */
   private readonly memberVids = new Set<number>();
   /** Peer id → its port id, while the peer is up. */
@@ -60,10 +59,11 @@ export class PeerPorts {
   constructor(
     private readonly pool: ForwardingPool,
     private readonly ports: PortTable,
-    private readonly nextRingId: () => number,
+    nextRingId: () => number,
     private readonly maxFrame: number,
     private readonly log: Logger,
   ) {
+    this.rings = new IoRingPairs(PEER_RING_BYTES, this.bell, nextRingId, (pair) => this.post({ type: 'rings', ...pair }));
     ports.onChange(() => this.scheduleReconcile());
   }
 
@@ -254,7 +254,7 @@ export class PeerPorts {
       if (this.memberVids.has(vid)) continue;
       const fw = this.pool.place(vid);
       for (const portId of this.portOf.values()) this.join(fw, vid, portId);
-      this.ringsFor(fw);
+      this.rings.txRingFor(fw);
       await fw.request({ type: 'sync' }).catch(() => undefined);
       await this.request({ type: 'vlan', vid, fw: fw.index });
       this.memberVids.add(vid);
@@ -263,23 +263,8 @@ export class PeerPorts {
   }
 
   private join(fw: ForwardingThread, vid: number, portId: number): void {
-    const txRingId = this.ringsFor(fw);
+    const txRingId = this.rings.txRingFor(fw);
     fw.configure(memberKey(portId, vid), { type: 'add-port', vid, portId, isPeer: true, txRingId });
-  }
-
-  /** The ring pair between the peer thread and forwarding thread `fw`, made once. */
-  private ringsFor(fw: ForwardingThread): number {
-    const have = this.ringsWith.get(fw.index);
-    if (have !== undefined) return have;
-    const rx = Ring.create(PEER_RING_BYTES);
-    const tx = Ring.create(PEER_RING_BYTES);
-    const rxRingId = this.nextRingId();
-    const txRingId = this.nextRingId();
-    this.ringsWith.set(fw.index, txRingId);
-    fw.configure(`ring:${rxRingId}`, { type: 'add-input', ringId: rxRingId, sab: rx.sab });
-    fw.configure(`ring:${txRingId}`, { type: 'add-output', ringId: txRingId, sab: tx.sab, doorbellSab: this.bell.sab });
-    this.post({ type: 'rings', fw: fw.index, rxSab: rx.sab, rxDoorbellSab: fw.bell.sab, txSab: tx.sab });
-    return txRingId;
   }
 
   /** Stop the peer thread and close its socket. Peer ports are left to the switch's own shutdown. */

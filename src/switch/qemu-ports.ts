@@ -7,13 +7,13 @@ import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { Doorbell } from '../doorbell.js';
 import { DivesError } from '../errors.js';
-import { Ring } from '../ring.js';
 import { PendingReplies } from './pending-replies.js';
+import { IoRingPairs } from './io-ring-pairs.js';
 import { describe } from '../io/qemu-io.js';
 import type { QemuConnStats, QemuControl, QemuEvent, QemuIoStart } from '../io/qemu-io-messages.js';
 import type { ListenSpec, ListenerInfo } from '../control/switch-api.js';
 import type { Logger } from '../log.js';
-import type { ForwardingPool, ForwardingThread } from './forwarding-pool.js';
+import type { ForwardingPool } from './forwarding-pool.js';
 import type { PortTable } from './port-table.js';
 
 // One ring pair carries every QEMU port of a forwarding worker, and a flood
@@ -42,8 +42,7 @@ export class QemuPorts {
   private readonly connPort = new Map<number, { portId: number; vid: number; listenerId: number; live: boolean }>();
   /** Frames the QEMU thread had no connection for, as of the last stats(). */
   noPortDrops = 0;
-  /** Forwarding thread index → the ring pair already made with it. */
-  private readonly ringsWith = new Map<number, { rxRingId: number; txRingId: number }>();
+  private readonly rings: IoRingPairs;
   private readonly listenWaits = new Map<number, Pending<string>>();
   private readonly unlistenWaits = new Map<number, () => void>();
   private readonly statsWaits = new PendingReplies<QemuConnStats[]>();
@@ -52,10 +51,12 @@ export class QemuPorts {
   constructor(
     private readonly pool: ForwardingPool,
     private readonly ports: PortTable,
-    private readonly nextRingId: () => number,
+    nextRingId: () => number,
     private readonly maxFrame: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.rings = new IoRingPairs(QEMU_RING_BYTES, this.bell, nextRingId, (pair) => this.post({ type: 'rings', ...pair }));
+  }
 
   private post(msg: QemuControl): void {
     this.thread().postMessage(msg);
@@ -118,20 +119,6 @@ export class QemuPorts {
     return new Map(conns.filter((c) => c.portId >= 0).map((c) => [c.portId, c]));
   }
 
-  /** The ring pair between the QEMU thread and forwarding thread `fw`, made once. */
-  private ringsFor(fw: ForwardingThread): number {
-    const have = this.ringsWith.get(fw.index);
-    if (have !== undefined) return have.txRingId;
-    const rx = Ring.create(QEMU_RING_BYTES);
-    const tx = Ring.create(QEMU_RING_BYTES);
-    const ids = { rxRingId: this.nextRingId(), txRingId: this.nextRingId() };
-    this.ringsWith.set(fw.index, ids);
-    fw.configure(`ring:${ids.rxRingId}`, { type: 'add-input', ringId: ids.rxRingId, sab: rx.sab });
-    fw.configure(`ring:${ids.txRingId}`, { type: 'add-output', ringId: ids.txRingId, sab: tx.sab, doorbellSab: this.bell.sab });
-    this.post({ type: 'rings', fw: fw.index, rxSab: rx.sab, rxDoorbellSab: fw.bell.sab, txSab: tx.sab });
-    return ids.txRingId;
-  }
-
   private onEvent(e: QemuEvent): void {
     switch (e.type) {
       case 'listening':
@@ -178,7 +165,7 @@ export class QemuPorts {
     }
     const port = this.ports.add('qemu', l.vid, `qemu:${l.address}#${connId}`);
     const fw = this.pool.place(l.vid);
-    const txRingId = this.ringsFor(fw);
+    const txRingId = this.rings.txRingFor(fw);
     fw.configure(`port:${port.id}`, { type: 'add-port', vid: l.vid, portId: port.id, isPeer: false, txRingId });
     this.connPort.set(connId, { portId: port.id, vid: l.vid, listenerId, live: false });
     l.conns.add(connId);
