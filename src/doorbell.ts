@@ -8,6 +8,11 @@
 // pays for the Atomics.notify. So a producer whose consumer is awake pays one
 // atomic load per commit and no system call.
 //
+// A consumer that must also wait for a socket (the peer I/O thread) sleeps in
+// poll() instead of Atomics.wait: it attaches an eventfd (src/linux/eventfd.ts),
+// and the producer that wins the exchange bumps that eventfd instead of paying
+// for a notify. The protocol is otherwise the same.
+//
 // Layout (Int32 words of a 64-byte SharedArrayBuffer):
 //
 // | byte | word           | written by           | meaning                                        |
@@ -15,12 +20,16 @@
 // | 0    | SLEEPING       | consumer (1), any (0)| 1 while the consumer is (about to be) asleep    |
 // | 4    | WAKEUPS        | producers            | notifies paid, for `show` and benchmarks        |
 // | 8    | CONTROL        | the main thread      | bumped when a control message is waiting        |
-// | 12.. | reserved       |                      |                                                |
+// | 12   | EVENTFD        | the main thread      | 0, or the consumer's eventfd + 1                |
+// | 16.. | reserved       |                      |                                                |
+
+import { eventfdKick } from './linux/eventfd.js';
 
 export const DOORBELL_BYTES = 64;
 const SLEEPING = 0;
 const WAKEUPS = 1;
 const CONTROL = 2;
+const EVENTFD = 3;
 
 export class Doorbell {
   readonly sab: SharedArrayBuffer;
@@ -43,15 +52,34 @@ export class Doorbell {
     if (Atomics.load(this.words, SLEEPING) === 0) return false;
     if (Atomics.compareExchange(this.words, SLEEPING, 1, 0) !== 1) return false;
     Atomics.add(this.words, WAKEUPS, 1);
-    Atomics.notify(this.words, SLEEPING);
+    this.wake();
     return true;
+  }
+
+  private wake(): void {
+    const efd = Atomics.load(this.words, EVENTFD);
+    if (efd !== 0) eventfdKick(efd - 1);
+    else Atomics.notify(this.words, SLEEPING);
+  }
+
+  /**
+   * Main thread, before the consumer first sleeps: from now on the consumer
+   * sleeps in poll() on this eventfd, and wake-ups bump it. Pass -1 to detach.
+   */
+  attachEventfd(fd: number): void {
+    Atomics.store(this.words, EVENTFD, fd + 1);
+  }
+
+  /** The attached eventfd, or -1. */
+  get eventfd(): number {
+    return Atomics.load(this.words, EVENTFD) - 1;
   }
 
   /** Main thread: a control message was posted; wake the consumer so it reads it. */
   control(): void {
     Atomics.add(this.words, CONTROL, 1);
     Atomics.store(this.words, SLEEPING, 0);
-    Atomics.notify(this.words, SLEEPING);
+    this.wake();
   }
 
   /** Consumer: the control counter, compared against the last value it handled. */

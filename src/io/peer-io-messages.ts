@@ -10,7 +10,7 @@ export interface PeerIoStart {
   bindAddress: string;
   bindPort: number;
   family: 'udp4' | 'udp6';
-  /** Bytes the socket may have queued for sending before frames to peers are dropped. */
+  /** Kernel buffer of the socket each way (SO_SNDBUF, SO_RCVBUF): once the send buffer is full, frames to peers are dropped. */
   queueLimit: number;
 }
 
@@ -27,7 +27,7 @@ export const PEER_DROPS = [
   'down', // rx: the peer is known but has no port (not up yet, or going down)
   'rx-ring-full', // rx: the ring to the forwarding worker had no room
   'too-big', // tx: frame plus header over the largest UDP payload
-  'queue-full', // tx: the socket's send queue was over queueLimit
+  'queue-full', // tx: the socket's send buffer was full
   'send-error', // tx: the kernel refused the datagram
 ] as const;
 export type PeerDropReason = (typeof PEER_DROPS)[number];

@@ -2,22 +2,30 @@
 // from known peers are checked (keepalive, vid header, VLAN, port) and their frames
 // queued on the rx ring to the VLAN's forwarding worker; frames the workers queue
 // for a peer port are sent to that peer with the 4-byte vid header in front.
-// Runs on the peer I/O thread (workers/peer-io.ts), which keeps an event loop.
+// Runs on the peer I/O thread (workers/peer-io.ts), a blocking loop with no event loop.
+//
+// The loop receives up to RX_SLOTS datagrams per recvmmsg and sends up to TX_SLOTS per
+// sendmmsg (src/linux/mmsg.ts), and sleeps in poll() on the socket and on its doorbell's
+// eventfd, so one wake-up serves a datagram from the wire and a frame from a forwarding
+// worker alike. Control messages from main arrive on the worker's port; main bumps the
+// doorbell's CONTROL count after posting one, and the loop reads them between batches.
 //
 // Thread safety: this thread is the single producer of every rx ring and the single
-// consumer of every tx ring named in `rings` messages; it sleeps on its own doorbell
-// with Atomics.waitAsync so its socket keeps being served. Everything else here
-// belongs to this thread; main sees only the snapshots sent on `stats`.
+// consumer of every tx ring named in `rings` messages. Everything else here belongs to
+// this thread; main sees only the snapshots sent on `stats`.
 //
-// Per datagram nothing here throws, and nothing is allocated but what node:dgram
-// itself needs: the received Buffer it hands us, and one Buffer per datagram sent,
-// because dgram keeps the buffer until the kernel took it, so a ring slot or a
-// reused scratch buffer could be overwritten under it (QemuIo does the same).
+// Per datagram nothing here throws or allocates: each is received into a fixed slot,
+// copied once into its rx ring, and each frame to send is copied once from its tx ring
+// into a fixed slot behind its header (the ring's space is released when the batch of
+// frames is consumed, before the kernel would have taken it).
 
-import dgram from 'node:dgram';
-import { pumpRings } from './ring-pump.js';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../doorbell.js';
 import { ringMeta } from '../forwarding-engine.js';
+import { eventfdDrain } from '../linux/eventfd.js';
+import { ERRNO, POLLIN, describeErrno, loadLibc } from '../linux/libc.js';
+import { MmsgBatch, addressOf, type Address } from '../linux/mmsg.js';
+import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../linux/udp-socket.js';
 import { PEER_HDR_LEN, decodePeerDatagram, writePeerHeader } from '../peer-codec.js';
 import { KEEPALIVE, KEEPALIVE_LEN, isKeepalive } from '../peer-keepalive.js';
 import { Ring, type FrameHandler } from '../ring.js';
@@ -36,9 +44,12 @@ import {
   type PeerIoStats,
 } from './peer-io-messages.js';
 
-const BATCH = 256;
+const RX_SLOTS = 32;
+const TX_SLOTS = 32;
+const SLEEP_MS = 1000;
 // The largest UDP payload: 65535 less the UDP header (8) and, over IPv4, the IP header (20).
 const MAX_PAYLOAD = { udp4: 65507, udp6: 65527 } as const;
+const PD_GIANT = 2; // PEER_DROPS index of 'giant'
 
 class PeerRec {
   portId = -1;
@@ -50,26 +61,15 @@ class PeerRec {
   keepalivesOut = 0;
   /** Indexed by the PEER_DROPS positions. */
   readonly drops = new Float64Array(PEER_DROPS.length);
-  /** Send callbacks made once per peer, so sending allocates no closure per frame. */
-  readonly onSent: (err: Error | null, bytes: number) => void;
-  readonly onKeepaliveSent: (err: Error | null) => void;
+  /** Where its datagrams go, and that sockaddr's native address for sendmmsg. */
+  readonly at: Address;
 
   constructor(
     readonly id: number,
-    readonly address: string,
-    readonly port: number,
+    readonly key: number,
+    readonly sockaddr: Buffer,
   ) {
-    this.onSent = (err, bytes) => {
-      if (err !== null) {
-        this.drops[PD_SEND_ERROR]++;
-        return;
-      }
-      this.framesOut++;
-      this.bytesOut += bytes - PEER_HDR_LEN;
-    };
-    this.onKeepaliveSent = (err) => {
-      if (err === null) this.keepalivesOut++;
-    };
+    this.at = addressOf(loadLibc(), sockaddr);
   }
 
   snapshot(): PeerIoStats {
@@ -92,63 +92,105 @@ class PeerRec {
 
 export class PeerIo {
   private readonly bell: Doorbell;
-  private readonly socket: dgram.Socket;
   private readonly maxFrame: number;
   private readonly maxPayload: number;
-  private readonly queueLimit: number;
   private readonly peers = new Map<number, PeerRec>();
-  /** Known peers by source address; a short list per address because several switches may share one. */
-  private readonly byAddress = new Map<string, PeerRec[]>();
+  /** Known peers by sockaddrKey of their address; a short list, as IPv6 keys are hashes. */
+  private readonly byKey = new Map<number, PeerRec[]>();
   /** Peers by port id, for the tx path. */
   private readonly byPort: (PeerRec | undefined)[] = [];
   /** Forwarding worker index of each VLAN peers are members of, -1 for the others. */
   private readonly vidFw = new Int16Array(4096).fill(-1);
   private readonly rxRings: (Ring | undefined)[] = [];
   private txRings: Ring[] = [];
+  private socket: UdpSocket | null = null;
+  private rx: MmsgBatch | null = null;
+  private tx: MmsgBatch | null = null;
+  /** The peer of each tx slot filled so far in this batch. */
+  private readonly txPeer: (PeerRec | undefined)[] = new Array<PeerRec | undefined>(TX_SLOTS);
+  private txCount = 0;
   private strangers = 0;
-  private lastStrangerAddress = '';
-  private lastStrangerPort = 0;
+  /** The last stranger's sockaddr, formatted only when `stats` asks. */
+  private readonly lastStranger = Buffer.alloc(SOCKADDR_MAX);
   private noPort = 0;
+  private controlSeen = 0;
   private stopped = false;
-  private bound = false;
   private readonly txHandler: FrameHandler;
+  private readonly pollfds = new Int32Array(4);
+  private readonly pollShorts = new Int16Array(this.pollfds.buffer);
 
   constructor(
     private readonly start: PeerIoStart,
+    private readonly control: MessagePort,
     private readonly emit: (e: PeerEvent) => void,
   ) {
     this.bell = new Doorbell(start.doorbellSab);
     this.maxFrame = start.maxFrame;
     this.maxPayload = MAX_PAYLOAD[start.family];
-    this.queueLimit = start.queueLimit;
-    this.txHandler = (buf, off, len, meta) => this.transmit(buf, off, len, meta);
-    this.socket = dgram.createSocket({ type: start.family, reuseAddr: false });
-    this.socket.on('message', this.receive);
+    this.txHandler = (buf, off, len, meta) => this.queue(buf, off, len, meta);
   }
 
-  /** Bind the socket on -h:-p and report `bound` or `bind-error`. */
-  bind(): void {
-    const s = this.socket;
-    s.once('error', (err) => {
-      if (!this.bound) this.emit({ type: 'bind-error', message: err.message });
-    });
-    s.bind({ address: this.start.bindAddress, port: this.start.bindPort, exclusive: true }, () => {
-      this.bound = true;
-      // Larger kernel buffers absorb bursts (a flood, a TCP window) that the
-      // defaults of about 200 kB would drop; the kernel caps them at its limits.
-      for (const set of [() => s.setRecvBufferSize(4 << 20), () => s.setSendBufferSize(4 << 20)]) {
-        try {
-          set();
-        } catch {
-          // Not fatal: the default sizes work, just with less room for bursts.
-        }
+  /** Bind, report `bound` or `bind-error`, then serve until a `stop` message. */
+  run(): void {
+    const s = this.start;
+    try {
+      this.socket = UdpSocket.bind(s.family, s.bindAddress, s.bindPort, s.queueLimit);
+      // A slot holds the largest datagram a peer may send: header plus maxFrame, so
+      // anything longer arrives truncated and is counted as giant.
+      this.rx = new MmsgBatch(RX_SLOTS, PEER_HDR_LEN + this.maxFrame);
+      this.tx = new MmsgBatch(TX_SLOTS, Math.min(PEER_HDR_LEN + this.maxFrame, this.maxPayload));
+    } catch (err) {
+      this.socket?.close();
+      this.emit({ type: 'bind-error', message: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    this.emit({ type: 'bound', address: this.socket.address, port: this.socket.port });
+    const fd = this.socket.fd;
+    const efd = this.bell.eventfd;
+    const libc = loadLibc();
+    const pfd = this.pollfds;
+    const ps = this.pollShorts;
+    pfd[0] = fd;
+    ps[2] = POLLIN;
+    pfd[2] = efd;
+    ps[6] = POLLIN;
+    while (!this.stopped) {
+      if (this.bell.controlSeq !== this.controlSeen) this.applyControl();
+      if (this.stopped) break;
+      const got = this.receive(fd);
+      const sent = this.transmit(fd);
+      if (got > 0 || sent > 0) continue;
+      // Announce sleep, then look once more (see Doorbell.ring for why).
+      this.bell.prepareSleep();
+      if (this.anyTx() || this.bell.controlSeq !== this.controlSeen) {
+        this.bell.cancelSleep();
+        continue;
       }
-      s.on('error', (err) => this.emit({ type: 'log', level: 'error', message: `peer socket: ${err.message}` }));
-      const a = s.address();
-      this.emit({ type: 'bound', address: a.address, port: a.port });
-    });
+      ps[3] = 0;
+      ps[7] = 0;
+      const r = libc.poll(pfd, efd >= 0 ? 2 : 1, SLEEP_MS);
+      this.bell.cancelSleep();
+      if (r > 0 && ps[7] !== 0) eventfdDrain(efd);
+      if (r < 0 && libc.errno() !== ERRNO.EINTR) {
+        this.emit({ type: 'log', level: 'error', message: `peer socket: poll: ${describeErrno(libc.errno())}` });
+        break;
+      }
+    }
+    this.socket.close();
+    this.socket = null;
+    this.emit({ type: 'stopped' });
   }
 
+  private applyControl(): void {
+    this.controlSeen = this.bell.controlSeq;
+    for (;;) {
+      const m = receiveMessageOnPort(this.control);
+      if (m === undefined) return;
+      this.handle(m.message as PeerControl);
+    }
+  }
+
+  /** Apply one control message from main. */
   handle(msg: PeerControl): void {
     switch (msg.type) {
       case 'rings':
@@ -157,9 +199,17 @@ export class PeerIo {
         break;
       case 'set-peer': {
         if (this.peers.has(msg.peerId)) break;
-        const p = new PeerRec(msg.peerId, msg.address, msg.port);
+        let sa: Buffer;
+        try {
+          sa = sockaddrFor(this.start.family, msg.address, msg.port);
+        } catch (err) {
+          this.emit({ type: 'log', level: 'error', message: `peer ${msg.address}:${msg.port}: ${String(err)}` });
+          break;
+        }
+        const key = sockaddrKey(this.start.family, sa, 0);
+        const p = new PeerRec(msg.peerId, key, sa);
         this.peers.set(p.id, p);
-        this.byAddress.set(p.address, [...(this.byAddress.get(p.address) ?? []), p]);
+        this.byKey.set(key, [...(this.byKey.get(key) ?? []), p]);
         break;
       }
       case 'unset-peer': {
@@ -167,9 +217,9 @@ export class PeerIo {
         if (p !== undefined) {
           this.setPort(p, -1);
           this.peers.delete(p.id);
-          const rest = (this.byAddress.get(p.address) ?? []).filter((x) => x !== p);
-          if (rest.length === 0) this.byAddress.delete(p.address);
-          else this.byAddress.set(p.address, rest);
+          const rest = (this.byKey.get(p.key) ?? []).filter((x) => x !== p);
+          if (rest.length === 0) this.byKey.delete(p.key);
+          else this.byKey.set(p.key, rest);
         }
         this.emit({ type: 'done', reqId: msg.reqId });
         break;
@@ -187,7 +237,9 @@ export class PeerIo {
       case 'keepalive':
         for (const id of msg.peerIds) {
           const p = this.peers.get(id);
-          if (p !== undefined && this.bound) this.socket.send(KEEPALIVE, 0, KEEPALIVE_LEN, p.port, p.address, p.onKeepaliveSent);
+          if (p !== undefined && this.socket !== null && this.socket.sendTo(KEEPALIVE, KEEPALIVE_LEN, p.sockaddr) === KEEPALIVE_LEN) {
+            p.keepalivesOut++;
+          }
         }
         break;
       case 'stats':
@@ -196,14 +248,19 @@ export class PeerIo {
           reqId: msg.reqId,
           peers: [...this.peers.values()].map((p) => p.snapshot()),
           strangers: this.strangers,
-          lastStranger: this.strangers === 0 ? null : formatAddress(this.lastStrangerAddress, this.lastStrangerPort),
+          lastStranger: this.strangers === 0 ? null : this.formatStranger(),
           noPort: this.noPort,
         });
         break;
       case 'stop':
-        this.stop();
+        this.stopped = true;
         break;
     }
+  }
+
+  private formatStranger(): string {
+    const { address, port } = sockaddrParts(this.start.family, this.lastStranger);
+    return formatAddress(address, port);
   }
 
   private setPort(p: PeerRec, portId: number): void {
@@ -212,56 +269,92 @@ export class PeerIo {
     if (portId >= 0) this.byPort[portId] = p;
   }
 
-  private lookup(address: string, port: number): PeerRec | undefined {
-    const list = this.byAddress.get(address);
+  private lookup(names: Buffer, at: number): PeerRec | undefined {
+    const family = this.start.family;
+    const list = this.byKey.get(sockaddrKey(family, names, at));
     if (list === undefined) return undefined;
-    for (let i = 0; i < list.length; i++) if (list[i].port === port) return list[i];
+    if (family === 'udp4') return list[0];
+    for (let i = 0; i < list.length; i++) if (sockaddrEqual(family, names, at, list[i].sockaddr, 0)) return list[i];
     return undefined;
   }
 
-  /** One datagram from the socket: a stranger's, a keepalive, or a frame for a forwarding worker. */
-  private readonly receive = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
-    const p = this.lookup(rinfo.address, rinfo.port);
-    if (p === undefined) {
-      // A stranger cannot inject frames, and cannot make itself a peer either:
-      // peers come only from discovery and static configuration.
-      this.strangers++;
-      this.lastStrangerAddress = rinfo.address;
-      this.lastStrangerPort = rinfo.port;
-      return;
-    }
-    const len = msg.length;
-    if (isKeepalive(msg, len)) {
-      p.keepalivesIn++;
-      this.emit({ type: 'heard', peerId: p.id });
-      return;
-    }
-    const vid = decodePeerDatagram(msg, len, this.maxFrame);
-    if (vid < 0) {
-      p.drops[-vid - 1]++;
-      return;
-    }
-    if (p.portId < 0) {
-      p.drops[PD_DOWN]++;
-      return;
-    }
-    const fw = this.vidFw[vid];
-    const rx = fw < 0 ? undefined : this.rxRings[fw];
-    if (rx === undefined) {
-      p.drops[PD_NO_VLAN]++;
-      return;
-    }
-    if (rx.write(msg, PEER_HDR_LEN, len - PEER_HDR_LEN, ringMeta(vid, p.portId)) === 0) {
-      p.drops[PD_RX_RING_FULL]++;
-      return;
-    }
-    rx.commit();
-    p.framesIn++;
-    p.bytesIn += len - PEER_HDR_LEN;
-  };
+  private anyTx(): boolean {
+    const rings = this.txRings;
+    for (let i = 0; i < rings.length; i++) if (!rings[i].isEmpty()) return true;
+    return false;
+  }
 
-  /** One frame from a tx ring to its peer; the ring meta carries the vid and the peer's port id. */
-  private transmit(buf: Buffer, off: number, len: number, meta: number): void {
+  /** One recvmmsg worth of datagrams: strangers', keepalives, or frames for forwarding workers. */
+  private receive(fd: number): number {
+    const rx = this.rx as MmsgBatch;
+    const n = rx.recv(fd);
+    if (n <= 0) return 0;
+    const names = rx.names;
+    for (let i = 0; i < n; i++) {
+      const at = i * SOCKADDR_MAX;
+      const p = this.lookup(names, at);
+      if (p === undefined) {
+        // A stranger cannot inject frames, and cannot make itself a peer either:
+        // peers come only from discovery and static configuration.
+        this.strangers++;
+        names.copy(this.lastStranger, 0, at, at + SOCKADDR_MAX);
+        continue;
+      }
+      const msg = rx.slot[i];
+      const len = rx.len(i);
+      if (rx.truncated(i)) {
+        p.drops[PD_GIANT]++;
+        continue;
+      }
+      if (isKeepalive(msg, len)) {
+        p.keepalivesIn++;
+        this.emit({ type: 'heard', peerId: p.id });
+        continue;
+      }
+      const vid = decodePeerDatagram(msg, len, this.maxFrame);
+      if (vid < 0) {
+        p.drops[-vid - 1]++;
+        continue;
+      }
+      if (p.portId < 0) {
+        p.drops[PD_DOWN]++;
+        continue;
+      }
+      const fw = this.vidFw[vid];
+      const ring = fw < 0 ? undefined : this.rxRings[fw];
+      if (ring === undefined) {
+        p.drops[PD_NO_VLAN]++;
+        continue;
+      }
+      if (ring.write(msg, PEER_HDR_LEN, len - PEER_HDR_LEN, ringMeta(vid, p.portId)) === 0) {
+        p.drops[PD_RX_RING_FULL]++;
+        continue;
+      }
+      p.framesIn++;
+      p.bytesIn += len - PEER_HDR_LEN;
+    }
+    const rings = this.rxRings;
+    for (let i = 0; i < rings.length; i++) rings[i]?.commit();
+    return n;
+  }
+
+  /** Drain the tx rings in batches of TX_SLOTS datagrams, one sendmmsg each. */
+  private transmit(fd: number): number {
+    const rings = this.txRings;
+    let total = 0;
+    for (let i = 0; i < rings.length; i++) {
+      for (;;) {
+        const n = rings[i].consume(TX_SLOTS - this.txCount, this.txHandler);
+        if (this.txCount > 0) this.flush(fd);
+        total += n;
+        if (n === 0) break;
+      }
+    }
+    return total;
+  }
+
+  /** One frame from a tx ring into the next tx slot; the ring meta carries the vid and the peer's port id. */
+  private queue(buf: Buffer, off: number, len: number, meta: number): void {
     const p = this.byPort[meta & 0xffff];
     if (p === undefined) {
       this.noPort++;
@@ -271,38 +364,42 @@ export class PeerIo {
       p.drops[PD_TOO_BIG]++;
       return;
     }
-    // dgram never pushes back: past the limit a peer link that cannot keep up
-    // loses frames here instead of growing the queue without bound.
-    if (this.socket.getSendQueueSize() > this.queueLimit) {
-      p.drops[PD_QUEUE_FULL]++;
-      return;
-    }
-    const out = Buffer.allocUnsafe(PEER_HDR_LEN + len);
-    writePeerHeader((meta >>> 16) & 0xfff, out, 0);
-    buf.copy(out, PEER_HDR_LEN, off, off + len);
-    this.socket.send(out, 0, out.length, p.port, p.address, p.onSent);
+    const tx = this.tx as MmsgBatch;
+    const i = this.txCount++;
+    const slot = tx.slot[i];
+    writePeerHeader((meta >>> 16) & 0xfff, slot, 0);
+    buf.copy(slot, PEER_HDR_LEN, off, off + len);
+    tx.prepareSend(i, PEER_HDR_LEN + len, p.at, p.sockaddr.length);
+    this.txPeer[i] = p;
   }
 
-  /** The tx pump: drain the tx rings once bound, then sleep on the doorbell without blocking the event loop. */
-  pump(): Promise<void> {
-    return pumpRings(this.bell, {
-      rings: () => this.txRings,
-      handler: this.txHandler,
-      ready: () => this.bound,
-      stopped: () => this.stopped,
-    }, BATCH);
-  }
-
-  private stop(): void {
-    this.stopped = true;
-    this.bell.control();
-    const done = (): void => this.emit({ type: 'stopped' });
-    try {
-      this.socket.close(done);
-    } catch {
-      // Never bound, so already closed.
-      done();
+  private flush(fd: number): void {
+    const tx = this.tx as MmsgBatch;
+    const count = this.txCount;
+    this.txCount = 0;
+    let from = 0;
+    while (from < count) {
+      const r = tx.send(fd, from, count - from);
+      if (r > 0) {
+        for (let i = from; i < from + r; i++) {
+          const p = this.txPeer[i] as PeerRec;
+          p.framesOut++;
+          p.bytesOut += tx.len(i) - PEER_HDR_LEN;
+        }
+        from += r;
+        continue;
+      }
+      if (r === -ERRNO.EAGAIN) {
+        // The socket's send buffer is full: the link to the peers cannot keep up, so
+        // the rest of this batch is lost here instead of queuing without bound.
+        for (let i = from; i < count; i++) (this.txPeer[i] as PeerRec).drops[PD_QUEUE_FULL]++;
+        break;
+      }
+      // The kernel refused this datagram (no route, too big for the path): drop it, send the rest.
+      (this.txPeer[from] as PeerRec).drops[PD_SEND_ERROR]++;
+      from++;
     }
+    this.txPeer.fill(undefined, 0, count);
   }
 }
 

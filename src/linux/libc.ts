@@ -1,5 +1,7 @@
 // libc: the few C library calls DiVES makes (open, close, read, write, readv, writev,
-// ioctl, poll, fcntl, socket, connect, strerror), bound through koffi, plus errno helpers.
+// ioctl, poll, fcntl, socket, connect, bind, getsockname, setsockopt, sendto, recvmmsg,
+// sendmmsg, eventfd, inet_pton, inet_ntop, if_nametoindex, strerror), bound through koffi,
+// plus errno helpers.
 // Runs on any thread: each thread (main, TAP I/O worker) loads its own bindings on first use.
 //
 // Thread safety: file descriptors are process-wide, so an fd opened on the main thread
@@ -39,6 +41,9 @@ export const ERRNO = Object.freeze({
   EINVAL: 22,
   ENOSYS: 38,
   EBADFD: 77,
+  EMSGSIZE: 90,
+  EADDRINUSE: 98,
+  EADDRNOTAVAIL: 99,
 });
 
 export const O_RDWR = 0o2;
@@ -51,6 +56,14 @@ export const AF_INET6 = 10;
 export const SOCK_DGRAM = 2;
 export const SOCK_RAW = 3;
 export const SOCK_CLOEXEC = 0x80000;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOL_SOCKET = 1;
+export const SO_SNDBUF = 7;
+export const SO_RCVBUF = 8;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_TRUNC = 0x20;
+export const EFD_NONBLOCK = 0o4000;
+export const EFD_CLOEXEC = 0o2000000;
 export const IPPROTO_ICMP = 1;
 export const POLLIN = 0x1;
 export const POLLERR = 0x8;
@@ -104,6 +117,19 @@ export interface Libc {
   fcntl(fd: number, cmd: number, arg: number): number;
   socket(domain: number, type: number, protocol: number): number;
   connect(fd: number, addr: Uint8Array, addrLen: number): number;
+  bind(fd: number, addr: Uint8Array, addrLen: number): number;
+  /** `addrLen` is a one-element Uint32Array: in, the room in `addr`; out, the length used. */
+  getsockname(fd: number, addr: Uint8Array, addrLen: Uint32Array): number;
+  /** setsockopt with an int option value (`value` is a one-element Int32Array). */
+  setsockopt(fd: number, level: number, name: number, value: Int32Array, len: number): number;
+  sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, addrLen: number): number;
+  /** `msgs` holds `vlen` struct mmsghdr (64 bytes each on 64-bit; see src/linux/mmsg.ts); no timeout. */
+  recvmmsg(fd: number, msgs: ArrayBufferView, vlen: number, flags: number, timeout: null): number;
+  sendmmsg(fd: number, msgs: ArrayBufferView, vlen: number, flags: number): number;
+  eventfd(initval: number, flags: number): number;
+  inet_pton(af: number, src: string, dst: Uint8Array): number;
+  inet_ntop(af: number, src: Uint8Array, dst: Uint8Array, size: number): string | null;
+  if_nametoindex(name: string): number;
   strerror(errnum: number): string;
   /** Address of a buffer's first byte, for building iovecs; the caller keeps the buffer alive. */
   address(buf: ArrayBufferView): bigint;
@@ -148,6 +174,16 @@ export function loadLibc(): Libc {
     fcntl: lib.func('int fcntl(int fd, int cmd, int arg)'),
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     connect: lib.func('int connect(int fd, const void *addr, uint32_t len)'),
+    bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
+    getsockname: lib.func('int getsockname(int fd, void *addr, void *len)'),
+    setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
+    sendto: lib.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)'),
+    recvmmsg: lib.func('int recvmmsg(int fd, void *msgs, unsigned int vlen, int flags, void *timeout)'),
+    sendmmsg: lib.func('int sendmmsg(int fd, void *msgs, unsigned int vlen, int flags)'),
+    eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
+    inet_pton: lib.func('int inet_pton(int af, const char *src, void *dst)'),
+    inet_ntop: lib.func('const char *inet_ntop(int af, const void *src, void *dst, uint32_t size)'),
+    if_nametoindex: lib.func('unsigned int if_nametoindex(const char *name)'),
     strerror: lib.func('const char *strerror(int errnum)'),
     address: (buf: ArrayBufferView): bigint => koffi.address(buf),
     errno: (): number => koffi.errno(),

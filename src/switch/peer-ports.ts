@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { Doorbell } from '../doorbell.js';
 import { DivesError } from '../errors.js';
+import { eventfdClose, eventfdOpen } from '../linux/eventfd.js';
 import { PendingReplies } from './pending-replies.js';
 import { IoRingPairs } from './io-ring-pairs.js';
 import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart } from '../io/peer-io-messages.js';
@@ -82,6 +83,9 @@ export class PeerPorts {
       family: bind.family,
       queueLimit: PEER_QUEUE_LIMIT,
     };
+    // The thread sleeps in poll() on its socket and on this eventfd, which its
+    // doorbell bumps (src/doorbell.ts).
+    this.bell.attachEventfd(eventfdOpen());
     const w = new Worker(new URL('../../workers/peer-io.js', import.meta.url), { workerData: start, name: 'peer-io' });
     this.worker = w;
     const result = new Promise<{ address: string; port: number } | string>((resolve) => {
@@ -97,6 +101,7 @@ export class PeerPorts {
     if (typeof r === 'string') {
       this.worker = null;
       await w.terminate();
+      this.closeEventfd();
       const where = bind.address.includes(':') ? `[${bind.address}]:${bind.port}` : `${bind.address}:${bind.port}`;
       throw new DivesError('ELISTEN', `cannot bind the peer socket on UDP ${where}: ${r}; choose another -h or -p`);
     }
@@ -104,8 +109,20 @@ export class PeerPorts {
     this.scheduleReconcile();
   }
 
+  /** The thread reads its messages between batches, once its doorbell's CONTROL count moves. */
   private post(msg: PeerControl): void {
-    this.worker?.postMessage(msg);
+    if (this.worker === null) return;
+    this.worker.postMessage(msg);
+    this.bell.control();
+  }
+
+  private closeEventfd(): void {
+    const fd = this.bell.eventfd;
+    if (fd < 0) return;
+    // Forwarding threads stop bumping it once detached; one that read the fd just
+    // before gets a grace period before the number can be reused.
+    this.bell.attachEventfd(-1);
+    setTimeout(() => eventfdClose(fd), 200).unref();
   }
 
   private request(body: RequestBody): Promise<void> {
@@ -274,11 +291,12 @@ export class PeerPorts {
     this.closed = true;
     this.waits.settleAll(undefined);
     const exited = once(w, 'exit');
-    w.postMessage({ type: 'stop' } satisfies PeerControl);
+    this.post({ type: 'stop' });
     const timer = setTimeout(() => void w.terminate(), 3000);
     await exited;
     clearTimeout(timer);
     this.worker = null;
+    this.closeEventfd();
   }
 }
 
