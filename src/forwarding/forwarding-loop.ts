@@ -21,7 +21,7 @@ const BATCH = 256; // frames taken from one ring per turn, so no ring starves th
 // Measured on the 2-core machines here, any spin costs more than it saves (the
 // spinning thread takes the core the next hop needs), so the default is 0;
 // DIVES_SPIN_US sets it for experiments on bigger hosts (docs/performance.md).
-export const SPIN_MS = Number(process.env.DIVES_SPIN_US ?? 0) / 1000;
+const SPIN_MS = Number(process.env.DIVES_SPIN_US ?? 0) / 1000;
 const AGEING_INTERVAL_MS = 1000;
 
 export class ForwardingLoop {

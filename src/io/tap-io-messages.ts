@@ -1,24 +1,25 @@
-// What the main thread hands a TAP I/O thread when it starts it (workerData).
-// Each TAP port has two I/O threads: `rx` reads frames from the TAP into the
-// port's rx ring, `tx` writes frames from the port's tx ring to the TAP.
+// What the main thread hands a TAP I/O thread when it starts it (workerData), and
+// what the thread posts back. Each TAP port has one I/O thread for both directions
+// (src/io/tap-io-loop.ts).
 
 export interface TapIoStart {
-  role: 'rx' | 'tx';
   /** The TAP's file descriptor, opened (non-blocking) by the main thread. */
   fd: number;
   name: string;
-  /** rx: the ring this thread produces into; tx: the ring it consumes. */
-  ringSab: SharedArrayBuffer;
-  /** rx: the forwarding worker's doorbell (rung on commit); tx: unused (own doorbell below). */
-  peerDoorbellSab: SharedArrayBuffer | null;
-  /** This thread's own doorbell: tx sleeps on it; main bumps its CONTROL count to stop either thread. */
+  /** The ring this thread produces into (frames read from the TAP). */
+  rxSab: SharedArrayBuffer;
+  /** The forwarding worker's doorbell, rung when rx frames are committed. */
+  fwDoorbellSab: SharedArrayBuffer;
+  /** The ring this thread consumes (frames to write to the TAP). */
+  txSab: SharedArrayBuffer;
+  /** This thread's own doorbell, with an eventfd attached: the forwarding worker rings it for tx frames; main bumps CONTROL to stop. */
   doorbellSab: SharedArrayBuffer;
-  /** Ring meta stamped on every frame read (vid << 16 | port id); rx only. */
+  /** Ring meta stamped on every frame read (vid << 16 | port id, plus the vnet bit). */
   meta: number;
   maxFrame: number;
 }
 
-/** Posted to main when an I/O thread ends on its own (the TAP failed). */
+/** Posted to main when the I/O thread ends on its own (the TAP failed). */
 export interface TapIoExit {
   type: 'tap-error';
   name: string;

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { Doorbell } from '../doorbell.js';
+import { eventfdClose, eventfdOpen } from '../linux/eventfd.js';
 import { DivesError } from '../errors.js';
 import { VNET_HDR_LEN, ringMeta } from '../forwarding-engine.js';
 import { Ring } from '../ring.js';
@@ -28,12 +29,11 @@ interface TapPort {
   tx: Ring;
   rxRingId: number;
   txRingId: number;
-  rxBell: Doorbell;
-  txBell: Doorbell;
-  threads: Worker[];
+  /** The I/O thread's doorbell, with an eventfd attached (closed once the thread exited). */
+  bell: Doorbell;
   /** Kernel offloads are on for this TAP (see applyOffloads). */
   offload: boolean;
-  exited: Promise<unknown>[];
+  exited: Promise<unknown>;
 }
 
 export class TapPorts {
@@ -87,26 +87,42 @@ export class TapPorts {
     const port = this.ports.add('tap', vid, `tap:${name}`);
     const fw = this.pool.place(vid);
     const rx = Ring.create(TAP_RING_BYTES, fw.bell);
-    const txBell = new Doorbell();
-    const tx = Ring.create(TAP_RING_BYTES, txBell);
-    const rxBell = new Doorbell();
-    const t: TapPort = { dev, vid, portId: port.id, rx, tx, rxRingId: this.nextRingId(), txRingId: this.nextRingId(), rxBell, txBell, threads: [], offload: false, exited: [] };
-    this.taps.set(name, t);
-    fw.configure(`ring:${t.rxRingId}`, { type: 'add-input', ringId: t.rxRingId, sab: rx.sab });
-    fw.configure(`ring:${t.txRingId}`, { type: 'add-output', ringId: t.txRingId, sab: tx.sab, doorbellSab: txBell.sab });
-    fw.configure(`port:${port.id}`, { type: 'add-port', vid, portId: port.id, isPeer: false, txRingId: t.txRingId, vnet: true });
+    // The I/O thread sleeps in poll() on the TAP and on this eventfd, which the
+    // forwarding worker's doorbell rings bump (src/doorbell.ts).
+    const bell = new Doorbell();
+    try {
+      bell.attachEventfd(eventfdOpen());
+    } catch (err) {
+      this.ports.remove(port.id);
+      dev.close();
+      throw err;
+    }
+    const tx = Ring.create(TAP_RING_BYTES, bell);
     // Records from this TAP carry its virtio_net_hdr, and with offloads on a
     // frame can be a whole 64 KiB TCP segment.
-    const base = { fd: dev.fd, name, maxFrame: VNET_HDR_LEN + Math.max(this.maxFrame, TAP_GSO_MAX_FRAME), meta: ringMeta(vid, port.id, true) };
-    const rxStart: TapIoStart = { ...base, role: 'rx', ringSab: rx.sab, peerDoorbellSab: fw.bell.sab, doorbellSab: rxBell.sab };
-    const txStart: TapIoStart = { ...base, role: 'tx', ringSab: tx.sab, peerDoorbellSab: null, doorbellSab: txBell.sab };
-    for (const start of [rxStart, txStart]) {
-      const w = new Worker(new URL('../../workers/tap-io.js', import.meta.url), { workerData: start, name: `tap-${start.role}:${name}` });
-      w.on('message', (m: TapIoExit) => this.log.error(`tap ${m.name}: ${m.message}; the port stops carrying frames, detach it with "no tap ${m.name}"`));
-      w.on('error', (err) => this.log.error(`tap ${name} ${start.role} thread failed: ${err.message}`));
-      t.threads.push(w);
-      t.exited.push(once(w, 'exit').catch(() => undefined));
-    }
+    const start: TapIoStart = {
+      fd: dev.fd,
+      name,
+      maxFrame: VNET_HDR_LEN + Math.max(this.maxFrame, TAP_GSO_MAX_FRAME),
+      meta: ringMeta(vid, port.id, true),
+      rxSab: rx.sab,
+      fwDoorbellSab: fw.bell.sab,
+      txSab: tx.sab,
+      doorbellSab: bell.sab,
+    };
+    const t: TapPort = {
+      dev, vid, portId: port.id, rx, tx, rxRingId: this.nextRingId(), txRingId: this.nextRingId(), bell, offload: false,
+      exited: Promise.resolve(),
+    };
+    this.taps.set(name, t);
+    fw.configure(`ring:${t.rxRingId}`, { type: 'add-input', ringId: t.rxRingId, sab: rx.sab });
+    fw.configure(`ring:${t.txRingId}`, { type: 'add-output', ringId: t.txRingId, sab: tx.sab, doorbellSab: bell.sab });
+    fw.configure(`port:${port.id}`, { type: 'add-port', vid, portId: port.id, isPeer: false, txRingId: t.txRingId, vnet: true });
+    // The thread starts after the worker was told about its rings and port.
+    const w = new Worker(new URL('../../workers/tap-io.js', import.meta.url), { workerData: start, name: `tap-io:${name}` });
+    w.on('message', (m: TapIoExit) => this.log.error(`tap ${m.name}: ${m.message}; the port stops carrying frames, detach it with "no tap ${m.name}"`));
+    w.on('error', (err) => this.log.error(`tap ${name} I/O thread failed: ${err.message}`));
+    t.exited = once(w, 'exit').catch(() => undefined);
     await fw.request({ type: 'sync' });
     this.log.info(`tap ${name}: attached to VLAN ${vid} as port ${port.id}${dev.created ? ' (created)' : ''}`);
     return { name, vid, portId: port.id, created: dev.created };
@@ -131,10 +147,13 @@ export class TapPorts {
       fw.unconfigure([`ring:${t.txRingId}`], { type: 'remove-ring', ringId: t.txRingId });
       await fw.request({ type: 'sync' }).catch(() => undefined);
     }
-    // Stop both I/O threads before closing the fd they use.
-    t.rxBell.control();
-    t.txBell.control();
-    await Promise.all(t.exited);
+    // Stop the I/O thread before closing the fds it uses. The forwarding worker
+    // dropped the tx ring above, so nothing rings the eventfd any more.
+    t.bell.control();
+    await t.exited;
+    const efd = t.bell.eventfd;
+    t.bell.attachEventfd(-1);
+    eventfdClose(efd);
     t.dev.close();
     this.ports.remove(t.portId);
   }

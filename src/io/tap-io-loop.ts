@@ -1,0 +1,120 @@
+// TapIoLoop: both directions of one TAP port on one thread. It reads frames from the
+// TAP straight into the port's rx ring (reserve, read into the ring, commit; no
+// intermediate copy) and rings the forwarding worker once per batch, and it writes the
+// frames the forwarding worker queued on the port's tx ring to the TAP. When neither
+// has work it sleeps in poll() on the TAP's fd and on the eventfd its doorbell bumps,
+// so one wake-up serves a frame from either side. Runs on the TAP port's I/O thread.
+//
+// Why one thread for both directions: a write into a TAP is delivered to the kernel's
+// stack inside the write() call, and an answer (an ARP reply, an echo reply, a TCP ACK)
+// is often queued on the same TAP before write() returns. The thread that wrote finds it
+// on its next read without a wake-up or a hand-off to a second thread; and a TAP costs
+// one thread, not two, on hosts that run many.
+//
+// Thread safety: this thread is the single producer of its rx ring and the single
+// consumer of its tx ring. It learns it must stop when main bumps its doorbell's
+// CONTROL count.
+
+import { Doorbell } from '../doorbell.js';
+import { eventfdDrain } from '../linux/eventfd.js';
+import { ERRNO, POLLIN, POLLNVAL, loadLibc, type Libc } from '../linux/libc.js';
+import { Ring, type FrameHandler } from '../ring.js';
+import { tapRead, tapWrite } from '../tap-device.js';
+import type { TapIoStart } from './tap-io-messages.js';
+
+const BATCH = 64;
+/** The longest sleep: the doorbell wakes the thread for frames and for stop. */
+const SLEEP_MS = 1000;
+
+export class TapIoLoop {
+  private readonly rx: Ring;
+  private readonly tx: Ring;
+  private readonly bell: Doorbell;
+  private readonly scratch: Buffer;
+  private readonly txHandler: FrameHandler;
+  private readonly pollfds = new Int32Array(4);
+  private readonly pollShorts = new Int16Array(this.pollfds.buffer);
+  private readonly libc: Libc;
+
+  constructor(private readonly start: TapIoStart) {
+    this.rx = new Ring(start.rxSab, new Doorbell(start.fwDoorbellSab));
+    this.tx = new Ring(start.txSab);
+    this.bell = new Doorbell(start.doorbellSab);
+    this.scratch = Buffer.alloc(start.maxFrame);
+    this.libc = loadLibc();
+    const fd = start.fd;
+    const tx = this.tx;
+    this.txHandler = (buf, off, len) => {
+      // A TAP whose link is down or whose queue is full refuses the frame: a
+      // counted drop on this port, never a reason to stop.
+      if (tapWrite(fd, buf, off, len) !== len) tx.countConsumerDrop();
+    };
+  }
+
+  /** Runs until stopped; returns an error message if the TAP failed, else null. */
+  run(): string | null {
+    const { fd } = this.start;
+    const bell = this.bell;
+    const efd = bell.eventfd;
+    const pfd = this.pollfds;
+    const ps = this.pollShorts;
+    pfd[0] = fd;
+    ps[2] = POLLIN;
+    pfd[2] = efd;
+    ps[6] = POLLIN;
+    // The doorbell is new with the port, so any CONTROL bump means stop, even
+    // one that came before this thread got here.
+    const stopSeq = 0;
+    while (bell.controlSeq === stopSeq) {
+      const got = this.receive(fd);
+      if (got < 0) return `read failed (errno ${-got})`;
+      const sent = this.tx.consume(BATCH, this.txHandler);
+      if (got > 0 || sent > 0) continue;
+      // Announce sleep, then look once more (see Doorbell.ring for why). A frame
+      // arriving on the TAP meanwhile makes poll() return at once.
+      bell.prepareSleep();
+      if (!this.tx.isEmpty() || bell.controlSeq !== stopSeq) {
+        bell.cancelSleep();
+        continue;
+      }
+      ps[3] = 0;
+      ps[7] = 0;
+      const r = this.libc.poll(pfd, efd >= 0 ? 2 : 1, SLEEP_MS);
+      bell.cancelSleep();
+      if (r > 0 && ps[7] !== 0) eventfdDrain(efd);
+      if (r > 0 && (ps[3] & POLLNVAL) !== 0) return `poll failed (errno ${ERRNO.EBADF})`;
+      if (r < 0) {
+        const e = this.libc.errno();
+        if (e !== ERRNO.EINTR) return `poll failed (errno ${e})`;
+      }
+    }
+    return null;
+  }
+
+  /** Read up to BATCH waiting frames into the rx ring. Returns how many, or -errno. */
+  private receive(fd: number): number {
+    const ring = this.rx;
+    const max = this.start.maxFrame;
+    const meta = this.start.meta;
+    let n = 0;
+    for (; n < BATCH; n++) {
+      const at = ring.reserve(max);
+      if (at < 0) {
+        // Ring full: read the frame anyway so the TAP queue drains, and count it.
+        const r = tapRead(fd, this.scratch, 0, max);
+        if (r <= 0) break;
+        ring.countDrop();
+        continue;
+      }
+      const r = tapRead(fd, ring.data, at, max);
+      if (r === 0) break;
+      if (r < 0) {
+        ring.commit();
+        return r;
+      }
+      ring.commitReserved(r, meta);
+    }
+    ring.commit();
+    return n;
+  }
+}
