@@ -23,7 +23,8 @@
 // | 12   | EVENTFD        | the main thread      | 0, or the consumer's eventfd + 1                |
 // | 16.. | reserved       |                      |                                                |
 
-import { eventfdKick } from './linux/eventfd.js';
+import { eventfdDrain, eventfdKick } from './linux/eventfd.js';
+import { ERRNO, POLLIN, POLLNVAL, loadLibc } from './linux/libc.js';
 
 export const DOORBELL_BYTES = 64;
 const SLEEPING = 0;
@@ -34,6 +35,9 @@ const EVENTFD = 3;
 export class Doorbell {
   readonly sab: SharedArrayBuffer;
   private readonly words: Int32Array;
+  /** struct pollfd[2] scratch for sleepPoll(), made on first use. */
+  private pollfds: Int32Array | undefined;
+  private pollShorts: Int16Array | undefined;
 
   constructor(sab?: SharedArrayBuffer) {
     this.sab = sab ?? new SharedArrayBuffer(DOORBELL_BYTES);
@@ -108,6 +112,38 @@ export class Doorbell {
     // If a producer already cleared the flag, wait returns "not-equal" at once.
     Atomics.wait(this.words, SLEEPING, 1, timeoutMs);
     Atomics.store(this.words, SLEEPING, 0);
+  }
+
+  /**
+   * Like sleep(), for a consumer with an eventfd attached that also waits for `fd`
+   * to be readable: blocks in poll() on both until the doorbell rings, `fd` has
+   * input, or timeoutMs passes. Returns 0, or -errno when poll() failed or `fd` is
+   * not open (-EBADF). Never throws.
+   */
+  sleepPoll(fd: number, timeoutMs: number): number {
+    const efd = this.eventfd;
+    const pfd = (this.pollfds ??= new Int32Array(4));
+    const ps = (this.pollShorts ??= new Int16Array(pfd.buffer));
+    pfd[0] = fd;
+    ps[2] = POLLIN;
+    ps[3] = 0;
+    pfd[2] = efd;
+    ps[6] = POLLIN;
+    ps[7] = 0;
+    let r: number;
+    let err = 0;
+    try {
+      const c = loadLibc();
+      r = c.poll(pfd, efd >= 0 ? 2 : 1, timeoutMs);
+      if (r < 0) err = c.errno();
+    } catch {
+      r = -1;
+      err = ERRNO.EINVAL;
+    }
+    Atomics.store(this.words, SLEEPING, 0);
+    if (r > 0 && ps[7] !== 0) eventfdDrain(efd);
+    if (r > 0 && (ps[3] & POLLNVAL) !== 0) return -ERRNO.EBADF;
+    return r < 0 && err !== ERRNO.EINTR ? -err : 0;
   }
 
   /**

@@ -138,3 +138,31 @@ test('a doorbell with an eventfd wakes a poll() sleeper only when it announced s
   t.true(bell.ring());
   t.false(readable(fd), 'detached: producers notify the futex instead');
 });
+
+test('sleepPoll returns when the doorbell rings, when the fd has input, after its timeout, and -EBADF for a closed fd', async (t) => {
+  const efd = eventfdOpen();
+  t.teardown(() => eventfdClose(efd));
+  const bell = new Doorbell();
+  bell.attachEventfd(efd);
+  const s = UdpSocket.bind('udp4', '127.0.0.1', 0, 1 << 16);
+  t.teardown(() => s.close());
+  let t0 = performance.now();
+  bell.prepareSleep();
+  t.is(bell.sleepPoll(s.fd, 40), 0);
+  t.true(performance.now() - t0 >= 30, 'nothing to wake it: the timeout');
+  bell.prepareSleep();
+  t.true(bell.ring());
+  t0 = performance.now();
+  t.is(bell.sleepPoll(s.fd, 5000), 0);
+  t.true(performance.now() - t0 < 1000, 'rung: at once');
+  t.false(readable(efd), 'the eventfd is drained for the next sleep');
+  const sender = await dgramSocket(t);
+  await new Promise<void>((r) => sender.send(Buffer.from('x'), s.port, '127.0.0.1', () => r()));
+  t0 = performance.now();
+  bell.prepareSleep();
+  t.is(bell.sleepPoll(s.fd, 5000), 0);
+  t.true(performance.now() - t0 < 1000, 'input on the fd: at once');
+  // An fd number no process here has open (a closed one could be reused meanwhile).
+  bell.prepareSleep();
+  t.is(bell.sleepPoll(999_999, 5000), -9);
+});

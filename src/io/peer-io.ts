@@ -22,8 +22,7 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../doorbell.js';
 import { ringMeta } from '../forwarding-engine.js';
-import { eventfdDrain } from '../linux/eventfd.js';
-import { ERRNO, POLLIN, describeErrno, loadLibc } from '../linux/libc.js';
+import { ERRNO, describeErrno, loadLibc } from '../linux/libc.js';
 import { MmsgBatch, addressOf, type Address } from '../linux/mmsg.js';
 import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../linux/udp-socket.js';
 import { PEER_HDR_LEN, decodePeerDatagram, writePeerHeader } from '../peer-codec.js';
@@ -116,8 +115,6 @@ export class PeerIo {
   private controlSeen = 0;
   private stopped = false;
   private readonly txHandler: FrameHandler;
-  private readonly pollfds = new Int32Array(4);
-  private readonly pollShorts = new Int16Array(this.pollfds.buffer);
 
   constructor(
     private readonly start: PeerIoStart,
@@ -146,14 +143,6 @@ export class PeerIo {
     }
     this.emit({ type: 'bound', address: this.socket.address, port: this.socket.port });
     const fd = this.socket.fd;
-    const efd = this.bell.eventfd;
-    const libc = loadLibc();
-    const pfd = this.pollfds;
-    const ps = this.pollShorts;
-    pfd[0] = fd;
-    ps[2] = POLLIN;
-    pfd[2] = efd;
-    ps[6] = POLLIN;
     while (!this.stopped) {
       if (this.bell.controlSeq !== this.controlSeen) this.applyControl();
       if (this.stopped) break;
@@ -166,13 +155,9 @@ export class PeerIo {
         this.bell.cancelSleep();
         continue;
       }
-      ps[3] = 0;
-      ps[7] = 0;
-      const r = libc.poll(pfd, efd >= 0 ? 2 : 1, SLEEP_MS);
-      this.bell.cancelSleep();
-      if (r > 0 && ps[7] !== 0) eventfdDrain(efd);
-      if (r < 0 && libc.errno() !== ERRNO.EINTR) {
-        this.emit({ type: 'log', level: 'error', message: `peer socket: poll: ${describeErrno(libc.errno())}` });
+      const r = this.bell.sleepPoll(fd, SLEEP_MS);
+      if (r < 0) {
+        this.emit({ type: 'log', level: 'error', message: `peer socket: poll: ${describeErrno(-r)}; peers stop carrying frames` });
         break;
       }
     }

@@ -16,8 +16,6 @@
 // CONTROL count.
 
 import { Doorbell } from '../doorbell.js';
-import { eventfdDrain } from '../linux/eventfd.js';
-import { ERRNO, POLLIN, POLLNVAL, loadLibc, type Libc } from '../linux/libc.js';
 import { Ring, type FrameHandler } from '../ring.js';
 import { tapRead, tapWrite } from '../tap-device.js';
 import type { TapIoStart } from './tap-io-messages.js';
@@ -32,16 +30,12 @@ export class TapIoLoop {
   private readonly bell: Doorbell;
   private readonly scratch: Buffer;
   private readonly txHandler: FrameHandler;
-  private readonly pollfds = new Int32Array(4);
-  private readonly pollShorts = new Int16Array(this.pollfds.buffer);
-  private readonly libc: Libc;
 
   constructor(private readonly start: TapIoStart) {
     this.rx = new Ring(start.rxSab, new Doorbell(start.fwDoorbellSab));
     this.tx = new Ring(start.txSab);
     this.bell = new Doorbell(start.doorbellSab);
     this.scratch = Buffer.alloc(start.maxFrame);
-    this.libc = loadLibc();
     const fd = start.fd;
     const tx = this.tx;
     this.txHandler = (buf, off, len) => {
@@ -55,13 +49,6 @@ export class TapIoLoop {
   run(): string | null {
     const { fd } = this.start;
     const bell = this.bell;
-    const efd = bell.eventfd;
-    const pfd = this.pollfds;
-    const ps = this.pollShorts;
-    pfd[0] = fd;
-    ps[2] = POLLIN;
-    pfd[2] = efd;
-    ps[6] = POLLIN;
     // The doorbell is new with the port, so any CONTROL bump means stop, even
     // one that came before this thread got here.
     const stopSeq = 0;
@@ -77,16 +64,8 @@ export class TapIoLoop {
         bell.cancelSleep();
         continue;
       }
-      ps[3] = 0;
-      ps[7] = 0;
-      const r = this.libc.poll(pfd, efd >= 0 ? 2 : 1, SLEEP_MS);
-      bell.cancelSleep();
-      if (r > 0 && ps[7] !== 0) eventfdDrain(efd);
-      if (r > 0 && (ps[3] & POLLNVAL) !== 0) return `poll failed (errno ${ERRNO.EBADF})`;
-      if (r < 0) {
-        const e = this.libc.errno();
-        if (e !== ERRNO.EINTR) return `poll failed (errno ${e})`;
-      }
+      const r = bell.sleepPoll(fd, SLEEP_MS);
+      if (r < 0) return `poll failed (errno ${-r})`;
     }
     return null;
   }
