@@ -38,6 +38,7 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
     'ctl-group': Flags.string({ helpValue: 'GROUP', description: 'let GROUP use the control socket DIR/dives.ctl (mode 0660); default: owner only (0600)' }),
     'log-format': Flags.string({ default: 'text', options: ['text', 'json'], description: 'log lines on stderr as text, or as one JSON object each' }),
     'forwarding-threads': Flags.integer({ min: 1, max: 256, default: availableParallelism(), description: 'forwarding threads at most (default: available cores); past it, VLANs share the least-loaded thread' }),
+    'no-cpu-affinity': Flags.boolean({ default: false, description: 'leave every thread to the scheduler instead of pinning each forwarding thread, and the I/O threads of its VLANs\' TAPs, to one CPU' }),
     'ageing-time': Flags.integer({ min: 1, default: 300, helpValue: 'SECONDS', description: 'seconds a learned MAC lives without being seen' }),
     'log-level': Flags.string({ default: 'info', options: ['debug', 'info', 'warn', 'error', 'silent'], description: 'what to log on stderr' }),
     'no-console': Flags.boolean({ default: false, description: 'do not read commands from stdin (for daemons; use -c)' }),
@@ -55,6 +56,7 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
       socketDir: resolve(flags['socket-dir']),
       ctlGroup: flags['ctl-group'],
       forwardingThreads: flags['forwarding-threads'],
+      cpuAffinity: !flags['no-cpu-affinity'],
       peering: {
         discovery: !flags['no-discovery'],
         interval: flags['discovery-interval'],

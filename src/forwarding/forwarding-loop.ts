@@ -10,6 +10,7 @@
 
 import { receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../doorbell.js';
+import { pinThisThread } from '../linux/cpu-affinity.js';
 import { META_VNET, VNET_HDR_LEN, VlanEngine, type EngineClock } from '../forwarding-engine.js';
 import { Ring, type FrameHandler } from '../ring.js';
 import type { ForwardingControl, ForwardingReply, ForwardingTask, PortReport, VlanReport } from './forwarding-messages.js';
@@ -38,6 +39,7 @@ export class ForwardingLoop {
   private ageingTimeMs: number;
   private readonly fdbCapacity: number;
   private readonly maxFrame: number;
+  private readonly cpu: number;
   /** Frames whose ring meta named a VLAN this worker does not run. */
   noVlanDrops = 0;
   private readonly handler: FrameHandler;
@@ -48,6 +50,7 @@ export class ForwardingLoop {
     this.ageingTimeMs = task.ageingTimeMs;
     this.fdbCapacity = task.fdbCapacity;
     this.maxFrame = task.maxFrame;
+    this.cpu = task.cpu;
     const engines = this.engines;
     // One closure for the life of the thread: the ring calls it per frame.
     this.handler = (buf, off, len, meta) => {
@@ -67,6 +70,10 @@ export class ForwardingLoop {
   /** Runs until a stop message. Returns normally so the piscina task resolves. */
   run(): void {
     this.send({ type: 'started', threadId });
+    if (this.cpu >= 0) {
+      const why = pinThisThread(this.cpu);
+      if (why !== null) this.send({ type: 'log', level: 'warn', message: `cannot pin to CPU ${this.cpu}: ${why}; the scheduler places this thread` });
+    }
     let lastAgeing = Date.now();
     let idleSince = -1;
     while (!this.stopped) {

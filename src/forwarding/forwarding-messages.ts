@@ -17,6 +17,8 @@ export interface ForwardingTask {
   ageingTimeMs: number;
   fdbCapacity: number;
   maxFrame: number;
+  /** The CPU the thread pins itself to, or -1 to leave it to the scheduler. */
+  cpu: number;
 }
 
 export interface AddVlanMsg { type: 'add-vlan'; vid: number }

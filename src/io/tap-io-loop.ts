@@ -16,6 +16,7 @@
 // CONTROL count.
 
 import { Doorbell } from '../doorbell.js';
+import { pinThisThread } from '../linux/cpu-affinity.js';
 import { Ring, type FrameHandler } from '../ring.js';
 import { tapRead, tapWrite } from '../tap-device.js';
 import type { TapIoStart } from './tap-io-messages.js';
@@ -47,7 +48,10 @@ export class TapIoLoop {
 
   /** Runs until stopped; returns an error message if the TAP failed, else null. */
   run(): string | null {
-    const { fd } = this.start;
+    const { fd, cpu } = this.start;
+    // Beside the VLAN's forwarding thread: a hand-off between threads on one core
+    // needs no cross-CPU wake-up (docs/performance.md, "CPU affinity").
+    if (cpu >= 0) pinThisThread(cpu);
     const bell = this.bell;
     // The doorbell is new with the port, so any CONTROL bump means stop, even
     // one that came before this thread got here.

@@ -17,6 +17,8 @@ export interface TapIoStart {
   /** Ring meta stamped on every frame read (vid << 16 | port id, plus the vnet bit). */
   meta: number;
   maxFrame: number;
+  /** The CPU of the VLAN's forwarding thread, which this thread pins itself to; -1: none. */
+  cpu: number;
 }
 
 /** Posted to main when the I/O thread ends on its own (the TAP failed). */

@@ -1,6 +1,7 @@
 // libc: the few C library calls DiVES makes (open, close, read, write, readv, writev,
 // ioctl, poll, fcntl, socket, connect, bind, getsockname, setsockopt, sendto, recvmmsg,
-// sendmmsg, eventfd, inet_pton, inet_ntop, if_nametoindex, strerror), bound through koffi,
+// sendmmsg, eventfd, inet_pton, inet_ntop, if_nametoindex, sched_getaffinity,
+// sched_setaffinity, strerror), bound through koffi,
 // plus errno helpers.
 // Runs on any thread: each thread (main, TAP I/O worker) loads its own bindings on first use.
 //
@@ -130,6 +131,9 @@ export interface Libc {
   inet_pton(af: number, src: string, dst: Uint8Array): number;
   inet_ntop(af: number, src: Uint8Array, dst: Uint8Array, size: number): string | null;
   if_nametoindex(name: string): number;
+  /** pid 0: the calling thread. `mask` is a cpu_set_t of `size` bytes (bit n: CPU n). */
+  sched_getaffinity(pid: number, size: number, mask: Uint8Array): number;
+  sched_setaffinity(pid: number, size: number, mask: Uint8Array): number;
   strerror(errnum: number): string;
   /** Address of a buffer's first byte, for building iovecs; the caller keeps the buffer alive. */
   address(buf: ArrayBufferView): bigint;
@@ -184,6 +188,8 @@ export function loadLibc(): Libc {
     inet_pton: lib.func('int inet_pton(int af, const char *src, void *dst)'),
     inet_ntop: lib.func('const char *inet_ntop(int af, const void *src, void *dst, uint32_t size)'),
     if_nametoindex: lib.func('unsigned int if_nametoindex(const char *name)'),
+    sched_getaffinity: lib.func('int sched_getaffinity(int pid, size_t size, void *mask)'),
+    sched_setaffinity: lib.func('int sched_setaffinity(int pid, size_t size, const void *mask)'),
     strerror: lib.func('const char *strerror(int errnum)'),
     address: (buf: ArrayBufferView): bigint => koffi.address(buf),
     errno: (): number => koffi.errno(),

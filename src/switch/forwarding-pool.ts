@@ -9,6 +9,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Doorbell } from '../doorbell.js';
 import { DivesError } from '../errors.js';
+import { allowedCpus } from '../linux/cpu-affinity.js';
 import { PendingReplies } from './pending-replies.js';
 import type { ForwardingControl, ForwardingReply, ForwardingTask } from '../forwarding/forwarding-messages.js';
 import type { Logger } from '../log.js';
@@ -21,6 +22,8 @@ export interface ForwardingPoolOptions {
   log: Logger;
   /** How long a query may take before it fails with ETIMEOUT. */
   queryTimeoutMs?: number;
+  /** Pin forwarding threads (and TAP I/O threads) to CPUs; default true. */
+  cpuAffinity?: boolean;
 }
 
 type Reply = Extract<ForwardingReply, { type: 'reply' }>;
@@ -40,11 +43,19 @@ export class ForwardingThread {
   private stopping = false;
   private started: Promise<void> = Promise.resolve();
 
+  /**
+   * The CPU this thread, and the I/O thread of every TAP in its VLANs, pin
+   * themselves to; -1 when the pool does not pin.
+   */
+  readonly cpu: number;
+
   constructor(
     index: number,
     private readonly pool: ForwardingPool,
   ) {
     this.index = index;
+    const cpus = pool.cpus;
+    this.cpu = cpus.length === 0 ? -1 : cpus[index % cpus.length];
   }
 
   /** Start (or restart) the thread's task and replay the configuration. */
@@ -63,7 +74,7 @@ export class ForwardingThread {
         this.pool.log[m.level](`forwarding thread ${this.index}: ${m.message}`);
       }
     });
-    const task: ForwardingTask = { doorbellSab: this.bell.sab, control: port2, index: this.index, ...this.pool.taskDefaults };
+    const task: ForwardingTask = { doorbellSab: this.bell.sab, control: port2, index: this.index, cpu: this.cpu, ...this.pool.taskDefaults };
     for (const msg of this.config.values()) port1.postMessage(msg);
     this.bell.control();
     this.pool.piscina.run(task, { transferList: [port2] }).then(
@@ -122,9 +133,15 @@ export class ForwardingPool {
   readonly budget: number;
   readonly queryTimeoutMs: number;
   readonly taskDefaults: Pick<ForwardingTask, 'ageingTimeMs' | 'fdbCapacity' | 'maxFrame'>;
+  /** The CPUs forwarding threads are pinned to in turn; empty when they are not pinned. */
+  readonly cpus: readonly number[];
 
   constructor(opts: ForwardingPoolOptions) {
     this.budget = Math.max(1, opts.threads);
+    // With affinity, thread i runs on the i-th CPU this process may use (round
+    // robin past the last), and each TAP's I/O thread on its VLAN's thread's
+    // CPU: a VLAN's hand-offs stay on one core, VLANs spread over the cores.
+    this.cpus = opts.cpuAffinity === false ? [] : allowedCpus();
     this.log = opts.log;
     this.queryTimeoutMs = opts.queryTimeoutMs ?? 5000;
     this.taskDefaults = { ageingTimeMs: opts.ageingTimeMs, fdbCapacity: opts.fdbCapacity, maxFrame: opts.maxFrame };

@@ -26,6 +26,7 @@ export interface StartOptions {
   /** Group allowed to use the control socket (--ctl-group): mode 0660 instead of 0600. */
   ctlGroup?: string;
   forwardingThreads?: number;
+  cpuAffinity?: boolean;
   ageingTimeMs?: number;
   /** Discovery and liveness flags (--no-discovery, --discovery-interval, ...); defaults when left out. */
   peering?: Partial<Pick<PeeringFlags, 'discovery' | 'interval' | 'expiry' | 'ttl' | 'multicastIf'>>;
@@ -39,7 +40,7 @@ export interface StartOptions {
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
 export async function runSwitch(opts: StartOptions): Promise<number> {
   const log = opts.log;
-  const sw = new Switch({ log, forwardingThreads: opts.forwardingThreads, ageingTimeMs: opts.ageingTimeMs });
+  const sw = new Switch({ log, forwardingThreads: opts.forwardingThreads, cpuAffinity: opts.cpuAffinity, ageingTimeMs: opts.ageingTimeMs });
   const registry = createCommandRegistry();
   const logLine = (m: string): void => log.error(m);
 

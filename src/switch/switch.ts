@@ -23,6 +23,8 @@ export interface SwitchOptions {
   log: Logger;
   /** Forwarding threads at most; default: available cores. */
   forwardingThreads?: number;
+  /** Pin each forwarding thread, and its VLANs' TAP I/O threads, to a CPU (default true; docs/performance.md). */
+  cpuAffinity?: boolean;
   ageingTimeMs?: number;
   fdbCapacity?: number;
   maxFrame?: number;
@@ -47,6 +49,7 @@ export class Switch implements SwitchControl {
     const maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME;
     this.pool = new ForwardingPool({
       threads: opts.forwardingThreads ?? availableParallelism(),
+      cpuAffinity: opts.cpuAffinity,
       ageingTimeMs: opts.ageingTimeMs ?? DEFAULT_AGEING_TIME_MS,
       fdbCapacity: opts.fdbCapacity ?? DEFAULT_FDB_CAPACITY,
       maxFrame,

@@ -109,6 +109,7 @@ export class TapPorts {
       fwDoorbellSab: fw.bell.sab,
       txSab: tx.sab,
       doorbellSab: bell.sab,
+      cpu: fw.cpu,
     };
     const t: TapPort = {
       dev, vid, portId: port.id, rx, tx, rxRingId: this.nextRingId(), txRingId: this.nextRingId(), bell, offload: false,

@@ -3,7 +3,8 @@
 // namespace's kernel, detaching, and a forwarding thread that dies.
 
 import test from 'ava';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { allowedCpus } from '../../src/linux/cpu-affinity.js';
 import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/log.js';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
@@ -143,6 +144,49 @@ privTest('N VLANs under the thread budget run on N distinct threads, and past th
   t.is(new Set((await sw.showVlans()).map((v) => v.workerThread)).size, 3, 'the fourth VLAN shares a thread');
   t.is(sw.pool.threads.length, 3);
 });
+
+/** comm and Cpus_allowed_list of every thread of this process. */
+function threadCpus(): { comm: string; cpus: string }[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const status = readFileSync(`/proc/self/task/${tid}/status`, 'utf8');
+    return { comm: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), cpus: /Cpus_allowed_list:\s*(\S+)/.exec(status)?.[1] ?? '' };
+  });
+}
+
+privTest('each forwarding thread is pinned to its own CPU, each TAP I/O thread to its VLAN thread\'s CPU; without affinity nothing is', async (t) => {
+  const cpus = allowedCpus();
+  t.deepEqual(cpus.join(','), expandList(/Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? ''));
+  const { sw, fx } = await setup(t, 2);
+  await host(sw, fx, 'p0', 111, '10.77.0.1/24');
+  await host(sw, fx, 'p1', 112, '10.77.1.1/24');
+  t.deepEqual(sw.pool.threads.map((th) => th.cpu), [cpus[0], cpus[1 % cpus.length]]);
+  // Thread names are cut to 15 bytes, so TAP I/O threads are told apart by their CPUs only.
+  const tapThreads = (): string[] => threadCpus().filter((x) => x.comm.startsWith('tap-io:')).map((x) => x.cpus).sort();
+  const want = [sw.pool.threadOf(111)?.cpu, sw.pool.threadOf(112)?.cpu].map(String).sort();
+  t.deepEqual(want, [cpus[0], cpus[1 % cpus.length]].map(String).sort());
+  // The threads pin themselves as they start.
+  for (let i = 0; i < 100 && tapThreads().join() !== want.join(); i++) await sleep(20);
+  t.deepEqual(tapThreads(), want);
+  const pinnedWorkers = new Set(threadCpus().filter((x) => x.comm === 'WorkerThread' && /^\d+$/.test(x.cpus)).map((x) => Number(x.cpus)));
+  t.true(pinnedWorkers.has(cpus[0]) && pinnedWorkers.has(cpus[1 % cpus.length]), `pinned forwarding threads on ${[...pinnedWorkers].join(',')}`);
+  const off = new Switch({ log: createLogger('warn'), forwardingThreads: 2, cpuAffinity: false });
+  t.teardown(() => off.close());
+  const c = await host(off, fx, 'p2', 113, '10.77.2.1/24');
+  t.is(off.pool.threads[0].cpu, -1);
+  const own = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+  const withOwn = [...want, own].sort();
+  for (let i = 0; i < 100 && tapThreads().join() !== withOwn.join(); i++) await sleep(20);
+  t.deepEqual(tapThreads(), withOwn, 'unpinned: the process\'s own CPU set');
+  t.truthy(c);
+});
+
+/** "0-2,5" → "0,1,2,5". */
+function expandList(list: string): string {
+  return list.split(',').filter(Boolean).flatMap((part) => {
+    const [lo, hi] = part.split('-').map(Number);
+    return Array.from({ length: (hi ?? lo) - lo + 1 }, (_, i) => lo + i);
+  }).join(',');
+}
 
 async function tso(fx: NetnsFixture, ns: string, tap: string): Promise<string> {
   const { stdout } = await fx.exec(ns, ['ethtool', '-k', tap]);
