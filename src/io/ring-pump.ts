@@ -1,5 +1,5 @@
-// pumpRings: the consumer loop of an I/O thread that keeps an event loop (QEMU,
-// peer). It drains the thread's tx rings in batches, yields to the event loop
+// pumpRings: the consumer loop of an I/O thread that keeps an event loop (the QEMU
+// thread). It drains the thread's tx rings in batches, yields to the event loop
 // between batches so sockets are served, and sleeps on the thread's doorbell
 // with Atomics.waitAsync when every ring is empty. Runs on that I/O thread.
 

@@ -1,4 +1,4 @@
-// IoRingPairs: the ring pairs between one event-loop I/O thread (QEMU, peer)
+// IoRingPairs: the ring pairs between one I/O thread that serves every VLAN (QEMU, peer)
 // and each forwarding thread, made once per forwarding thread on first use.
 // The rx ring is produced by the I/O thread and consumed by the forwarding
 // thread; the tx ring the other way round. Main thread.
