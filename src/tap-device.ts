@@ -1,10 +1,12 @@
 // TapDevice: opens a Linux TAP (an Ethernet-level virtual NIC) through /dev/net/tun, and
 // tapRead/tapWrite/tapPoll, the per-frame calls on its fd. The whole TAP backend lives here
 // so it can be swapped. Talks to libc through src/linux/libc.ts (koffi).
-// open/close run on the main thread (control plane); tapRead/tapWrite/tapPoll run on the TAP
-// I/O thread, which receives only the fd number (fds are process-wide).
+// open/close run on the main thread (control plane); tapRead/tapWrite run on the TAP I/O
+// thread, which receives only the fd number (fds are process-wide). That thread waits with
+// Doorbell.sleepPoll (the TAP and its eventfd together); tapPoll waits for one TAP alone, for
+// callers with nothing else to wait for (tests, tools).
 //
-// The fd is non-blocking (O_NONBLOCK): the I/O thread waits in tapPoll with a timeout and
+// The fd is non-blocking (O_NONBLOCK): the I/O thread waits in poll() with a timeout and
 // then drains with tapRead until it returns 0, so it never sits inside a read() that
 // nothing can interrupt when the switch shuts down. The fd is also close-on-exec, so a
 // spawned `ip` or QEMU never inherits it (an inherited fd would keep the TAP busy and keep

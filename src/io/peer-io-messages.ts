@@ -31,6 +31,7 @@ export const PEER_DROPS = [
   'send-error', // tx: the kernel refused the datagram
 ] as const;
 export type PeerDropReason = (typeof PEER_DROPS)[number];
+export const PD_GIANT = 2;
 export const PD_NO_VLAN = 3;
 export const PD_DOWN = 4;
 export const PD_RX_RING_FULL = 5;

@@ -30,6 +30,7 @@ import { KEEPALIVE, KEEPALIVE_LEN, isKeepalive } from '../peer-keepalive.js';
 import { Ring, type FrameHandler } from '../ring.js';
 import {
   PD_DOWN,
+  PD_GIANT,
   PD_NO_VLAN,
   PD_QUEUE_FULL,
   PD_RX_RING_FULL,
@@ -48,7 +49,6 @@ const TX_SLOTS = 32;
 const SLEEP_MS = 1000;
 // The largest UDP payload: 65535 less the UDP header (8) and, over IPv4, the IP header (20).
 const MAX_PAYLOAD = { udp4: 65507, udp6: 65527 } as const;
-const PD_GIANT = 2; // PEER_DROPS index of 'giant'
 
 class PeerRec {
   portId = -1;
