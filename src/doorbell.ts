@@ -117,8 +117,9 @@ export class Doorbell {
   /**
    * Like sleep(), for a consumer with an eventfd attached that also waits for `fd`
    * to be readable: blocks in poll() on both until the doorbell rings, `fd` has
-   * input, or timeoutMs passes. Returns 0, or -errno when poll() failed or `fd` is
-   * not open (-EBADF). Never throws.
+   * input, or timeoutMs passes. Returns 1 when `fd` has input (or an error or
+   * hang-up to read), 0 when only the doorbell rang or the time ran out, or -errno
+   * when poll() failed or `fd` is not open (-EBADF). Never throws.
    */
   sleepPoll(fd: number, timeoutMs: number): number {
     const efd = this.eventfd;
@@ -143,6 +144,7 @@ export class Doorbell {
     Atomics.store(this.words, SLEEPING, 0);
     if (r > 0 && ps[7] !== 0) eventfdDrain(efd);
     if (r > 0 && (ps[3] & POLLNVAL) !== 0) return -ERRNO.EBADF;
+    if (r > 0 && ps[3] !== 0) return 1;
     return r < 0 && err !== ERRNO.EINTR ? -err : 0;
   }
 

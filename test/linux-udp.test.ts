@@ -153,14 +153,14 @@ test('sleepPoll returns when the doorbell rings, when the fd has input, after it
   bell.prepareSleep();
   t.true(bell.ring());
   t0 = performance.now();
-  t.is(bell.sleepPoll(s.fd, 5000), 0);
+  t.is(bell.sleepPoll(s.fd, 5000), 0, 'rung, and the fd has no input');
   t.true(performance.now() - t0 < 1000, 'rung: at once');
   t.false(readable(efd), 'the eventfd is drained for the next sleep');
   const sender = await dgramSocket(t);
   await new Promise<void>((r) => sender.send(Buffer.from('x'), s.port, '127.0.0.1', () => r()));
   t0 = performance.now();
   bell.prepareSleep();
-  t.is(bell.sleepPoll(s.fd, 5000), 0);
+  t.is(bell.sleepPoll(s.fd, 5000), 1, 'the fd has input');
   t.true(performance.now() - t0 < 1000, 'input on the fd: at once');
   // An fd number no process here has open (a closed one could be reused meanwhile).
   bell.prepareSleep();

@@ -143,12 +143,16 @@ export class PeerIo {
     }
     this.emit({ type: 'bound', address: this.socket.address, port: this.socket.port });
     const fd = this.socket.fd;
+    // Whether the socket may hold datagrams: a recvmmsg that fills fewer slots than
+    // it has drained the socket, so the loop reads again only after poll() says so
+    // (one EAGAIN system call less per wake-up).
+    let readable = true;
     while (!this.stopped) {
       if (this.bell.controlSeq !== this.controlSeen) this.applyControl();
       if (this.stopped) break;
-      const got = this.receive(fd);
+      if (readable) readable = this.receive(fd) === RX_SLOTS;
       const sent = this.transmit(fd);
-      if (got > 0 || sent > 0) continue;
+      if (readable || sent > 0) continue;
       // Announce sleep, then look once more (see Doorbell.ring for why).
       this.bell.prepareSleep();
       if (this.anyTx() || this.bell.controlSeq !== this.controlSeen) {
@@ -160,6 +164,7 @@ export class PeerIo {
         this.emit({ type: 'log', level: 'error', message: `peer socket: poll: ${describeErrno(-r)}; peers stop carrying frames` });
         break;
       }
+      readable = r > 0;
     }
     this.socket.close();
     this.socket = null;

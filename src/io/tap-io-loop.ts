@@ -31,6 +31,8 @@ export class TapIoLoop {
   private readonly bell: Doorbell;
   private readonly scratch: Buffer;
   private readonly txHandler: FrameHandler;
+  /** Set by receive(): the last read found the TAP empty. */
+  private drained = false;
 
   constructor(private readonly start: TapIoStart) {
     this.rx = new Ring(start.rxSab, new Doorbell(start.fwDoorbellSab));
@@ -56,11 +58,21 @@ export class TapIoLoop {
     // The doorbell is new with the port, so any CONTROL bump means stop, even
     // one that came before this thread got here.
     const stopSeq = 0;
+    // Whether the TAP may hold frames. Reading a TAP that is known to be empty
+    // costs a system call that returns EAGAIN; the path of a ping pays for every
+    // one (docs/performance.md, "Where the time goes"), so it reads only after
+    // poll() said the TAP has input, after a write (which may have queued an
+    // answer), or while the last read stopped short of EAGAIN.
+    let tapReadable = true;
     while (bell.controlSeq === stopSeq) {
-      const got = this.receive(fd);
-      if (got < 0) return `read failed (errno ${-got})`;
+      if (tapReadable) {
+        const got = this.receive(fd);
+        if (got < 0) return `read failed (errno ${-got})`;
+        tapReadable = !this.drained;
+      }
       const sent = this.tx.consume(BATCH, this.txHandler);
-      if (got > 0 || sent > 0) continue;
+      if (sent > 0) tapReadable = true;
+      if (tapReadable) continue;
       // Announce sleep, then look once more (see Doorbell.ring for why). A frame
       // arriving on the TAP meanwhile makes poll() return at once.
       bell.prepareSleep();
@@ -70,27 +82,36 @@ export class TapIoLoop {
       }
       const r = bell.sleepPoll(fd, SLEEP_MS);
       if (r < 0) return `poll failed (errno ${-r})`;
+      tapReadable = r > 0;
     }
     return null;
   }
 
-  /** Read up to BATCH waiting frames into the rx ring. Returns how many, or -errno. */
+  /**
+   * Read up to BATCH waiting frames into the rx ring. Returns how many, or -errno;
+   * sets `drained` when the TAP ran out of frames (EAGAIN) before the batch did.
+   */
   private receive(fd: number): number {
     const ring = this.rx;
     const max = this.start.maxFrame;
     const meta = this.start.meta;
+    this.drained = false;
     let n = 0;
     for (; n < BATCH; n++) {
       const at = ring.reserve(max);
       if (at < 0) {
         // Ring full: read the frame anyway so the TAP queue drains, and count it.
         const r = tapRead(fd, this.scratch, 0, max);
+        if (r === 0) this.drained = true;
         if (r <= 0) break;
         ring.countDrop();
         continue;
       }
       const r = tapRead(fd, ring.data, at, max);
-      if (r === 0) break;
+      if (r === 0) {
+        this.drained = true;
+        break;
+      }
       if (r < 0) {
         ring.commit();
         return r;
