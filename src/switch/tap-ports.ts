@@ -17,7 +17,14 @@ import type { Logger } from '../log.js';
 import type { ForwardingPool } from './forwarding-pool.js';
 import type { PortTable } from './port-table.js';
 
-export const TAP_RING_BYTES = 1 << 20;
+/**
+ * Each direction of a TAP port queues this much. With offloads on, a frame is a TCP
+ * segment of up to 64 KiB, so this holds about 64 of them (the kernel's txqueuelen is
+ * 1000 frames); 1 MiB held 16, and one-host iperf3 TCP lost 12-21 k segments to
+ * ring-full drops in 4 s (docs/performance.md, "Queue depth"). The pages are only
+ * made resident as the ring fills.
+ */
+export const TAP_RING_BYTES = 4 << 20;
 /** The longest frame an offloading TAP hands over: a 64 KiB IP datagram plus Ethernet and 802.1Q headers. */
 const TAP_GSO_MAX_FRAME = 65535 + 18;
 
