@@ -23,6 +23,7 @@
 // | 12   | EVENTFD        | the main thread      | 0, or the consumer's eventfd + 1                |
 // | 16.. | reserved       |                      |                                                |
 
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { eventfdDrain, eventfdKick } from './linux/eventfd.js';
 import { ERRNO, POLLIN, POLLNVAL, loadLibc } from './linux/libc.js';
 
@@ -89,6 +90,17 @@ export class Doorbell {
   /** Consumer: the control counter, compared against the last value it handled. */
   get controlSeq(): number {
     return Atomics.load(this.words, CONTROL);
+  }
+
+  /**
+   * Consumer: hand every message main posted on `port` to `apply`, and return the
+   * control count this covers (to compare controlSeq against). The count is read
+   * before the port, so a message posted meanwhile bumps it again and is not missed.
+   */
+  drainControl<T>(port: MessagePort, apply: (msg: T) => void): number {
+    const seq = this.controlSeq;
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) apply(m.message as T);
+    return seq;
   }
 
   /**

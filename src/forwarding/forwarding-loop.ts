@@ -8,7 +8,7 @@
 // is the rings (this thread is the consumer of its inputs and the single
 // producer of its outputs) and its doorbell.
 
-import { receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
+import { threadId, type MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../doorbell.js';
 import { pinThisThread } from '../linux/cpu-affinity.js';
 import { META_VNET, VNET_HDR_LEN, VlanEngine, type EngineClock } from '../forwarding-engine.js';
@@ -81,7 +81,7 @@ export class ForwardingLoop {
       this.clock.nowMs = now;
       // Control first: a port added before a frame for it was queued must
       // exist when that frame is forwarded.
-      if (this.bell.controlSeq !== this.controlSeen) this.applyControl();
+      if (this.bell.controlSeq !== this.controlSeen) this.controlSeen = this.bell.drainControl<ForwardingControl>(this.control, (m) => this.apply(m));
       let n = 0;
       const inputs = this.inputs;
       for (let i = 0; i < inputs.length; i++) n += inputs[i].consume(BATCH, this.handler);
@@ -116,15 +116,6 @@ export class ForwardingLoop {
     const inputs = this.inputs;
     for (let i = 0; i < inputs.length; i++) if (!inputs[i].isEmpty()) return true;
     return false;
-  }
-
-  private applyControl(): void {
-    this.controlSeen = this.bell.controlSeq;
-    for (;;) {
-      const m = receiveMessageOnPort(this.control);
-      if (m === undefined) return;
-      this.apply(m.message as ForwardingControl);
-    }
   }
 
   private engine(vid: number): VlanEngine {

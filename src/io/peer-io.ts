@@ -19,7 +19,7 @@
 // into a fixed slot behind its header (the ring's space is released when the batch of
 // frames is consumed, before the kernel would have taken it).
 
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../doorbell.js';
 import { ringMeta } from '../forwarding-engine.js';
 import { ERRNO, describeErrno, loadLibc } from '../linux/libc.js';
@@ -148,7 +148,7 @@ export class PeerIo {
     // (one EAGAIN system call less per wake-up).
     let readable = true;
     while (!this.stopped) {
-      if (this.bell.controlSeq !== this.controlSeen) this.applyControl();
+      if (this.bell.controlSeq !== this.controlSeen) this.controlSeen = this.bell.drainControl<PeerControl>(this.control, (m) => this.handle(m));
       if (this.stopped) break;
       if (readable) readable = this.receive(fd) === RX_SLOTS;
       const sent = this.transmit(fd);
@@ -169,15 +169,6 @@ export class PeerIo {
     this.socket.close();
     this.socket = null;
     this.emit({ type: 'stopped' });
-  }
-
-  private applyControl(): void {
-    this.controlSeen = this.bell.controlSeq;
-    for (;;) {
-      const m = receiveMessageOnPort(this.control);
-      if (m === undefined) return;
-      this.handle(m.message as PeerControl);
-    }
   }
 
   /** Apply one control message from main. */

@@ -31,8 +31,6 @@ export class TapIoLoop {
   private readonly bell: Doorbell;
   private readonly scratch: Buffer;
   private readonly txHandler: FrameHandler;
-  /** Set by receive(): the last read found the TAP empty. */
-  private drained = false;
 
   constructor(private readonly start: TapIoStart) {
     this.rx = new Ring(start.rxSab, new Doorbell(start.fwDoorbellSab));
@@ -62,13 +60,13 @@ export class TapIoLoop {
     // costs a system call that returns EAGAIN; the path of a ping pays for every
     // one (docs/performance.md, "Where the time goes"), so it reads only after
     // poll() said the TAP has input, after a write (which may have queued an
-    // answer), or while the last read stopped short of EAGAIN.
+    // answer), or while the last batch was full (it stopped short of EAGAIN).
     let tapReadable = true;
     while (bell.controlSeq === stopSeq) {
       if (tapReadable) {
         const got = this.receive(fd);
         if (got < 0) return `read failed (errno ${-got})`;
-        tapReadable = !this.drained;
+        tapReadable = got === BATCH;
       }
       const sent = this.tx.consume(BATCH, this.txHandler);
       if (sent > 0) tapReadable = true;
@@ -88,30 +86,25 @@ export class TapIoLoop {
   }
 
   /**
-   * Read up to BATCH waiting frames into the rx ring. Returns how many, or -errno;
-   * sets `drained` when the TAP ran out of frames (EAGAIN) before the batch did.
+   * Read up to BATCH waiting frames into the rx ring. Returns how many (fewer than
+   * BATCH once the TAP ran out), or -errno.
    */
   private receive(fd: number): number {
     const ring = this.rx;
     const max = this.start.maxFrame;
     const meta = this.start.meta;
-    this.drained = false;
     let n = 0;
     for (; n < BATCH; n++) {
       const at = ring.reserve(max);
       if (at < 0) {
         // Ring full: read the frame anyway so the TAP queue drains, and count it.
         const r = tapRead(fd, this.scratch, 0, max);
-        if (r === 0) this.drained = true;
         if (r <= 0) break;
         ring.countDrop();
         continue;
       }
       const r = tapRead(fd, ring.data, at, max);
-      if (r === 0) {
-        this.drained = true;
-        break;
-      }
+      if (r === 0) break;
       if (r < 0) {
         ring.commit();
         return r;
