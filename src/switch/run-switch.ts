@@ -40,6 +40,10 @@ export interface StartOptions {
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
 export async function runSwitch(opts: StartOptions): Promise<number> {
   const log = opts.log;
+  // The signal handlers go in before anything else: a SIGTERM that lands while the
+  // switch starts (or just after it says it is up) must shut it down cleanly, not
+  // meet Node's default action and leave the control socket and TAPs behind.
+  const signals = new SignalLatch();
   const sw = new Switch({ log, forwardingThreads: opts.forwardingThreads, cpuAffinity: opts.cpuAffinity, ageingTimeMs: opts.ageingTimeMs });
   const registry = createCommandRegistry();
   const logLine = (m: string): void => log.error(m);
@@ -52,6 +56,7 @@ export async function runSwitch(opts: StartOptions): Promise<number> {
   } catch (err) {
     log.error(`not starting: ${isDivesError(err) ? err.message : String(err)}`);
     await sw.close();
+    signals.dispose();
     return 1;
   }
 
@@ -73,6 +78,7 @@ export async function runSwitch(opts: StartOptions): Promise<number> {
     log.error(`not starting: ${isDivesError(err) ? err.message : String(err)}`);
     await ctl.close();
     await sw.close();
+    signals.dispose();
     return 1;
   }
 
@@ -92,24 +98,6 @@ export async function runSwitch(opts: StartOptions): Promise<number> {
 
   let stopping: Promise<void> | null = null;
   let stopConsole: (() => void) | null = null;
-  const stopped = new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      if (stopping !== null) return;
-      log.info(`${signal}: shutting down`);
-      stopConsole?.();
-      // The control socket goes first, so no new command arrives while the switch closes.
-      stopping = ctl
-        .close()
-        .then(() => sw.close())
-        .then(resolve, (err: unknown) => {
-          log.error(`shutdown: ${String(err)}`);
-          resolve();
-        });
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
-
   if (opts.console !== false) {
     const con = startStdioConsole(new ConsoleSession(registry, sw, { log: logLine }), {
       input: opts.input ?? process.stdin,
@@ -121,7 +109,63 @@ export async function runSwitch(opts: StartOptions): Promise<number> {
       if (stopping === null) log.info('console input ended; the switch keeps running until SIGINT/SIGTERM');
     });
   }
+
+  // Listening last: a signal caught during start-up is handed over here, after the console exists to be closed.
+  const stopped = new Promise<void>((resolve) => {
+    signals.onSignal((signal) => {
+      if (stopping !== null) {
+        // A second Ctrl-C is the user saying "now": leave without waiting for the clean shutdown.
+        log.warn(`${signal} again: exiting without finishing the shutdown`);
+        process.exit(1);
+      }
+      log.info(`${signal}: shutting down`);
+      stopConsole?.();
+      // The control socket goes first, so no new command arrives while the switch closes.
+      stopping = ctl
+        .close()
+        .then(() => sw.close())
+        .then(resolve, (err: unknown) => {
+          log.error(`shutdown: ${String(err)}`);
+          resolve();
+        });
+    });
+  });
   await stopped;
+  signals.dispose();
   log.info('stopped');
   return 0;
+}
+
+/**
+ * SIGINT/SIGTERM caught from the moment it is made; a signal that lands before
+ * anyone listens is kept and handed over when onSignal is called; every later
+ * signal goes to the listener too.
+ */
+class SignalLatch {
+  private caught: string | null = null;
+  private listener: ((signal: string) => void) | null = null;
+  private readonly handlers = new Map<NodeJS.Signals, () => void>();
+
+  constructor(names: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']) {
+    for (const name of names) {
+      const handler = (): void => this.fire(name);
+      this.handlers.set(name, handler);
+      process.on(name, handler);
+    }
+  }
+
+  onSignal(listener: (signal: string) => void): void {
+    this.listener = listener;
+    if (this.caught !== null) listener(this.caught);
+  }
+
+  dispose(): void {
+    for (const [name, handler] of this.handlers) process.off(name, handler);
+    this.handlers.clear();
+  }
+
+  private fire(name: string): void {
+    if (this.listener !== null) this.listener(name);
+    else this.caught ??= name;
+  }
 }

@@ -69,6 +69,23 @@ test('the console answers on a pipe, keeps running after bad commands, and stops
   t.regex(p.stderr, /SIGTERM: shutting down/);
 });
 
+test('a SIGTERM that lands while the rc file is still being applied shuts the switch down cleanly once it is up', async (t) => {
+  const dir = tempDir(t);
+  const vids = Array.from({ length: 200 }, (_, i) => 10 + i);
+  const rc = join(dir, 'many.rc');
+  writeFileSync(rc, vids.map((v) => `vlan ${v}\nlisten unix ${join(dir, `vm${v}.sock`)}\nexit\n`).join(''));
+  const p = await DivesProcess.start(['-c', rc, '-u', dir], { waitUp: false });
+  t.teardown(() => p.stop('SIGKILL'));
+  // The first listener is up, 199 are still to come: the switch is mid start-up.
+  await p.waitStderr(/listening for QEMU on unix:\S*vm10\.sock/, 20_000);
+  p.child.kill('SIGTERM');
+  t.is(await p.exited, 0, p.stderr);
+  t.regex(p.stderr, /SIGTERM: shutting down/);
+  t.regex(p.stderr, /stopped/);
+  t.false(existsSync(join(dir, 'dives.ctl')), 'the control socket was removed');
+  for (const v of vids) t.false(existsSync(join(dir, `vm${v}.sock`)), `vm${v}.sock was removed`);
+});
+
 privTest('a TAP that dives start created is deleted at shutdown; one it found is left in place', async (t) => {
   const dir = tempDir(t);
   const fx = new NetnsFixture();
