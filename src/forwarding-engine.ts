@@ -31,7 +31,7 @@ export function ringMeta(vid: number, port: number, vnet = false): number {
 export const META_VNET = 1 << 28;
 export const VNET_HDR_LEN = 10;
 /** virtio_net_hdr byte 0 flag: the checksum is still to be computed. */
-const VNET_F_NEEDS_CSUM = 1;
+export const VNET_F_NEEDS_CSUM = 1;
 /** An offloaded TCP segment may be as long as an IP datagram can be, plus Ethernet and 802.1Q headers. */
 const GSO_MAX_FRAME = 65535 + 18;
 const ZERO_VNET_HDR = Buffer.alloc(VNET_HDR_LEN);

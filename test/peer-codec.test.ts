@@ -5,7 +5,10 @@
 import test from 'ava';
 import {
   PEER_BAD_VID,
+  PEER_DECODED_VNET,
+  PEER_F_VNET,
   PEER_GIANT,
+  PEER_VNET_LEN,
   PEER_HDR_LEN,
   PEER_OK,
   PEER_REASON_NAMES,
@@ -69,7 +72,7 @@ test('a length beyond the buffer, or NaN, is short rather than read out of bound
   t.is(decodePeerDatagram(d, Number.NaN), -PEER_SHORT);
 });
 
-for (const vidField of [0, 4095, 4096, 0x10001, 0x80000001, 0xffffffff]) {
+for (const vidField of [0, 4095, 4096, 0x10001, 0x40000001, 0x80000000, 0x80000fff, 0x80001001, 0xffffffff]) {
   test(`a vid field of 0x${vidField.toString(16)} is a bad vid`, (t) => {
     const d = datagram(vidField, 60);
     t.is(decodePeerDatagram(d, d.length), -PEER_BAD_VID);
@@ -91,6 +94,28 @@ test('a frame over maxFrame is giant, and one of exactly maxFrame is accepted', 
   t.is(decodePeerDatagram(big, big.length), -PEER_GIANT);
   const bigOk = datagram(9, 65535);
   t.is(decodePeerDatagram(bigOk, bigOk.length), 9);
+});
+
+test('PEER_F_VNET marks a datagram whose frame follows a 10-byte virtio_net_hdr, and the flag survives the round trip', (t) => {
+  const d = new Uint8Array(PEER_HDR_LEN + PEER_VNET_LEN + 60);
+  writePeerHeader(4094, d, 0, true);
+  t.deepEqual(Array.from(d.subarray(0, 4)), [0x80, 0, 0x0f, 0xfe]);
+  t.is(PEER_F_VNET >>> 0, 0x80000000);
+  t.is(decodePeerDatagram(d, d.length), 4094 | PEER_DECODED_VNET);
+  // The plain form of the same vid carries no flag.
+  writePeerHeader(4094, d, 0);
+  t.is(decodePeerDatagram(d, d.length), 4094);
+});
+
+test('an offloaded frame may exceed maxFrame (a 64 KiB segment), but not be shorter than the header plus an Ethernet header', (t) => {
+  const big = new Uint8Array(PEER_HDR_LEN + PEER_VNET_LEN + 65000);
+  writePeerHeader(10, big, 0, true);
+  t.is(decodePeerDatagram(big, big.length, 1514), 10 | PEER_DECODED_VNET);
+  const justEnough = new Uint8Array(PEER_HDR_LEN + PEER_VNET_LEN + 14);
+  writePeerHeader(10, justEnough, 0, true);
+  t.is(decodePeerDatagram(justEnough, justEnough.length), 10 | PEER_DECODED_VNET);
+  // 27 bytes: a plain datagram would be long enough, a flagged one is not.
+  t.is(decodePeerDatagram(justEnough, justEnough.length - 1), -PEER_SHORT);
 });
 
 test('reason names index by reason code', (t) => {

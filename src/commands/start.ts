@@ -39,6 +39,7 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
     'log-format': Flags.string({ default: 'text', options: ['text', 'json'], description: 'log lines on stderr as text, or as one JSON object each' }),
     'forwarding-threads': Flags.integer({ min: 1, max: 256, default: availableParallelism(), description: 'forwarding threads at most (default: available cores); past it, VLANs share the least-loaded thread' }),
     'no-cpu-affinity': Flags.boolean({ default: false, description: 'leave every thread to the scheduler instead of pinning each forwarding thread, and the I/O threads of its VLANs\' TAPs, to one CPU' }),
+    'no-peer-offload': Flags.boolean({ default: false, description: 'carry only plain Ethernet frames between peers, never offloaded TCP segments of up to 64 KiB (datagrams the underlay must fragment)' }),
     'ageing-time': Flags.integer({ min: 1, default: 300, helpValue: 'SECONDS', description: 'seconds a learned MAC lives without being seen' }),
     'log-level': Flags.string({ default: 'info', options: ['debug', 'info', 'warn', 'error', 'silent'], description: 'what to log on stderr' }),
     'no-console': Flags.boolean({ default: false, description: 'do not read commands from stdin (for daemons; use -c)' }),
@@ -57,6 +58,7 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
       ctlGroup: flags['ctl-group'],
       forwardingThreads: flags['forwarding-threads'],
       cpuAffinity: !flags['no-cpu-affinity'],
+      peerOffload: !flags['no-peer-offload'],
       peering: {
         discovery: !flags['no-discovery'],
         interval: flags['discovery-interval'],

@@ -18,6 +18,11 @@ export interface PeerInfo {
   bytesOut: number;
   keepalivesIn: number;
   keepalivesOut: number;
+  /** Offloaded frames (virtio_net_hdr: a TCP segment of up to 64 KiB, or a checksum still to do) among the frames in and out. */
+  offloadedIn: number;
+  offloadedOut: number;
+  /** The VLANs the peer takes no offloaded frame on, from its offload advertisement; null: it sent none, so it gets none. */
+  plainVids: number[] | null;
   /** Every drop reason the peer thread counts for this peer, by name, zeros included. */
   drops: Record<string, number>;
 }
@@ -44,6 +49,8 @@ export interface PeersInfo {
   /** Null with --no-discovery (or when peering is not running). */
   discovery: DiscoveryInfo | null;
   peers: PeerInfo[];
+  /** Offloaded frames between peers are on (off with --no-peer-offload). */
+  offload: boolean;
   /** Datagrams dropped because their sender is no known peer, and the last such sender. */
   strangers: number;
   lastStranger: string | null;

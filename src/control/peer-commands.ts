@@ -5,7 +5,7 @@
 import { DivesError } from '../errors.js';
 import type { ArgSpec, CommandContext, CommandResult, CommandSpec } from './command-registry.js';
 import { formatAge, formatColumns, formatDrops, formatTable, quote } from './format.js';
-import type { PeersInfo } from './peer-api.js';
+import type { PeerInfo, PeersInfo } from './peer-api.js';
 
 /** A peer's host: IPv4, IPv6 (brackets optional) or a name; Peering checks it further. */
 export function parsePeerHost(word: string): string {
@@ -41,7 +41,7 @@ export function peersLines(info: PeersInfo): string[] {
   } else {
     // As in `show ports`, each peer's drop counters go on a line of their own.
     const [head, ...body] = formatColumns([header, ...rows]);
-    lines.push(head, ...body.flatMap((line, i) => [line, `    ${formatDrops(info.peers[i].drops)}`]));
+    lines.push(head, ...body.flatMap((line, i) => [line, `    ${formatDrops(info.peers[i].drops)}`, `    ${offloadLine(info.peers[i], info.offload)}`]));
   }
   if (d !== null) {
     lines.push(`announcements: sent ${d.sent}, accepted ${d.accepted}, own ${d.own}, malformed ${d.malformed} (oversized ${d.oversized})`);
@@ -49,6 +49,14 @@ export function peersLines(info: PeersInfo): string[] {
   const last = info.lastStranger === null ? '' : ` (last from ${info.lastStranger})`;
   lines.push(`strangers: ${info.strangers} datagrams from non-peers dropped${last}`);
   return lines;
+}
+
+/** "offload: yes (not on VLANs 20,30), 120 frames in, 450 out", or why the peer gets none. */
+function offloadLine(p: PeerInfo, on: boolean): string {
+  const counts = `${p.offloadedIn} frames in, ${p.offloadedOut} out`;
+  if (!on) return `offload: off here (--no-peer-offload), ${counts}`;
+  if (p.plainVids === null) return `offload: no (the peer has not advertised it), ${counts}`;
+  return `offload: yes${p.plainVids.length > 0 ? ` (not on VLANs ${p.plainVids.join(',')})` : ''}, ${counts}`;
 }
 
 async function showPeers(ctx: CommandContext): Promise<CommandResult> {

@@ -29,6 +29,7 @@ export const PEER_DROPS = [
   'too-big', // tx: frame plus header over the largest UDP payload
   'queue-full', // tx: the socket's send buffer was full
   'send-error', // tx: the kernel refused the datagram
+  'offload', // tx: an offloaded frame for a peer that takes none on its VLAN (it just said so)
 ] as const;
 export type PeerDropReason = (typeof PEER_DROPS)[number];
 export const PD_GIANT = 2;
@@ -38,6 +39,7 @@ export const PD_RX_RING_FULL = 5;
 export const PD_TOO_BIG = 6;
 export const PD_QUEUE_FULL = 7;
 export const PD_SEND_ERROR = 8;
+export const PD_OFFLOAD = 9;
 
 // main → peer thread
 /** The ring pair between this thread and one forwarding worker. */
@@ -58,6 +60,11 @@ export interface PeerPortMsg { type: 'peer-port'; reqId: number; peerId: number;
 export interface PeerVlanMsg { type: 'vlan'; reqId: number; vid: number; fw: number }
 /** Send one keepalive to each of these peers now. */
 export interface PeerKeepaliveMsg { type: 'keepalive'; peerIds: number[] }
+/**
+ * What this switch tells every peer, now and after each keepalive: it takes offloaded
+ * frames except on `plainVids`; null: it takes none (offloads between peers are off).
+ */
+export interface PeerOffloadAdvertMsg { type: 'offload-advert'; plainVids: number[] | null }
 export interface PeerStatsMsg { type: 'stats'; reqId: number }
 export interface PeerStopMsg { type: 'stop' }
 export type PeerControl =
@@ -67,6 +74,7 @@ export type PeerControl =
   | PeerPortMsg
   | PeerVlanMsg
   | PeerKeepaliveMsg
+  | PeerOffloadAdvertMsg
   | PeerStatsMsg
   | PeerStopMsg;
 
@@ -78,6 +86,11 @@ export interface PeerIoStats {
   bytesOut: number;
   keepalivesIn: number;
   keepalivesOut: number;
+  /** Offloaded frames (virtio_net_hdr with GSO or a checksum to do) received and sent. */
+  offloadedIn: number;
+  offloadedOut: number;
+  /** VLANs the peer takes no offloaded frame on, from its last advertisement; null: it sent none. */
+  plainVids: number[] | null;
   drops: Record<PeerDropReason, number>;
 }
 
@@ -99,6 +112,8 @@ export type PeerEvent =
   | { type: 'done'; reqId: number }
   /** A keepalive came from a known peer. */
   | { type: 'heard'; peerId: number }
+  /** A peer's offload advertisement said something new: it takes offloaded frames except on plainVids. */
+  | { type: 'offload'; peerId: number; plainVids: number[] }
   | ({ type: 'stats'; reqId: number } & PeerIoReport)
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'stopped' };

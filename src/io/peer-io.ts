@@ -21,17 +21,19 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../doorbell.js';
-import { ringMeta } from '../forwarding-engine.js';
+import { VNET_F_NEEDS_CSUM, VNET_HDR_LEN, ringMeta } from '../forwarding-engine.js';
 import { ERRNO, describeErrno, loadLibc } from '../linux/libc.js';
 import { MmsgBatch, addressOf, type Address } from '../linux/mmsg.js';
 import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../linux/udp-socket.js';
-import { PEER_HDR_LEN, decodePeerDatagram, writePeerHeader } from '../peer-codec.js';
+import { PEER_DECODED_VNET, PEER_HDR_LEN, decodePeerDatagram, writePeerHeader } from '../peer-codec.js';
 import { KEEPALIVE, KEEPALIVE_LEN, isKeepalive } from '../peer-keepalive.js';
+import { OFFLOAD_ADVERT_LEN, PlainVlans, encodeOffloadAdvert, isOffloadAdvert } from '../peer-offload.js';
 import { Ring, type FrameHandler } from '../ring.js';
 import {
   PD_DOWN,
   PD_GIANT,
   PD_NO_VLAN,
+  PD_OFFLOAD,
   PD_QUEUE_FULL,
   PD_RX_RING_FULL,
   PD_SEND_ERROR,
@@ -58,6 +60,10 @@ class PeerRec {
   bytesOut = 0;
   keepalivesIn = 0;
   keepalivesOut = 0;
+  offloadedIn = 0;
+  offloadedOut = 0;
+  /** The VLANs its last offload advertisement said need plain frames. */
+  readonly plain = new PlainVlans();
   /** Indexed by the PEER_DROPS positions. */
   readonly drops = new Float64Array(PEER_DROPS.length);
   /** Where its datagrams go, and that sockaddr's native address for sendmmsg. */
@@ -84,6 +90,9 @@ class PeerRec {
       bytesOut: this.bytesOut,
       keepalivesIn: this.keepalivesIn,
       keepalivesOut: this.keepalivesOut,
+      offloadedIn: this.offloadedIn,
+      offloadedOut: this.offloadedOut,
+      plainVids: this.plain.heard ? this.plain.plainVids() : null,
       drops,
     };
   }
@@ -107,6 +116,8 @@ export class PeerIo {
   private tx: MmsgBatch | null = null;
   /** The peer of each tx slot filled so far in this batch. */
   private readonly txPeer: (PeerRec | undefined)[] = new Array<PeerRec | undefined>(TX_SLOTS);
+  /** 1 where the tx slot holds an offloaded frame (PEER_F_VNET). */
+  private readonly txOffloaded = new Uint8Array(TX_SLOTS);
   private txCount = 0;
   private strangers = 0;
   /** The last stranger's sockaddr, formatted only when `stats` asks. */
@@ -114,6 +125,8 @@ export class PeerIo {
   private noPort = 0;
   private controlSeen = 0;
   private stopped = false;
+  /** What we tell peers about offloaded frames after each keepalive; null: nothing (we take none). */
+  private advert: Buffer | null = null;
   private readonly txHandler: FrameHandler;
 
   constructor(
@@ -132,10 +145,11 @@ export class PeerIo {
     const s = this.start;
     try {
       this.socket = UdpSocket.bind(s.family, s.bindAddress, s.bindPort, s.queueLimit);
-      // A slot holds the largest datagram a peer may send: header plus maxFrame, so
-      // anything longer arrives truncated and is counted as giant.
-      this.rx = new MmsgBatch(RX_SLOTS, PEER_HDR_LEN + this.maxFrame);
-      this.tx = new MmsgBatch(TX_SLOTS, Math.min(PEER_HDR_LEN + this.maxFrame, this.maxPayload));
+      // A slot holds the largest datagram there is, since an offloaded frame (a TCP
+      // segment of up to 64 KiB) may fill one whatever maxFrame says; a plain frame
+      // over maxFrame is still giant, and a datagram the slot cut short too.
+      this.rx = new MmsgBatch(RX_SLOTS, Math.max(PEER_HDR_LEN + this.maxFrame, this.maxPayload));
+      this.tx = new MmsgBatch(TX_SLOTS, this.maxPayload);
     } catch (err) {
       this.socket?.close();
       this.emit({ type: 'bind-error', message: err instanceof Error ? err.message : String(err) });
@@ -207,7 +221,10 @@ export class PeerIo {
       }
       case 'peer-port': {
         const p = this.peers.get(msg.peerId);
-        if (p !== undefined) this.setPort(p, msg.portId);
+        if (p !== undefined) {
+          this.setPort(p, msg.portId);
+          if (msg.portId >= 0) this.sendAdvert(p);
+        }
         this.emit({ type: 'done', reqId: msg.reqId });
         break;
       }
@@ -222,6 +239,13 @@ export class PeerIo {
             p.keepalivesOut++;
           }
         }
+        break;
+      case 'offload-advert':
+        // Main sends it when it changes and once per interval: said at once to every live
+        // peer, so one told that a VLAN now needs plain frames stops sending offloaded
+        // ones there within a round trip, and a lost one costs one interval at most.
+        this.advert = msg.plainVids === null ? null : encodeOffloadAdvert(msg.plainVids);
+        for (const p of this.peers.values()) if (p.portId >= 0) this.sendAdvert(p);
         break;
       case 'stats':
         this.emit({
@@ -239,6 +263,10 @@ export class PeerIo {
     }
   }
 
+  private sendAdvert(p: PeerRec): void {
+    if (this.advert !== null && this.socket !== null) this.socket.sendTo(this.advert, OFFLOAD_ADVERT_LEN, p.sockaddr);
+  }
+
   private formatStranger(): string {
     const { address, port } = sockaddrParts(this.start.family, this.lastStranger);
     return formatAddress(address, port);
@@ -246,6 +274,8 @@ export class PeerIo {
 
   private setPort(p: PeerRec, portId: number): void {
     if (p.portId >= 0 && this.byPort[p.portId] === p) this.byPort[p.portId] = undefined;
+    // A peer that went down may come back as another program: it advertises again first.
+    if (portId < 0) p.plain.reset();
     p.portId = portId;
     if (portId >= 0) this.byPort[portId] = p;
   }
@@ -292,11 +322,17 @@ export class PeerIo {
         this.emit({ type: 'heard', peerId: p.id });
         continue;
       }
-      const vid = decodePeerDatagram(msg, len, this.maxFrame);
-      if (vid < 0) {
-        p.drops[-vid - 1]++;
+      if (isOffloadAdvert(msg, len)) {
+        if (p.plain.update(msg)) this.emit({ type: 'offload', peerId: p.id, plainVids: p.plain.plainVids() });
         continue;
       }
+      const r = decodePeerDatagram(msg, len, this.maxFrame);
+      if (r < 0) {
+        p.drops[-r - 1]++;
+        continue;
+      }
+      const vid = r & 0xfff;
+      const vnet = (r & PEER_DECODED_VNET) !== 0;
       if (p.portId < 0) {
         p.drops[PD_DOWN]++;
         continue;
@@ -307,12 +343,18 @@ export class PeerIo {
         p.drops[PD_NO_VLAN]++;
         continue;
       }
-      if (ring.write(msg, PEER_HDR_LEN, len - PEER_HDR_LEN, ringMeta(vid, p.portId)) === 0) {
+      // An offloaded frame keeps its virtio_net_hdr in the record, as a TAP's does.
+      if (ring.write(msg, PEER_HDR_LEN, len - PEER_HDR_LEN, ringMeta(vid, p.portId, vnet)) === 0) {
         p.drops[PD_RX_RING_FULL]++;
         continue;
       }
       p.framesIn++;
-      p.bytesIn += len - PEER_HDR_LEN;
+      if (vnet) {
+        p.offloadedIn++;
+        p.bytesIn += len - PEER_HDR_LEN - VNET_HDR_LEN;
+      } else {
+        p.bytesIn += len - PEER_HDR_LEN;
+      }
     }
     const rings = this.rxRings;
     for (let i = 0; i < rings.length; i++) rings[i]?.commit();
@@ -334,24 +376,42 @@ export class PeerIo {
     return total;
   }
 
-  /** One frame from a tx ring into the next tx slot; the ring meta carries the vid and the peer's port id. */
+  /**
+   * One record from a tx ring into the next tx slot; the ring meta carries the vid and
+   * the peer's port id. Records start with a virtio_net_hdr (peer ports are vnet ports
+   * in the engine): a plain frame leaves in the original format, without it; an
+   * offloaded one keeps it behind PEER_F_VNET, if the peer takes offloaded frames on
+   * this VLAN, and is dropped as `offload` otherwise.
+   */
   private queue(buf: Buffer, off: number, len: number, meta: number): void {
     const p = this.byPort[meta & 0xffff];
     if (p === undefined) {
       this.noPort++;
       return;
     }
-    if (len + PEER_HDR_LEN > this.maxPayload) {
+    const vid = (meta >>> 16) & 0xfff;
+    // virtio_net_hdr: flags in byte 0, gso_type in byte 1. A frame is offloaded when its
+    // checksum is still to do (NEEDS_CSUM) or it is a segment to cut (gso_type); one
+    // merely marked DATA_VALID is a complete frame and leaves plain.
+    const offloaded = (buf[off] & VNET_F_NEEDS_CSUM) !== 0 || buf[off + 1] !== 0;
+    if (offloaded && !p.plain.takesOffload(vid)) {
+      p.drops[PD_OFFLOAD]++;
+      return;
+    }
+    const from = offloaded ? off : off + VNET_HDR_LEN;
+    const n = offloaded ? len : len - VNET_HDR_LEN;
+    if (n + PEER_HDR_LEN > this.maxPayload) {
       p.drops[PD_TOO_BIG]++;
       return;
     }
     const tx = this.tx as MmsgBatch;
     const i = this.txCount++;
     const slot = tx.slot[i];
-    writePeerHeader((meta >>> 16) & 0xfff, slot, 0);
-    buf.copy(slot, PEER_HDR_LEN, off, off + len);
-    tx.prepareSend(i, PEER_HDR_LEN + len, p.at, p.sockaddr.length);
+    writePeerHeader(vid, slot, 0, offloaded);
+    buf.copy(slot, PEER_HDR_LEN, from, from + n);
+    tx.prepareSend(i, PEER_HDR_LEN + n, p.at, p.sockaddr.length);
     this.txPeer[i] = p;
+    this.txOffloaded[i] = offloaded ? 1 : 0;
   }
 
   private flush(fd: number): void {
@@ -365,7 +425,12 @@ export class PeerIo {
         for (let i = from; i < from + r; i++) {
           const p = this.txPeer[i] as PeerRec;
           p.framesOut++;
-          p.bytesOut += tx.len(i) - PEER_HDR_LEN;
+          if (this.txOffloaded[i] !== 0) {
+            p.offloadedOut++;
+            p.bytesOut += tx.len(i) - PEER_HDR_LEN - VNET_HDR_LEN;
+          } else {
+            p.bytesOut += tx.len(i) - PEER_HDR_LEN;
+          }
         }
         from += r;
         continue;

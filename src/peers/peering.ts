@@ -176,6 +176,7 @@ export class Peering {
     for (const p of down) void this.ports.down(p.id).catch((err: unknown) => this.log.error(`peer ${p.key}: ${String(err)}`));
     if (now >= this.nextKeepaliveAt) {
       this.nextKeepaliveAt = now + opts.intervalMs;
+      this.ports.readvertise();
       this.sendKeepalives(
         table
           .list()
@@ -265,7 +266,7 @@ export class Peering {
     const opts = this.opts;
     const table = this.table;
     if (opts === null || table === null) {
-      return { local: null, intervalSeconds: 0, expiryIntervals: 0, discovery: null, peers: [], strangers: 0, lastStranger: null };
+      return { local: null, intervalSeconds: 0, expiryIntervals: 0, discovery: null, peers: [], offload: this.ports.offloadEnabled, strangers: 0, lastStranger: null };
     }
     const io = await this.ports.stats();
     const byId = new Map<number, PeerIoStats>(io.peers.map((s) => [s.peerId, s]));
@@ -286,6 +287,9 @@ export class Peering {
         bytesOut: s?.bytesOut ?? 0,
         keepalivesIn: s?.keepalivesIn ?? 0,
         keepalivesOut: s?.keepalivesOut ?? 0,
+        offloadedIn: s?.offloadedIn ?? 0,
+        offloadedOut: s?.offloadedOut ?? 0,
+        plainVids: s?.plainVids ?? null,
         drops: { ...zero, ...(s?.drops ?? {}) },
       };
     });
@@ -312,6 +316,7 @@ export class Peering {
               oversized: c.oversized,
             },
       peers,
+      offload: this.ports.offloadEnabled,
       strangers: io.strangers,
       lastStranger: io.lastStranger,
     };

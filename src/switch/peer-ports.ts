@@ -56,6 +56,13 @@ export class PeerPorts {
   bound: { address: string; port: number } | null = null;
   /** Called when a keepalive arrives from a known peer. */
   onHeard: (peerId: number) => void = () => {};
+  /** Called when what live peers take (offloaded frames, on which VLANs) may have changed. */
+  onOffloadChange: () => void = () => {};
+  /** Peer id → the VLANs it takes no offloaded frame on, from its last advertisement (absent: none heard). */
+  private readonly plainOf = new Map<number, ReadonlySet<number>>();
+  /** What we advertise: the VLANs we need plain frames on, or null for "no offloaded frames at all". */
+  private advert: number[] | null = null;
+  private advertKey = 'null';
 
   constructor(
     private readonly pool: ForwardingPool,
@@ -63,9 +70,16 @@ export class PeerPorts {
     nextRingId: () => number,
     private readonly maxFrame: number,
     private readonly log: Logger,
+    /** Offloaded frames between peers (--no-peer-offload turns them off): advertised, and sent to peers that advertise. */
+    private readonly offload = true,
   ) {
     this.rings = new IoRingPairs(PEER_RING_BYTES, this.bell, nextRingId, (pair) => this.post({ type: 'rings', ...pair }));
     ports.onChange(() => this.scheduleReconcile());
+  }
+
+  /** Offloaded frames between peers are on (not --no-peer-offload). */
+  get offloadEnabled(): boolean {
+    return this.offload;
   }
 
   get running(): boolean {
@@ -106,6 +120,7 @@ export class PeerPorts {
       throw new DivesError('ELISTEN', `cannot bind the peer socket on UDP ${where}: ${r}; choose another -h or -p`);
     }
     this.bound = r;
+    if (this.advert !== null) this.post({ type: 'offload-advert', plainVids: this.advert });
     this.scheduleReconcile();
   }
 
@@ -137,6 +152,11 @@ export class PeerPorts {
         break;
       case 'heard':
         this.onHeard(e.peerId);
+        break;
+      case 'offload':
+        this.plainOf.set(e.peerId, new Set(e.plainVids));
+        this.log.debug(`peers: peer ${e.peerId} takes offloaded frames${e.plainVids.length > 0 ? ` except on VLANs ${e.plainVids.join(',')}` : ''}`);
+        this.onOffloadChange();
         break;
       case 'stats': {
         const report: PeerIoReport = { peers: e.peers, strangers: e.strangers, lastStranger: e.lastStranger, noPort: e.noPort };
@@ -189,6 +209,7 @@ export class PeerPorts {
       }
       await syncAll(fws);
       await this.request({ type: 'peer-port', peerId, portId: port.id });
+      this.onOffloadChange();
       return port.id;
     });
   }
@@ -213,8 +234,41 @@ export class PeerPorts {
       fws.add(fw);
     }
     await this.request({ type: 'peer-port', peerId, portId: -1 });
+    // The peer thread forgot its advertisement with its port; so does main.
+    this.plainOf.delete(peerId);
     await syncAll(fws);
     this.ports.remove(portId);
+    this.onOffloadChange();
+  }
+
+  /**
+   * Every live peer takes offloaded frames on `vid` (true with no live peer): it
+   * advertised, and `vid` is not among its plain VLANs. A TAP of `vid` may then hand
+   * over 64 KiB segments, since any copy that reaches a peer crosses as one.
+   */
+  takesOffload(vid: number): boolean {
+    if (this.portOf.size === 0) return true;
+    if (!this.offload) return false;
+    for (const peerId of this.portOf.keys()) {
+      const plain = this.plainOf.get(peerId);
+      if (plain === undefined || plain.has(vid)) return false;
+    }
+    return true;
+  }
+
+  /** Tell live peers we take offloaded frames except on `plainVids` (sorted), when that changes. */
+  advertise(plainVids: number[]): void {
+    const advert = this.offload ? plainVids : null;
+    const key = JSON.stringify(advert);
+    if (key === this.advertKey) return;
+    this.advert = advert;
+    this.advertKey = key;
+    this.post({ type: 'offload-advert', plainVids: advert });
+  }
+
+  /** Say it again to every live peer (once per interval, from peering's tick). */
+  readvertise(): void {
+    if (this.advert !== null && this.portOf.size > 0) this.post({ type: 'offload-advert', plainVids: this.advert });
   }
 
   /** Send one keepalive to each of these peers now. */
@@ -281,7 +335,9 @@ export class PeerPorts {
 
   private join(fw: ForwardingThread, vid: number, portId: number): void {
     const txRingId = this.rings.txRingFor(fw);
-    fw.configure(memberKey(portId, vid), { type: 'add-port', vid, portId, isPeer: true, txRingId });
+    // A vnet port: its records keep the virtio_net_hdr, and the peer thread decides per
+    // frame between the original format and an offloaded datagram.
+    fw.configure(memberKey(portId, vid), { type: 'add-port', vid, portId, isPeer: true, txRingId, vnet: true });
   }
 
   /** Stop the peer thread and close its socket. Peer ports are left to the switch's own shutdown. */

@@ -27,6 +27,8 @@ export interface StartOptions {
   ctlGroup?: string;
   forwardingThreads?: number;
   cpuAffinity?: boolean;
+  /** Offloaded frames between peers (--no-peer-offload turns them off). */
+  peerOffload?: boolean;
   ageingTimeMs?: number;
   /** Discovery and liveness flags (--no-discovery, --discovery-interval, ...); defaults when left out. */
   peering?: Partial<Pick<PeeringFlags, 'discovery' | 'interval' | 'expiry' | 'ttl' | 'multicastIf'>>;
@@ -44,7 +46,7 @@ export async function runSwitch(opts: StartOptions): Promise<number> {
   // switch starts (or just after it says it is up) must shut it down cleanly, not
   // meet Node's default action and leave the control socket and TAPs behind.
   const signals = new SignalLatch();
-  const sw = new Switch({ log, forwardingThreads: opts.forwardingThreads, cpuAffinity: opts.cpuAffinity, ageingTimeMs: opts.ageingTimeMs });
+  const sw = new Switch({ log, forwardingThreads: opts.forwardingThreads, cpuAffinity: opts.cpuAffinity, peerOffload: opts.peerOffload, ageingTimeMs: opts.ageingTimeMs });
   const registry = createCommandRegistry();
   const logLine = (m: string): void => log.error(m);
 

@@ -28,6 +28,8 @@ export interface SwitchOptions {
   ageingTimeMs?: number;
   fdbCapacity?: number;
   maxFrame?: number;
+  /** Offloaded frames between peers (default true; --no-peer-offload; docs/architecture.md). */
+  peerOffload?: boolean;
 }
 
 export class Switch implements SwitchControl {
@@ -58,11 +60,13 @@ export class Switch implements SwitchControl {
     const nextRingId = (): number => this.ringIds++;
     this.taps = new TapPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
     this.qemu = new QemuPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
-    this.peers = new PeerPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
+    this.peers = new PeerPorts(this.pool, this.ports, nextRingId, maxFrame, this.log, opts.peerOffload ?? true);
     // Offloads follow membership: any port that needs plain frames (QEMU, a
-    // peer) in a VLAN turns them off for that VLAN's TAPs before it can
-    // receive a frame (the port table changes before the port is wired).
+    // peer that does not take offloaded ones) in a VLAN turns them off for that
+    // VLAN's TAPs before it can receive a frame (the port table changes before
+    // the port is wired), and peers hear which VLANs need plain frames here.
     this.ports.onChange(() => this.updateOffloads());
+    this.peers.onOffloadChange = () => this.updateOffloads();
     this.peering = new Peering(this.peers, this.log);
   }
 
@@ -154,11 +158,11 @@ export class Switch implements SwitchControl {
     return info;
   }
 
-  /** See TapPorts.applyOffloads; docs/performance.md says why. */
+  /** See TapPorts.applyOffloads and PeerPorts.takesOffload; docs/architecture.md says why. */
   private updateOffloads(): void {
-    const all = this.ports.all();
-    const plain = new Set(all.filter((p) => p.kind !== 'tap').map((p) => p.vid));
-    this.taps.applyOffloads(plain, all.some((p) => p.kind === 'peer'));
+    const plain = new Set(this.ports.all().filter((p) => p.kind !== 'tap' && p.kind !== 'peer').map((p) => p.vid));
+    this.taps.applyOffloads((vid) => !plain.has(vid) && this.peers.takesOffload(vid));
+    this.peers.advertise([...plain].sort((a, b) => a - b));
   }
 
   async detachTap(vid: number, dev: string): Promise<void> {

@@ -62,15 +62,14 @@ export class TapPorts {
   }
 
   /**
-   * Turn kernel offloads on for the TAPs of VLANs whose every port is a TAP,
-   * and off everywhere else: an offloaded frame (a 64 KiB TCP segment, a
-   * checksum left to do) can only go to a port that hands it to a kernel.
-   * `plainVids` are the VLANs with a port that needs plain frames; `peers`
-   * is true while any peer is up (peers are members of every VLAN).
+   * Turn kernel offloads on for the TAPs of VLANs where `wanted(vid)` (every port
+   * there hands frames to a kernel: a TAP, or a peer that takes offloaded frames),
+   * and off everywhere else: an offloaded frame (a 64 KiB TCP segment, a checksum
+   * left to do) can only go to such a port.
    */
-  applyOffloads(plainVids: ReadonlySet<number>, peers: boolean): void {
+  applyOffloads(wanted: (vid: number) => boolean): void {
     for (const t of this.taps.values()) {
-      const want = !peers && !plainVids.has(t.vid);
+      const want = wanted(t.vid);
       if (t.offload === want) continue;
       if (t.dev.setOffload(want)) t.offload = want;
       else this.log.warn(`tap ${t.dev.name}: the kernel refused to turn offloads ${want ? 'on' : 'off'}`);

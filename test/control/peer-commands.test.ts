@@ -10,7 +10,16 @@ import { FakeSwitch } from '../helpers/fake-switch.js';
 
 function fixture(): { sw: FakeSwitch; session: ConsoleSession } {
   const sw = new FakeSwitch();
-  const p = sw.addPeer('10.0.0.2:3333', 'discovered', { framesIn: 120, bytesIn: 9000, framesOut: 80, bytesOut: 7040, lastHeardSeconds: 0.4 });
+  const p = sw.addPeer('10.0.0.2:3333', 'discovered', {
+    framesIn: 120,
+    bytesIn: 9000,
+    framesOut: 80,
+    bytesOut: 7040,
+    lastHeardSeconds: 0.4,
+    offloadedIn: 7,
+    offloadedOut: 5,
+    plainVids: [20, 30],
+  });
   p.drops['no-vlan'] = 4;
   sw.addPeer('10.0.0.3:3333', 'static', { state: 'down', lastHeardSeconds: 75.2, portId: null, keepalivesOut: 9 });
   sw.peering.strangers = 2;
@@ -28,13 +37,22 @@ test('show peers prints where the switch peers, each peer with its counters and 
       'ADDRESS        LEARNED     STATE  HEARD  PORT  FRAMES-IN  BYTES-IN  FRAMES-OUT  BYTES-OUT',
       '10.0.0.2:3333  discovered  up     0s     1     120        9000      80          7040',
       '    drops: no-vlan=4',
+      '    offload: yes (not on VLANs 20,30), 7 frames in, 5 out',
       '10.0.0.3:3333  static      down   1m15s  -     0          0         0           0',
       '    drops: none',
+      '    offload: no (the peer has not advertised it), 0 frames in, 0 out',
       'announcements: sent 40, accepted 40, own 40, malformed 1 (oversized 0)',
       'strangers: 2 datagrams from non-peers dropped (last from 10.0.0.66:40000)',
     ],
     json: (reply as { json: unknown }).json,
   });
+});
+
+test('show peers says when offloaded frames between peers are off here', async (t) => {
+  const { sw, session } = fixture();
+  sw.peering.offload = false;
+  const reply = await session.execute('show peers');
+  t.true(reply.ok && reply.lines.includes('    offload: off here (--no-peer-offload), 7 frames in, 5 out'));
 });
 
 test('show peers has a JSON form with every counter', async (t) => {
@@ -44,7 +62,7 @@ test('show peers has a JSON form with every counter', async (t) => {
   if (!reply.ok) return;
   const json = JSON.parse(reply.lines[0]);
   t.deepEqual(json, JSON.parse(JSON.stringify({ ...sw.peering, peers: sw.peers })));
-  t.like(json.peers[0], { address: '10.0.0.2:3333', learned: 'discovered', state: 'up', portId: 1, framesIn: 120, drops: { 'no-vlan': 4, short: 0 } });
+  t.like(json.peers[0], { address: '10.0.0.2:3333', learned: 'discovered', state: 'up', portId: 1, framesIn: 120, plainVids: [20, 30], offloadedOut: 5, drops: { 'no-vlan': 4, short: 0, offload: 0 } });
 });
 
 test('show peers without peers, and without discovery, says so', async (t) => {

@@ -174,6 +174,7 @@ export class FakeSwitch implements SwitchControl {
     intervalSeconds: 1,
     expiryIntervals: 3,
     discovery: { group: '239.13.13.13', port: 3535, interface: '10.0.0.1', ttl: 1, sent: 40, received: 81, own: 40, accepted: 40, malformed: 1, oversized: 0 },
+    offload: true,
     strangers: 0,
     lastStranger: null,
   };
@@ -193,6 +194,9 @@ export class FakeSwitch implements SwitchControl {
       bytesOut: 0,
       keepalivesIn: 0,
       keepalivesOut: 0,
+      offloadedIn: 0,
+      offloadedOut: 0,
+      plainVids: null,
       drops,
       ...counters,
     };
