@@ -104,7 +104,7 @@ export class TapDevice {
   /**
    * Let the kernel pass offloaded frames (TCP segments up to 64 KiB, checksums
    * left to do) through this TAP, or stop it. Only safe while every port such a
-   * frame can reach is a TAP too (src/switch/offload-policy.ts decides).
+   * frame can reach hands it to a kernel (a TAP, or a peer that takes offloaded frames; Switch.updateOffloads decides).
    * Returns false, never throws, when the kernel refuses.
    */
   setOffload(on: boolean): boolean {

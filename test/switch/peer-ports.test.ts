@@ -6,6 +6,7 @@
 import test from 'ava';
 import dgram from 'node:dgram';
 import { KEEPALIVE } from '../../src/peer-keepalive.js';
+import { OFFLOAD_ADVERT_LEN, PlainVlans, encodeOffloadAdvert, isOffloadAdvert } from '../../src/peer-offload.js';
 import { sleep } from '../helpers/qemu-client.js';
 import { BCAST, frame, freeUdpPort, mac, peerSwitch, peersUp, until, vm, withMarker } from '../helpers/peer-switches.js';
 
@@ -116,6 +117,51 @@ test('datagrams from a stranger are dropped and counted, and a stranger\'s keepa
   t.is(info.peers.length, 1, 'the keepalive made no peer');
   await sleep(100);
   t.is(withMarker(vmB, 'injected').length, 0);
+});
+
+test('offloaded datagrams from a peer: a checksum still to do never reaches a QEMU port (counted), a header that asks for nothing is stripped, a short one is counted, and the switch says VLAN 10 needs plain frames', async (t) => {
+  const b = await peerSwitch(t);
+  const vmB = await vm(t, b.sw, 10);
+  // A hand-made peer: a UDP socket the switch has as a static peer.
+  const fake = dgram.createSocket('udp4');
+  t.teardown(() => fake.close());
+  const heard: Buffer[] = [];
+  fake.on('message', (m) => heard.push(m));
+  await new Promise<void>((r) => fake.bind(0, '127.0.0.1', () => r()));
+  const fakeKey = `127.0.0.1:${fake.address().port}`;
+  await b.sw.addStaticPeer('127.0.0.1', fake.address().port);
+  const send = (msg: Buffer): Promise<void> => new Promise<void>((r) => fake.send(msg, b.port, '127.0.0.1', () => r()));
+  await send(KEEPALIVE);
+  await peersUp(b.sw, [fakeKey]);
+
+  // Coming up, it is told VLAN 10 needs plain frames (a QEMU port is there).
+  await until(() => heard.some((m) => isOffloadAdvert(m, m.length)), 3000, 'an offload advertisement');
+  const advert = heard.find((m) => isOffloadAdvert(m, m.length)) as Buffer;
+  t.is(advert.length, OFFLOAD_ADVERT_LEN);
+  const view = new PlainVlans();
+  view.update(advert);
+  t.deepEqual(view.plainVids(), [10]);
+  await send(encodeOffloadAdvert([]));
+  await until(async () => (await b.sw.showPeers()).peers[0]?.plainVids?.length === 0, 3000, 'our advertisement heard');
+
+  const vnet = (flags: number): Buffer => Buffer.from([flags, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const word = Buffer.from([0x80, 0, 0, 10]);
+  // NEEDS_CSUM (1): a QEMU port cannot finish the checksum.
+  await send(Buffer.concat([word, vnet(1), frame(BCAST, mac(61), 'needs-csum')]));
+  // DATA_VALID (2) only: a complete frame, delivered bare.
+  await send(Buffer.concat([word, vnet(2), frame(BCAST, mac(62), 'plain-vnet')]));
+  // Flagged, but too short to hold the header and an Ethernet header.
+  await send(Buffer.concat([word, vnet(0), Buffer.alloc(10)]));
+  await until(() => withMarker(vmB, 'plain-vnet').length > 0, 3000, 'the plain flagged frame');
+  t.deepEqual(withMarker(vmB, 'plain-vnet')[0], frame(BCAST, mac(62), 'plain-vnet'), 'the header was stripped');
+  await until(async () => (await b.sw.showPorts(10)).some((p) => p.kind === 'qemu' && p.drops.offload === 1), 3000, 'the offload drop');
+  t.is(withMarker(vmB, 'needs-csum').length, 0);
+  const peer = (await b.sw.showPeers()).peers[0];
+  t.is(peer.drops.short, 1);
+  t.is(peer.offloadedIn, 2);
+  // The switch still forwards: a plain frame crosses as before.
+  await send(Buffer.concat([Buffer.from([0, 0, 0, 10]), frame(BCAST, mac(63), 'after')]));
+  await until(() => withMarker(vmB, 'after').length > 0, 3000, 'a frame after the bad ones');
 });
 
 test('a static peer that goes silent goes down within its expiry, its MACs are flushed, and it comes back when heard', async (t) => {
