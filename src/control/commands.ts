@@ -192,6 +192,12 @@ async function crashWorker(ctx: CommandContext): Promise<CommandResult> {
   return { lines: [`crashed the forwarding worker of VLAN ${vid}`], json: { crashed: vid } };
 }
 
+async function crashTap(ctx: CommandContext): Promise<CommandResult> {
+  const name = ctx.args.string('DEVNAME');
+  await ctx.sw.crashTapIo(name);
+  return { lines: [`stopped the I/O thread of tap ${name} as a crash would`], json: { crashed: name } };
+}
+
 const closeSession = (): CommandResult => ({ lines: [], json: { close: true }, close: true });
 const leaveVlan = (): CommandResult => ({ lines: [], json: { vid: null }, mode: null });
 
@@ -307,6 +313,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     handler: crashWorker,
     hidden: true,
     help: 'Crash the forwarding worker of VLAN ID on purpose, for recovery drills.',
+  }),
+  command({
+    mode: 'any',
+    syntax: 'debug crash-tap DEVNAME',
+    args: [DEVNAME],
+    handler: crashTap,
+    hidden: true,
+    help: 'Stop the I/O thread of TAP DEVNAME as a crash would, for recovery drills.',
   }),
 ];
 

@@ -70,6 +70,8 @@ export interface SwitchControl {
   unlisten(vid: number, spec: ListenSpec): Promise<void>;
   /** Deliberately crash the forwarding worker of a VLAN (the `debug crash-worker` command, for drills and tests). */
   crashWorker(vid: number): Promise<void>;
+  /** Stop a TAP's I/O thread as a crash would (the `debug crash-tap` command); it is restarted. */
+  crashTapIo(name: string): Promise<void>;
 
   // Peers (src/peers/peering.ts): `show peers`, `peer HOST PORT`, `no peer HOST PORT`.
   /** Every peer with its state and counters, discovery's counters and the stranger count. */

@@ -186,6 +186,10 @@ export class Switch implements SwitchControl {
     t.post({ type: 'crash' });
   }
 
+  async crashTapIo(name: string): Promise<void> {
+    await this.taps.crashIo(name);
+  }
+
   // ---- peers (src/peers/peering.ts, src/switch/peer-ports.ts) ----
 
   /** Bind the peer socket on -h:-p and start discovery (unless off); `dives start` calls it before the rc file. */

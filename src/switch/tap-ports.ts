@@ -40,8 +40,16 @@ interface TapPort {
   bell: Doorbell;
   /** Kernel offloads are on for this TAP (see applyOffloads). */
   offload: boolean;
+  /** The running I/O thread, and a promise that settles once no I/O thread runs any more (restarts included). */
+  worker: Worker | null;
   exited: Promise<unknown>;
+  /** When its I/O thread was restarted, within the last RESTART_WINDOW_MS. */
+  restarts: number[];
 }
+
+/** An I/O thread that dies unexpectedly is restarted, up to this many times in this window. */
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
 
 export class TapPorts {
   private readonly taps = new Map<string, TapPort>();
@@ -119,20 +127,61 @@ export class TapPorts {
     };
     const t: TapPort = {
       dev, vid, portId: port.id, rx, tx, rxRingId: this.nextRingId(), txRingId: this.nextRingId(), bell, offload: false,
-      exited: Promise.resolve(),
+      worker: null, exited: Promise.resolve(), restarts: [],
     };
     this.taps.set(name, t);
     fw.configure(`ring:${t.rxRingId}`, { type: 'add-input', ringId: t.rxRingId, sab: rx.sab });
     fw.configure(`ring:${t.txRingId}`, { type: 'add-output', ringId: t.txRingId, sab: tx.sab, doorbellSab: bell.sab });
     fw.configure(`port:${port.id}`, { type: 'add-port', vid, portId: port.id, isPeer: false, txRingId: t.txRingId, vnet: true });
     // The thread starts after the worker was told about its rings and port.
-    const w = new Worker(new URL('../../workers/tap-io.js', import.meta.url), { workerData: start, name: `tap-io:${name}` });
-    w.on('message', (m: TapIoExit) => this.log.error(`tap ${m.name}: ${m.message}; the port stops carrying frames, detach it with "no tap ${m.name}"`));
-    w.on('error', (err) => this.log.error(`tap ${name} I/O thread failed: ${err.message}`));
-    t.exited = once(w, 'exit').catch(() => undefined);
+    t.exited = this.runIo(t, start);
     await fw.request({ type: 'sync' });
     this.log.info(`tap ${name}: attached to VLAN ${vid} as port ${port.id}${dev.created ? ' (created)' : ''}`);
     return { name, vid, portId: port.id, created: dev.created };
+  }
+
+  /**
+   * Run the TAP's I/O thread; the promise settles once it is gone for good. A thread
+   * that dies without being asked to (an uncaught error: a bug, never bad input) is
+   * started again on the same TAP and rings, which it picks up where the shared
+   * ring positions say: MAX_RESTARTS times per RESTART_WINDOW_MS, then the port
+   * stays down, logged. A TAP that failed (its own read error) is not restarted.
+   */
+  private runIo(t: TapPort, start: TapIoStart): Promise<unknown> {
+    const name = start.name;
+    const w = new Worker(new URL('../../workers/tap-io.js', import.meta.url), { workerData: start, name: `tap-io:${name}` });
+    t.worker = w;
+    let tapFailed = false;
+    w.on('message', (m: TapIoExit) => {
+      tapFailed = true;
+      this.log.error(`tap ${m.name}: ${m.message}; the port stops carrying frames, detach it with "no tap ${m.name}"`);
+    });
+    w.on('error', (err) => this.log.error(`tap ${name} I/O thread failed: ${err.message}`));
+    return once(w, 'exit').then(
+      ([code]: unknown[]) => {
+        if (t.worker === w) t.worker = null;
+        // Asked to stop (detach, shutdown), or the TAP itself failed: nothing to restart.
+        if (tapFailed || this.taps.get(name) !== t || t.bell.controlSeq !== 0) return undefined;
+        const now = Date.now();
+        t.restarts = t.restarts.filter((at) => now - at < RESTART_WINDOW_MS);
+        if (t.restarts.length >= MAX_RESTARTS) {
+          this.log.error(`tap ${name}: its I/O thread died ${MAX_RESTARTS + 1} times within ${RESTART_WINDOW_MS / 1000} s; the port stops carrying frames, detach it with "no tap ${name}"`);
+          return undefined;
+        }
+        t.restarts.push(now);
+        this.log.error(`tap ${name}: its I/O thread exited unexpectedly (code ${String(code)}); restarting it`);
+        return this.runIo(t, start);
+      },
+      () => undefined,
+    );
+  }
+
+  /** Stop a TAP's I/O thread as a crash would (the `debug crash-tap` command, for drills and tests). */
+  async crashIo(name: string): Promise<void> {
+    const t = this.taps.get(name);
+    if (t?.worker == null) throw new DivesError('ENOTATTACHED', `tap ${name}: no I/O thread runs for it; "show taps" lists the attached ones`);
+    this.log.warn(`debug: stopping the I/O thread of tap ${name} as a crash would`);
+    await t.worker.terminate();
   }
 
   async detach(vid: number, name: string): Promise<void> {

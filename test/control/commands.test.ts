@@ -88,6 +88,7 @@ const EXAMPLES: Record<string, [number | null, string]> = {
   'any help [WORD...]': [10, 'help'],
   'any quit': [10, 'quit'],
   'any debug crash-worker ID': [null, 'debug crash-worker 20'],
+  'any debug crash-tap DEVNAME': [null, 'debug crash-tap tap0'],
 };
 
 test('every command has a working example with a JSON form', async (t) => {
@@ -242,7 +243,17 @@ test('debug crash-worker ID asks the switch to crash that VLAN\'s worker', async
   t.deepEqual(sw.changes, [{ method: 'crashWorker', args: [10] }]);
 });
 
-test('help lists every visible command grouped by level, and help debug the hidden one', async (t) => {
+test('debug crash-tap DEVNAME asks the switch to stop that TAP\'s I/O thread as a crash would', async (t) => {
+  const { sw, session } = fixture();
+  t.deepEqual(await session.execute('debug crash-tap tap0'), {
+    ok: true,
+    lines: ['stopped the I/O thread of tap tap0 as a crash would'],
+    json: { crashed: 'tap0' },
+  });
+  t.deepEqual(sw.changes, [{ method: 'crashTapIo', args: ['tap0'] }]);
+});
+
+test('help lists every visible command grouped by level, and help debug the hidden ones', async (t) => {
   const { session } = fixture();
   const reply = await session.execute('help');
   t.snapshot(reply);
@@ -251,7 +262,7 @@ test('help lists every visible command grouped by level, and help debug the hidd
   for (const syntax of ['show vlans', 'show macs', 'tap DEVNAME', 'no listen unix PATH', 'vlan ID [COMMAND...]', 'quit']) {
     t.true(reply.lines.some((l) => l.startsWith(`  ${syntax}  `)), syntax);
   }
-  t.false(reply.lines.some((l) => l.includes('crash-worker')));
+  t.false(reply.lines.some((l) => l.includes('crash-')));
   t.deepEqual(reply.lines.filter((l) => !l.startsWith(' ')).slice(0, 3), [
     'Switch level:',
     'VLAN level (enter with "vlan ID", leave with "exit"):',
@@ -260,7 +271,14 @@ test('help lists every visible command grouped by level, and help debug the hidd
 
   const debug = await session.execute('help debug');
   t.snapshot(debug);
-  t.like(debug, { ok: true, lines: ['Either level:', '  debug crash-worker ID  Crash the forwarding worker of VLAN ID on purpose, for recovery drills.'] });
+  t.like(debug, {
+    ok: true,
+    lines: [
+      'Either level:',
+      '  debug crash-worker ID    Crash the forwarding worker of VLAN ID on purpose, for recovery drills.',
+      '  debug crash-tap DEVNAME  Stop the I/O thread of TAP DEVNAME as a crash would, for recovery drills.',
+    ],
+  });
 });
 
 test('help WORD lists the commands that start with it, and its JSON lists them too', async (t) => {

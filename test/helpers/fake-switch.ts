@@ -159,6 +159,10 @@ export class FakeSwitch implements SwitchControl {
     this.listeners.splice(i, 1);
   }
 
+  async crashTapIo(name: string): Promise<void> {
+    this.#call('crashTapIo', name);
+  }
+
   async crashWorker(vid: number): Promise<void> {
     this.#call('crashWorker', vid);
     if (!this.vlans.has(vid)) throw new DivesError('EBADARG', `VLAN ${vid} does not exist`);

@@ -111,6 +111,36 @@ privTest('attaching a missing TAP creates it and detaching deletes it again; a s
   t.false(existsSync(`/sys/class/net/${name}`), 'the TAP DiVES created is gone');
 });
 
+privTest('a TAP I/O thread that dies is restarted on the same TAP and rings, and one that keeps dying is given up on and says so', async (t) => {
+  t.timeout(60_000);
+  const fx = new NetnsFixture();
+  const logs: string[] = [];
+  const keep = (m: string): void => void logs.push(m);
+  const sw = new Switch({ log: { debug: () => {}, info: () => {}, warn: keep, error: keep }, forwardingThreads: 1 });
+  t.teardown(() => fx.cleanup());
+  t.teardown(() => sw.close());
+  const a = await host(sw, fx, 'p', 10, '10.77.8.1/24');
+  await host(sw, fx, 'q', 10, '10.77.8.2/24');
+  t.true(await fx.ping(a.ns, '10.77.8.2', { count: 2 }), 'ping before');
+  const restarts = (): number => logs.filter((m) => m.includes(`tap ${a.tap}: its I/O thread exited unexpectedly`)).length;
+  for (let i = 1; i <= 3; i++) {
+    await sw.crashTapIo(a.tap);
+    for (let w = 0; restarts() < i && w < 100; w++) await sleep(50);
+    t.is(restarts(), i, logs.join('\n'));
+    t.true(await fx.ping(a.ns, '10.77.8.2', { count: 2 }), `ping after restart ${i}`);
+  }
+  // A fourth death within the minute: the port stays down, and says what to do.
+  await sw.crashTapIo(a.tap);
+  for (let w = 0; !logs.some((m) => m.includes('died 4 times within 60 s')) && w < 100; w++) await sleep(50);
+  t.true(logs.some((m) => m.includes(`tap ${a.tap}: its I/O thread died 4 times within 60 s; the port stops carrying frames, detach it with "no tap ${a.tap}"`)), logs.join('\n'));
+  t.is(restarts(), 3);
+  t.false(await fx.ping(a.ns, '10.77.8.2', { count: 2 }), 'no ping once given up');
+  await t.throwsAsync(sw.crashTapIo(a.tap), { message: /no I\/O thread runs for it/ });
+  // The port can still be detached and attached again, with a fresh thread.
+  await sw.detachTap(10, a.tap);
+  t.deepEqual(sw.showTaps(10).map((x) => x.name), [fx.ifname('q')]);
+});
+
 privTest('a forwarding thread that dies is reported and restarted, and other VLANs keep forwarding throughout', async (t) => {
   t.timeout(60_000);
   const { sw, fx } = await setup(t, 2);
