@@ -198,6 +198,11 @@ async function crashTap(ctx: CommandContext): Promise<CommandResult> {
   return { lines: [`stopped the I/O thread of tap ${name} as a crash would`], json: { crashed: name } };
 }
 
+async function crashPeers(ctx: CommandContext): Promise<CommandResult> {
+  await ctx.sw.crashPeerIo();
+  return { lines: ['stopped the peer I/O thread as a crash would'], json: { crashed: 'peers' } };
+}
+
 const closeSession = (): CommandResult => ({ lines: [], json: { close: true }, close: true });
 const leaveVlan = (): CommandResult => ({ lines: [], json: { vid: null }, mode: null });
 
@@ -321,6 +326,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     handler: crashTap,
     hidden: true,
     help: 'Stop the I/O thread of TAP DEVNAME as a crash would, for recovery drills.',
+  }),
+  command({
+    mode: 'any',
+    syntax: 'debug crash-peers',
+    handler: crashPeers,
+    hidden: true,
+    help: 'Stop the peer I/O thread as a crash would, for recovery drills.',
   }),
 ];
 

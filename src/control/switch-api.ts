@@ -72,6 +72,8 @@ export interface SwitchControl {
   crashWorker(vid: number): Promise<void>;
   /** Stop a TAP's I/O thread as a crash would (the `debug crash-tap` command); it is restarted. */
   crashTapIo(name: string): Promise<void>;
+  /** Stop the peer I/O thread as a crash would (the `debug crash-peers` command); it is restarted. */
+  crashPeerIo(): Promise<void>;
 
   // Peers (src/peers/peering.ts): `show peers`, `peer HOST PORT`, `no peer HOST PORT`.
   /** Every peer with its state and counters, discovery's counters and the stranger count. */

@@ -6,12 +6,14 @@ export interface PeerIoStart {
   /** The peer thread's own doorbell: forwarding workers ring it after queuing frames for peers. */
   doorbellSab: SharedArrayBuffer;
   maxFrame: number;
-  /** The unicast address and UDP port to bind (-h, -p), address already resolved. */
-  bindAddress: string;
-  bindPort: number;
+  /**
+   * The UDP socket on -h:-p, bound by main (src/linux/udp-socket.ts: non-blocking, its
+   * kernel buffers set), so a restarted thread takes over the same socket. Main closes it.
+   */
+  fd: number;
   family: 'udp4' | 'udp6';
-  /** Kernel buffer of the socket each way (SO_SNDBUF, SO_RCVBUF): once the send buffer is full, frames to peers are dropped. */
-  queueLimit: number;
+  address: string;
+  port: number;
 }
 
 /**
@@ -106,8 +108,6 @@ export interface PeerIoReport {
 
 // peer thread → main
 export type PeerEvent =
-  | { type: 'bound'; address: string; port: number }
-  | { type: 'bind-error'; message: string }
   /** The request with this reqId has been applied. */
   | { type: 'done'; reqId: number }
   /** A keepalive came from a known peer. */

@@ -1,4 +1,4 @@
-// PeerIo: every peer of the switch over one UDP socket bound on -h:-p. Datagrams
+// PeerIo: every peer of the switch over one UDP socket bound on -h:-p (by main). Datagrams
 // from known peers are checked (keepalive, vid header, VLAN, port) and their frames
 // queued on the rx ring to the VLAN's forwarding worker; frames the workers queue
 // for a peer port are sent to that peer with the 4-byte vid header in front.
@@ -140,22 +140,15 @@ export class PeerIo {
     this.txHandler = (buf, off, len, meta) => this.queue(buf, off, len, meta);
   }
 
-  /** Bind, report `bound` or `bind-error`, then serve until a `stop` message. */
+  /** Serve the socket main bound until a `stop` message; main closes the socket afterwards. */
   run(): void {
     const s = this.start;
-    try {
-      this.socket = UdpSocket.bind(s.family, s.bindAddress, s.bindPort, s.queueLimit);
-      // A slot holds the largest datagram there is, since an offloaded frame (a TCP
-      // segment of up to 64 KiB) may fill one whatever maxFrame says; a plain frame
-      // over maxFrame is still giant, and a datagram the slot cut short too.
-      this.rx = new MmsgBatch(RX_SLOTS, Math.max(PEER_HDR_LEN + this.maxFrame, this.maxPayload));
-      this.tx = new MmsgBatch(TX_SLOTS, this.maxPayload);
-    } catch (err) {
-      this.socket?.close();
-      this.emit({ type: 'bind-error', message: err instanceof Error ? err.message : String(err) });
-      return;
-    }
-    this.emit({ type: 'bound', address: this.socket.address, port: this.socket.port });
+    this.socket = UdpSocket.adopt(s.fd, s.family, s.address, s.port);
+    // A slot holds the largest datagram there is, since an offloaded frame (a TCP
+    // segment of up to 64 KiB) may fill one whatever maxFrame says; a plain frame
+    // over maxFrame is still giant, and a datagram the slot cut short too.
+    this.rx = new MmsgBatch(RX_SLOTS, Math.max(PEER_HDR_LEN + this.maxFrame, this.maxPayload));
+    this.tx = new MmsgBatch(TX_SLOTS, this.maxPayload);
     const fd = this.socket.fd;
     // Whether the socket may hold datagrams: a recvmmsg that fills fewer slots than
     // it has drained the socket, so the loop reads again only after poll() says so
@@ -180,7 +173,6 @@ export class PeerIo {
       }
       readable = r > 0;
     }
-    this.socket.close();
     this.socket = null;
     this.emit({ type: 'stopped' });
   }

@@ -139,6 +139,11 @@ export class UdpSocket {
     return new UdpSocket(fd, family, parts.address, parts.port);
   }
 
+  /** A socket bind() made, by its fd, on another thread (the fd is shared by the process). */
+  static adopt(fd: number, family: UdpFamily, address: string, port: number): UdpSocket {
+    return new UdpSocket(fd, family, address, port);
+  }
+
   /** Send one datagram to `to` (a sockaddr of this family). Returns bytes sent or -errno. Never throws. */
   sendTo(buf: Uint8Array, len: number, to: Uint8Array): number {
     try {

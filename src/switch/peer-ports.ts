@@ -18,8 +18,9 @@ import { Doorbell } from '../doorbell.js';
 import { DivesError } from '../errors.js';
 import { eventfdClose, eventfdOpen } from '../linux/eventfd.js';
 import { PendingReplies } from './pending-replies.js';
-import { IoRingPairs } from './io-ring-pairs.js';
+import { IoRingPairs, type RingPairAnnouncement } from './io-ring-pairs.js';
 import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart } from '../io/peer-io-messages.js';
+import { UdpSocket } from '../linux/udp-socket.js';
 import type { Logger } from '../log.js';
 import type { ForwardingPool, ForwardingThread } from './forwarding-pool.js';
 import type { PortRecord, PortTable } from './port-table.js';
@@ -29,6 +30,9 @@ import type { PortRecord, PortTable } from './port-table.js';
 export const PEER_RING_BYTES = 4 << 20;
 export const PEER_QUEUE_LIMIT = 4 << 20;
 const REQUEST_TIMEOUT_MS = 5000;
+/** A peer thread that dies unexpectedly is restarted, up to this many times in this window. */
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
 
 export interface PeerBind {
   address: string;
@@ -41,6 +45,17 @@ type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'reqId
 
 export class PeerPorts {
   private worker: Worker | null = null;
+  /** The socket on -h:-p, bound here and served by whichever peer thread runs. */
+  private socket: UdpSocket | null = null;
+  /** Settles once the current thread is gone for good (restarts included). */
+  private exited: Promise<unknown> = Promise.resolve();
+  /** What a restarted thread is told again: ring pairs, known peers, the forwarding thread of each member VLAN. */
+  private readonly pairs: RingPairAnnouncement[] = [];
+  private readonly known = new Map<number, { address: string; port: number }>();
+  private readonly vidFw = new Map<number, number>();
+  private restartTimes: number[] = [];
+  /** Times the peer thread was restarted after dying. */
+  restarts = 0;
   private readonly bell = new Doorbell();
   private readonly rings: IoRingPairs;
   /** VLANs peers are members of: those with local ports, as of the last reconcile. */
@@ -73,7 +88,10 @@ export class PeerPorts {
     /** Offloaded frames between peers (--no-peer-offload turns them off): advertised, and sent to peers that advertise. */
     private readonly offload = true,
   ) {
-    this.rings = new IoRingPairs(PEER_RING_BYTES, this.bell, nextRingId, (pair) => this.post({ type: 'rings', ...pair }));
+    this.rings = new IoRingPairs(PEER_RING_BYTES, this.bell, nextRingId, (pair) => {
+      this.pairs.push(pair);
+      this.post({ type: 'rings', ...pair });
+    });
     ports.onChange(() => this.scheduleReconcile());
   }
 
@@ -83,45 +101,86 @@ export class PeerPorts {
   }
 
   get running(): boolean {
-    return this.worker !== null && !this.closed;
+    return this.socket !== null && !this.closed;
   }
 
-  /** Start the peer thread and bind -h:-p. Throws DivesError('ELISTEN') when the socket cannot be bound. */
+  /** Bind -h:-p and start the peer thread. Throws DivesError('ELISTEN') when the socket cannot be bound. */
   async start(bind: PeerBind): Promise<void> {
-    if (this.worker !== null) throw new DivesError('EINTERNAL', 'the peer I/O thread is already running');
-    const start: PeerIoStart = {
-      doorbellSab: this.bell.sab,
-      maxFrame: this.maxFrame,
-      bindAddress: bind.address,
-      bindPort: bind.port,
-      family: bind.family,
-      queueLimit: PEER_QUEUE_LIMIT,
-    };
+    if (this.socket !== null) throw new DivesError('EINTERNAL', 'the peer I/O thread is already running');
+    // Main binds, so a bind error is reported here and a restarted thread takes over the same socket.
+    try {
+      this.socket = UdpSocket.bind(bind.family, bind.address, bind.port, PEER_QUEUE_LIMIT);
+    } catch (err) {
+      const where = bind.address.includes(':') ? `[${bind.address}]:${bind.port}` : `${bind.address}:${bind.port}`;
+      const why = err instanceof Error ? err.message : String(err);
+      throw new DivesError('ELISTEN', `cannot bind the peer socket on UDP ${where}: ${why}; choose another -h or -p`);
+    }
+    this.bound = { address: this.socket.address, port: this.socket.port };
     // The thread sleeps in poll() on its socket and on this eventfd, which its
     // doorbell bumps (src/doorbell.ts).
     this.bell.attachEventfd(eventfdOpen());
+    this.spawn();
+    this.scheduleReconcile();
+  }
+
+  /**
+   * Start the peer thread on the bound socket and tell it everything main knows:
+   * the ring pairs, the known peers and their ports, the VLANs, the advertisement.
+   * On a first start that is whatever came before start(); after a restart, the
+   * whole state the dead thread had, so peers carry frames again at once.
+   */
+  private spawn(): void {
+    const sock = this.socket as UdpSocket;
+    const start: PeerIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, fd: sock.fd, family: sock.family, address: sock.address, port: sock.port };
     const w = new Worker(new URL('../../workers/peer-io.js', import.meta.url), { workerData: start, name: 'peer-io' });
     this.worker = w;
-    const result = new Promise<{ address: string; port: number } | string>((resolve) => {
-      w.on('message', (e: PeerEvent) => {
-        if (e.type === 'bound') resolve({ address: e.address, port: e.port });
-        else if (e.type === 'bind-error') resolve(e.message);
-        else this.onEvent(e);
-      });
-      w.once('exit', () => resolve('the peer I/O thread exited'));
+    let stoppedItself = false;
+    w.on('message', (e: PeerEvent) => {
+      if (e.type === 'stopped' && !this.closed) stoppedItself = true;
+      this.onEvent(e);
     });
-    w.on('error', (err) => this.log.error(`peer I/O thread failed: ${err.message}; peers stop carrying frames`));
-    const r = await result;
-    if (typeof r === 'string') {
-      this.worker = null;
-      await w.terminate();
-      this.closeEventfd();
-      const where = bind.address.includes(':') ? `[${bind.address}]:${bind.port}` : `${bind.address}:${bind.port}`;
-      throw new DivesError('ELISTEN', `cannot bind the peer socket on UDP ${where}: ${r}; choose another -h or -p`);
-    }
-    this.bound = r;
+    w.on('error', (err) => this.log.error(`peer I/O thread failed: ${err.message}`));
+    this.exited = once(w, 'exit').then(
+      ([code]: unknown[]) => this.onExit(w, Number(code), stoppedItself),
+      () => undefined,
+    );
+    for (const pair of this.pairs) this.post({ type: 'rings', ...pair });
+    for (const [peerId, at] of this.known) this.post({ type: 'set-peer', peerId, address: at.address, port: at.port });
+    for (const [peerId, portId] of this.portOf) void this.request({ type: 'peer-port', peerId, portId }).catch(() => undefined);
+    for (const [vid, fw] of this.vidFw) void this.request({ type: 'vlan', vid, fw }).catch(() => undefined);
     if (this.advert !== null) this.post({ type: 'offload-advert', plainVids: this.advert });
-    this.scheduleReconcile();
+  }
+
+  /** The thread is gone: asked to (close), stopped by its own error, or died; only a death is restarted. */
+  private onExit(w: Worker, code: number, stoppedItself: boolean): void {
+    if (this.worker !== w) return;
+    this.worker = null;
+    // Whatever waited for the dead thread is answered: the state is replayed to the next one.
+    this.waits.settleAll(undefined);
+    this.statsWaits.failAll(new DivesError('EWORKER', 'the peer I/O thread died'));
+    if (this.closed) return;
+    if (stoppedItself) {
+      this.log.error('the peer I/O thread stopped on a socket error; peers stop carrying frames until the switch restarts');
+      return;
+    }
+    const now = Date.now();
+    this.restartTimes = this.restartTimes.filter((at) => now - at < RESTART_WINDOW_MS);
+    if (this.restartTimes.length >= MAX_RESTARTS) {
+      this.log.error(`the peer I/O thread died ${MAX_RESTARTS + 1} times within ${RESTART_WINDOW_MS / 1000} s; peers stop carrying frames until the switch restarts`);
+      return;
+    }
+    this.restartTimes.push(now);
+    this.restarts++;
+    this.log.error(`the peer I/O thread exited unexpectedly (code ${code}); restarting it (its counters start again from zero)`);
+    this.spawn();
+  }
+
+  /** Stop the peer thread as a crash would (the `debug crash-peers` command, for drills and tests). */
+  async crash(): Promise<void> {
+    const w = this.worker;
+    if (w === null || this.closed) throw new DivesError('EBADARG', 'no peer I/O thread runs');
+    this.log.warn('debug: stopping the peer I/O thread as a crash would');
+    await w.terminate();
   }
 
   /** The thread reads its messages between batches, once its doorbell's CONTROL count moves. */
@@ -166,8 +225,6 @@ export class PeerPorts {
       case 'log':
         this.log[e.level](e.message);
         break;
-      case 'bound':
-      case 'bind-error':
       case 'stopped':
         break;
     }
@@ -182,6 +239,7 @@ export class PeerPorts {
 
   /** A known peer: its keepalives are heard, its frames wait until up() gives it a port. */
   addPeer(peerId: number, address: string, port: number): void {
+    this.known.set(peerId, { address, port });
     this.post({ type: 'set-peer', peerId, address, port });
   }
 
@@ -189,6 +247,7 @@ export class PeerPorts {
   removePeer(peerId: number): Promise<void> {
     return this.serial(async () => {
       await this.downNow(peerId);
+      this.known.delete(peerId);
       await this.request({ type: 'unset-peer', peerId });
     });
   }
@@ -315,6 +374,7 @@ export class PeerPorts {
     for (const vid of [...this.memberVids]) {
       if (want.has(vid)) continue;
       // Leave the peer thread first: from now on it drops frames for this VLAN as no-vlan.
+      this.vidFw.delete(vid);
       await this.request({ type: 'vlan', vid, fw: -1 });
       this.memberVids.delete(vid);
       const fw = this.pool.threadOf(vid);
@@ -327,6 +387,7 @@ export class PeerPorts {
       for (const portId of this.portOf.values()) this.join(fw, vid, portId);
       this.rings.txRingFor(fw);
       await fw.request({ type: 'sync' }).catch(() => undefined);
+      this.vidFw.set(vid, fw.index);
       await this.request({ type: 'vlan', vid, fw: fw.index });
       this.memberVids.add(vid);
       this.log.debug(`peers: VLAN ${vid} has local ports; peers joined it`);
@@ -342,16 +403,18 @@ export class PeerPorts {
 
   /** Stop the peer thread and close its socket. Peer ports are left to the switch's own shutdown. */
   async close(): Promise<void> {
-    const w = this.worker;
-    if (w === null || this.closed) return;
+    if (this.socket === null || this.closed) return;
     this.closed = true;
     this.waits.settleAll(undefined);
-    const exited = once(w, 'exit');
-    this.post({ type: 'stop' });
-    const timer = setTimeout(() => void w.terminate(), 3000);
-    await exited;
-    clearTimeout(timer);
+    const w = this.worker;
+    if (w !== null) {
+      this.post({ type: 'stop' });
+      const timer = setTimeout(() => void w.terminate(), 3000);
+      await this.exited;
+      clearTimeout(timer);
+    }
     this.worker = null;
+    this.socket.close();
     this.closeEventfd();
   }
 }

@@ -190,6 +190,10 @@ export class Switch implements SwitchControl {
     await this.taps.crashIo(name);
   }
 
+  async crashPeerIo(): Promise<void> {
+    await this.peers.crash();
+  }
+
   // ---- peers (src/peers/peering.ts, src/switch/peer-ports.ts) ----
 
   /** Bind the peer socket on -h:-p and start discovery (unless off); `dives start` calls it before the rc file. */

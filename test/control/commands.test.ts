@@ -89,6 +89,7 @@ const EXAMPLES: Record<string, [number | null, string]> = {
   'any quit': [10, 'quit'],
   'any debug crash-worker ID': [null, 'debug crash-worker 20'],
   'any debug crash-tap DEVNAME': [null, 'debug crash-tap tap0'],
+  'any debug crash-peers': [null, 'debug crash-peers'],
 };
 
 test('every command has a working example with a JSON form', async (t) => {
@@ -251,6 +252,8 @@ test('debug crash-tap DEVNAME asks the switch to stop that TAP\'s I/O thread as 
     json: { crashed: 'tap0' },
   });
   t.deepEqual(sw.changes, [{ method: 'crashTapIo', args: ['tap0'] }]);
+  t.deepEqual(await session.execute('debug crash-peers'), { ok: true, lines: ['stopped the peer I/O thread as a crash would'], json: { crashed: 'peers' } });
+  t.deepEqual(sw.changes.at(-1), { method: 'crashPeerIo', args: [] });
 });
 
 test('help lists every visible command grouped by level, and help debug the hidden ones', async (t) => {
@@ -277,6 +280,7 @@ test('help lists every visible command grouped by level, and help debug the hidd
       'Either level:',
       '  debug crash-worker ID    Crash the forwarding worker of VLAN ID on purpose, for recovery drills.',
       '  debug crash-tap DEVNAME  Stop the I/O thread of TAP DEVNAME as a crash would, for recovery drills.',
+      '  debug crash-peers        Stop the peer I/O thread as a crash would, for recovery drills.',
     ],
   });
 });

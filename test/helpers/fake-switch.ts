@@ -163,6 +163,10 @@ export class FakeSwitch implements SwitchControl {
     this.#call('crashTapIo', name);
   }
 
+  async crashPeerIo(): Promise<void> {
+    this.#call('crashPeerIo');
+  }
+
   async crashWorker(vid: number): Promise<void> {
     this.#call('crashWorker', vid);
     if (!this.vlans.has(vid)) throw new DivesError('EBADARG', `VLAN ${vid} does not exist`);

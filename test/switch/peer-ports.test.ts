@@ -164,6 +164,25 @@ test('offloaded datagrams from a peer: a checksum still to do never reaches a QE
   await until(() => withMarker(vmB, 'after').length > 0, 3000, 'a frame after the bad ones');
 });
 
+test('a peer I/O thread that dies is restarted on the same socket with every peer, port and VLAN, and frames cross again both ways', async (t) => {
+  const { a, b, vmA, vmB } = await pair(t);
+  vmA.send(frame(BCAST, mac(1), 'before'));
+  await until(() => withMarker(vmB, 'before').length > 0, 3000, 'a frame before');
+  await b.sw.crashPeerIo();
+  await until(() => b.sw.peers.restarts === 1, 5000, 'the restart');
+  // Both ways across b's new thread: into b's VM, and b's VM's answer out to a's.
+  vmA.send(frame(BCAST, mac(1), 'after-in'));
+  await until(() => withMarker(vmB, 'after-in').length > 0, 3000, 'a frame into b after the restart');
+  vmB.send(frame(mac(1), mac(2), 'after-out'));
+  await until(() => withMarker(vmA, 'after-out').length > 0, 3000, 'a frame out of b after the restart');
+  const p = (await b.sw.showPeers()).peers[0];
+  t.like(p, { address: `127.0.0.1:${a.port}`, state: 'up' });
+  t.true(p.framesIn >= 1 && p.framesOut >= 1, 'the new thread counts from zero, and counted these');
+  t.is(b.sw.peers.bound?.port, b.port, 'the same socket');
+  // It keeps the offload advertisement too: VLAN 10 has a QEMU port, so it says plain.
+  await until(async () => JSON.stringify((await a.sw.showPeers()).peers[0]?.plainVids) === '[10]', 3000, 'the advertisement from the new thread');
+});
+
 test('a static peer that goes silent goes down within its expiry, its MACs are flushed, and it comes back when heard', async (t) => {
   const { a, b, vmA, vmB } = await pair(t, 3);
   vmB.send(frame(BCAST, mac(2), 'learn-me'));
