@@ -203,6 +203,11 @@ async function crashPeers(ctx: CommandContext): Promise<CommandResult> {
   return { lines: ['stopped the peer I/O thread as a crash would'], json: { crashed: 'peers' } };
 }
 
+async function crashQemu(ctx: CommandContext): Promise<CommandResult> {
+  await ctx.sw.crashQemuIo();
+  return { lines: ['stopped the QEMU I/O thread as a crash would'], json: { crashed: 'qemu' } };
+}
+
 const closeSession = (): CommandResult => ({ lines: [], json: { close: true }, close: true });
 const leaveVlan = (): CommandResult => ({ lines: [], json: { vid: null }, mode: null });
 
@@ -333,6 +338,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     handler: crashPeers,
     hidden: true,
     help: 'Stop the peer I/O thread as a crash would, for recovery drills.',
+  }),
+  command({
+    mode: 'any',
+    syntax: 'debug crash-qemu',
+    handler: crashQemu,
+    hidden: true,
+    help: 'Stop the QEMU I/O thread as a crash would, for recovery drills.',
   }),
 ];
 

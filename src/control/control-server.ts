@@ -7,9 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { DivesError } from '../errors.js';
+import { claimSocketPath } from '../linux/socket-path.js';
 import type { Logger } from '../log.js';
 import type { CommandRegistry } from './command-registry.js';
 import { ConsoleSession, type Reply } from './console-session.js';
@@ -23,7 +24,6 @@ export const MAX_CONNECTIONS = 256;
 /** Requests read ahead of the one running; past it the connection stops reading until they are answered. */
 const MAX_QUEUED = 32;
 /** How long the probe of an existing socket waits for a live switch to accept. */
-const PROBE_TIMEOUT_MS = 2000;
 
 export interface ControlServerOptions {
   /** The `-u DIR` directory; the socket is DIR/dives.ctl. Created if missing. */
@@ -72,43 +72,22 @@ export function resolveGroup(group: string): number {
   return gid;
 }
 
-/** True when a switch answers on `path`; false when nothing listens there (a stale file). */
-function probe(path: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const sock = createConnection(path);
-    const timer = setTimeout(() => {
-      sock.destroy();
-      // A switch too busy to accept within the timeout is still a live switch.
-      resolve(true);
-    }, PROBE_TIMEOUT_MS);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve(false);
-      else reject(new DivesError('ECTLSOCK', `cannot tell whether a switch owns ${path}: ${err.message}; remove the file if none does`));
-    });
-  });
-}
-
 /** Make `path` free for a new socket: refuse a live switch's socket or a file that is not a socket; unlink a stale socket. */
 async function claim(path: string, log: Logger): Promise<void> {
-  let isSocket: boolean;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new DivesError('ECTLSOCK', `cannot use the control socket ${path}: ${(err as Error).message}`);
+  const c = await claimSocketPath(path);
+  switch (c.kind) {
+    case 'free':
+      return;
+    case 'replaced':
+      log.info(`control: replaced the stale control socket ${path} (no switch answered on it)`);
+      return;
+    case 'busy':
+      throw new DivesError('ECTLBUSY', `another DiVES switch is running on ${path}; stop it first, or give this one another -u DIR`);
+    case 'not-socket':
+      throw new DivesError('ECTLSOCK', `${path} exists and is not a socket; move it away or give another -u DIR`);
+    case 'error':
+      throw new DivesError('ECTLSOCK', `cannot use the control socket ${path}: ${c.message}; remove the file if no switch owns it`);
   }
-  if (!isSocket) throw new DivesError('ECTLSOCK', `${path} exists and is not a socket; move it away or give another -u DIR`);
-  if (await probe(path)) {
-    throw new DivesError('ECTLBUSY', `another DiVES switch is running on ${path}; stop it first, or give this one another -u DIR`);
-  }
-  unlinkSync(path);
-  log.info(`control: replaced the stale control socket ${path} (no switch answered on it)`);
 }
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {

@@ -74,6 +74,8 @@ export interface SwitchControl {
   crashTapIo(name: string): Promise<void>;
   /** Stop the peer I/O thread as a crash would (the `debug crash-peers` command); it is restarted. */
   crashPeerIo(): Promise<void>;
+  /** Stop the QEMU I/O thread as a crash would (the `debug crash-qemu` command); it and its listeners are restarted. */
+  crashQemuIo(): Promise<void>;
 
   // Peers (src/peers/peering.ts): `show peers`, `peer HOST PORT`, `no peer HOST PORT`.
   /** Every peer with its state and counters, discovery's counters and the stranger count. */

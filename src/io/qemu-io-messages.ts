@@ -10,6 +10,8 @@ export interface QemuIoStart {
   maxFrame: number;
   /** Bytes a connection may have queued in its socket before frames to it are dropped. */
   queueLimit: number;
+  /** The first connection id: a restarted thread numbers past its predecessor's, so a late message for an old connection never hits a new one. */
+  firstConnId: number;
 }
 
 // main → QEMU thread

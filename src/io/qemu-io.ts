@@ -60,7 +60,7 @@ export class QemuIo {
   private readonly byPort: (Conn | undefined)[] = [];
   private readonly rxRings = new Map<number, Ring>();
   private txRings: Ring[] = [];
-  private nextConn = 1;
+  private nextConn: number;
   /** Frames for a port id with no attached connection: dropped, counted. */
   private noPortDrops = 0;
   private stopped = false;
@@ -72,6 +72,7 @@ export class QemuIo {
     private readonly emit: (e: QemuEvent) => void,
   ) {
     this.bell = new Doorbell(start.doorbellSab);
+    this.nextConn = start.firstConnId;
     this.txHandler = (buf, off, len, meta) => this.transmit(buf, off, len, meta & 0xffff);
   }
 

@@ -5,10 +5,11 @@
 
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
+import { claimSocketPath } from '../linux/socket-path.js';
 import { Doorbell } from '../doorbell.js';
 import { DivesError } from '../errors.js';
 import { PendingReplies } from './pending-replies.js';
-import { IoRingPairs } from './io-ring-pairs.js';
+import { IoRingPairs, type RingPairAnnouncement } from './io-ring-pairs.js';
 import { describe } from '../io/qemu-io.js';
 import type { QemuConnStats, QemuControl, QemuEvent, QemuIoStart } from '../io/qemu-io-messages.js';
 import type { ListenSpec, ListenerInfo } from '../control/switch-api.js';
@@ -20,6 +21,9 @@ import type { PortTable } from './port-table.js';
 // writes one copy per port, so it is sized for bursts from many VMs at once.
 export const QEMU_RING_BYTES = 4 << 20;
 export const QEMU_QUEUE_LIMIT = 512 * 1024;
+/** A QEMU thread that dies unexpectedly is restarted, up to this many times in this window. */
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
 
 interface ListenerRec {
   id: number;
@@ -47,6 +51,12 @@ export class QemuPorts {
   private readonly unlistenWaits = new Map<number, () => void>();
   private readonly statsWaits = new PendingReplies<QemuConnStats[]>();
   private nextListener = 1;
+  /** Ring pairs announced so far, told again to a restarted thread. */
+  private readonly pairs: RingPairAnnouncement[] = [];
+  private closed = false;
+  private restartTimes: number[] = [];
+  /** Times the QEMU thread was restarted after dying. */
+  restarts = 0;
 
   constructor(
     private readonly pool: ForwardingPool,
@@ -55,7 +65,10 @@ export class QemuPorts {
     private readonly maxFrame: number,
     private readonly log: Logger,
   ) {
-    this.rings = new IoRingPairs(QEMU_RING_BYTES, this.bell, nextRingId, (pair) => this.post({ type: 'rings', ...pair }));
+    this.rings = new IoRingPairs(QEMU_RING_BYTES, this.bell, nextRingId, (pair) => {
+      this.pairs.push(pair);
+      this.post({ type: 'rings', ...pair });
+    });
   }
 
   private post(msg: QemuControl): void {
@@ -64,12 +77,64 @@ export class QemuPorts {
 
   private thread(): Worker {
     if (this.worker !== null) return this.worker;
-    const start: QemuIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, queueLimit: QEMU_QUEUE_LIMIT };
+    const start: QemuIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, queueLimit: QEMU_QUEUE_LIMIT, firstConnId: this.restarts * 2 ** 32 + 1 };
     const w = new Worker(new URL('../../workers/qemu-io.js', import.meta.url), { workerData: start, name: 'qemu-io' });
     w.on('message', (e: QemuEvent) => this.onEvent(e));
     w.on('error', (err) => this.log.error(`QEMU I/O thread failed: ${err.message}`));
+    w.once('exit', (code: number) => this.onExit(w, code));
     this.worker = w;
     return w;
+  }
+
+  /**
+   * The thread died (close() sets `closed` first, so this is never a requested stop).
+   * Its connections died with it: their ports go, with their MACs. Its listeners are
+   * opened again by a new thread (the same ids, so `show listeners` stays as it was),
+   * up to MAX_RESTARTS times per RESTART_WINDOW_MS; VMs that reconnect get new ports.
+   */
+  private onExit(w: Worker, code: number): void {
+    if (this.worker !== w) return;
+    this.worker = null;
+    if (this.closed) return;
+    for (const connId of [...this.connPort.keys()]) void this.unplace(connId, 'the QEMU I/O thread died');
+    const died = new DivesError('EWORKER', 'the QEMU I/O thread died');
+    for (const p of this.listenWaits.values()) p.reject(died);
+    this.listenWaits.clear();
+    for (const done of this.unlistenWaits.values()) done();
+    this.unlistenWaits.clear();
+    this.statsWaits.failAll(died);
+    const now = Date.now();
+    this.restartTimes = this.restartTimes.filter((at) => now - at < RESTART_WINDOW_MS);
+    if (this.restartTimes.length >= MAX_RESTARTS) {
+      const gone = [...this.listeners.values()].map((l) => l.address);
+      this.listeners.clear();
+      this.log.error(`the QEMU I/O thread died ${MAX_RESTARTS + 1} times within ${RESTART_WINDOW_MS / 1000} s; not restarting it; listeners closed: ${gone.join(', ') || 'none'}`);
+      return;
+    }
+    this.restartTimes.push(now);
+    this.restarts++;
+    this.log.error(`the QEMU I/O thread exited unexpectedly (code ${code}); its connections are gone; restarting it and its listeners`);
+    for (const pair of this.pairs) this.post({ type: 'rings', ...pair });
+    for (const l of this.listeners.values()) void this.relisten(l);
+  }
+
+  /** Open a listener again in a restarted thread; the dead thread's UNIX socket file is still there. */
+  private async relisten(l: ListenerRec): Promise<void> {
+    try {
+      if (l.spec.kind === 'unix') await this.claimPath(l.spec.path);
+      this.post({ type: 'listen', listenerId: l.id, vid: l.vid, spec: l.spec });
+    } catch (err) {
+      this.listeners.delete(l.id);
+      this.log.error(`${err instanceof Error ? err.message : String(err)}; the listener is gone after the QEMU I/O thread restarted`);
+    }
+  }
+
+  /** Stop the QEMU thread as a crash would (the `debug crash-qemu` command, for drills and tests). */
+  async crash(): Promise<void> {
+    const w = this.worker;
+    if (w === null) throw new DivesError('EBADARG', 'no QEMU I/O thread runs (nothing listens)');
+    this.log.warn('debug: stopping the QEMU I/O thread as a crash would');
+    await w.terminate();
   }
 
   /** QEMU ports of a VLAN that are fully attached (reading and writing). */
@@ -92,6 +157,7 @@ export class QemuPorts {
     const address = describe(spec);
     const clash = [...this.listeners.values()].find((l) => l.address === address);
     if (clash !== undefined) throw new DivesError('EATTACHED', `listen ${address}: already listening for VLAN ${clash.vid}`);
+    if (spec.kind === 'unix') await this.claimPath(spec.path);
     const id = this.nextListener++;
     const bound = new Promise<string>((resolve, reject) => this.listenWaits.set(id, { resolve, reject }));
     this.post({ type: 'listen', listenerId: id, vid, spec });
@@ -100,6 +166,28 @@ export class QemuPorts {
     this.listeners.set(id, rec);
     this.log.info(`listening for QEMU on ${address} (VLAN ${vid})`);
     return { vid, spec, address, connections: 0 };
+  }
+
+  /**
+   * Make a UNIX listener's path free: a socket left by a switch that was killed (or by
+   * this switch's QEMU thread, which died) is removed, as a restarted daemon must;
+   * one something still accepts on, or a file that is not a socket, is refused.
+   */
+  private async claimPath(path: string): Promise<void> {
+    const c = await claimSocketPath(path);
+    switch (c.kind) {
+      case 'free':
+        return;
+      case 'replaced':
+        this.log.info(`listen unix:${path}: replaced a stale socket (nothing accepted on it)`);
+        return;
+      case 'busy':
+        throw new DivesError('ELISTEN', `listen unix:${path}: another program accepts connections on it; stop it or choose another path`);
+      case 'not-socket':
+        throw new DivesError('ELISTEN', `listen unix:${path}: the path exists and is not a socket; move it away or choose another path`);
+      case 'error':
+        throw new DivesError('ELISTEN', `listen unix:${path}: ${c.message}`);
+    }
   }
 
   async unlisten(vid: number, spec: ListenSpec): Promise<void> {
@@ -121,14 +209,26 @@ export class QemuPorts {
 
   private onEvent(e: QemuEvent): void {
     switch (e.type) {
-      case 'listening':
-        this.listenWaits.get(e.listenerId)?.resolve(e.address);
+      case 'listening': {
+        const wait = this.listenWaits.get(e.listenerId);
         this.listenWaits.delete(e.listenerId);
+        if (wait !== undefined) wait.resolve(e.address);
+        else this.log.info(`listening for QEMU on ${e.address} again`);
         break;
-      case 'listen-error':
-        this.listenWaits.get(e.listenerId)?.reject(new DivesError('ELISTEN', `listen: ${e.message}`));
+      }
+      case 'listen-error': {
+        const wait = this.listenWaits.get(e.listenerId);
         this.listenWaits.delete(e.listenerId);
+        if (wait !== undefined) {
+          wait.reject(new DivesError('ELISTEN', `listen: ${e.message}`));
+          break;
+        }
+        // A listener opened again after a restart that could not be: it is gone.
+        const l = this.listeners.get(e.listenerId);
+        this.listeners.delete(e.listenerId);
+        this.log.error(`listen ${l?.address ?? e.listenerId}: cannot listen again after the QEMU I/O thread restarted: ${e.message}; the listener is gone`);
         break;
+      }
       case 'unlistened':
         this.unlistenWaits.get(e.listenerId)?.();
         this.unlistenWaits.delete(e.listenerId);
@@ -188,6 +288,7 @@ export class QemuPorts {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const w = this.worker;
     if (w === null) return;
     const exited = once(w, 'exit');
@@ -198,3 +299,4 @@ export class QemuPorts {
     this.worker = null;
   }
 }
+

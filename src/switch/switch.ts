@@ -194,6 +194,10 @@ export class Switch implements SwitchControl {
     await this.peers.crash();
   }
 
+  async crashQemuIo(): Promise<void> {
+    await this.qemu.crash();
+  }
+
   // ---- peers (src/peers/peering.ts, src/switch/peer-ports.ts) ----
 
   /** Bind the peer socket on -h:-p and start discovery (unless off); `dives start` calls it before the rc file. */

@@ -90,6 +90,7 @@ const EXAMPLES: Record<string, [number | null, string]> = {
   'any debug crash-worker ID': [null, 'debug crash-worker 20'],
   'any debug crash-tap DEVNAME': [null, 'debug crash-tap tap0'],
   'any debug crash-peers': [null, 'debug crash-peers'],
+  'any debug crash-qemu': [null, 'debug crash-qemu'],
 };
 
 test('every command has a working example with a JSON form', async (t) => {
@@ -244,7 +245,7 @@ test('debug crash-worker ID asks the switch to crash that VLAN\'s worker', async
   t.deepEqual(sw.changes, [{ method: 'crashWorker', args: [10] }]);
 });
 
-test('debug crash-tap DEVNAME asks the switch to stop that TAP\'s I/O thread as a crash would', async (t) => {
+test('debug crash-tap DEVNAME, crash-peers and crash-qemu ask the switch to stop that I/O thread as a crash would', async (t) => {
   const { sw, session } = fixture();
   t.deepEqual(await session.execute('debug crash-tap tap0'), {
     ok: true,
@@ -254,6 +255,8 @@ test('debug crash-tap DEVNAME asks the switch to stop that TAP\'s I/O thread as 
   t.deepEqual(sw.changes, [{ method: 'crashTapIo', args: ['tap0'] }]);
   t.deepEqual(await session.execute('debug crash-peers'), { ok: true, lines: ['stopped the peer I/O thread as a crash would'], json: { crashed: 'peers' } });
   t.deepEqual(sw.changes.at(-1), { method: 'crashPeerIo', args: [] });
+  t.deepEqual(await session.execute('debug crash-qemu'), { ok: true, lines: ['stopped the QEMU I/O thread as a crash would'], json: { crashed: 'qemu' } });
+  t.deepEqual(sw.changes.at(-1), { method: 'crashQemuIo', args: [] });
 });
 
 test('help lists every visible command grouped by level, and help debug the hidden ones', async (t) => {
@@ -281,6 +284,7 @@ test('help lists every visible command grouped by level, and help debug the hidd
       '  debug crash-worker ID    Crash the forwarding worker of VLAN ID on purpose, for recovery drills.',
       '  debug crash-tap DEVNAME  Stop the I/O thread of TAP DEVNAME as a crash would, for recovery drills.',
       '  debug crash-peers        Stop the peer I/O thread as a crash would, for recovery drills.',
+      '  debug crash-qemu         Stop the QEMU I/O thread as a crash would, for recovery drills.',
     ],
   });
 });

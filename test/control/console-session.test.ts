@@ -210,7 +210,7 @@ test('completion offers command words for the level, after json and after a one-
   t.deepEqual(s.complete('vlan 10 show m'), [['macs'], 'm']);
   t.deepEqual(s.complete('vlan 10 no l'), [['listen'], 'l']);
   t.deepEqual(s.complete('vlan 99999 sh'), [[], 'sh']);
-  t.deepEqual(s.complete('debug '), [['crash-peers', 'crash-tap', 'crash-worker'], '']);
+  t.deepEqual(s.complete('debug '), [['crash-peers', 'crash-qemu', 'crash-tap', 'crash-worker'], '']);
   t.deepEqual(s.complete('help de'), [['debug'], 'de']);
   t.deepEqual(s.complete('help no '), [['listen', 'peer', 'tap'], '']);
   s.mode = { vid: 10 };

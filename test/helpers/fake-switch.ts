@@ -167,6 +167,10 @@ export class FakeSwitch implements SwitchControl {
     this.#call('crashPeerIo');
   }
 
+  async crashQemuIo(): Promise<void> {
+    this.#call('crashQemuIo');
+  }
+
   async crashWorker(vid: number): Promise<void> {
     this.#call('crashWorker', vid);
     if (!this.vlans.has(vid)) throw new DivesError('EBADARG', `VLAN ${vid} does not exist`);

@@ -3,6 +3,11 @@
 // input, disconnects and listener removal.
 
 import test from 'ava';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/log.js';
 import { QemuClient, ethFrame, sleep } from '../helpers/qemu-client.js';
@@ -97,6 +102,80 @@ test('ports on another VLAN see nothing', async (t) => {
   await sleep(300);
   t.is(z.frames.length, 0);
 });
+
+test('a QEMU I/O thread that dies takes its connections\' ports and MACs with it, and comes back listening on the same TCP and UNIX addresses', async (t) => {
+  const { sw, clients, port } = await switchWithClients(t, 2);
+  const path = join(mkdtempSync(join(tmpdir(), 'dives-qemu-')), 'vm.sock');
+  t.teardown(() => rmSync(dirname(path), { recursive: true, force: true }));
+  await sw.listen(10, { kind: 'unix', path });
+  clients[0].send(ethFrame(BCAST, mac(1), 'before'));
+  await clients[1].waitFrames(1);
+  t.is((await sw.showMacs(10)).length, 1);
+
+  await sw.crashQemuIo();
+  for (let i = 0; i < 250 && (sw.qemu.restarts < 1 || sw.ports.all().length > 0); i++) await sleep(20);
+  t.is(sw.qemu.restarts, 1);
+  t.deepEqual(sw.ports.all(), [], 'the dead connections\' ports are gone');
+  t.deepEqual(await sw.showMacs(10), [], 'and the MACs learned on them');
+  t.deepEqual(sw.showListeners(10).map((l) => l.connections), [0, 0], 'both listeners are still there');
+
+  // VMs that reconnect, over TCP and over the UNIX socket, get new ports and talk
+  // (as QEMU's stream netdev with reconnect does: it tries until the listener is back).
+  const a = await connectWithRetry({ port });
+  const b = await connectWithRetry({ path });
+  t.teardown(() => a.close());
+  t.teardown(() => b.close());
+  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < 2; i++) await sleep(20);
+  t.is(sw.qemu.livePorts(10), 2);
+  a.send(ethFrame(BCAST, mac(3), 'after'));
+  await b.waitFrames(1);
+  t.is(b.frames[0].subarray(14, 19).toString(), 'after');
+});
+
+test('listen unix takes over a socket file a killed program left, and refuses one something accepts on or a file that is not a socket', async (t) => {
+  const sw = new Switch({ log: createLogger('error'), forwardingThreads: 1 });
+  t.teardown(() => sw.close());
+  const dir = mkdtempSync(join(tmpdir(), 'dives-qemu-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+  // A listener in a process killed with SIGKILL leaves its socket file behind.
+  const stale = join(dir, 'stale.sock');
+  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => console.log('up'))`]);
+  t.teardown(() => child.kill('SIGKILL'));
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.kill('SIGKILL');
+  await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  t.true(existsSync(stale), 'the killed program left its socket');
+  await sw.listen(10, { kind: 'unix', path: stale });
+  const vm = await QemuClient.connect({ path: stale });
+  t.teardown(() => vm.close());
+  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < 1; i++) await sleep(20);
+  t.is(sw.qemu.livePorts(10), 1, 'a VM connects to the new listener');
+
+  // A socket another program accepts on is left alone.
+  const live = join(dir, 'live.sock');
+  const other = net.createServer();
+  await new Promise<void>((resolve) => other.listen(live, resolve));
+  t.teardown(() => other.close());
+  await t.throwsAsync(sw.listen(10, { kind: 'unix', path: live }), { message: /another program accepts connections on it/ });
+
+  const file = join(dir, 'file.sock');
+  writeFileSync(file, 'not a socket');
+  await t.throwsAsync(sw.listen(10, { kind: 'unix', path: file }), { message: /exists and is not a socket/ });
+  t.is(readFileSync(file, 'utf8'), 'not a socket', 'the file is untouched');
+  t.deepEqual(sw.showListeners(10).map((l) => l.address), [`unix:${stale}`]);
+});
+
+async function connectWithRetry(to: { port: number } | { path: string }): Promise<QemuClient> {
+  for (let i = 0; ; i++) {
+    try {
+      return await QemuClient.connect(to);
+    } catch (err) {
+      if (i >= 100) throw err;
+      await sleep(20);
+    }
+  }
+}
 
 test('no listen closes the listener and its connections', async (t) => {
   const { sw, port } = await switchWithClients(t, 2);
