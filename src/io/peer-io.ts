@@ -22,12 +22,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../doorbell.js';
 import { VNET_F_NEEDS_CSUM, VNET_HDR_LEN, ringMeta } from '../forwarding-engine.js';
-import { ERRNO, describeErrno, loadLibc } from '../linux/libc.js';
-import { MmsgBatch, addressOf, type Address } from '../linux/mmsg.js';
+import { ERRNO, describeErrno } from '../linux/libc.js';
+import { MmsgBatch } from '../linux/mmsg.js';
 import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../linux/udp-socket.js';
 import { PEER_DECODED_VNET, PEER_HDR_LEN, decodePeerDatagram, writePeerHeader } from '../peer-codec.js';
 import { KEEPALIVE, KEEPALIVE_LEN, isKeepalive } from '../peer-keepalive.js';
-import { OFFLOAD_ADVERT_LEN, PlainVlans, encodeOffloadAdvert, isOffloadAdvert } from '../peer-offload.js';
+import { OFFLOAD_ADVERT_LEN, encodeOffloadAdvert, isOffloadAdvert } from '../peer-offload.js';
 import { Ring, type FrameHandler } from '../ring.js';
 import {
   PD_DOWN,
@@ -38,65 +38,17 @@ import {
   PD_RX_RING_FULL,
   PD_SEND_ERROR,
   PD_TOO_BIG,
-  PEER_DROPS,
   type PeerControl,
-  type PeerDropReason,
   type PeerEvent,
   type PeerIoStart,
-  type PeerIoStats,
 } from './peer-io-messages.js';
+import { PeerRec } from './peer-record.js';
 
 const RX_SLOTS = 32;
 const TX_SLOTS = 32;
 const SLEEP_MS = 1000;
 // The largest UDP payload: 65535 less the UDP header (8) and, over IPv4, the IP header (20).
 const MAX_PAYLOAD = { udp4: 65507, udp6: 65527 } as const;
-
-class PeerRec {
-  portId = -1;
-  framesIn = 0;
-  bytesIn = 0;
-  framesOut = 0;
-  bytesOut = 0;
-  keepalivesIn = 0;
-  keepalivesOut = 0;
-  offloadedIn = 0;
-  offloadedOut = 0;
-  /** The VLANs its last offload advertisement said need plain frames. */
-  readonly plain = new PlainVlans();
-  /** Indexed by the PEER_DROPS positions. */
-  readonly drops = new Float64Array(PEER_DROPS.length);
-  /** Where its datagrams go, and that sockaddr's native address for sendmmsg. */
-  readonly at: Address;
-
-  constructor(
-    readonly id: number,
-    readonly key: number,
-    readonly sockaddr: Buffer,
-  ) {
-    this.at = addressOf(loadLibc(), sockaddr);
-  }
-
-  snapshot(): PeerIoStats {
-    const drops = {} as Record<PeerDropReason, number>;
-    PEER_DROPS.forEach((name, i) => {
-      drops[name] = this.drops[i];
-    });
-    return {
-      peerId: this.id,
-      framesIn: this.framesIn,
-      bytesIn: this.bytesIn,
-      framesOut: this.framesOut,
-      bytesOut: this.bytesOut,
-      keepalivesIn: this.keepalivesIn,
-      keepalivesOut: this.keepalivesOut,
-      offloadedIn: this.offloadedIn,
-      offloadedOut: this.offloadedOut,
-      plainVids: this.plain.heard ? this.plain.plainVids() : null,
-      drops,
-    };
-  }
-}
 
 export class PeerIo {
   private readonly bell: Doorbell;

@@ -19,6 +19,8 @@ import { DivesError } from '../errors.js';
 import { eventfdClose, eventfdOpen } from '../linux/eventfd.js';
 import { PendingReplies } from './pending-replies.js';
 import { IoRingPairs, type RingPairAnnouncement } from './io-ring-pairs.js';
+import { PeerOffloadPolicy } from './peer-offload-policy.js';
+import { RestartBudget } from './restart-budget.js';
 import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart } from '../io/peer-io-messages.js';
 import { UdpSocket } from '../linux/udp-socket.js';
 import type { Logger } from '../log.js';
@@ -30,9 +32,6 @@ import type { PortRecord, PortTable } from './port-table.js';
 export const PEER_RING_BYTES = 4 << 20;
 export const PEER_QUEUE_LIMIT = 4 << 20;
 const REQUEST_TIMEOUT_MS = 5000;
-/** A peer thread that dies unexpectedly is restarted, up to this many times in this window. */
-const MAX_RESTARTS = 3;
-const RESTART_WINDOW_MS = 60_000;
 
 export interface PeerBind {
   address: string;
@@ -53,9 +52,8 @@ export class PeerPorts {
   private readonly pairs: RingPairAnnouncement[] = [];
   private readonly known = new Map<number, { address: string; port: number }>();
   private readonly vidFw = new Map<number, number>();
-  private restartTimes: number[] = [];
-  /** Times the peer thread was restarted after dying. */
-  restarts = 0;
+  /** How often the peer thread may still be restarted after dying. */
+  readonly restarts = new RestartBudget();
   private readonly bell = new Doorbell();
   private readonly rings: IoRingPairs;
   /** VLANs peers are members of: those with local ports, as of the last reconcile. */
@@ -73,11 +71,7 @@ export class PeerPorts {
   onHeard: (peerId: number) => void = () => {};
   /** Called when what live peers take (offloaded frames, on which VLANs) may have changed. */
   onOffloadChange: () => void = () => {};
-  /** Peer id → the VLANs it takes no offloaded frame on, from its last advertisement (absent: none heard). */
-  private readonly plainOf = new Map<number, ReadonlySet<number>>();
-  /** What we advertise: the VLANs we need plain frames on, or null for "no offloaded frames at all". */
-  private advert: number[] | null = null;
-  private advertKey = 'null';
+  private readonly offload: PeerOffloadPolicy;
 
   constructor(
     private readonly pool: ForwardingPool,
@@ -86,8 +80,9 @@ export class PeerPorts {
     private readonly maxFrame: number,
     private readonly log: Logger,
     /** Offloaded frames between peers (--no-peer-offload turns them off): advertised, and sent to peers that advertise. */
-    private readonly offload = true,
+    offload = true,
   ) {
+    this.offload = new PeerOffloadPolicy(offload);
     this.rings = new IoRingPairs(PEER_RING_BYTES, this.bell, nextRingId, (pair) => {
       this.pairs.push(pair);
       this.post({ type: 'rings', ...pair });
@@ -97,7 +92,7 @@ export class PeerPorts {
 
   /** Offloaded frames between peers are on (not --no-peer-offload). */
   get offloadEnabled(): boolean {
-    return this.offload;
+    return this.offload.enabled;
   }
 
   get running(): boolean {
@@ -148,7 +143,7 @@ export class PeerPorts {
     for (const [peerId, at] of this.known) this.post({ type: 'set-peer', peerId, address: at.address, port: at.port });
     for (const [peerId, portId] of this.portOf) void this.request({ type: 'peer-port', peerId, portId }).catch(() => undefined);
     for (const [vid, fw] of this.vidFw) void this.request({ type: 'vlan', vid, fw }).catch(() => undefined);
-    if (this.advert !== null) this.post({ type: 'offload-advert', plainVids: this.advert });
+    if (this.offload.advert !== null) this.post({ type: 'offload-advert', plainVids: this.offload.advert });
   }
 
   /** The thread is gone: asked to (close), stopped by its own error, or died; only a death is restarted. */
@@ -163,14 +158,10 @@ export class PeerPorts {
       this.log.error('the peer I/O thread stopped on a socket error; peers stop carrying frames until the switch restarts');
       return;
     }
-    const now = Date.now();
-    this.restartTimes = this.restartTimes.filter((at) => now - at < RESTART_WINDOW_MS);
-    if (this.restartTimes.length >= MAX_RESTARTS) {
-      this.log.error(`the peer I/O thread died ${MAX_RESTARTS + 1} times within ${RESTART_WINDOW_MS / 1000} s; peers stop carrying frames until the switch restarts`);
+    if (!this.restarts.take()) {
+      this.log.error(`the peer I/O thread ${this.restarts.exhausted}; peers stop carrying frames until the switch restarts`);
       return;
     }
-    this.restartTimes.push(now);
-    this.restarts++;
     this.log.error(`the peer I/O thread exited unexpectedly (code ${code}); restarting it (its counters start again from zero)`);
     this.spawn();
   }
@@ -213,7 +204,7 @@ export class PeerPorts {
         this.onHeard(e.peerId);
         break;
       case 'offload':
-        this.plainOf.set(e.peerId, new Set(e.plainVids));
+        this.offload.heard(e.peerId, e.plainVids);
         this.log.debug(`peers: peer ${e.peerId} takes offloaded frames${e.plainVids.length > 0 ? ` except on VLANs ${e.plainVids.join(',')}` : ''}`);
         this.onOffloadChange();
         break;
@@ -294,40 +285,25 @@ export class PeerPorts {
     }
     await this.request({ type: 'peer-port', peerId, portId: -1 });
     // The peer thread forgot its advertisement with its port; so does main.
-    this.plainOf.delete(peerId);
+    this.offload.forget(peerId);
     await syncAll(fws);
     this.ports.remove(portId);
     this.onOffloadChange();
   }
 
-  /**
-   * Every live peer takes offloaded frames on `vid` (true with no live peer): it
-   * advertised, and `vid` is not among its plain VLANs. A TAP of `vid` may then hand
-   * over 64 KiB segments, since any copy that reaches a peer crosses as one.
-   */
+  /** Every live peer takes offloaded frames on `vid` (PeerOffloadPolicy.takesOffload). */
   takesOffload(vid: number): boolean {
-    if (this.portOf.size === 0) return true;
-    if (!this.offload) return false;
-    for (const peerId of this.portOf.keys()) {
-      const plain = this.plainOf.get(peerId);
-      if (plain === undefined || plain.has(vid)) return false;
-    }
-    return true;
+    return this.offload.takesOffload(vid, this.portOf.keys());
   }
 
   /** Tell live peers we take offloaded frames except on `plainVids` (sorted), when that changes. */
   advertise(plainVids: number[]): void {
-    const advert = this.offload ? plainVids : null;
-    const key = JSON.stringify(advert);
-    if (key === this.advertKey) return;
-    this.advert = advert;
-    this.advertKey = key;
-    this.post({ type: 'offload-advert', plainVids: advert });
+    if (this.offload.setAdvert(plainVids)) this.post({ type: 'offload-advert', plainVids: this.offload.advert });
   }
 
   /** Say it again to every live peer (once per interval, from peering's tick). */
   readvertise(): void {
-    if (this.advert !== null && this.portOf.size > 0) this.post({ type: 'offload-advert', plainVids: this.advert });
+    if (this.offload.advert !== null && this.portOf.size > 0) this.post({ type: 'offload-advert', plainVids: this.offload.advert });
   }
 
   /** Send one keepalive to each of these peers now. */

@@ -10,6 +10,7 @@ import { Doorbell } from '../doorbell.js';
 import { DivesError } from '../errors.js';
 import { PendingReplies } from './pending-replies.js';
 import { IoRingPairs, type RingPairAnnouncement } from './io-ring-pairs.js';
+import { RestartBudget } from './restart-budget.js';
 import { describe } from '../io/qemu-io.js';
 import type { QemuConnStats, QemuControl, QemuEvent, QemuIoStart } from '../io/qemu-io-messages.js';
 import type { ListenSpec, ListenerInfo } from '../control/switch-api.js';
@@ -21,9 +22,6 @@ import type { PortTable } from './port-table.js';
 // writes one copy per port, so it is sized for bursts from many VMs at once.
 export const QEMU_RING_BYTES = 4 << 20;
 export const QEMU_QUEUE_LIMIT = 512 * 1024;
-/** A QEMU thread that dies unexpectedly is restarted, up to this many times in this window. */
-const MAX_RESTARTS = 3;
-const RESTART_WINDOW_MS = 60_000;
 
 interface ListenerRec {
   id: number;
@@ -54,9 +52,8 @@ export class QemuPorts {
   /** Ring pairs announced so far, told again to a restarted thread. */
   private readonly pairs: RingPairAnnouncement[] = [];
   private closed = false;
-  private restartTimes: number[] = [];
-  /** Times the QEMU thread was restarted after dying. */
-  restarts = 0;
+  /** How often the QEMU thread may still be restarted after dying. */
+  readonly restarts = new RestartBudget();
 
   constructor(
     private readonly pool: ForwardingPool,
@@ -77,7 +74,7 @@ export class QemuPorts {
 
   private thread(): Worker {
     if (this.worker !== null) return this.worker;
-    const start: QemuIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, queueLimit: QEMU_QUEUE_LIMIT, firstConnId: this.restarts * 2 ** 32 + 1 };
+    const start: QemuIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, queueLimit: QEMU_QUEUE_LIMIT, firstConnId: this.restarts.taken * 2 ** 32 + 1 };
     const w = new Worker(new URL('../../workers/qemu-io.js', import.meta.url), { workerData: start, name: 'qemu-io' });
     w.on('message', (e: QemuEvent) => this.onEvent(e));
     w.on('error', (err) => this.log.error(`QEMU I/O thread failed: ${err.message}`));
@@ -90,7 +87,7 @@ export class QemuPorts {
    * The thread died (close() sets `closed` first, so this is never a requested stop).
    * Its connections died with it: their ports go, with their MACs. Its listeners are
    * opened again by a new thread (the same ids, so `show listeners` stays as it was),
-   * up to MAX_RESTARTS times per RESTART_WINDOW_MS; VMs that reconnect get new ports.
+   * as often as the RestartBudget allows; VMs that reconnect get new ports.
    */
   private onExit(w: Worker, code: number): void {
     if (this.worker !== w) return;
@@ -103,16 +100,12 @@ export class QemuPorts {
     for (const done of this.unlistenWaits.values()) done();
     this.unlistenWaits.clear();
     this.statsWaits.failAll(died);
-    const now = Date.now();
-    this.restartTimes = this.restartTimes.filter((at) => now - at < RESTART_WINDOW_MS);
-    if (this.restartTimes.length >= MAX_RESTARTS) {
+    if (!this.restarts.take()) {
       const gone = [...this.listeners.values()].map((l) => l.address);
       this.listeners.clear();
-      this.log.error(`the QEMU I/O thread died ${MAX_RESTARTS + 1} times within ${RESTART_WINDOW_MS / 1000} s; not restarting it; listeners closed: ${gone.join(', ') || 'none'}`);
+      this.log.error(`the QEMU I/O thread ${this.restarts.exhausted}; not restarting it; listeners closed: ${gone.join(', ') || 'none'}`);
       return;
     }
-    this.restartTimes.push(now);
-    this.restarts++;
     this.log.error(`the QEMU I/O thread exited unexpectedly (code ${code}); its connections are gone; restarting it and its listeners`);
     for (const pair of this.pairs) this.post({ type: 'rings', ...pair });
     for (const l of this.listeners.values()) void this.relisten(l);
@@ -299,4 +292,3 @@ export class QemuPorts {
     this.worker = null;
   }
 }
-

@@ -10,6 +10,7 @@ import { eventfdClose, eventfdOpen } from '../linux/eventfd.js';
 import { DivesError } from '../errors.js';
 import { VNET_HDR_LEN, ringMeta } from '../forwarding-engine.js';
 import { Ring } from '../ring.js';
+import { RestartBudget } from './restart-budget.js';
 import { TapDevice } from '../tap-device.js';
 import type { TapIoExit, TapIoStart } from '../io/tap-io-messages.js';
 import type { TapInfo } from '../control/switch-api.js';
@@ -43,13 +44,9 @@ interface TapPort {
   /** The running I/O thread, and a promise that settles once no I/O thread runs any more (restarts included). */
   worker: Worker | null;
   exited: Promise<unknown>;
-  /** When its I/O thread was restarted, within the last RESTART_WINDOW_MS. */
-  restarts: number[];
+  /** How often its I/O thread may still be restarted. */
+  restarts: RestartBudget;
 }
-
-/** An I/O thread that dies unexpectedly is restarted, up to this many times in this window. */
-const MAX_RESTARTS = 3;
-const RESTART_WINDOW_MS = 60_000;
 
 export class TapPorts {
   private readonly taps = new Map<string, TapPort>();
@@ -127,7 +124,7 @@ export class TapPorts {
     };
     const t: TapPort = {
       dev, vid, portId: port.id, rx, tx, rxRingId: this.nextRingId(), txRingId: this.nextRingId(), bell, offload: false,
-      worker: null, exited: Promise.resolve(), restarts: [],
+      worker: null, exited: Promise.resolve(), restarts: new RestartBudget(),
     };
     this.taps.set(name, t);
     fw.configure(`ring:${t.rxRingId}`, { type: 'add-input', ringId: t.rxRingId, sab: rx.sab });
@@ -144,7 +141,7 @@ export class TapPorts {
    * Run the TAP's I/O thread; the promise settles once it is gone for good. A thread
    * that dies without being asked to (an uncaught error: a bug, never bad input) is
    * started again on the same TAP and rings, which it picks up where the shared
-   * ring positions say: MAX_RESTARTS times per RESTART_WINDOW_MS, then the port
+   * ring positions say, as often as its RestartBudget allows; then the port
    * stays down, logged. A TAP that failed (its own read error) is not restarted.
    */
   private runIo(t: TapPort, start: TapIoStart): Promise<unknown> {
@@ -162,13 +159,10 @@ export class TapPorts {
         if (t.worker === w) t.worker = null;
         // Asked to stop (detach, shutdown), or the TAP itself failed: nothing to restart.
         if (tapFailed || this.taps.get(name) !== t || t.bell.controlSeq !== 0) return undefined;
-        const now = Date.now();
-        t.restarts = t.restarts.filter((at) => now - at < RESTART_WINDOW_MS);
-        if (t.restarts.length >= MAX_RESTARTS) {
-          this.log.error(`tap ${name}: its I/O thread died ${MAX_RESTARTS + 1} times within ${RESTART_WINDOW_MS / 1000} s; the port stops carrying frames, detach it with "no tap ${name}"`);
+        if (!t.restarts.take()) {
+          this.log.error(`tap ${name}: its I/O thread ${t.restarts.exhausted}; the port stops carrying frames, detach it with "no tap ${name}"`);
           return undefined;
         }
-        t.restarts.push(now);
         this.log.error(`tap ${name}: its I/O thread exited unexpectedly (code ${String(code)}); restarting it`);
         return this.runIo(t, start);
       },
