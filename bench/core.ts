@@ -4,8 +4,8 @@
 // the same run. A benchmark, not a test: it asserts nothing and prints ratios.
 // Runs on the main thread of its own process: `npm run bench:core`.
 
-import { VlanEngine } from '../src/forwarding-engine.js';
-import { Ring } from '../src/ring.js';
+import { VlanEngine } from '../src/forwarding/vlan-engine.js';
+import { Ring } from '../src/core/ring.js';
 
 const SIZES = [64, 512, 1514];
 const BATCH = 256; // frames per round: what one wake-up of a worker would see

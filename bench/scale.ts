@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Fdb } from '../src/fdb.js';
+import { Fdb } from '../src/forwarding/fdb.js';
 import { DivesProcess } from '../test/helpers/dives-process.js';
 import { NetnsFixture, run } from '../test/helpers/netns.js';
 import { mulberry32 } from '../test/helpers/prng.js';
@@ -262,7 +262,7 @@ export async function scale(): Promise<void> {
   const many = await part(`${MANY_VLANS} VLANs`, async () => [await manyVlans(MANY_VLANS), await manyVlans(1)] as const);
   if (Array.isArray(many)) printMany(many[0], many[1]);
 
-  console.log(`\nfdb with ${FDB_MACS / 1000}k MACs (src/fdb.ts) beside a JS Map with the same keys:`);
+  console.log(`\nfdb with ${FDB_MACS / 1000}k MACs (src/forwarding/fdb.ts) beside a JS Map with the same keys:`);
   const fdb = await part('fdb', async () => fdbLookups());
   if (!('error' in fdb)) printFdb(fdb);
 

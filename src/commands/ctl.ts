@@ -4,7 +4,7 @@
 
 import { Args, Command, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
-import { isDivesError } from '../errors.js';
+import { isDivesError } from '../core/errors.js';
 import { CtlClient, CtlExit, ctlSocketPath, runCtlCommand } from '../control/ctl-client.js';
 import { runCtlConsole } from '../control/ctl-console.js';
 

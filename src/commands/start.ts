@@ -5,7 +5,7 @@
 import { Command, Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { createLogger, isLogLevel } from '../log.js';
+import { createLogger, isLogLevel } from '../core/log.js';
 import { runSwitch } from '../switch/run-switch.js';
 
 export default class Start extends Command {
@@ -29,7 +29,7 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
     'discovery-port': Flags.integer({ char: 'd', helpValue: 'PORT', default: 3535, min: 1, max: 65535, description: 'discovery port' }),
     'discovery-group': Flags.string({ char: 'm', helpValue: 'ADDRESS', default: '239.13.13.13', description: 'discovery multicast address' }),
     'socket-dir': Flags.string({ char: 'u', helpValue: 'DIR', default: './', description: 'directory to store UNIX sockets in' }),
-    // Peering (src/peers/peering-options.ts checks these).
+    // Peering (src/peer/peering-options.ts checks these).
     'no-discovery': Flags.boolean({ default: false, description: 'do not announce or listen for switches; peer only with static peers ("peer HOST PORT")' }),
     'discovery-interval': Flags.string({ helpValue: 'SECONDS', default: '1', description: 'seconds between announcements and keepalives (decimals allowed)' }),
     'peer-expiry': Flags.integer({ helpValue: 'N', default: 3, min: 1, max: 1000, description: 'a peer not heard for N intervals expires and its MACs are flushed' }),

@@ -4,7 +4,7 @@
 // tables. It resolves words to a command, validates arguments and runs the
 // handler against SwitchControl. Runs on the main thread.
 
-import { DivesError } from '../errors.js';
+import { DivesError } from '../core/errors.js';
 import type { SwitchControl } from './switch-api.js';
 import { quote } from './format.js';
 

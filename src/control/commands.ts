@@ -2,7 +2,7 @@
 // `help`, ...) as CommandRegistry records, and the validators for their arguments.
 // Each handler only parses, calls SwitchControl and formats; it runs on the main thread.
 
-import { DivesError } from '../errors.js';
+import { DivesError } from '../core/errors.js';
 import {
   CommandRegistry,
   type ArgSpec,
@@ -11,7 +11,7 @@ import {
   type CommandResult,
   type CommandSpec,
 } from './command-registry.js';
-import { VID_MAX, VID_MIN } from '../peer-codec.js';
+import { VID_MAX, VID_MIN } from '../peer/wire/peer-datagram.js';
 import { formatAge, formatColumns, formatDrops, formatTable, quote } from './format.js';
 import type { ListenSpec, PortInfo } from './switch-api.js';
 import { RUNNING_CONFIG_COMMANDS } from './running-config.js';

@@ -3,7 +3,7 @@
 // into one Reply and never throws. Used by the stdio console, rc files and the
 // control socket over a shared CommandRegistry; runs on the main thread.
 
-import { isDivesError, type DivesErrorCode } from '../errors.js';
+import { isDivesError, type DivesErrorCode } from '../core/errors.js';
 import type { CommandRegistry } from './command-registry.js';
 import type { SwitchControl } from './switch-api.js';
 import { completeLine, promptFor } from './session-commands.js';

@@ -12,7 +12,7 @@
 // Every reply line starts with "|", and a status line never does, so no text a
 // command prints (a path, a device name, a JSON string) can pass for a status line.
 
-import type { DivesErrorCode } from '../errors.js';
+import type { DivesErrorCode } from '../core/errors.js';
 import type { Reply } from './console-session.js';
 import { MAX_LINE } from './console-session.js';
 

@@ -5,7 +5,7 @@
 
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { DivesError } from '../errors.js';
+import { DivesError } from '../core/errors.js';
 import { CTL_SOCKET, ReplyDecoder, type ClientReply } from './control-protocol.js';
 import { quoteWord } from './format.js';
 

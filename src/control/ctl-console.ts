@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as readline from 'node:readline';
-import { isDivesError } from '../errors.js';
+import { isDivesError } from '../core/errors.js';
 import type { ClientReply } from './control-protocol.js';
 import { CtlExit, type CtlClient } from './ctl-client.js';
 import { quoteWord } from './format.js';

@@ -1,5 +1,5 @@
 // The peer part of SwitchControl's results: what `show peers` prints as text or JSON,
-// and the static peers a running-config lists. Produced by src/peers/peering.ts,
+// and the static peers a running-config lists. Produced by src/peer/peering.ts,
 // printed by src/control/peer-commands.ts; main thread.
 
 export interface PeerInfo {

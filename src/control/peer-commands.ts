@@ -2,7 +2,7 @@
 // as CommandRegistry records, added to the registry by src/control/commands.ts.
 // Each handler only parses, calls SwitchControl and formats; it runs on the main thread.
 
-import { DivesError } from '../errors.js';
+import { DivesError } from '../core/errors.js';
 import type { ArgSpec, CommandContext, CommandResult, CommandSpec } from './command-registry.js';
 import { formatAge, formatColumns, formatDrops, formatTable, quote } from './format.js';
 import type { PeerInfo, PeersInfo } from './peer-api.js';

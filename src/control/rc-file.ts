@@ -3,7 +3,7 @@
 // carries across lines (`vlan 10`, then `tap tap0`). Runs on the main thread.
 
 import { readFile } from 'node:fs/promises';
-import { DivesError } from '../errors.js';
+import { DivesError } from '../core/errors.js';
 import type { ConsoleSession } from './console-session.js';
 
 /**

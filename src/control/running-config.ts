@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DivesError } from '../errors.js';
+import { DivesError } from '../core/errors.js';
 import type { CommandContext, CommandResult, CommandSpec } from './command-registry.js';
 import { quote, quoteWord } from './format.js';
 import type { ListenSpec, StaticPeer, SwitchControl } from './switch-api.js';

@@ -3,7 +3,7 @@
 // which `dives ctl` asks the switch for both over the control socket. Main thread.
 
 import type { CommandContext, CommandRegistry, CommandResult, CommandSpec, Level } from './command-registry.js';
-import { VID_MAX, VID_MIN } from '../peer-codec.js';
+import { VID_MAX, VID_MIN } from '../peer/wire/peer-datagram.js';
 
 /** The prompt of a session at switch level (vid null) or in VLAN mode. */
 export function promptFor(vid: number | null): string {

@@ -77,7 +77,7 @@ export interface SwitchControl {
   /** Stop the QEMU I/O thread as a crash would (the `debug crash-qemu` command); it and its listeners are restarted. */
   crashQemuIo(): Promise<void>;
 
-  // Peers (src/peers/peering.ts): `show peers`, `peer HOST PORT`, `no peer HOST PORT`.
+  // Peers (src/peer/peering.ts): `show peers`, `peer HOST PORT`, `no peer HOST PORT`.
   /** Every peer with its state and counters, discovery's counters and the stranger count. */
   showPeers(): Promise<PeersInfo>;
   /** Configure a static peer (keepalives give it liveness); DivesError EATTACHED if it already is one. */

@@ -9,10 +9,10 @@
 // producer of its outputs) and its doorbell.
 
 import { threadId, type MessagePort } from 'node:worker_threads';
-import { Doorbell } from '../doorbell.js';
+import { Doorbell } from '../core/doorbell.js';
 import { pinThisThread } from '../linux/cpu-affinity.js';
-import { META_VNET, VNET_HDR_LEN, VlanEngine, type EngineClock } from '../forwarding-engine.js';
-import { Ring, type FrameHandler } from '../ring.js';
+import { META_VNET, VNET_HDR_LEN, VlanEngine, type EngineClock } from './vlan-engine.js';
+import { Ring, type FrameHandler } from '../core/ring.js';
 import type { ForwardingControl, ForwardingReply, ForwardingTask, PortReport, VlanReport } from './forwarding-messages.js';
 
 const BATCH = 256; // frames taken from one ring per turn, so no ring starves the others

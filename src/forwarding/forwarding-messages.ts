@@ -4,8 +4,8 @@
 // worker with receiveMessageOnPort after its doorbell's CONTROL count moves.
 
 import type { MessagePort } from 'node:worker_threads';
-import type { FdbEntry } from '../fdb.js';
-import type { PortStatsSnapshot } from '../port-stats.js';
+import type { FdbEntry } from './fdb.js';
+import type { PortStatsSnapshot } from './port-stats.js';
 
 /** What piscina hands the worker when its long-running task starts. */
 export interface ForwardingTask {

@@ -1,6 +1,6 @@
 // CPU affinity: the CPUs this thread may run on, and pinning the calling thread to one
 // of them. Main reads the set once (allowedCpus); each data-path thread pins itself at
-// start (pinThisThread) to the CPU main chose for it (src/switch/forwarding-pool.ts).
+// start (pinThisThread) to the CPU main chose for it (src/forwarding/forwarding-pool.ts).
 // Runs on any thread. See docs/performance.md, "CPU affinity", for why DiVES pins.
 
 import { describeErrno, loadLibc } from './libc.js';

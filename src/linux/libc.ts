@@ -14,14 +14,14 @@
 // Buffer or Uint8Array is passed in place (koffi hands the C side a pointer into the
 // ArrayBuffer, no copy) and a call allocates nothing on the JS heap. Numbers passed for
 // pointers work too but cost a heap number when the address is above 2^31; readv/writev
-// with a preallocated iovec avoid that (see src/tap-device.ts).
+// with a preallocated iovec avoid that (see src/tap/tap-device.ts).
 //
 // Constants are Linux's generic values (x86-64, arm64, riscv64); they were checked against
 // the C headers with a tiny C program: <linux/if_tun.h>, <net/if.h>, <poll.h>, <fcntl.h>.
 
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
-import { DivesError } from '../errors.js';
+import { DivesError } from '../core/errors.js';
 
 type Koffi = typeof import('koffi').default;
 
@@ -147,7 +147,7 @@ let names: Map<number, string> | undefined;
 /**
  * Binds libc on this thread the first time it is called and returns the same object after.
  * Throws DivesError EINTERNAL when koffi or libc cannot be loaded, so a thread should call
- * it once at start-up; the per-frame wrappers in src/tap-device.ts then never throw.
+ * it once at start-up; the per-frame wrappers in src/tap/tap-device.ts then never throw.
  */
 export function loadLibc(): Libc {
   if (bound !== undefined) return bound;

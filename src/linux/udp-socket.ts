@@ -14,7 +14,7 @@
 // | 8    | zero                 | sin6_addr (16 bytes)     |
 // | 24   |                      | sin6_scope_id (u32)      |
 
-import { DivesError } from '../errors.js';
+import { DivesError } from '../core/errors.js';
 import {
   AF_INET, AF_INET6, LITTLE_ENDIAN, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF,
   describeErrno, errno, loadLibc,

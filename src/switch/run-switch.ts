@@ -8,10 +8,10 @@ import { ConsoleSession } from '../control/console-session.js';
 import { runRcFile } from '../control/rc-file.js';
 import { startStdioConsole } from '../control/stdio-console.js';
 import { startControlServer, type ControlServer } from '../control/control-server.js';
-import { isDivesError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { isDivesError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import { Switch } from './switch.js';
-import { DEFAULT_DISCOVERY_INTERVAL_S, DEFAULT_MULTICAST_TTL, DEFAULT_PEER_EXPIRY, resolvePeeringOptions, type PeeringFlags } from '../peers/peering-options.js';
+import { DEFAULT_DISCOVERY_INTERVAL_S, DEFAULT_MULTICAST_TTL, DEFAULT_PEER_EXPIRY, resolvePeeringOptions, type PeeringFlags } from '../peer/peering-options.js';
 
 export interface StartOptions {
   rcFile?: string;

@@ -4,19 +4,19 @@
 // hold the counters. Runs on the main thread.
 
 import { availableParallelism } from 'node:os';
-import { DivesError } from '../errors.js';
-import { DEFAULT_MAX_FRAME, macToString } from '../frame.js';
-import { DEFAULT_AGEING_TIME_MS, DEFAULT_FDB_CAPACITY } from '../fdb.js';
-import type { Logger } from '../log.js';
+import { DivesError } from '../core/errors.js';
+import { DEFAULT_MAX_FRAME, macToString } from '../core/frame.js';
+import { DEFAULT_AGEING_TIME_MS, DEFAULT_FDB_CAPACITY } from '../forwarding/fdb.js';
+import type { Logger } from '../core/log.js';
 import type { PortReport } from '../forwarding/forwarding-messages.js';
 import type { ListenSpec, ListenerInfo, MacEntry, PortInfo, SwitchControl, TapInfo, VlanInfo } from '../control/switch-api.js';
-import { ForwardingPool } from './forwarding-pool.js';
-import { PortTable } from './port-table.js';
-import { QemuPorts } from './qemu-ports.js';
-import { TapPorts } from './tap-ports.js';
-import { PeerPorts } from './peer-ports.js';
-import { Peering } from '../peers/peering.js';
-import type { PeeringOptions } from '../peers/peering-options.js';
+import { ForwardingPool } from '../forwarding/forwarding-pool.js';
+import { PortTable } from '../forwarding/port-table.js';
+import { QemuPorts } from '../qemu/qemu-ports.js';
+import { TapPorts } from '../tap/tap-ports.js';
+import { PeerPorts } from '../peer/peer-ports.js';
+import { Peering } from '../peer/peering.js';
+import type { PeeringOptions } from '../peer/peering-options.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../control/peer-api.js';
 
 export interface SwitchOptions {
@@ -198,7 +198,7 @@ export class Switch implements SwitchControl {
     await this.qemu.crash();
   }
 
-  // ---- peers (src/peers/peering.ts, src/switch/peer-ports.ts) ----
+  // ---- peers (src/peer/peering.ts, src/peer/peer-ports.ts) ----
 
   /** Bind the peer socket on -h:-p and start discovery (unless off); `dives start` calls it before the rc file. */
   async startPeering(opts: PeeringOptions): Promise<void> {

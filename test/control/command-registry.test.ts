@@ -4,7 +4,7 @@
 
 import test from 'ava';
 import { CommandRegistry, parseArgs, type CommandContext, type CommandSpec } from '../../src/control/command-registry.js';
-import { DivesError, isDivesError } from '../../src/errors.js';
+import { DivesError, isDivesError } from '../../src/core/errors.js';
 import { FakeSwitch } from '../helpers/fake-switch.js';
 
 function echo(name: string) {

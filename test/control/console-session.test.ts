@@ -5,7 +5,7 @@
 import test from 'ava';
 import { createCommandRegistry } from '../../src/control/commands.js';
 import { ConsoleSession, MAX_LINE, tokenize } from '../../src/control/console-session.js';
-import { DivesError } from '../../src/errors.js';
+import { DivesError } from '../../src/core/errors.js';
 import { FakeSwitch } from '../helpers/fake-switch.js';
 
 function session(log?: (m: string) => void): { sw: FakeSwitch; s: ConsoleSession } {

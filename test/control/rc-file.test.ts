@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createCommandRegistry } from '../../src/control/commands.js';
 import { ConsoleSession } from '../../src/control/console-session.js';
 import { runRcFile } from '../../src/control/rc-file.js';
-import { DivesError, isDivesError } from '../../src/errors.js';
+import { DivesError, isDivesError } from '../../src/core/errors.js';
 import { FakeSwitch } from '../helpers/fake-switch.js';
 
 async function rcFile(t: ExecutionContext, text: string): Promise<string> {

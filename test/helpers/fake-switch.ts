@@ -2,8 +2,8 @@
 // VLANs, ports, MACs, TAPs and listeners in plain arrays, records every call,
 // and can be told to throw on a method's next call. Pure; no threads or sockets.
 
-import { DivesError } from '../../src/errors.js';
-import { DROP_REASONS } from '../../src/port-stats.js';
+import { DivesError } from '../../src/core/errors.js';
+import { DROP_REASONS } from '../../src/forwarding/port-stats.js';
 import type {
   ListenSpec,
   ListenerInfo,
@@ -14,7 +14,7 @@ import type {
   VlanInfo,
 } from '../../src/control/switch-api.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../../src/control/peer-api.js';
-import { PEER_DROPS } from '../../src/io/peer-io-messages.js';
+import { PEER_DROPS } from '../../src/peer/peer-io-messages.js';
 
 export type SwitchMethod = keyof SwitchControl;
 

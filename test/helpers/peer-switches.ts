@@ -6,8 +6,8 @@
 import dgram from 'node:dgram';
 import type { ExecutionContext } from 'ava';
 import { Switch } from '../../src/switch/switch.js';
-import { createLogger } from '../../src/log.js';
-import { resolvePeeringOptions, type PeeringFlags } from '../../src/peers/peering-options.js';
+import { createLogger } from '../../src/core/log.js';
+import { resolvePeeringOptions, type PeeringFlags } from '../../src/peer/peering-options.js';
 import { freeTcpPort } from './guest.js';
 import { QemuClient, sleep } from './qemu-client.js';
 

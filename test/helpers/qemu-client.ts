@@ -4,7 +4,7 @@
 
 import net from 'node:net';
 import { once } from 'node:events';
-import { QemuFramer } from '../../src/qemu-framer.js';
+import { QemuFramer } from '../../src/qemu/qemu-framer.js';
 
 export class QemuClient {
   readonly frames: Buffer[] = [];

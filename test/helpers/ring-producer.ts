@@ -1,9 +1,9 @@
 // Test worker (a producer thread): pushes a seeded sequence of frames of random
-// sizes through a Ring to the test's consumer thread. Part of test/ring-threads.test.ts.
+// sizes through a Ring to the test's consumer thread. Part of test/core/ring-threads.test.ts.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { Doorbell } from '../../src/doorbell.js';
-import { Ring } from '../../src/ring.js';
+import { Doorbell } from '../../src/core/doorbell.js';
+import { Ring } from '../../src/core/ring.js';
 import { mulberry32, patternByte, randInt } from './prng.js';
 
 interface ProducerStart {

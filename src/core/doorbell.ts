@@ -1,0 +1,177 @@
+// Doorbell: how a producer thread wakes a consumer thread that went to sleep
+// because all of its rings were empty. One doorbell per consuming thread; every
+// ring that thread consumes rings the same doorbell. Used by every thread kind.
+//
+// Thread safety: the SLEEPING word is the only shared state. Only the consumer
+// sets it to 1 (announcing "I am about to sleep"), any producer may clear it to
+// 0 with a compare-and-exchange, and only the producer that wins the exchange
+// pays for the Atomics.notify. So a producer whose consumer is awake pays one
+// atomic load per commit and no system call.
+//
+// A consumer that must also wait for a socket (the peer I/O thread) sleeps in
+// poll() instead of Atomics.wait: it attaches an eventfd (src/linux/eventfd.ts),
+// and the producer that wins the exchange bumps that eventfd instead of paying
+// for a notify. The protocol is otherwise the same.
+//
+// Layout (Int32 words of a 64-byte SharedArrayBuffer):
+//
+// | byte | word           | written by           | meaning                                        |
+// |------|----------------|----------------------|------------------------------------------------|
+// | 0    | SLEEPING       | consumer (1), any (0)| 1 while the consumer is (about to be) asleep    |
+// | 4    | WAKEUPS        | producers            | notifies paid, for `show` and benchmarks        |
+// | 8    | CONTROL        | the main thread      | bumped when a control message is waiting        |
+// | 12   | EVENTFD        | the main thread      | 0, or the consumer's eventfd + 1                |
+// | 16.. | reserved       |                      |                                                |
+
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { eventfdDrain, eventfdKick } from '../linux/eventfd.js';
+import { ERRNO, POLLIN, POLLNVAL, loadLibc } from '../linux/libc.js';
+
+export const DOORBELL_BYTES = 64;
+const SLEEPING = 0;
+const WAKEUPS = 1;
+const CONTROL = 2;
+const EVENTFD = 3;
+
+export class Doorbell {
+  readonly sab: SharedArrayBuffer;
+  private readonly words: Int32Array;
+  /** struct pollfd[2] scratch for sleepPoll(), made on first use. */
+  private pollfds: Int32Array | undefined;
+  private pollShorts: Int16Array | undefined;
+
+  constructor(sab?: SharedArrayBuffer) {
+    this.sab = sab ?? new SharedArrayBuffer(DOORBELL_BYTES);
+    this.words = new Int32Array(this.sab, 0, DOORBELL_BYTES >> 2);
+  }
+
+  /**
+   * Producer side: wake the consumer if it announced it is going to sleep.
+   * Returns true when this call paid for a wake-up.
+   */
+  ring(): boolean {
+    // The consumer stores SLEEPING=1 *before* its final emptiness check, and the
+    // producer publishes its ring head *before* this load (both seq-cst), so at
+    // least one of them sees the other: either the consumer finds the frame, or
+    // we find SLEEPING=1 here and notify.
+    if (Atomics.load(this.words, SLEEPING) === 0) return false;
+    if (Atomics.compareExchange(this.words, SLEEPING, 1, 0) !== 1) return false;
+    Atomics.add(this.words, WAKEUPS, 1);
+    this.wake();
+    return true;
+  }
+
+  private wake(): void {
+    const efd = Atomics.load(this.words, EVENTFD);
+    if (efd !== 0) eventfdKick(efd - 1);
+    else Atomics.notify(this.words, SLEEPING);
+  }
+
+  /**
+   * Main thread, before the consumer first sleeps: from now on the consumer
+   * sleeps in poll() on this eventfd, and wake-ups bump it. Pass -1 to detach.
+   */
+  attachEventfd(fd: number): void {
+    Atomics.store(this.words, EVENTFD, fd + 1);
+  }
+
+  /** The attached eventfd, or -1. */
+  get eventfd(): number {
+    return Atomics.load(this.words, EVENTFD) - 1;
+  }
+
+  /** Main thread: a control message was posted; wake the consumer so it reads it. */
+  control(): void {
+    Atomics.add(this.words, CONTROL, 1);
+    Atomics.store(this.words, SLEEPING, 0);
+    this.wake();
+  }
+
+  /** Consumer: the control counter, compared against the last value it handled. */
+  get controlSeq(): number {
+    return Atomics.load(this.words, CONTROL);
+  }
+
+  /**
+   * Consumer: hand every message main posted on `port` to `apply`, and return the
+   * control count this covers (to compare controlSeq against). The count is read
+   * before the port, so a message posted meanwhile bumps it again and is not missed.
+   */
+  drainControl<T>(port: MessagePort, apply: (msg: T) => void): number {
+    const seq = this.controlSeq;
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) apply(m.message as T);
+    return seq;
+  }
+
+  /**
+   * Consumer side, step 1 of sleeping: announce the intent. The caller must then
+   * re-check every ring it consumes and call either cancelSleep() (work found)
+   * or sleep()/sleepAsync() (still empty).
+   */
+  prepareSleep(): void {
+    Atomics.store(this.words, SLEEPING, 1);
+  }
+
+  cancelSleep(): void {
+    Atomics.store(this.words, SLEEPING, 0);
+  }
+
+  /**
+   * Block this thread until a producer rings or timeoutMs passes. Not allowed on
+   * the main thread (Atomics.wait throws there); use sleepAsync() instead.
+   */
+  sleep(timeoutMs: number): void {
+    // If a producer already cleared the flag, wait returns "not-equal" at once.
+    Atomics.wait(this.words, SLEEPING, 1, timeoutMs);
+    Atomics.store(this.words, SLEEPING, 0);
+  }
+
+  /**
+   * Like sleep(), for a consumer with an eventfd attached that also waits for `fd`
+   * to be readable: blocks in poll() on both until the doorbell rings, `fd` has
+   * input, or timeoutMs passes. Returns 1 when `fd` has input (or an error or
+   * hang-up to read), 0 when only the doorbell rang or the time ran out, or -errno
+   * when poll() failed or `fd` is not open (-EBADF). Never throws.
+   */
+  sleepPoll(fd: number, timeoutMs: number): number {
+    const efd = this.eventfd;
+    const pfd = (this.pollfds ??= new Int32Array(4));
+    const ps = (this.pollShorts ??= new Int16Array(pfd.buffer));
+    pfd[0] = fd;
+    ps[2] = POLLIN;
+    ps[3] = 0;
+    pfd[2] = efd;
+    ps[6] = POLLIN;
+    ps[7] = 0;
+    let r: number;
+    let err = 0;
+    try {
+      const c = loadLibc();
+      r = c.poll(pfd, efd >= 0 ? 2 : 1, timeoutMs);
+      if (r < 0) err = c.errno();
+    } catch {
+      r = -1;
+      err = ERRNO.EINVAL;
+    }
+    Atomics.store(this.words, SLEEPING, 0);
+    if (r > 0 && ps[7] !== 0) eventfdDrain(efd);
+    if (r > 0 && (ps[3] & POLLNVAL) !== 0) return -ERRNO.EBADF;
+    if (r > 0 && ps[3] !== 0) return 1;
+    return r < 0 && err !== ERRNO.EINTR ? -err : 0;
+  }
+
+  /**
+   * Like sleep(), for threads that keep an event loop (main, QEMU I/O). Allocates
+   * one promise per sleep, never per frame.
+   */
+  async sleepAsync(timeoutMs: number): Promise<void> {
+    const r = Atomics.waitAsync(this.words, SLEEPING, 1, timeoutMs);
+    if (r.async) await r.value;
+    Atomics.store(this.words, SLEEPING, 0);
+  }
+
+  /** Wake-ups paid so far (may be slightly late when read from another thread). */
+  get wakeups(): number {
+    return Atomics.load(this.words, WAKEUPS);
+  }
+}

@@ -1,0 +1,147 @@
+// Discovery: the multicast side of peering. It announces this switch's HOST:PORT to
+// the discovery group every interval and listens on the group for other switches'
+// announcements, handing each acceptable one to its owner (src/peer/peering.ts).
+// Main thread; one UDP socket, no frames.
+//
+// Several switches on one host share the group port (reuseAddr), and multicast
+// loopback stays on so they hear each other; each ignores its own announcements.
+// The TTL and the outgoing interface are set explicitly rather than left to the
+// routing table, so an announcement leaves where the operator said and goes no
+// further. Everything that fails the strict parse (src/peer/wire/announcement.ts), or the
+// loopback rule, is counted as malformed and dropped.
+
+import dgram from 'node:dgram';
+import { isIPv4 } from 'node:net';
+import { MAX_ANNOUNCEMENT, acceptFromSource, parseAnnouncementReason, type Announcement } from './wire/announcement.js';
+import { DivesError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+
+export interface DiscoveryOptions {
+  /** The multicast group (-m), IPv4. */
+  group: string;
+  /** The discovery UDP port (-d). */
+  port: number;
+  /** The IPv4 address of the interface announcements leave and are received on. */
+  interfaceAddress: string;
+  ttl: number;
+  intervalMs: number;
+  /** This switch's own announcement, as encodeAnnouncement made it. */
+  announcement: Buffer;
+  log: Logger;
+  /** An acceptable announcement from another switch; `source` is the sender's IP address. */
+  onAnnouncement: (ann: Announcement, source: string) => void;
+}
+
+export interface DiscoveryCounters {
+  /** Announcements this switch sent. */
+  sent: number;
+  /** Datagrams received on the group, of every kind. */
+  received: number;
+  /** Our own announcements coming back through multicast loopback. */
+  own: number;
+  /** Announcements from other switches handed on. */
+  accepted: number;
+  /** Datagrams dropped: unparsable, oversized, or a loopback host from a remote source. */
+  malformed: number;
+  /** The part of `malformed` longer than MAX_ANNOUNCEMENT bytes. */
+  oversized: number;
+  /** Announcements the kernel refused to send. */
+  sendErrors: number;
+}
+
+// How often a malformed announcement may be logged: anyone on the group can send
+// them, so a stream of junk must not become a stream of log lines.
+const MALFORMED_LOG_MS = 60_000;
+
+export class Discovery {
+  readonly counters: DiscoveryCounters = { sent: 0, received: 0, own: 0, accepted: 0, malformed: 0, oversized: 0, sendErrors: 0 };
+  private socket: dgram.Socket | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastMalformedLog = -Infinity;
+
+  constructor(private readonly opts: DiscoveryOptions) {}
+
+  /** Join the group on the interface and start announcing. Throws DivesError('ELISTEN') when that fails. */
+  async start(): Promise<void> {
+    const o = this.opts;
+    if (!isIPv4(o.group)) {
+      throw new DivesError('EBADARG', `discovery group ${o.group} is not an IPv4 multicast address; give one with -m (e.g. 239.13.13.13)`);
+    }
+    if (!isIPv4(o.interfaceAddress)) {
+      throw new DivesError('EBADARG', `multicast interface ${o.interfaceAddress} is not an IPv4 address; give the interface's address with --multicast-if`);
+    }
+    const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    this.socket = s;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        // Bound to the group address rather than the wildcard, the socket receives
+        // datagrams for the group only, never unicast sent to the same port.
+        s.bind({ address: o.group, port: o.port }, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
+      s.setMulticastTTL(o.ttl);
+      s.setMulticastInterface(o.interfaceAddress);
+      s.setMulticastLoopback(true);
+      s.addMembership(o.group, o.interfaceAddress);
+    } catch (err) {
+      this.socket = null;
+      s.close();
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new DivesError('ELISTEN', `discovery on ${o.group}:${o.port} via ${o.interfaceAddress}: ${msg}; check -m, -d and --multicast-if`, { cause: err });
+    }
+    s.on('error', (err) => o.log.error(`discovery socket: ${err.message}`));
+    s.on('message', (msg, rinfo) => this.receive(msg, rinfo.address));
+    this.announce();
+    this.timer = setInterval(() => this.announce(), o.intervalMs);
+  }
+
+  private announce(): void {
+    const o = this.opts;
+    this.socket?.send(o.announcement, o.port, o.group, (err) => {
+      if (err) this.counters.sendErrors++;
+      else this.counters.sent++;
+    });
+  }
+
+  /** One datagram from the group. Public so tests can feed it datagrams without a network. */
+  receive(msg: Buffer, source: string): void {
+    const c = this.counters;
+    c.received++;
+    if (msg.equals(this.opts.announcement)) {
+      c.own++;
+      return;
+    }
+    const parsed = parseAnnouncementReason(msg);
+    if (!parsed.ok) {
+      c.malformed++;
+      if (msg.length > MAX_ANNOUNCEMENT) c.oversized++;
+      this.logMalformed(`from ${source}: ${parsed.reason}`);
+      return;
+    }
+    if (!acceptFromSource(parsed.value, source)) {
+      c.malformed++;
+      this.logMalformed(`from ${source}: loopback host ${parsed.value.host} from a remote source`);
+      return;
+    }
+    c.accepted++;
+    this.opts.onAnnouncement(parsed.value, source);
+  }
+
+  private logMalformed(what: string): void {
+    const now = Date.now();
+    if (now - this.lastMalformedLog < MALFORMED_LOG_MS) return;
+    this.lastMalformedLog = now;
+    this.opts.log.warn(`discovery: dropped a malformed announcement ${what} (counted; further ones are logged at most once a minute)`);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    const s = this.socket;
+    this.socket = null;
+    if (s !== null) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}

@@ -1,0 +1,399 @@
+// PeerIo: every peer of the switch over one UDP socket bound on -h:-p (by main). Datagrams
+// from known peers are checked (keepalive, vid header, VLAN, port) and their frames
+// queued on the rx ring to the VLAN's forwarding worker; frames the workers queue
+// for a peer port are sent to that peer with the 4-byte vid header in front.
+// Runs on the peer I/O thread (workers/peer-io.ts), a blocking loop with no event loop.
+//
+// The loop receives up to RX_SLOTS datagrams per recvmmsg and sends up to TX_SLOTS per
+// sendmmsg (src/linux/mmsg.ts), and sleeps in poll() on the socket and on its doorbell's
+// eventfd, so one wake-up serves a datagram from the wire and a frame from a forwarding
+// worker alike. Control messages from main arrive on the worker's port; main bumps the
+// doorbell's CONTROL count after posting one, and the loop reads them between batches.
+//
+// Thread safety: this thread is the single producer of every rx ring and the single
+// consumer of every tx ring named in `rings` messages. Everything else here belongs to
+// this thread; main sees only the snapshots sent on `stats`.
+//
+// Per datagram nothing here throws or allocates: each is received into a fixed slot,
+// copied once into its rx ring, and each frame to send is copied once from its tx ring
+// into a fixed slot behind its header (the ring's space is released when the batch of
+// frames is consumed, before the kernel would have taken it).
+
+import type { MessagePort } from 'node:worker_threads';
+import { Doorbell } from '../core/doorbell.js';
+import { VNET_F_NEEDS_CSUM, VNET_HDR_LEN, ringMeta } from '../forwarding/vlan-engine.js';
+import { ERRNO, describeErrno } from '../linux/libc.js';
+import { MmsgBatch } from '../linux/mmsg.js';
+import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../linux/udp-socket.js';
+import { PEER_DECODED_VNET, PEER_HDR_LEN, decodePeerDatagram, writePeerHeader } from './wire/peer-datagram.js';
+import { KEEPALIVE, KEEPALIVE_LEN, isKeepalive } from './wire/keepalive.js';
+import { OFFLOAD_ADVERT_LEN, encodeOffloadAdvert, isOffloadAdvert } from './wire/offload-advert.js';
+import { Ring, type FrameHandler } from '../core/ring.js';
+import {
+  PD_DOWN,
+  PD_GIANT,
+  PD_NO_VLAN,
+  PD_OFFLOAD,
+  PD_QUEUE_FULL,
+  PD_RX_RING_FULL,
+  PD_SEND_ERROR,
+  PD_TOO_BIG,
+  type PeerControl,
+  type PeerEvent,
+  type PeerIoStart,
+} from './peer-io-messages.js';
+import { PeerRec } from './peer-record.js';
+
+const RX_SLOTS = 32;
+const TX_SLOTS = 32;
+const SLEEP_MS = 1000;
+// The largest UDP payload: 65535 less the UDP header (8) and, over IPv4, the IP header (20).
+const MAX_PAYLOAD = { udp4: 65507, udp6: 65527 } as const;
+
+export class PeerIo {
+  private readonly bell: Doorbell;
+  private readonly maxFrame: number;
+  private readonly maxPayload: number;
+  private readonly peers = new Map<number, PeerRec>();
+  /** Known peers by sockaddrKey of their address; a short list, as IPv6 keys are hashes. */
+  private readonly byKey = new Map<number, PeerRec[]>();
+  /** Peers by port id, for the tx path. */
+  private readonly byPort: (PeerRec | undefined)[] = [];
+  /** Forwarding worker index of each VLAN peers are members of, -1 for the others. */
+  private readonly vidFw = new Int16Array(4096).fill(-1);
+  private readonly rxRings: (Ring | undefined)[] = [];
+  private txRings: Ring[] = [];
+  private socket: UdpSocket | null = null;
+  private rx: MmsgBatch | null = null;
+  private tx: MmsgBatch | null = null;
+  /** The peer of each tx slot filled so far in this batch. */
+  private readonly txPeer: (PeerRec | undefined)[] = new Array<PeerRec | undefined>(TX_SLOTS);
+  /** 1 where the tx slot holds an offloaded frame (PEER_F_VNET). */
+  private readonly txOffloaded = new Uint8Array(TX_SLOTS);
+  private txCount = 0;
+  private strangers = 0;
+  /** The last stranger's sockaddr, formatted only when `stats` asks. */
+  private readonly lastStranger = Buffer.alloc(SOCKADDR_MAX);
+  private noPort = 0;
+  private controlSeen = 0;
+  private stopped = false;
+  /** What we tell peers about offloaded frames after each keepalive; null: nothing (we take none). */
+  private advert: Buffer | null = null;
+  private readonly txHandler: FrameHandler;
+
+  constructor(
+    private readonly start: PeerIoStart,
+    private readonly control: MessagePort,
+    private readonly emit: (e: PeerEvent) => void,
+  ) {
+    this.bell = new Doorbell(start.doorbellSab);
+    this.maxFrame = start.maxFrame;
+    this.maxPayload = MAX_PAYLOAD[start.family];
+    this.txHandler = (buf, off, len, meta) => this.queue(buf, off, len, meta);
+  }
+
+  /** Serve the socket main bound until a `stop` message; main closes the socket afterwards. */
+  run(): void {
+    const s = this.start;
+    this.socket = UdpSocket.adopt(s.fd, s.family, s.address, s.port);
+    // A slot holds the largest datagram there is, since an offloaded frame (a TCP
+    // segment of up to 64 KiB) may fill one whatever maxFrame says; a plain frame
+    // over maxFrame is still giant, and a datagram the slot cut short too.
+    this.rx = new MmsgBatch(RX_SLOTS, Math.max(PEER_HDR_LEN + this.maxFrame, this.maxPayload));
+    this.tx = new MmsgBatch(TX_SLOTS, this.maxPayload);
+    const fd = this.socket.fd;
+    // Whether the socket may hold datagrams: a recvmmsg that fills fewer slots than
+    // it has drained the socket, so the loop reads again only after poll() says so
+    // (one EAGAIN system call less per wake-up).
+    let readable = true;
+    while (!this.stopped) {
+      if (this.bell.controlSeq !== this.controlSeen) this.controlSeen = this.bell.drainControl<PeerControl>(this.control, (m) => this.handle(m));
+      if (this.stopped) break;
+      if (readable) readable = this.receive(fd) === RX_SLOTS;
+      const sent = this.transmit(fd);
+      if (readable || sent > 0) continue;
+      // Announce sleep, then look once more (see Doorbell.ring for why).
+      this.bell.prepareSleep();
+      if (this.anyTx() || this.bell.controlSeq !== this.controlSeen) {
+        this.bell.cancelSleep();
+        continue;
+      }
+      const r = this.bell.sleepPoll(fd, SLEEP_MS);
+      if (r < 0) {
+        this.emit({ type: 'log', level: 'error', message: `peer socket: poll: ${describeErrno(-r)}; peers stop carrying frames` });
+        break;
+      }
+      readable = r > 0;
+    }
+    this.socket = null;
+    this.emit({ type: 'stopped' });
+  }
+
+  /** Apply one control message from main. */
+  handle(msg: PeerControl): void {
+    switch (msg.type) {
+      case 'rings':
+        this.rxRings[msg.fw] = new Ring(msg.rxSab, new Doorbell(msg.rxDoorbellSab));
+        this.txRings = [...this.txRings, new Ring(msg.txSab)];
+        break;
+      case 'set-peer': {
+        if (this.peers.has(msg.peerId)) break;
+        let sa: Buffer;
+        try {
+          sa = sockaddrFor(this.start.family, msg.address, msg.port);
+        } catch (err) {
+          this.emit({ type: 'log', level: 'error', message: `peer ${msg.address}:${msg.port}: ${String(err)}` });
+          break;
+        }
+        const key = sockaddrKey(this.start.family, sa, 0);
+        const p = new PeerRec(msg.peerId, key, sa);
+        this.peers.set(p.id, p);
+        this.byKey.set(key, [...(this.byKey.get(key) ?? []), p]);
+        break;
+      }
+      case 'unset-peer': {
+        const p = this.peers.get(msg.peerId);
+        if (p !== undefined) {
+          this.setPort(p, -1);
+          this.peers.delete(p.id);
+          const rest = (this.byKey.get(p.key) ?? []).filter((x) => x !== p);
+          if (rest.length === 0) this.byKey.delete(p.key);
+          else this.byKey.set(p.key, rest);
+        }
+        this.emit({ type: 'done', reqId: msg.reqId });
+        break;
+      }
+      case 'peer-port': {
+        const p = this.peers.get(msg.peerId);
+        if (p !== undefined) {
+          this.setPort(p, msg.portId);
+          if (msg.portId >= 0) this.sendAdvert(p);
+        }
+        this.emit({ type: 'done', reqId: msg.reqId });
+        break;
+      }
+      case 'vlan':
+        this.vidFw[msg.vid] = msg.fw;
+        this.emit({ type: 'done', reqId: msg.reqId });
+        break;
+      case 'keepalive':
+        for (const id of msg.peerIds) {
+          const p = this.peers.get(id);
+          if (p !== undefined && this.socket !== null && this.socket.sendTo(KEEPALIVE, KEEPALIVE_LEN, p.sockaddr) === KEEPALIVE_LEN) {
+            p.keepalivesOut++;
+          }
+        }
+        break;
+      case 'offload-advert':
+        // Main sends it when it changes and once per interval: said at once to every live
+        // peer, so one told that a VLAN now needs plain frames stops sending offloaded
+        // ones there within a round trip, and a lost one costs one interval at most.
+        this.advert = msg.plainVids === null ? null : encodeOffloadAdvert(msg.plainVids);
+        for (const p of this.peers.values()) if (p.portId >= 0) this.sendAdvert(p);
+        break;
+      case 'stats':
+        this.emit({
+          type: 'stats',
+          reqId: msg.reqId,
+          peers: [...this.peers.values()].map((p) => p.snapshot()),
+          strangers: this.strangers,
+          lastStranger: this.strangers === 0 ? null : this.formatStranger(),
+          noPort: this.noPort,
+        });
+        break;
+      case 'stop':
+        this.stopped = true;
+        break;
+    }
+  }
+
+  private sendAdvert(p: PeerRec): void {
+    if (this.advert !== null && this.socket !== null) this.socket.sendTo(this.advert, OFFLOAD_ADVERT_LEN, p.sockaddr);
+  }
+
+  private formatStranger(): string {
+    const { address, port } = sockaddrParts(this.start.family, this.lastStranger);
+    return formatAddress(address, port);
+  }
+
+  private setPort(p: PeerRec, portId: number): void {
+    if (p.portId >= 0 && this.byPort[p.portId] === p) this.byPort[p.portId] = undefined;
+    // A peer that went down may come back as another program: it advertises again first.
+    if (portId < 0) p.plain.reset();
+    p.portId = portId;
+    if (portId >= 0) this.byPort[portId] = p;
+  }
+
+  private lookup(names: Buffer, at: number): PeerRec | undefined {
+    const family = this.start.family;
+    const list = this.byKey.get(sockaddrKey(family, names, at));
+    if (list === undefined) return undefined;
+    if (family === 'udp4') return list[0];
+    for (let i = 0; i < list.length; i++) if (sockaddrEqual(family, names, at, list[i].sockaddr, 0)) return list[i];
+    return undefined;
+  }
+
+  private anyTx(): boolean {
+    const rings = this.txRings;
+    for (let i = 0; i < rings.length; i++) if (!rings[i].isEmpty()) return true;
+    return false;
+  }
+
+  /** One recvmmsg worth of datagrams: strangers', keepalives, or frames for forwarding workers. */
+  private receive(fd: number): number {
+    const rx = this.rx as MmsgBatch;
+    const n = rx.recv(fd);
+    if (n <= 0) return 0;
+    const names = rx.names;
+    for (let i = 0; i < n; i++) {
+      const at = i * SOCKADDR_MAX;
+      const p = this.lookup(names, at);
+      if (p === undefined) {
+        // A stranger cannot inject frames, and cannot make itself a peer either:
+        // peers come only from discovery and static configuration.
+        this.strangers++;
+        names.copy(this.lastStranger, 0, at, at + SOCKADDR_MAX);
+        continue;
+      }
+      const msg = rx.slot[i];
+      const len = rx.len(i);
+      if (rx.truncated(i)) {
+        p.drops[PD_GIANT]++;
+        continue;
+      }
+      if (isKeepalive(msg, len)) {
+        p.keepalivesIn++;
+        this.emit({ type: 'heard', peerId: p.id });
+        continue;
+      }
+      if (isOffloadAdvert(msg, len)) {
+        if (p.plain.update(msg)) this.emit({ type: 'offload', peerId: p.id, plainVids: p.plain.plainVids() });
+        continue;
+      }
+      const r = decodePeerDatagram(msg, len, this.maxFrame);
+      if (r < 0) {
+        p.drops[-r - 1]++;
+        continue;
+      }
+      const vid = r & 0xfff;
+      const vnet = (r & PEER_DECODED_VNET) !== 0;
+      if (p.portId < 0) {
+        p.drops[PD_DOWN]++;
+        continue;
+      }
+      const fw = this.vidFw[vid];
+      const ring = fw < 0 ? undefined : this.rxRings[fw];
+      if (ring === undefined) {
+        p.drops[PD_NO_VLAN]++;
+        continue;
+      }
+      // An offloaded frame keeps its virtio_net_hdr in the record, as a TAP's does.
+      if (ring.write(msg, PEER_HDR_LEN, len - PEER_HDR_LEN, ringMeta(vid, p.portId, vnet)) === 0) {
+        p.drops[PD_RX_RING_FULL]++;
+        continue;
+      }
+      p.framesIn++;
+      if (vnet) {
+        p.offloadedIn++;
+        p.bytesIn += len - PEER_HDR_LEN - VNET_HDR_LEN;
+      } else {
+        p.bytesIn += len - PEER_HDR_LEN;
+      }
+    }
+    const rings = this.rxRings;
+    for (let i = 0; i < rings.length; i++) rings[i]?.commit();
+    return n;
+  }
+
+  /** Drain the tx rings in batches of TX_SLOTS datagrams, one sendmmsg each. */
+  private transmit(fd: number): number {
+    const rings = this.txRings;
+    let total = 0;
+    for (let i = 0; i < rings.length; i++) {
+      for (;;) {
+        const n = rings[i].consume(TX_SLOTS - this.txCount, this.txHandler);
+        if (this.txCount > 0) this.flush(fd);
+        total += n;
+        if (n === 0) break;
+      }
+    }
+    return total;
+  }
+
+  /**
+   * One record from a tx ring into the next tx slot; the ring meta carries the vid and
+   * the peer's port id. Records start with a virtio_net_hdr (peer ports are vnet ports
+   * in the engine): a plain frame leaves in the original format, without it; an
+   * offloaded one keeps it behind PEER_F_VNET, if the peer takes offloaded frames on
+   * this VLAN, and is dropped as `offload` otherwise.
+   */
+  private queue(buf: Buffer, off: number, len: number, meta: number): void {
+    const p = this.byPort[meta & 0xffff];
+    if (p === undefined) {
+      this.noPort++;
+      return;
+    }
+    const vid = (meta >>> 16) & 0xfff;
+    // virtio_net_hdr: flags in byte 0, gso_type in byte 1. A frame is offloaded when its
+    // checksum is still to do (NEEDS_CSUM) or it is a segment to cut (gso_type); one
+    // merely marked DATA_VALID is a complete frame and leaves plain.
+    const offloaded = (buf[off] & VNET_F_NEEDS_CSUM) !== 0 || buf[off + 1] !== 0;
+    if (offloaded && !p.plain.takesOffload(vid)) {
+      p.drops[PD_OFFLOAD]++;
+      return;
+    }
+    const from = offloaded ? off : off + VNET_HDR_LEN;
+    const n = offloaded ? len : len - VNET_HDR_LEN;
+    if (n + PEER_HDR_LEN > this.maxPayload) {
+      p.drops[PD_TOO_BIG]++;
+      return;
+    }
+    const tx = this.tx as MmsgBatch;
+    const i = this.txCount++;
+    const slot = tx.slot[i];
+    writePeerHeader(vid, slot, 0, offloaded);
+    buf.copy(slot, PEER_HDR_LEN, from, from + n);
+    tx.prepareSend(i, PEER_HDR_LEN + n, p.at, p.sockaddr.length);
+    this.txPeer[i] = p;
+    this.txOffloaded[i] = offloaded ? 1 : 0;
+  }
+
+  private flush(fd: number): void {
+    const tx = this.tx as MmsgBatch;
+    const count = this.txCount;
+    this.txCount = 0;
+    let from = 0;
+    while (from < count) {
+      const r = tx.send(fd, from, count - from);
+      if (r > 0) {
+        for (let i = from; i < from + r; i++) {
+          const p = this.txPeer[i] as PeerRec;
+          p.framesOut++;
+          if (this.txOffloaded[i] !== 0) {
+            p.offloadedOut++;
+            p.bytesOut += tx.len(i) - PEER_HDR_LEN - VNET_HDR_LEN;
+          } else {
+            p.bytesOut += tx.len(i) - PEER_HDR_LEN;
+          }
+        }
+        from += r;
+        continue;
+      }
+      if (r === -ERRNO.EAGAIN) {
+        // The socket's send buffer is full: the link to the peers cannot keep up, so
+        // the rest of this batch is lost here instead of queuing without bound.
+        for (let i = from; i < count; i++) (this.txPeer[i] as PeerRec).drops[PD_QUEUE_FULL]++;
+        break;
+      }
+      // The kernel refused this datagram (no route, too big for the path): drop it, send the rest.
+      (this.txPeer[from] as PeerRec).drops[PD_SEND_ERROR]++;
+      from++;
+    }
+    this.txPeer.fill(undefined, 0, count);
+  }
+}
+
+/** "address:port", with an IPv6 address in brackets. */
+export function formatAddress(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}

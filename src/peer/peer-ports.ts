@@ -1,0 +1,405 @@
+// PeerPorts: the main thread's side of the peer I/O thread. It starts the thread
+// (which binds the unicast socket on -h:-p), tells it which peers exist, gives a
+// live peer one port id and makes that port a member of every VLAN with local
+// ports, keeps that membership in step as local ports come and go, and takes the
+// port away again (flushing its MACs everywhere) when the peer goes down.
+// Peer policy (who is a peer, when it is alive) is src/peer/peering.ts. Main thread.
+//
+// Every change of ports or membership runs one at a time on a promise chain, so a
+// peer that goes up and down quickly, or a VLAN that loses its last local port while
+// a peer comes up, is applied in order. The order inside each change matters too:
+// a port joins a VLAN in the forwarding worker before the peer thread may queue
+// frames for it, and leaves the peer thread before it leaves the worker, so a
+// freed port id never carries a stale frame into another port.
+
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { Doorbell } from '../core/doorbell.js';
+import { DivesError } from '../core/errors.js';
+import { eventfdClose, eventfdOpen } from '../linux/eventfd.js';
+import { PendingReplies } from '../core/pending-replies.js';
+import { IoRingPairs, type RingPairAnnouncement } from '../forwarding/io-ring-pairs.js';
+import { PeerOffloadPolicy } from './peer-offload-policy.js';
+import { RestartBudget } from '../core/restart-budget.js';
+import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart } from './peer-io-messages.js';
+import { UdpSocket } from '../linux/udp-socket.js';
+import type { Logger } from '../core/log.js';
+import type { ForwardingPool, ForwardingThread } from '../forwarding/forwarding-pool.js';
+import type { PortRecord, PortTable } from '../forwarding/port-table.js';
+
+// One ring pair carries every peer of a forwarding worker, and a flood writes one
+// copy per peer, so it is sized like the QEMU rings.
+export const PEER_RING_BYTES = 4 << 20;
+export const PEER_QUEUE_LIMIT = 4 << 20;
+const REQUEST_TIMEOUT_MS = 5000;
+
+export interface PeerBind {
+  address: string;
+  port: number;
+  family: 'udp4' | 'udp6';
+}
+
+type Request = Extract<PeerControl, { reqId: number }>;
+type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'reqId'> : never) : never;
+
+export class PeerPorts {
+  private worker: Worker | null = null;
+  /** The socket on -h:-p, bound here and served by whichever peer thread runs. */
+  private socket: UdpSocket | null = null;
+  /** Settles once the current thread is gone for good (restarts included). */
+  private exited: Promise<unknown> = Promise.resolve();
+  /** What a restarted thread is told again: ring pairs, known peers, the forwarding thread of each member VLAN. */
+  private readonly pairs: RingPairAnnouncement[] = [];
+  private readonly known = new Map<number, { address: string; port: number }>();
+  private readonly vidFw = new Map<number, number>();
+  /** How often the peer thread may still be restarted after dying. */
+  readonly restarts = new RestartBudget();
+  private readonly bell = new Doorbell();
+  private readonly rings: IoRingPairs;
+  /** VLANs peers are members of: those with local ports, as of the last reconcile. */
+  private readonly memberVids = new Set<number>();
+  /** Peer id → its port id, while the peer is up. */
+  private readonly portOf = new Map<number, number>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private reconcileQueued = false;
+  private readonly waits = new PendingReplies<void>();
+  private readonly statsWaits = new PendingReplies<PeerIoReport>();
+  private closed = false;
+  /** The address and port the socket is bound to, once started. */
+  bound: { address: string; port: number } | null = null;
+  /** Called when a keepalive arrives from a known peer. */
+  onHeard: (peerId: number) => void = () => {};
+  /** Called when what live peers take (offloaded frames, on which VLANs) may have changed. */
+  onOffloadChange: () => void = () => {};
+  private readonly offload: PeerOffloadPolicy;
+
+  constructor(
+    private readonly pool: ForwardingPool,
+    private readonly ports: PortTable,
+    nextRingId: () => number,
+    private readonly maxFrame: number,
+    private readonly log: Logger,
+    /** Offloaded frames between peers (--no-peer-offload turns them off): advertised, and sent to peers that advertise. */
+    offload = true,
+  ) {
+    this.offload = new PeerOffloadPolicy(offload);
+    this.rings = new IoRingPairs(PEER_RING_BYTES, this.bell, nextRingId, (pair) => {
+      this.pairs.push(pair);
+      this.post({ type: 'rings', ...pair });
+    });
+    ports.onChange(() => this.scheduleReconcile());
+  }
+
+  /** Offloaded frames between peers are on (not --no-peer-offload). */
+  get offloadEnabled(): boolean {
+    return this.offload.enabled;
+  }
+
+  get running(): boolean {
+    return this.socket !== null && !this.closed;
+  }
+
+  /** Bind -h:-p and start the peer thread. Throws DivesError('ELISTEN') when the socket cannot be bound. */
+  async start(bind: PeerBind): Promise<void> {
+    if (this.socket !== null) throw new DivesError('EINTERNAL', 'the peer I/O thread is already running');
+    // Main binds, so a bind error is reported here and a restarted thread takes over the same socket.
+    try {
+      this.socket = UdpSocket.bind(bind.family, bind.address, bind.port, PEER_QUEUE_LIMIT);
+    } catch (err) {
+      const where = bind.address.includes(':') ? `[${bind.address}]:${bind.port}` : `${bind.address}:${bind.port}`;
+      const why = err instanceof Error ? err.message : String(err);
+      throw new DivesError('ELISTEN', `cannot bind the peer socket on UDP ${where}: ${why}; choose another -h or -p`);
+    }
+    this.bound = { address: this.socket.address, port: this.socket.port };
+    // The thread sleeps in poll() on its socket and on this eventfd, which its
+    // doorbell bumps (src/core/doorbell.ts).
+    this.bell.attachEventfd(eventfdOpen());
+    this.spawn();
+    this.scheduleReconcile();
+  }
+
+  /**
+   * Start the peer thread on the bound socket and tell it everything main knows:
+   * the ring pairs, the known peers and their ports, the VLANs, the advertisement.
+   * On a first start that is whatever came before start(); after a restart, the
+   * whole state the dead thread had, so peers carry frames again at once.
+   */
+  private spawn(): void {
+    const sock = this.socket as UdpSocket;
+    const start: PeerIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, fd: sock.fd, family: sock.family, address: sock.address, port: sock.port };
+    const w = new Worker(new URL('../../workers/peer-io.js', import.meta.url), { workerData: start, name: 'peer-io' });
+    this.worker = w;
+    let stoppedItself = false;
+    w.on('message', (e: PeerEvent) => {
+      if (e.type === 'stopped' && !this.closed) stoppedItself = true;
+      this.onEvent(e);
+    });
+    w.on('error', (err) => this.log.error(`peer I/O thread failed: ${err.message}`));
+    this.exited = once(w, 'exit').then(
+      ([code]: unknown[]) => this.onExit(w, Number(code), stoppedItself),
+      () => undefined,
+    );
+    for (const pair of this.pairs) this.post({ type: 'rings', ...pair });
+    for (const [peerId, at] of this.known) this.post({ type: 'set-peer', peerId, address: at.address, port: at.port });
+    for (const [peerId, portId] of this.portOf) void this.request({ type: 'peer-port', peerId, portId }).catch(() => undefined);
+    for (const [vid, fw] of this.vidFw) void this.request({ type: 'vlan', vid, fw }).catch(() => undefined);
+    if (this.offload.advert !== null) this.post({ type: 'offload-advert', plainVids: this.offload.advert });
+  }
+
+  /** The thread is gone: asked to (close), stopped by its own error, or died; only a death is restarted. */
+  private onExit(w: Worker, code: number, stoppedItself: boolean): void {
+    if (this.worker !== w) return;
+    this.worker = null;
+    // Whatever waited for the dead thread is answered: the state is replayed to the next one.
+    this.waits.settleAll(undefined);
+    this.statsWaits.failAll(new DivesError('EWORKER', 'the peer I/O thread died'));
+    if (this.closed) return;
+    if (stoppedItself) {
+      this.log.error('the peer I/O thread stopped on a socket error; peers stop carrying frames until the switch restarts');
+      return;
+    }
+    if (!this.restarts.take()) {
+      this.log.error(`the peer I/O thread ${this.restarts.exhausted}; peers stop carrying frames until the switch restarts`);
+      return;
+    }
+    this.log.error(`the peer I/O thread exited unexpectedly (code ${code}); restarting it (its counters start again from zero)`);
+    this.spawn();
+  }
+
+  /** Stop the peer thread as a crash would (the `debug crash-peers` command, for drills and tests). */
+  async crash(): Promise<void> {
+    const w = this.worker;
+    if (w === null || this.closed) throw new DivesError('EBADARG', 'no peer I/O thread runs');
+    this.log.warn('debug: stopping the peer I/O thread as a crash would');
+    await w.terminate();
+  }
+
+  /** The thread reads its messages between batches, once its doorbell's CONTROL count moves. */
+  private post(msg: PeerControl): void {
+    if (this.worker === null) return;
+    this.worker.postMessage(msg);
+    this.bell.control();
+  }
+
+  private closeEventfd(): void {
+    const fd = this.bell.eventfd;
+    if (fd < 0) return;
+    // Forwarding threads stop bumping it once detached; one that read the fd just
+    // before gets a grace period before the number can be reused.
+    this.bell.attachEventfd(-1);
+    setTimeout(() => eventfdClose(fd), 200).unref();
+  }
+
+  private request(body: RequestBody): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return this.waits.request('the peer I/O thread', REQUEST_TIMEOUT_MS, (reqId) => this.post({ ...body, reqId } as Request));
+  }
+
+  private onEvent(e: PeerEvent): void {
+    switch (e.type) {
+      case 'done':
+        this.waits.settle(e.reqId, undefined);
+        break;
+      case 'heard':
+        this.onHeard(e.peerId);
+        break;
+      case 'offload':
+        this.offload.heard(e.peerId, e.plainVids);
+        this.log.debug(`peers: peer ${e.peerId} takes offloaded frames${e.plainVids.length > 0 ? ` except on VLANs ${e.plainVids.join(',')}` : ''}`);
+        this.onOffloadChange();
+        break;
+      case 'stats': {
+        const report: PeerIoReport = { peers: e.peers, strangers: e.strangers, lastStranger: e.lastStranger, noPort: e.noPort };
+        this.statsWaits.settle(e.reqId, report);
+        break;
+      }
+      case 'log':
+        this.log[e.level](e.message);
+        break;
+      case 'stopped':
+        break;
+    }
+  }
+
+  /** Run `fn` after every change queued before it. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A known peer: its keepalives are heard, its frames wait until up() gives it a port. */
+  addPeer(peerId: number, address: string, port: number): void {
+    this.known.set(peerId, { address, port });
+    this.post({ type: 'set-peer', peerId, address, port });
+  }
+
+  /** Forget a peer (taking its port down first): its datagrams are strangers' again. */
+  removePeer(peerId: number): Promise<void> {
+    return this.serial(async () => {
+      await this.downNow(peerId);
+      this.known.delete(peerId);
+      await this.request({ type: 'unset-peer', peerId });
+    });
+  }
+
+  /** Give a peer a port named `name` in every VLAN with local ports. Resolves with the port id. */
+  up(peerId: number, name: string): Promise<number> {
+    return this.serial(async () => {
+      const have = this.portOf.get(peerId);
+      if (have !== undefined || !this.running) return have ?? -1;
+      const port = this.ports.add('peer', 0, name);
+      this.portOf.set(peerId, port.id);
+      const fws = new Set<ForwardingThread>();
+      for (const vid of this.memberVids) {
+        const fw = this.pool.threadOf(vid);
+        if (fw === undefined) continue;
+        this.join(fw, vid, port.id);
+        fws.add(fw);
+      }
+      await syncAll(fws);
+      await this.request({ type: 'peer-port', peerId, portId: port.id });
+      this.onOffloadChange();
+      return port.id;
+    });
+  }
+
+  /** Take a peer's port away: out of every VLAN, its MACs flushed from every fdb. */
+  down(peerId: number): Promise<void> {
+    return this.serial(() => this.downNow(peerId));
+  }
+
+  private async downNow(peerId: number): Promise<void> {
+    const portId = this.portOf.get(peerId);
+    if (portId === undefined) return;
+    this.portOf.delete(peerId);
+    // Take the port out of every VLAN first, before any await, so a `show macs`
+    // issued once `show peers` says down never finds the peer's MACs.
+    const fws = new Set<ForwardingThread>();
+    for (const vid of this.memberVids) {
+      const fw = this.pool.threadOf(vid);
+      if (fw === undefined) continue;
+      // Removing the port from a VLAN's engine deletes every MAC learned on it there.
+      fw.unconfigure([memberKey(portId, vid)], { type: 'remove-port', vid, portId });
+      fws.add(fw);
+    }
+    await this.request({ type: 'peer-port', peerId, portId: -1 });
+    // The peer thread forgot its advertisement with its port; so does main.
+    this.offload.forget(peerId);
+    await syncAll(fws);
+    this.ports.remove(portId);
+    this.onOffloadChange();
+  }
+
+  /** Every live peer takes offloaded frames on `vid` (PeerOffloadPolicy.takesOffload). */
+  takesOffload(vid: number): boolean {
+    return this.offload.takesOffload(vid, this.portOf.keys());
+  }
+
+  /** Tell live peers we take offloaded frames except on `plainVids` (sorted), when that changes. */
+  advertise(plainVids: number[]): void {
+    if (this.offload.setAdvert(plainVids)) this.post({ type: 'offload-advert', plainVids: this.offload.advert });
+  }
+
+  /** Say it again to every live peer (once per interval, from peering's tick). */
+  readvertise(): void {
+    if (this.offload.advert !== null && this.portOf.size > 0) this.post({ type: 'offload-advert', plainVids: this.offload.advert });
+  }
+
+  /** Send one keepalive to each of these peers now. */
+  keepalive(peerIds: number[]): void {
+    if (peerIds.length > 0) this.post({ type: 'keepalive', peerIds });
+  }
+
+  /** The port id of a peer that is up, else undefined. */
+  portIdOf(peerId: number): number | undefined {
+    return this.portOf.get(peerId);
+  }
+
+  /** VLANs live peers are members of. */
+  memberVlans(): number[] {
+    return [...this.memberVids].sort((a, b) => a - b);
+  }
+
+  /** A peer port as one record per VLAN it is a member of (optionally only `vid`), for `show ports`. */
+  memberships(port: PortRecord, vid?: number): PortRecord[] {
+    return this.memberVlans()
+      .filter((v) => vid === undefined || v === vid)
+      .map((v) => ({ ...port, vid: v }));
+  }
+
+  /** Per-peer counters and the stranger count from the peer thread. */
+  async stats(): Promise<PeerIoReport> {
+    if (!this.running) return { peers: [], strangers: 0, lastStranger: null, noPort: 0 };
+    return this.statsWaits.request('the peer I/O thread', REQUEST_TIMEOUT_MS, (reqId) => this.post({ type: 'stats', reqId }));
+  }
+
+  private scheduleReconcile(): void {
+    if (!this.running || this.reconcileQueued) return;
+    this.reconcileQueued = true;
+    void this.serial(async () => {
+      this.reconcileQueued = false;
+      await this.reconcile();
+    }).catch((err: unknown) => this.log.error(`peers: updating VLAN membership failed: ${String(err)}`));
+  }
+
+  /** Make live peers members of exactly the VLANs that have local (TAP or QEMU) ports. */
+  private async reconcile(): Promise<void> {
+    if (!this.running) return;
+    const want = new Set(this.ports.all().filter((p) => p.kind !== 'peer').map((p) => p.vid));
+    for (const vid of [...this.memberVids]) {
+      if (want.has(vid)) continue;
+      // Leave the peer thread first: from now on it drops frames for this VLAN as no-vlan.
+      this.vidFw.delete(vid);
+      await this.request({ type: 'vlan', vid, fw: -1 });
+      this.memberVids.delete(vid);
+      const fw = this.pool.threadOf(vid);
+      for (const portId of this.portOf.values()) fw?.unconfigure([memberKey(portId, vid)], { type: 'remove-port', vid, portId });
+      this.log.debug(`peers: VLAN ${vid} has no local ports any more; peers left it`);
+    }
+    for (const vid of want) {
+      if (this.memberVids.has(vid)) continue;
+      const fw = this.pool.place(vid);
+      for (const portId of this.portOf.values()) this.join(fw, vid, portId);
+      this.rings.txRingFor(fw);
+      await fw.request({ type: 'sync' }).catch(() => undefined);
+      this.vidFw.set(vid, fw.index);
+      await this.request({ type: 'vlan', vid, fw: fw.index });
+      this.memberVids.add(vid);
+      this.log.debug(`peers: VLAN ${vid} has local ports; peers joined it`);
+    }
+  }
+
+  private join(fw: ForwardingThread, vid: number, portId: number): void {
+    const txRingId = this.rings.txRingFor(fw);
+    // A vnet port: its records keep the virtio_net_hdr, and the peer thread decides per
+    // frame between the original format and an offloaded datagram.
+    fw.configure(memberKey(portId, vid), { type: 'add-port', vid, portId, isPeer: true, txRingId, vnet: true });
+  }
+
+  /** Stop the peer thread and close its socket. Peer ports are left to the switch's own shutdown. */
+  async close(): Promise<void> {
+    if (this.socket === null || this.closed) return;
+    this.closed = true;
+    this.waits.settleAll(undefined);
+    const w = this.worker;
+    if (w !== null) {
+      this.post({ type: 'stop' });
+      const timer = setTimeout(() => void w.terminate(), 3000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    this.worker = null;
+    this.socket.close();
+    this.closeEventfd();
+  }
+}
+
+/** The forwarding-thread configuration key of one peer port's membership of one VLAN. */
+function memberKey(portId: number, vid: number): string {
+  return `peer-port:${portId}:${vid}`;
+}
+
+async function syncAll(fws: Iterable<ForwardingThread>): Promise<void> {
+  await Promise.all([...fws].map((fw) => fw.request({ type: 'sync' }).catch(() => undefined)));
+}

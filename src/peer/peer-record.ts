@@ -1,0 +1,54 @@
+// PeerRec: what the peer I/O thread keeps per known peer — where its datagrams go,
+// its port while up, its counters, and its last offload advertisement — and the
+// snapshot of it `show peers` gets. Peer I/O thread only; main sees snapshots.
+
+import { addressOf, type Address } from '../linux/mmsg.js';
+import { loadLibc } from '../linux/libc.js';
+import { PlainVlans } from './wire/offload-advert.js';
+import { PEER_DROPS, type PeerDropReason, type PeerIoStats } from './peer-io-messages.js';
+
+export class PeerRec {
+  portId = -1;
+  framesIn = 0;
+  bytesIn = 0;
+  framesOut = 0;
+  bytesOut = 0;
+  keepalivesIn = 0;
+  keepalivesOut = 0;
+  offloadedIn = 0;
+  offloadedOut = 0;
+  /** The VLANs its last offload advertisement said need plain frames. */
+  readonly plain = new PlainVlans();
+  /** Indexed by the PEER_DROPS positions. */
+  readonly drops = new Float64Array(PEER_DROPS.length);
+  /** Where its datagrams go, and that sockaddr's native address for sendmmsg. */
+  readonly at: Address;
+
+  constructor(
+    readonly id: number,
+    readonly key: number,
+    readonly sockaddr: Buffer,
+  ) {
+    this.at = addressOf(loadLibc(), sockaddr);
+  }
+
+  snapshot(): PeerIoStats {
+    const drops = {} as Record<PeerDropReason, number>;
+    PEER_DROPS.forEach((name, i) => {
+      drops[name] = this.drops[i];
+    });
+    return {
+      peerId: this.id,
+      framesIn: this.framesIn,
+      bytesIn: this.bytesIn,
+      framesOut: this.framesOut,
+      bytesOut: this.bytesOut,
+      keepalivesIn: this.keepalivesIn,
+      keepalivesOut: this.keepalivesOut,
+      offloadedIn: this.offloadedIn,
+      offloadedOut: this.offloadedOut,
+      plainVids: this.plain.heard ? this.plain.plainVids() : null,
+      drops,
+    };
+  }
+}

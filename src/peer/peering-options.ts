@@ -1,0 +1,120 @@
+// Peering options: turns what `dives start` was given (-h, -p, -m, -d and the
+// discovery flags) into checked, resolved settings for src/peer/peering.ts, with
+// the warnings a person should see at start. Main thread, once at start.
+
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { encodeAnnouncement, isLoopbackHost, isWildcardHost } from './wire/announcement.js';
+import { DivesError, isDivesError } from '../core/errors.js';
+import type { PeerBind } from './peer-ports.js';
+
+export const DEFAULT_DISCOVERY_INTERVAL_S = 1;
+export const DEFAULT_PEER_EXPIRY = 3;
+export const DEFAULT_MULTICAST_TTL = 1;
+
+/** The flags as `dives start` parsed them. */
+export interface PeeringFlags {
+  /** -h: the unicast address peers send to (an address or a name). */
+  host: string;
+  /** -p: the unicast UDP port. */
+  port: number;
+  /** False with --no-discovery. */
+  discovery: boolean;
+  /** -m and -d. */
+  group: string;
+  discoveryPort: number;
+  /** --discovery-interval, seconds; decimals allowed ("0.5"). */
+  interval: string | number;
+  /** --peer-expiry: missed intervals. */
+  expiry: number;
+  /** --multicast-ttl. */
+  ttl: number;
+  /** --multicast-if: the IPv4 address of the interface discovery uses. */
+  multicastIf?: string;
+}
+
+export interface DiscoverySettings {
+  group: string;
+  port: number;
+  interfaceAddress: string;
+  ttl: number;
+  announcement: Buffer;
+}
+
+export interface PeeringOptions {
+  /** -h as given: what this switch announces. */
+  host: string;
+  port: number;
+  /** Where the peer socket binds: -h resolved. */
+  bind: PeerBind;
+  intervalMs: number;
+  expiryIntervals: number;
+  /** Null with --no-discovery. */
+  discovery: DiscoverySettings | null;
+  /** Things that work but are probably not what was meant; logged at start. */
+  warnings: string[];
+}
+
+export type Lookup = (host: string) => Promise<string>;
+
+const defaultLookup: Lookup = async (host) => (await dnsLookup(host)).address;
+
+/** Seconds as a positive decimal, 0.05..3600. */
+export function parseIntervalSeconds(value: string | number): number {
+  const text = String(value);
+  const n = /^[0-9]+(?:\.[0-9]+)?$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 0.05 && n <= 3600)) {
+    throw new DivesError('EBADARG', `--discovery-interval must be seconds between 0.05 and 3600 (e.g. 1 or 0.5), got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+/** Check the flags, resolve -h, pick the multicast interface, and collect warnings. */
+export async function resolvePeeringOptions(f: PeeringFlags, lookup: Lookup = defaultLookup): Promise<PeeringOptions> {
+  const intervalMs = Math.round(parseIntervalSeconds(f.interval) * 1000);
+  if (!Number.isInteger(f.expiry) || f.expiry < 1 || f.expiry > 1000) {
+    throw new DivesError('EBADARG', `--peer-expiry must be a whole number of intervals 1..1000, got ${f.expiry}`);
+  }
+  if (!Number.isInteger(f.ttl) || f.ttl < 0 || f.ttl > 255) {
+    throw new DivesError('EBADARG', `--multicast-ttl must be 0..255, got ${f.ttl}`);
+  }
+  const host = /^\[.*\]$/.test(f.host) ? f.host.slice(1, -1) : f.host;
+  let address = host;
+  if (isIP(host) === 0) {
+    try {
+      address = await lookup(host);
+    } catch (err) {
+      throw new DivesError('EBADARG', `-h ${host}: cannot resolve it (${err instanceof Error ? err.message : String(err)}); give an address`);
+    }
+  }
+  const bind: PeerBind = { address, port: f.port, family: isIP(address) === 6 ? 'udp6' : 'udp4' };
+  const base = { host, port: f.port, bind, intervalMs, expiryIntervals: f.expiry, warnings: [] as string[] };
+  if (!f.discovery) return { ...base, discovery: null };
+
+  if (isWildcardHost(address)) {
+    throw new DivesError(
+      'EBADARG',
+      `-h ${host} is a wildcard address, which peers cannot send to; give this host's address with -h, or use --no-discovery with static peers`,
+    );
+  }
+  let announcement: Buffer;
+  try {
+    announcement = encodeAnnouncement(host, f.port);
+  } catch (err) {
+    throw new DivesError('EBADARG', `-h ${host}: cannot be announced: ${isDivesError(err) ? err.message : String(err)}`);
+  }
+  const interfaceAddress = f.multicastIf ?? (isIP(address) === 4 ? address : undefined);
+  if (interfaceAddress === undefined) {
+    throw new DivesError('EBADARG', `discovery runs over IPv4; -h ${host} is not an IPv4 address, so give the interface with --multicast-if ADDRESS`);
+  }
+  if (isIP(interfaceAddress) !== 4 || isWildcardHost(interfaceAddress)) {
+    throw new DivesError('EBADARG', `--multicast-if must be the IPv4 address of an interface, got ${JSON.stringify(interfaceAddress)}`);
+  }
+  if (isLoopbackHost(address) && !isLoopbackHost(interfaceAddress)) {
+    base.warnings.push(
+      `-h ${host} is a loopback address but discovery runs on ${interfaceAddress}: switches on other hosts will drop this ` +
+        `switch's announcements, because another host's loopback is unreachable; give -h this host's address on that network`,
+    );
+  }
+  return { ...base, discovery: { group: f.group, port: f.discoveryPort, interfaceAddress, ttl: f.ttl, announcement } };
+}

@@ -1,0 +1,334 @@
+// Peering: who this switch's peers are and whether they are alive. It runs
+// discovery, keeps the peer table, sends and answers keepalives, expires silent
+// peers, and tells PeerPorts (src/peer/peer-ports.ts) when a peer goes up or down;
+// it also answers `show peers`, `peer HOST PORT` and `no peer HOST PORT`. Main thread.
+//
+// Policy, also in docs/wire-protocol.md: a peer is created only by an announcement
+// (discovery) or by configuration (`peer HOST PORT`). A datagram or keepalive from
+// anyone else is a stranger's and never makes a peer. Static peers are sent a
+// keepalive every interval; a keepalive from a known peer is answered at once
+// unless one went to it within the last half interval, so a switch that has us as a
+// static peer hears from us even when we only discovered it, without keepalives
+// bouncing back and forth.
+
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { encodeAnnouncement, isWildcardHost, type Announcement } from './wire/announcement.js';
+import { DivesError, isDivesError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { PeerIoStats } from './peer-io-messages.js';
+import { PEER_DROPS } from './peer-io-messages.js';
+import type { PeerInfo, PeersInfo, StaticPeer } from '../control/peer-api.js';
+import type { PeerPorts } from './peer-ports.js';
+import { Discovery } from './discovery.js';
+import { PeerTable, canonicalAddress, peerKey, type PeerEntry } from './peer-table.js';
+import type { PeeringOptions } from './peering-options.js';
+
+const RESOLVE_RETRY_MS = 60_000;
+
+export class Peering {
+  private opts: PeeringOptions | null = null;
+  private table: PeerTable | null = null;
+  private discovery: Discovery | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private nextKeepaliveAt = 0;
+  /** Peer id → when we last sent it a keepalive. */
+  private readonly keepaliveSent = new Map<number, number>();
+  /** Hosts of announcements being resolved, so a burst resolves each name once. */
+  private readonly resolving = new Set<string>();
+  /** Announced names that did not resolve, and when: tried again (and logged) once a minute. */
+  private readonly unresolvable = new Map<string, number>();
+  /** Announced peers of the other IP family, warned about once each. */
+  private readonly wrongFamily = new Set<string>();
+  private closed = false;
+
+  constructor(
+    private readonly ports: PeerPorts,
+    private readonly log: Logger,
+  ) {}
+
+  get running(): boolean {
+    return this.opts !== null && !this.closed;
+  }
+
+  /** Bind the peer socket, start discovery (unless off) and the liveness timer. */
+  async start(opts: PeeringOptions): Promise<void> {
+    if (this.opts !== null) throw new DivesError('EINTERNAL', 'peering is already running');
+    for (const w of opts.warnings) this.log.warn(w);
+    await this.ports.start(opts.bind);
+    this.opts = opts;
+    this.table = new PeerTable({ intervalMs: opts.intervalMs, expiryIntervals: opts.expiryIntervals });
+    this.ports.onHeard = (id) => this.onKeepalive(id);
+    if (opts.discovery !== null) {
+      const d = opts.discovery;
+      this.discovery = new Discovery({
+        group: d.group,
+        port: d.port,
+        interfaceAddress: d.interfaceAddress,
+        ttl: d.ttl,
+        intervalMs: opts.intervalMs,
+        announcement: d.announcement,
+        log: this.log,
+        onAnnouncement: (ann, source) => this.onAnnouncement(ann, source),
+      });
+      try {
+        await this.discovery.start();
+      } catch (err) {
+        await this.close();
+        throw err;
+      }
+      this.log.info(`discovery: announcing ${d.announcement.toString('latin1')} to ${d.group}:${d.port} via ${d.interfaceAddress}, ttl ${d.ttl}, every ${opts.intervalMs / 1000} s`);
+    } else {
+      this.log.info('discovery is off: only static peers ("peer HOST PORT")');
+    }
+    this.nextKeepaliveAt = Date.now();
+    // Expiry is checked several times per interval so a silent peer goes down
+    // close to its deadline rather than up to a whole interval after it.
+    const checkMs = Math.min(250, Math.max(20, Math.floor(opts.intervalMs / 5)));
+    this.timer = setInterval(() => this.tick(), checkMs);
+  }
+
+  private onAnnouncement(ann: Announcement, source: string): void {
+    const opts = this.opts;
+    if (opts === null || this.closed) return;
+    if (isIP(ann.host) !== 0) {
+      this.announced(ann.host, ann.port, ann.host);
+      return;
+    }
+    // A name: resolve it once; later announcements find the peer by its key.
+    const key = peerKey(ann.host, ann.port);
+    if (this.table?.get(key) !== undefined) {
+      this.announced(ann.host, ann.port, '');
+      return;
+    }
+    if (this.resolving.has(key) || Date.now() - (this.unresolvable.get(key) ?? -Infinity) < RESOLVE_RETRY_MS) return;
+    this.resolving.add(key);
+    void this.resolve(ann.host).then(
+      (address) => {
+        this.resolving.delete(key);
+        this.unresolvable.delete(key);
+        this.announced(ann.host, ann.port, address);
+      },
+      (err: unknown) => {
+        this.resolving.delete(key);
+        this.unresolvable.set(key, Date.now());
+        const why = err instanceof Error ? err.message : String(err);
+        this.log.warn(`discovery: announcement ${key} from ${source}: cannot resolve ${ann.host} (${why}); trying again in a minute`);
+      },
+    );
+  }
+
+  private announced(host: string, port: number, address: string): void {
+    const opts = this.opts;
+    const table = this.table;
+    if (opts === null || table === null || this.closed) return;
+    // An empty address means the peer is known already (a name resolved earlier).
+    if (address !== '') {
+      if (this.isSelf(address, port)) return;
+      if (!this.sameFamily(address)) {
+        const key = peerKey(host, port);
+        if (!this.wrongFamily.has(key)) {
+          this.wrongFamily.add(key);
+          this.log.warn(`discovery: ${key} resolves to ${address}, which this switch's ${opts.bind.family} peer socket cannot reach; ignored`);
+        }
+        return;
+      }
+    }
+    const { entry, created, wentUp } = table.announce(host, port, address, Date.now());
+    if (created) this.ports.addPeer(entry.id, entry.address, entry.port);
+    if (wentUp) this.bringUp(entry, 'discovered');
+  }
+
+  private onKeepalive(id: number): void {
+    const table = this.table;
+    if (table === null || this.closed) return;
+    const now = Date.now();
+    const r = table.heard(id, now);
+    if (r === undefined) return;
+    if (r.wentUp) this.bringUp(r.entry, 'keepalive');
+    if (now - (this.keepaliveSent.get(id) ?? -Infinity) >= (this.opts?.intervalMs ?? 0) / 2) this.sendKeepalives([id], now);
+  }
+
+  private bringUp(entry: PeerEntry, how: string): void {
+    void this.ports.up(entry.id, `peer:${entry.key}`).then(
+      (portId) => {
+        if (portId >= 0) this.log.info(`peer ${entry.key} up (${entry.learned}, heard by ${how}): port ${portId} in VLANs ${this.ports.memberVlans().join(',') || 'none yet'}`);
+      },
+      (err: unknown) => this.log.error(`peer ${entry.key}: cannot bring it up: ${String(err)}`),
+    );
+  }
+
+  private tick(): void {
+    const table = this.table;
+    const opts = this.opts;
+    if (table === null || opts === null || this.closed) return;
+    const now = Date.now();
+    const { removed, down } = table.expire(now);
+    for (const p of [...removed, ...down]) {
+      const silent = ((now - p.lastHeardMs) / 1000).toFixed(1);
+      const what = p.learned === 'static' ? 'static peer stays configured, down until heard again' : 'forgotten until it announces itself again';
+      this.log.info(`peer ${p.key} expired: not heard for ${silent} s; its port and MACs are gone from every VLAN (${what})`);
+    }
+    for (const p of removed) {
+      this.keepaliveSent.delete(p.id);
+      void this.ports.removePeer(p.id).catch((err: unknown) => this.log.error(`peer ${p.key}: ${String(err)}`));
+    }
+    for (const p of down) void this.ports.down(p.id).catch((err: unknown) => this.log.error(`peer ${p.key}: ${String(err)}`));
+    if (now >= this.nextKeepaliveAt) {
+      this.nextKeepaliveAt = now + opts.intervalMs;
+      this.ports.readvertise();
+      this.sendKeepalives(
+        table
+          .list()
+          .filter((p) => p.learned === 'static')
+          .map((p) => p.id),
+        now,
+      );
+    }
+  }
+
+  private sendKeepalives(ids: number[], now: number): void {
+    for (const id of ids) this.keepaliveSent.set(id, now);
+    this.ports.keepalive(ids);
+  }
+
+  private isSelf(address: string, port: number): boolean {
+    const b = this.opts?.bind;
+    return b !== undefined && port === b.port && canonicalAddress(address) === canonicalAddress(b.address);
+  }
+
+  private sameFamily(address: string): boolean {
+    return (isIP(address) === 6) === (this.opts?.bind.family === 'udp6');
+  }
+
+  private async resolve(host: string): Promise<string> {
+    if (isIP(host) !== 0) return host;
+    const family = this.opts?.bind.family === 'udp6' ? 6 : 4;
+    return (await dnsLookup(host, { family })).address;
+  }
+
+  private need(): { opts: PeeringOptions; table: PeerTable } {
+    if (this.opts === null || this.table === null || this.closed) {
+      throw new DivesError('EBADCMD', 'peering is not running on this switch (it starts with "dives start")');
+    }
+    return { opts: this.opts, table: this.table };
+  }
+
+  /** `peer HOST PORT`: configure a static peer and greet it with a keepalive. */
+  async addStatic(hostWord: string, port: number): Promise<PeerInfo> {
+    const { opts, table } = this.need();
+    const host = /^\[.*\]$/.test(hostWord) ? hostWord.slice(1, -1) : hostWord;
+    if (isWildcardHost(host)) throw new DivesError('EBADARG', `peer ${host} ${port}: ${host} is a wildcard address; give the peer's own address`);
+    try {
+      // A static peer must be something that could announce itself: a concrete
+      // address or a well-formed name, never a wildcard.
+      encodeAnnouncement(host, port);
+    } catch (err) {
+      throw new DivesError('EBADARG', `peer ${host} ${port}: ${isDivesError(err) ? err.message.replace(/^discovery announcement: /, '') : String(err)}`);
+    }
+    let address: string;
+    try {
+      address = await this.resolve(host);
+    } catch (err) {
+      throw new DivesError('EBADARG', `peer ${host} ${port}: cannot resolve ${host} (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (!this.sameFamily(address)) {
+      throw new DivesError('EBADARG', `peer ${host} ${port}: ${address} is not reachable over this switch's ${opts.bind.family} peer socket (-h ${opts.host})`);
+    }
+    if (this.isSelf(address, port)) throw new DivesError('EBADARG', `peer ${host} ${port}: that is this switch's own address`);
+    const added = table.addStatic(host, port, address);
+    if (added === null) throw new DivesError('EATTACHED', `peer ${peerKey(host, port)} is already a static peer`);
+    if (added.created) this.ports.addPeer(added.entry.id, added.entry.address, port);
+    this.log.info(`peer ${added.entry.key}: static peer configured`);
+    this.sendKeepalives([added.entry.id], Date.now());
+    return (await this.show()).peers.find((p) => p.address === added.entry.key) as PeerInfo;
+  }
+
+  /** `no peer HOST PORT`: forget a static peer, taking its port down. */
+  async removeStatic(hostWord: string, port: number): Promise<void> {
+    const { table } = this.need();
+    const host = /^\[.*\]$/.test(hostWord) ? hostWord.slice(1, -1) : hostWord;
+    const entry = table.removeStatic(host, port);
+    if (entry === undefined) {
+      throw new DivesError('ENOTATTACHED', `peer ${peerKey(host, port)} is not a static peer; "show peers" lists the peers`);
+    }
+    this.keepaliveSent.delete(entry.id);
+    await this.ports.removePeer(entry.id);
+    this.log.info(`peer ${entry.key}: static peer removed`);
+  }
+
+  staticPeers(): StaticPeer[] {
+    return this.table?.staticPeers() ?? [];
+  }
+
+  /** Everything `show peers` prints. */
+  async show(): Promise<PeersInfo> {
+    const opts = this.opts;
+    const table = this.table;
+    if (opts === null || table === null) {
+      return { local: null, intervalSeconds: 0, expiryIntervals: 0, discovery: null, peers: [], offload: this.ports.offloadEnabled, strangers: 0, lastStranger: null };
+    }
+    const io = await this.ports.stats();
+    const byId = new Map<number, PeerIoStats>(io.peers.map((s) => [s.peerId, s]));
+    const now = Date.now();
+    const zero = Object.fromEntries(PEER_DROPS.map((d) => [d, 0]));
+    const peers = table.list().map((p): PeerInfo => {
+      const s = byId.get(p.id);
+      const portId = this.ports.portIdOf(p.id);
+      return {
+        address: p.key,
+        learned: p.learned,
+        state: p.state,
+        lastHeardSeconds: p.lastHeardMs < 0 ? null : Math.round((now - p.lastHeardMs) / 100) / 10,
+        portId: portId ?? null,
+        framesIn: s?.framesIn ?? 0,
+        bytesIn: s?.bytesIn ?? 0,
+        framesOut: s?.framesOut ?? 0,
+        bytesOut: s?.bytesOut ?? 0,
+        keepalivesIn: s?.keepalivesIn ?? 0,
+        keepalivesOut: s?.keepalivesOut ?? 0,
+        offloadedIn: s?.offloadedIn ?? 0,
+        offloadedOut: s?.offloadedOut ?? 0,
+        plainVids: s?.plainVids ?? null,
+        drops: { ...zero, ...(s?.drops ?? {}) },
+      };
+    });
+    const d = opts.discovery;
+    const c = this.discovery?.counters;
+    const local = this.ports.bound === null ? null : peerKey(opts.host, this.ports.bound.port);
+    return {
+      local,
+      intervalSeconds: opts.intervalMs / 1000,
+      expiryIntervals: opts.expiryIntervals,
+      discovery:
+        d === null || c === undefined
+          ? null
+          : {
+              group: d.group,
+              port: d.port,
+              interface: d.interfaceAddress,
+              ttl: d.ttl,
+              sent: c.sent,
+              received: c.received,
+              own: c.own,
+              accepted: c.accepted,
+              malformed: c.malformed,
+              oversized: c.oversized,
+            },
+      peers,
+      offload: this.ports.offloadEnabled,
+      strangers: io.strangers,
+      lastStranger: io.lastStranger,
+    };
+  }
+
+  /** Stop discovery and the timer, then the peer thread. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.discovery?.close();
+    await this.ports.close();
+  }
+}

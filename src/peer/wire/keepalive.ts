@@ -1,0 +1,26 @@
+// Peer keepalive: the one control datagram switches send each other on the peer
+// socket, so a peer that never announces itself (static peers) still proves it is
+// alive (docs/wire-protocol.md, "Keepalives"). Sent and recognised by the peer I/O
+// thread; no I/O of its own, and nothing here throws or allocates.
+//
+// A keepalive is a peer datagram whose vid header is 0 (which never names a VLAN)
+// followed by exactly the ASCII text "keepalive": 13 bytes in all. Any other datagram
+// with vid 0 is not a keepalive and goes to decodePeerDatagram, which drops it as
+// `short` or `bad-vid` like any malformed frame.
+
+import { PEER_HDR_LEN } from './peer-datagram.js';
+
+const TEXT = 'keepalive';
+
+/** Length of a keepalive datagram: the 4-byte zero vid and the 9-byte text. */
+export const KEEPALIVE_LEN = PEER_HDR_LEN + TEXT.length;
+
+/** The keepalive datagram. Shared and never written, so it can be sent many times at once. */
+export const KEEPALIVE: Readonly<Buffer> = Buffer.concat([Buffer.alloc(PEER_HDR_LEN), Buffer.from(TEXT, 'latin1')]);
+
+/** True when buf[0..len) is exactly a keepalive. */
+export function isKeepalive(buf: Uint8Array, len: number): boolean {
+  if (len !== KEEPALIVE_LEN || buf.length < len) return false;
+  for (let i = 0; i < len; i++) if (buf[i] !== KEEPALIVE[i]) return false;
+  return true;
+}

@@ -1,0 +1,294 @@
+// QemuPorts: the main thread's side of QEMU ports. It starts the one QEMU I/O
+// thread, asks it to listen, gives each accepted connection a port id in its
+// listener's VLAN (and the ring pair to that VLAN's forwarding worker), and
+// removes the port and its MACs when the connection ends. Main thread.
+
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { claimSocketPath } from '../linux/socket-path.js';
+import { Doorbell } from '../core/doorbell.js';
+import { DivesError } from '../core/errors.js';
+import { PendingReplies } from '../core/pending-replies.js';
+import { IoRingPairs, type RingPairAnnouncement } from '../forwarding/io-ring-pairs.js';
+import { RestartBudget } from '../core/restart-budget.js';
+import { describe } from './qemu-io.js';
+import type { QemuConnStats, QemuControl, QemuEvent, QemuIoStart } from './qemu-io-messages.js';
+import type { ListenSpec, ListenerInfo } from '../control/switch-api.js';
+import type { Logger } from '../core/log.js';
+import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
+import type { PortTable } from '../forwarding/port-table.js';
+
+// One ring pair carries every QEMU port of a forwarding worker, and a flood
+// writes one copy per port, so it is sized for bursts from many VMs at once.
+export const QEMU_RING_BYTES = 4 << 20;
+export const QEMU_QUEUE_LIMIT = 512 * 1024;
+
+interface ListenerRec {
+  id: number;
+  vid: number;
+  spec: ListenSpec;
+  address: string;
+  conns: Set<number>;
+}
+
+interface Pending<T> {
+  resolve: (v: T) => void;
+  reject: (e: Error) => void;
+}
+
+export class QemuPorts {
+  private worker: Worker | null = null;
+  private readonly bell = new Doorbell();
+  private readonly listeners = new Map<number, ListenerRec>();
+  /** connId → port id, once placed. */
+  private readonly connPort = new Map<number, { portId: number; vid: number; listenerId: number; live: boolean }>();
+  /** Frames the QEMU thread had no connection for, as of the last stats(). */
+  noPortDrops = 0;
+  private readonly rings: IoRingPairs;
+  private readonly listenWaits = new Map<number, Pending<string>>();
+  private readonly unlistenWaits = new Map<number, () => void>();
+  private readonly statsWaits = new PendingReplies<QemuConnStats[]>();
+  private nextListener = 1;
+  /** Ring pairs announced so far, told again to a restarted thread. */
+  private readonly pairs: RingPairAnnouncement[] = [];
+  private closed = false;
+  /** How often the QEMU thread may still be restarted after dying. */
+  readonly restarts = new RestartBudget();
+
+  constructor(
+    private readonly pool: ForwardingPool,
+    private readonly ports: PortTable,
+    nextRingId: () => number,
+    private readonly maxFrame: number,
+    private readonly log: Logger,
+  ) {
+    this.rings = new IoRingPairs(QEMU_RING_BYTES, this.bell, nextRingId, (pair) => {
+      this.pairs.push(pair);
+      this.post({ type: 'rings', ...pair });
+    });
+  }
+
+  private post(msg: QemuControl): void {
+    this.thread().postMessage(msg);
+  }
+
+  private thread(): Worker {
+    if (this.worker !== null) return this.worker;
+    const start: QemuIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, queueLimit: QEMU_QUEUE_LIMIT, firstConnId: this.restarts.taken * 2 ** 32 + 1 };
+    const w = new Worker(new URL('../../workers/qemu-io.js', import.meta.url), { workerData: start, name: 'qemu-io' });
+    w.on('message', (e: QemuEvent) => this.onEvent(e));
+    w.on('error', (err) => this.log.error(`QEMU I/O thread failed: ${err.message}`));
+    w.once('exit', (code: number) => this.onExit(w, code));
+    this.worker = w;
+    return w;
+  }
+
+  /**
+   * The thread died (close() sets `closed` first, so this is never a requested stop).
+   * Its connections died with it: their ports go, with their MACs. Its listeners are
+   * opened again by a new thread (the same ids, so `show listeners` stays as it was),
+   * as often as the RestartBudget allows; VMs that reconnect get new ports.
+   */
+  private onExit(w: Worker, code: number): void {
+    if (this.worker !== w) return;
+    this.worker = null;
+    if (this.closed) return;
+    for (const connId of [...this.connPort.keys()]) void this.unplace(connId, 'the QEMU I/O thread died');
+    const died = new DivesError('EWORKER', 'the QEMU I/O thread died');
+    for (const p of this.listenWaits.values()) p.reject(died);
+    this.listenWaits.clear();
+    for (const done of this.unlistenWaits.values()) done();
+    this.unlistenWaits.clear();
+    this.statsWaits.failAll(died);
+    if (!this.restarts.take()) {
+      const gone = [...this.listeners.values()].map((l) => l.address);
+      this.listeners.clear();
+      this.log.error(`the QEMU I/O thread ${this.restarts.exhausted}; not restarting it; listeners closed: ${gone.join(', ') || 'none'}`);
+      return;
+    }
+    this.log.error(`the QEMU I/O thread exited unexpectedly (code ${code}); its connections are gone; restarting it and its listeners`);
+    for (const pair of this.pairs) this.post({ type: 'rings', ...pair });
+    for (const l of this.listeners.values()) void this.relisten(l);
+  }
+
+  /** Open a listener again in a restarted thread; the dead thread's UNIX socket file is still there. */
+  private async relisten(l: ListenerRec): Promise<void> {
+    try {
+      if (l.spec.kind === 'unix') await this.claimPath(l.spec.path);
+      this.post({ type: 'listen', listenerId: l.id, vid: l.vid, spec: l.spec });
+    } catch (err) {
+      this.listeners.delete(l.id);
+      this.log.error(`${err instanceof Error ? err.message : String(err)}; the listener is gone after the QEMU I/O thread restarted`);
+    }
+  }
+
+  /** Stop the QEMU thread as a crash would (the `debug crash-qemu` command, for drills and tests). */
+  async crash(): Promise<void> {
+    const w = this.worker;
+    if (w === null) throw new DivesError('EBADARG', 'no QEMU I/O thread runs (nothing listens)');
+    this.log.warn('debug: stopping the QEMU I/O thread as a crash would');
+    await w.terminate();
+  }
+
+  /** QEMU ports of a VLAN that are fully attached (reading and writing). */
+  livePorts(vid?: number): number {
+    return [...this.connPort.values()].filter((c) => c.live && (vid === undefined || c.vid === vid)).length;
+  }
+
+  list(vid?: number): ListenerInfo[] {
+    return [...this.listeners.values()]
+      .filter((l) => vid === undefined || l.vid === vid)
+      .map((l) => ({ vid: l.vid, spec: l.spec, address: l.address, connections: l.conns.size }));
+  }
+
+  private find(vid: number, spec: ListenSpec): ListenerRec | undefined {
+    const want = describe(spec);
+    return [...this.listeners.values()].find((l) => l.vid === vid && l.address === want);
+  }
+
+  async listen(vid: number, spec: ListenSpec): Promise<ListenerInfo> {
+    const address = describe(spec);
+    const clash = [...this.listeners.values()].find((l) => l.address === address);
+    if (clash !== undefined) throw new DivesError('EATTACHED', `listen ${address}: already listening for VLAN ${clash.vid}`);
+    if (spec.kind === 'unix') await this.claimPath(spec.path);
+    const id = this.nextListener++;
+    const bound = new Promise<string>((resolve, reject) => this.listenWaits.set(id, { resolve, reject }));
+    this.post({ type: 'listen', listenerId: id, vid, spec });
+    await bound;
+    const rec: ListenerRec = { id, vid, spec, address, conns: new Set() };
+    this.listeners.set(id, rec);
+    this.log.info(`listening for QEMU on ${address} (VLAN ${vid})`);
+    return { vid, spec, address, connections: 0 };
+  }
+
+  /**
+   * Make a UNIX listener's path free: a socket left by a switch that was killed (or by
+   * this switch's QEMU thread, which died) is removed, as a restarted daemon must;
+   * one something still accepts on, or a file that is not a socket, is refused.
+   */
+  private async claimPath(path: string): Promise<void> {
+    const c = await claimSocketPath(path);
+    switch (c.kind) {
+      case 'free':
+        return;
+      case 'replaced':
+        this.log.info(`listen unix:${path}: replaced a stale socket (nothing accepted on it)`);
+        return;
+      case 'busy':
+        throw new DivesError('ELISTEN', `listen unix:${path}: another program accepts connections on it; stop it or choose another path`);
+      case 'not-socket':
+        throw new DivesError('ELISTEN', `listen unix:${path}: the path exists and is not a socket; move it away or choose another path`);
+      case 'error':
+        throw new DivesError('ELISTEN', `listen unix:${path}: ${c.message}`);
+    }
+  }
+
+  async unlisten(vid: number, spec: ListenSpec): Promise<void> {
+    const l = this.find(vid, spec);
+    if (l === undefined) throw new DivesError('ENOTATTACHED', `no listen ${describe(spec)}: not listening on it in VLAN ${vid}; "show listeners" lists them`);
+    this.listeners.delete(l.id);
+    const done = new Promise<void>((r) => this.unlistenWaits.set(l.id, r));
+    this.post({ type: 'unlisten', listenerId: l.id });
+    await done;
+    this.log.info(`stopped listening on ${l.address}`);
+  }
+
+  /** Per-connection counters from the QEMU thread, by port id. */
+  async stats(): Promise<Map<number, QemuConnStats>> {
+    if (this.worker === null) return new Map();
+    const conns = await this.statsWaits.request('the QEMU I/O thread', 5000, (reqId) => this.post({ type: 'stats', reqId }));
+    return new Map(conns.filter((c) => c.portId >= 0).map((c) => [c.portId, c]));
+  }
+
+  private onEvent(e: QemuEvent): void {
+    switch (e.type) {
+      case 'listening': {
+        const wait = this.listenWaits.get(e.listenerId);
+        this.listenWaits.delete(e.listenerId);
+        if (wait !== undefined) wait.resolve(e.address);
+        else this.log.info(`listening for QEMU on ${e.address} again`);
+        break;
+      }
+      case 'listen-error': {
+        const wait = this.listenWaits.get(e.listenerId);
+        this.listenWaits.delete(e.listenerId);
+        if (wait !== undefined) {
+          wait.reject(new DivesError('ELISTEN', `listen: ${e.message}`));
+          break;
+        }
+        // A listener opened again after a restart that could not be: it is gone.
+        const l = this.listeners.get(e.listenerId);
+        this.listeners.delete(e.listenerId);
+        this.log.error(`listen ${l?.address ?? e.listenerId}: cannot listen again after the QEMU I/O thread restarted: ${e.message}; the listener is gone`);
+        break;
+      }
+      case 'unlistened':
+        this.unlistenWaits.get(e.listenerId)?.();
+        this.unlistenWaits.delete(e.listenerId);
+        break;
+      case 'attached': {
+        const c = this.connPort.get(e.connId);
+        if (c !== undefined) c.live = true;
+        break;
+      }
+      case 'connected':
+        void this.place(e.connId, e.listenerId, e.remote);
+        break;
+      case 'disconnected':
+        void this.unplace(e.connId, e.reason);
+        break;
+      case 'stats':
+        this.noPortDrops = e.noPort;
+        this.statsWaits.settle(e.reqId, e.conns);
+        break;
+      case 'log':
+        this.log[e.level](e.message);
+        break;
+      case 'stopped':
+        break;
+    }
+  }
+
+  /** A QEMU connected: give it a port in its listener's VLAN, then let it send. */
+  private async place(connId: number, listenerId: number, remote: string): Promise<void> {
+    const l = this.listeners.get(listenerId);
+    if (l === undefined) {
+      this.post({ type: 'close', connId });
+      return;
+    }
+    const port = this.ports.add('qemu', l.vid, `qemu:${l.address}#${connId}`);
+    const fw = this.pool.place(l.vid);
+    const txRingId = this.rings.txRingFor(fw);
+    fw.configure(`port:${port.id}`, { type: 'add-port', vid: l.vid, portId: port.id, isPeer: false, txRingId });
+    this.connPort.set(connId, { portId: port.id, vid: l.vid, listenerId, live: false });
+    l.conns.add(connId);
+    // The forwarding thread must know the port before its first frame arrives.
+    await fw.request({ type: 'sync' }).catch(() => undefined);
+    this.post({ type: 'port', connId, portId: port.id, vid: l.vid, fw: fw.index });
+    this.log.info(`qemu ${remote} connected to ${l.address}: port ${port.id} in VLAN ${l.vid}`);
+  }
+
+  private async unplace(connId: number, reason: string): Promise<void> {
+    const c = this.connPort.get(connId);
+    if (c === undefined) return;
+    this.connPort.delete(connId);
+    this.listeners.get(c.listenerId)?.conns.delete(connId);
+    const fw = this.pool.threadOf(c.vid);
+    fw?.unconfigure([`port:${c.portId}`], { type: 'remove-port', vid: c.vid, portId: c.portId });
+    await fw?.request({ type: 'sync' }).catch(() => undefined);
+    this.ports.remove(c.portId);
+    this.log.info(`qemu port ${c.portId} (VLAN ${c.vid}) disconnected: ${reason}`);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    if (w === null) return;
+    const exited = once(w, 'exit');
+    w.postMessage({ type: 'stop' } satisfies QemuControl);
+    const timer = setTimeout(() => void w.terminate(), 3000);
+    await exited;
+    clearTimeout(timer);
+    this.worker = null;
+  }
+}

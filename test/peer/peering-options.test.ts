@@ -1,0 +1,72 @@
+// Tests for src/peer/peering-options.ts: what `dives start` accepts for peering,
+// the multicast interface it picks, the refusals and the loopback warning. Pure units
+// (name lookups are faked).
+
+import test from 'ava';
+import { parseIntervalSeconds, resolvePeeringOptions, type PeeringFlags } from '../../src/peer/peering-options.js';
+
+const base: PeeringFlags = {
+  host: '127.0.0.1',
+  port: 3333,
+  discovery: true,
+  group: '239.13.13.13',
+  discoveryPort: 3535,
+  interval: '1',
+  expiry: 3,
+  ttl: 1,
+};
+
+const noLookup = async (host: string): Promise<string> => {
+  throw new Error(`unexpected lookup of ${host}`);
+};
+
+test('the defaults announce 127.0.0.1:3333 on loopback every second and expire after 3 missed', async (t) => {
+  const o = await resolvePeeringOptions(base, noLookup);
+  t.like(o, { host: '127.0.0.1', port: 3333, bind: { address: '127.0.0.1', port: 3333, family: 'udp4' }, intervalMs: 1000, expiryIntervals: 3, warnings: [] });
+  t.like(o.discovery, { group: '239.13.13.13', port: 3535, interfaceAddress: '127.0.0.1', ttl: 1 });
+  t.is(o.discovery?.announcement.toString('latin1'), '127.0.0.1:3333');
+});
+
+test('the multicast interface defaults to -h and can be given; a name for -h is resolved but announced as written', async (t) => {
+  const o = await resolvePeeringOptions({ ...base, host: 'node7.example' }, async () => '10.0.0.7');
+  t.like(o, { bind: { address: '10.0.0.7' }, discovery: { interfaceAddress: '10.0.0.7' } });
+  t.is(o.discovery?.announcement.toString('latin1'), 'node7.example:3333');
+  const given = await resolvePeeringOptions({ ...base, host: '10.0.0.7', multicastIf: '10.0.0.8' }, noLookup);
+  t.is(given.discovery?.interfaceAddress, '10.0.0.8');
+});
+
+test('a loopback -h with discovery on another interface starts with a warning', async (t) => {
+  const o = await resolvePeeringOptions({ ...base, multicastIf: '10.0.0.7' }, noLookup);
+  t.is(o.warnings.length, 1);
+  t.regex(o.warnings[0], /-h 127\.0\.0\.1 is a loopback address but discovery runs on 10\.0\.0\.7/);
+});
+
+test('a wildcard -h is refused with discovery and allowed without it', async (t) => {
+  await t.throwsAsync(resolvePeeringOptions({ ...base, host: '0.0.0.0' }, noLookup), { code: 'EBADARG', message: /wildcard.*--no-discovery/ });
+  const o = await resolvePeeringOptions({ ...base, host: '0.0.0.0', discovery: false }, noLookup);
+  t.like(o, { bind: { address: '0.0.0.0', family: 'udp4' }, discovery: null });
+});
+
+test('an IPv6 -h peers over udp6 and needs --multicast-if for discovery', async (t) => {
+  const o = await resolvePeeringOptions({ ...base, host: '[::1]', discovery: false }, noLookup);
+  t.like(o, { host: '::1', bind: { address: '::1', family: 'udp6' } });
+  await t.throwsAsync(resolvePeeringOptions({ ...base, host: '::1' }, noLookup), { code: 'EBADARG', message: /--multicast-if/ });
+});
+
+test('bad intervals, expiries, TTLs, interfaces and unresolvable names are refused with the flag named', async (t) => {
+  for (const interval of ['0', '0.01', '-1', 'abc', '1e3', '4000']) {
+    await t.throwsAsync(resolvePeeringOptions({ ...base, interval }, noLookup), { code: 'EBADARG', message: /--discovery-interval/ }, interval);
+  }
+  await t.throwsAsync(resolvePeeringOptions({ ...base, expiry: 0 }, noLookup), { message: /--peer-expiry/ });
+  await t.throwsAsync(resolvePeeringOptions({ ...base, ttl: 256 }, noLookup), { message: /--multicast-ttl/ });
+  await t.throwsAsync(resolvePeeringOptions({ ...base, multicastIf: 'eth0' }, noLookup), { message: /--multicast-if/ });
+  await t.throwsAsync(resolvePeeringOptions({ ...base, host: 'nowhere.invalid' }, async () => Promise.reject(new Error('ENOTFOUND'))), {
+    message: /-h nowhere\.invalid: cannot resolve/,
+  });
+});
+
+test('intervals take decimals', (t) => {
+  t.is(parseIntervalSeconds('0.5'), 0.5);
+  t.is(parseIntervalSeconds(2), 2);
+  t.is(parseIntervalSeconds('0.05'), 0.05);
+});

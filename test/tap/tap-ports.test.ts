@@ -1,0 +1,255 @@
+// A real switch with real TAP ports: namespaces whose kernels ping each other
+// through DiVES, VLAN isolation, a QEMU-protocol client talking to a
+// namespace's kernel, detaching, and a forwarding thread that dies.
+
+import test from 'ava';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { allowedCpus } from '../../src/linux/cpu-affinity.js';
+import { Switch } from '../../src/switch/switch.js';
+import { createLogger } from '../../src/core/log.js';
+import { NetnsFixture, sweepStale } from '../helpers/netns.js';
+import { privileged, privTest } from '../helpers/privileged.js';
+import { QemuClient, sleep } from '../helpers/qemu-client.js';
+import { freeTcpPort } from '../helpers/guest.js';
+import { arpFrame, icmpEcho, parseArp, parseIcmp } from '../helpers/packets.js';
+
+test.before(async () => {
+  if (privileged.ok) await sweepStale();
+});
+
+type Ctx = import('ava').ExecutionContext;
+
+async function setup(t: Ctx, threads = 2): Promise<{ sw: Switch; fx: NetnsFixture }> {
+  const fx = new NetnsFixture();
+  const sw = new Switch({ log: createLogger('warn'), forwardingThreads: threads });
+  // Teardown runs last-registered first: close the switch, then remove namespaces.
+  t.teardown(() => fx.cleanup());
+  t.teardown(() => sw.close());
+  return { sw, fx };
+}
+
+/** A namespace holding a TAP attached to `vid`, addressed `cidr`. */
+async function host(sw: Switch, fx: NetnsFixture, short: string, vid: number, cidr: string): Promise<{ ns: string; tap: string }> {
+  const tap = fx.ifname(short);
+  await fx.createTap(tap);
+  await sw.attachTap(vid, tap);
+  const ns = await fx.addNs(short);
+  await fx.moveToNs(tap, ns, cidr);
+  return { ns, tap };
+}
+
+privTest('two namespaces with TAPs on VLAN 10 ping each other, and a namespace on VLAN 20 reaches neither', async (t) => {
+  const { sw, fx } = await setup(t);
+  const a = await host(sw, fx, 'a', 10, '10.77.0.1/24');
+  await host(sw, fx, 'b', 10, '10.77.0.2/24');
+  const c = await host(sw, fx, 'c', 20, '10.77.0.3/24');
+  t.true(await fx.ping(a.ns, '10.77.0.2', { count: 5 }), 'a pings b on VLAN 10');
+  t.false(await fx.ping(c.ns, '10.77.0.1', { count: 2 }), 'VLAN 20 does not reach VLAN 10');
+  t.false(await fx.ping(a.ns, '10.77.0.3', { count: 2 }), 'VLAN 10 does not reach VLAN 20');
+  const macs = await sw.showMacs(10);
+  t.true(macs.length >= 2, 'both stations were learned');
+  t.true(macs.every((m) => m.port.startsWith('tap:')));
+  const ports = await sw.showPorts(10);
+  t.is(ports.length, 2);
+  t.true(ports.every((p) => p.rxFrames > 0 && p.txFrames > 0));
+  t.deepEqual(sw.showTaps(20).map((x) => x.name), [c.tap]);
+});
+
+privTest('a QEMU-protocol client and a TAP namespace talk: ARP, then an ICMP echo answered by the namespace kernel', async (t) => {
+  const { sw, fx } = await setup(t);
+  const a = await host(sw, fx, 'k', 10, '10.77.1.1/24');
+  const port = await freeTcpPort();
+  await sw.listen(10, { kind: 'tcp', host: '127.0.0.1', port });
+  const vm = await QemuClient.connect({ port });
+  t.teardown(() => vm.close());
+  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < 1; i++) await sleep(20);
+  const vmMac = Buffer.from([0x02, 0xd1, 0x7e, 0, 0, 0x42]);
+  vm.send(arpFrame(1, Buffer.alloc(6, 0xff), vmMac, '10.77.1.42', Buffer.alloc(6), '10.77.1.1'));
+  const arp = await waitFor(vm, (f) => parseArp(f)?.op === 2);
+  const nsMac = parseArp(arp)?.sha as Buffer;
+  t.is(parseArp(arp)?.spa, '10.77.1.1');
+  vm.send(icmpEcho(8, nsMac, '10.77.1.42', '10.77.1.1', 0x1234, 1, Buffer.from('dives-echo'), vmMac));
+  const reply = await waitFor(vm, (f) => parseIcmp(f)?.type === 0);
+  t.is(parseIcmp(reply)?.payload.toString(), 'dives-echo');
+  t.is(parseIcmp(reply)?.src, '10.77.1.1');
+  t.true((await sw.showMacs(10)).some((m) => m.port === `tap:${a.tap}`));
+});
+
+async function waitFor(c: QemuClient, pred: (f: Buffer) => boolean, timeoutMs = 5000): Promise<Buffer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const f = c.frames.find(pred);
+    if (f !== undefined) return f;
+    if (Date.now() > deadline) throw new Error(`no matching frame among ${c.frames.length}`);
+    await sleep(20);
+  }
+}
+
+privTest('no tap removes the port and its MACs, and leaves a persistent TAP in place', async (t) => {
+  const { sw, fx } = await setup(t);
+  const a = await host(sw, fx, 'd', 10, '10.77.2.1/24');
+  await host(sw, fx, 'e', 10, '10.77.2.2/24');
+  t.true(await fx.ping(a.ns, '10.77.2.2'));
+  t.true((await sw.showMacs(10)).some((m) => m.port === `tap:${a.tap}`));
+  await sw.detachTap(10, a.tap);
+  t.false((await sw.showMacs(10)).some((m) => m.port === `tap:${a.tap}`));
+  t.deepEqual((await sw.showPorts(10)).map((p) => p.name), [`tap:${fx.ifname('e')}`]);
+  t.false(await fx.ping(a.ns, '10.77.2.2', { count: 1 }));
+  const { stdout } = await fx.exec(a.ns, ['ip', 'link', 'show', a.tap]);
+  t.true(stdout.includes(a.tap), 'the persistent TAP still exists');
+  await t.throwsAsync(sw.detachTap(10, a.tap), { message: /not attached/ });
+});
+
+privTest('attaching a missing TAP creates it and detaching deletes it again; a second attach of one name is refused', async (t) => {
+  const { sw, fx } = await setup(t);
+  const name = fx.ifname('n');
+  const info = await sw.attachTap(10, name);
+  t.true(info.created);
+  await t.throwsAsync(sw.attachTap(20, name), { message: /already attached to VLAN 10/ });
+  t.true(existsSync(`/sys/class/net/${name}`));
+  await sw.detachTap(10, name);
+  t.false(existsSync(`/sys/class/net/${name}`), 'the TAP DiVES created is gone');
+});
+
+privTest('a TAP I/O thread that dies is restarted on the same TAP and rings, and one that keeps dying is given up on and says so', async (t) => {
+  t.timeout(60_000);
+  const fx = new NetnsFixture();
+  const logs: string[] = [];
+  const keep = (m: string): void => void logs.push(m);
+  const sw = new Switch({ log: { debug: () => {}, info: () => {}, warn: keep, error: keep }, forwardingThreads: 1 });
+  t.teardown(() => fx.cleanup());
+  t.teardown(() => sw.close());
+  const a = await host(sw, fx, 'p', 10, '10.77.8.1/24');
+  await host(sw, fx, 'q', 10, '10.77.8.2/24');
+  t.true(await fx.ping(a.ns, '10.77.8.2', { count: 2 }), 'ping before');
+  const restarts = (): number => logs.filter((m) => m.includes(`tap ${a.tap}: its I/O thread exited unexpectedly`)).length;
+  for (let i = 1; i <= 3; i++) {
+    await sw.crashTapIo(a.tap);
+    for (let w = 0; restarts() < i && w < 100; w++) await sleep(50);
+    t.is(restarts(), i, logs.join('\n'));
+    t.true(await fx.ping(a.ns, '10.77.8.2', { count: 2 }), `ping after restart ${i}`);
+  }
+  // A fourth death within the minute: the port stays down, and says what to do.
+  await sw.crashTapIo(a.tap);
+  for (let w = 0; !logs.some((m) => m.includes('died 4 times within 60 s')) && w < 100; w++) await sleep(50);
+  t.true(logs.some((m) => m.includes(`tap ${a.tap}: its I/O thread died 4 times within 60 s; the port stops carrying frames, detach it with "no tap ${a.tap}"`)), logs.join('\n'));
+  t.is(restarts(), 3);
+  t.false(await fx.ping(a.ns, '10.77.8.2', { count: 2 }), 'no ping once given up');
+  await t.throwsAsync(sw.crashTapIo(a.tap), { message: /no I\/O thread runs for it/ });
+  // The port can still be detached and attached again, with a fresh thread.
+  await sw.detachTap(10, a.tap);
+  t.deepEqual(sw.showTaps(10).map((x) => x.name), [fx.ifname('q')]);
+});
+
+privTest('a forwarding thread that dies is reported and restarted, and other VLANs keep forwarding throughout', async (t) => {
+  t.timeout(60_000);
+  const { sw, fx } = await setup(t, 2);
+  const a = await host(sw, fx, 'f', 10, '10.77.3.1/24');
+  await host(sw, fx, 'g', 10, '10.77.3.2/24');
+  const c = await host(sw, fx, 'h', 20, '10.77.4.1/24');
+  await host(sw, fx, 'i', 20, '10.77.4.2/24');
+  t.not(sw.pool.threadOf(10), sw.pool.threadOf(20));
+  t.true(await fx.ping(a.ns, '10.77.3.2'));
+  t.true(await fx.ping(c.ns, '10.77.4.2'));
+  const before = (await sw.showVlans()).find((v) => v.vid === 10)?.workerThread;
+  // Keep VLAN 20 busy while VLAN 10's thread dies and comes back.
+  const steady = fx.ping(c.ns, '10.77.4.2', { count: 6, timeoutS: 1 });
+  await sw.crashWorker(10);
+  t.true(await steady, 'VLAN 20 kept forwarding');
+  for (let i = 0; i < 100 && (sw.pool.threadOf(10)?.restarts ?? 0) < 1; i++) await sleep(50);
+  t.is(sw.pool.threadOf(10)?.restarts, 1);
+  t.true(await fx.ping(a.ns, '10.77.3.2', { count: 10 }), 'VLAN 10 forwards again after the restart');
+  const after = (await sw.showVlans()).find((v) => v.vid === 10)?.workerThread;
+  t.not(after, before, 'a new thread runs VLAN 10');
+});
+
+privTest('N VLANs under the thread budget run on N distinct threads, and past the budget share the least-loaded', async (t) => {
+  const { sw, fx } = await setup(t, 3);
+  for (const [i, vid] of [101, 102, 103].entries()) await host(sw, fx, `v${i}`, vid, `10.78.${i}.1/24`);
+  const vlans = await sw.showVlans();
+  const ids = vlans.map((v) => v.workerThread);
+  t.is(new Set(ids).size, 3, `threads: ${ids.join(',')}`);
+  t.false(ids.includes(-1));
+  await host(sw, fx, 'v3', 104, '10.78.3.1/24');
+  t.is(new Set((await sw.showVlans()).map((v) => v.workerThread)).size, 3, 'the fourth VLAN shares a thread');
+  t.is(sw.pool.threads.length, 3);
+});
+
+/** comm and Cpus_allowed_list of every thread of this process. */
+function threadCpus(): { comm: string; cpus: string }[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const status = readFileSync(`/proc/self/task/${tid}/status`, 'utf8');
+    return { comm: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), cpus: /Cpus_allowed_list:\s*(\S+)/.exec(status)?.[1] ?? '' };
+  });
+}
+
+privTest('each forwarding thread is pinned to its own CPU, each TAP I/O thread to its VLAN thread\'s CPU; without affinity nothing is', async (t) => {
+  const cpus = allowedCpus();
+  t.deepEqual(cpus.join(','), expandList(/Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? ''));
+  const { sw, fx } = await setup(t, 2);
+  await host(sw, fx, 'p0', 111, '10.77.0.1/24');
+  await host(sw, fx, 'p1', 112, '10.77.1.1/24');
+  t.deepEqual(sw.pool.threads.map((th) => th.cpu), [cpus[0], cpus[1 % cpus.length]]);
+  // Thread names are cut to 15 bytes, so TAP I/O threads are told apart by their CPUs only.
+  const tapThreads = (): string[] => threadCpus().filter((x) => x.comm.startsWith('tap-io:')).map((x) => x.cpus).sort();
+  const want = [sw.pool.threadOf(111)?.cpu, sw.pool.threadOf(112)?.cpu].map(String).sort();
+  t.deepEqual(want, [cpus[0], cpus[1 % cpus.length]].map(String).sort());
+  // The threads pin themselves as they start.
+  for (let i = 0; i < 100 && tapThreads().join() !== want.join(); i++) await sleep(20);
+  t.deepEqual(tapThreads(), want);
+  const pinnedWorkers = new Set(threadCpus().filter((x) => x.comm === 'WorkerThread' && /^\d+$/.test(x.cpus)).map((x) => Number(x.cpus)));
+  t.true(pinnedWorkers.has(cpus[0]) && pinnedWorkers.has(cpus[1 % cpus.length]), `pinned forwarding threads on ${[...pinnedWorkers].join(',')}`);
+  const off = new Switch({ log: createLogger('warn'), forwardingThreads: 2, cpuAffinity: false });
+  t.teardown(() => off.close());
+  const c = await host(off, fx, 'p2', 113, '10.77.2.1/24');
+  t.is(off.pool.threads[0].cpu, -1);
+  const own = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+  const withOwn = [...want, own].sort();
+  for (let i = 0; i < 100 && tapThreads().join() !== withOwn.join(); i++) await sleep(20);
+  t.deepEqual(tapThreads(), withOwn, 'unpinned: the process\'s own CPU set');
+  t.truthy(c);
+});
+
+/** "0-2,5" → "0,1,2,5". */
+function expandList(list: string): string {
+  return list.split(',').filter(Boolean).flatMap((part) => {
+    const [lo, hi] = part.split('-').map(Number);
+    return Array.from({ length: (hi ?? lo) - lo + 1 }, (_, i) => lo + i);
+  }).join(',');
+}
+
+async function tso(fx: NetnsFixture, ns: string, tap: string): Promise<string> {
+  const { stdout } = await fx.exec(ns, ['ethtool', '-k', tap]);
+  return /tcp-segmentation-offload: (\w+)/.exec(stdout)?.[1] ?? `unknown: ${stdout.slice(0, 200)}`;
+}
+
+async function iperfBytes(fx: NetnsFixture, from: string, to: { ns: string; addr: string }): Promise<number> {
+  const server = fx.spawnIn(to.ns, ['iperf3', '-s', '-1', '-B', to.addr]);
+  await sleep(500);
+  const r = await fx.exec(from, ['iperf3', '-c', to.addr, '-t', '2', '-J'], { timeoutMs: 30_000 });
+  await new Promise((res) => (server.exitCode !== null ? res(null) : server.once('exit', res)));
+  return r.code === 0 ? (JSON.parse(r.stdout).end.sum_received.bytes as number) : -1;
+}
+
+privTest('a VLAN of TAPs only carries TCP with kernel offloads on, and a QEMU port joining turns them off without breaking TCP or leaking a segment', async (t) => {
+  t.timeout(60_000);
+  const { sw, fx } = await setup(t);
+  const a = await host(sw, fx, 'o', 10, '10.77.6.1/24');
+  const b = await host(sw, fx, 'p', 10, '10.77.6.2/24');
+  t.is(await tso(fx, a.ns, a.tap), 'on');
+  t.true(await fx.ping(a.ns, '10.77.6.2'));
+  t.true((await iperfBytes(fx, a.ns, { ns: b.ns, addr: '10.77.6.2' })) > 0, 'TCP with offloads');
+
+  const port = await freeTcpPort();
+  await sw.listen(10, { kind: 'tcp', host: '127.0.0.1', port });
+  const vm = await QemuClient.connect({ port });
+  t.teardown(() => vm.close());
+  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < 1; i++) await sleep(20);
+  t.is(await tso(fx, a.ns, a.tap), 'off', 'a port that needs plain frames turns offloads off');
+  t.true((await iperfBytes(fx, a.ns, { ns: b.ns, addr: '10.77.6.2' })) > 0, 'TCP without offloads');
+  t.true(vm.frames.every((f) => f.length <= 1514), 'the QEMU port never saw an offloaded segment');
+  vm.close();
+  for (let i = 0; i < 250 && sw.qemu.livePorts(10) > 0; i++) await sleep(20);
+  for (let i = 0; i < 50 && (await tso(fx, a.ns, a.tap)) !== 'on'; i++) await sleep(20);
+  t.is(await tso(fx, a.ns, a.tap), 'on', 'offloads come back when the VLAN is TAPs only again');
+});
