@@ -6,7 +6,7 @@
 import { isDivesError, type DivesErrorCode } from '../core/errors.js';
 import type { CommandRegistry } from './command-registry.js';
 import type { SwitchControl } from './switch-api.js';
-import { completeLine, promptFor } from './session-commands.js';
+import { completeLine, promptFor } from './commands/session.js';
 
 /** The longest line a session accepts; the control socket relies on this bound. */
 export const MAX_LINE = 4096;

@@ -29,6 +29,17 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   return formatColumns([headers, ...rows]);
 }
 
+/**
+ * A table whose rows may each carry indented lines under them: what did not fit in
+ * the columns (a port's drop counters, why a thread is down). An empty table prints
+ * its header and `empty`, as formatTable does.
+ */
+export function formatNotedTable(headers: readonly string[], rows: readonly (readonly string[])[], notes: readonly (readonly string[])[], empty: string): string[] {
+  if (rows.length === 0) return formatTable(headers, rows, empty);
+  const [head, ...body] = formatColumns([headers, ...rows]);
+  return [head, ...body.flatMap((line, i) => [line, ...(notes[i] ?? []).map((n) => `    ${n}`)])];
+}
+
 /** An age in seconds as a person reads it: "3s", "4m05s", "2h07m", "3d04h". */
 export function formatAge(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));
@@ -42,12 +53,24 @@ function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
 
-/** The non-zero drop counters of a port: "drops: ring-full=3 runt=1", or "drops: none". */
-export function formatDrops(drops: Readonly<Record<string, number>>): string {
-  const parts = Object.entries(drops)
-    .filter(([, n]) => n !== 0)
+/** The non-zero counters of a record as "label: a=3 b=1", or "label: none"; those named in `skip` (shown elsewhere) are left out. */
+export function formatCounters(label: string, counters: Readonly<Record<string, number>>, skip: readonly string[] = []): string {
+  const parts = Object.entries(counters)
+    .filter(([name, n]) => n !== 0 && !skip.includes(name))
     .map(([name, n]) => `${name}=${n}`);
-  return `drops: ${parts.length === 0 ? 'none' : parts.join(' ')}`;
+  return `${label}: ${parts.length === 0 ? 'none' : parts.join(' ')}`;
+}
+
+/** A size in bytes as a person reads it: "512 B", "64 KiB", "4 MiB", "1.5 GiB". */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return `${Number.isInteger(n) ? n : n.toFixed(1)} ${units[u]}`;
 }
 
 /** Quote a command line or word for an error message, so a user sees exactly what was read. */

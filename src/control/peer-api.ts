@@ -1,6 +1,8 @@
 // The peer part of SwitchControl's results: what `show peers` prints as text or JSON,
 // and the static peers a running-config lists. Produced by src/peer/peering.ts,
-// printed by src/control/peer-commands.ts; main thread.
+// printed by src/control/commands/peer.ts; main thread.
+
+import type { DISCOVERY_COUNTERS, PEER_SOCKET_COUNTERS, PeerDropName } from '../core/counters.js';
 
 export interface PeerInfo {
   /** "10.0.0.2:3333": the peer's HOST:PORT as announced or configured, IPv6 in brackets. */
@@ -23,8 +25,8 @@ export interface PeerInfo {
   offloadedOut: number;
   /** The VLANs the peer takes no offloaded frame on, from its offload advertisement; null: it sent none, so it gets none. */
   plainVids: number[] | null;
-  /** Every drop reason the peer thread counts for this peer, by name, zeros included. */
-  drops: Record<string, number>;
+  /** Every drop reason the peer thread counts for this peer (PEER_DROPS), zeros included. */
+  drops: Record<PeerDropName, number>;
 }
 
 export interface DiscoveryInfo {
@@ -39,6 +41,8 @@ export interface DiscoveryInfo {
   accepted: number;
   malformed: number;
   oversized: number;
+  /** Every discovery counter (DISCOVERY_COUNTERS), the ones above included. */
+  counters: Record<(typeof DISCOVERY_COUNTERS.names)[number], number>;
 }
 
 export interface PeersInfo {
@@ -54,6 +58,8 @@ export interface PeersInfo {
   /** Datagrams dropped because their sender is no known peer, and the last such sender. */
   strangers: number;
   lastStranger: string | null;
+  /** The peer socket's counters (PEER_SOCKET_COUNTERS), strangers included. */
+  counters: Record<(typeof PEER_SOCKET_COUNTERS.names)[number], number>;
 }
 
 /** A static peer as `peer HOST PORT` configured it. */

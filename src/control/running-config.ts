@@ -1,14 +1,13 @@
 // The running-config: the switch's state (VLANs, TAPs, QEMU listeners, static
-// peers) printed as the rc file that recreates it, and the `show running-config`
-// and `write FILE` commands that print it and save it atomically. Reads the
+// peers) printed as the rc file that recreates it, and the atomic file write that
+// `write FILE` saves it with (src/control/commands/running-config.ts). Reads the
 // switch through SwitchControl; runs on the main thread.
 
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { DivesError } from '../core/errors.js';
-import type { CommandContext, CommandResult, CommandSpec } from './command-registry.js';
-import { quote, quoteWord } from './format.js';
+import { quoteWord } from './format.js';
 import type { ListenSpec, StaticPeer, SwitchControl } from './switch-api.js';
 
 export interface RunningConfig {
@@ -115,41 +114,3 @@ function wrap(path: string, err: unknown): DivesError {
   const reason = e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
   return new DivesError('EWRITE', `cannot write the running-config to ${path}: ${reason}`, { cause: err });
 }
-
-/** FILE for `write`: a path, absolute or relative to the switch's working directory. */
-export function parseFile(word: string): string {
-  if (word === '' || word.includes('\0')) throw new DivesError('EBADARG', `FILE must be a non-empty path, got ${quote(word)}`);
-  return word;
-}
-
-async function showRunningConfig(ctx: CommandContext): Promise<CommandResult> {
-  const config = await renderRunningConfig(ctx.sw);
-  return { lines: config.lines, json: config };
-}
-
-async function write(ctx: CommandContext): Promise<CommandResult> {
-  const path = resolve(ctx.args.string('FILE'));
-  const { lines } = await renderRunningConfig(ctx.sw);
-  await writeFileAtomic(path, `${lines.join('\n')}\n`);
-  return { lines: [`wrote the running-config to ${path} (${lines.length} lines)`], json: { written: { path, lines: lines.length } } };
-}
-
-/** The two commands, registered with the others by createCommandRegistry. */
-export const RUNNING_CONFIG_COMMANDS: readonly CommandSpec[] = [
-  {
-    path: ['show', 'running-config'],
-    syntax: 'show running-config',
-    mode: 'any',
-    args: [],
-    handler: showRunningConfig,
-    help: 'Print the VLANs, TAPs, listeners and static peers as an rc file that recreates them.',
-  },
-  {
-    path: ['write'],
-    syntax: 'write FILE',
-    mode: 'any',
-    args: [{ name: 'FILE', parse: parseFile }],
-    handler: write,
-    help: 'Save the running-config to FILE atomically (temporary file, then rename), for `dives start -c FILE`.',
-  },
-];

@@ -2,11 +2,15 @@
 // ask of a running switch, and the typed results that `show` commands print as
 // text or JSON. Implemented by src/switch/switch.ts; runs on the main thread.
 
+import type { PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS } from '../core/counters.js';
+import type { ThreadKind, ThreadState } from '../core/thread-supervisor.js';
+import type { RingInfo } from '../forwarding/ring-table.js';
+import type { ListenSpec } from '../qemu/listen-spec.js';
+import type { ListenerInfo } from '../qemu/qemu-ports.js';
+import type { TapInfo } from '../tap/tap-ports.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from './peer-api.js';
 export type { DiscoveryInfo, PeerInfo, PeersInfo, StaticPeer } from './peer-api.js';
-
-/** A QEMU listener address: TCP host and port, or a UNIX socket path. */
-export type ListenSpec = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+export type { ListenSpec, ListenerInfo, RingInfo, TapInfo };
 
 export interface MacEntry {
   mac: string; // "02:00:00:00:00:01"
@@ -24,34 +28,41 @@ export interface PortInfo {
   rxBytes: number;
   txFrames: number;
   txBytes: number;
-  /** Every drop reason the switch counts for this port, by name, zeros included. */
-  drops: Record<string, number>;
+  /** Every drop reason the switch counts for a port (PORT_DROPS), by name, zeros included. */
+  drops: Record<(typeof PORT_DROPS.names)[number], number>;
 }
 
 export interface VlanInfo {
   vid: number;
   ports: number;
   macs: number;
-  /** The worker_threads threadId of the forwarding worker that runs this VLAN. */
+  /** The worker_threads threadId of the forwarding worker that runs this VLAN; -1 while it has none. */
   workerThread: number;
   forwarded: number;
   flooded: number;
   dropped: number;
+  /** up, or down (its forwarding thread kept dying on its frames) with the reason. */
+  state: 'up' | 'down';
+  reason: string | null;
+  /** Every VLAN counter (VLAN_COUNTERS), forwarded, flooded and dropped included. */
+  counters: Record<(typeof VLAN_COUNTERS.names)[number], number>;
 }
 
-export interface TapInfo {
+export interface ThreadInfo {
+  /** "forwarding thread 0", "tap-io:tap0", "qemu-io", "peer-io". */
   name: string;
-  vid: number;
-  portId: number;
-  /** True when DiVES created the device (it disappears when detached). */
-  created: boolean;
-}
-
-export interface ListenerInfo {
-  vid: number;
-  spec: ListenSpec;
-  address: string; // "127.0.0.1:4000" or "unix:/run/dives/vm.sock"
-  connections: number;
+  kind: ThreadKind;
+  state: ThreadState;
+  /** The CPU it is pinned to, or -1. */
+  cpu: number;
+  /** The VLANs a forwarding thread runs (down ones included); empty for I/O threads. */
+  vlans: number[];
+  /** Why the last incarnation that died did, or null. */
+  lastDeath: string | null;
+  /** Why it is down, or null. */
+  reason: string | null;
+  /** Every thread counter (THREAD_COUNTERS), zeros included. */
+  counters: Record<(typeof THREAD_COUNTERS.names)[number], number>;
 }
 
 export interface SwitchControl {
@@ -62,6 +73,10 @@ export interface SwitchControl {
   showPorts(vid?: number): Promise<PortInfo[]>;
   showTaps(vid?: number): TapInfo[];
   showListeners(vid?: number): ListenerInfo[];
+  /** Every thread of the switch: forwarding workers, then the I/O threads. */
+  showThreads(): Promise<ThreadInfo[]>;
+  /** Every ring between the threads, with its producer, consumer and counters. */
+  showRings(): RingInfo[];
   /** Make sure a VLAN exists (the `vlan ID` command). */
   ensureVlan(vid: number): void;
   attachTap(vid: number, dev: string): Promise<TapInfo>;
@@ -70,6 +85,8 @@ export interface SwitchControl {
   unlisten(vid: number, spec: ListenSpec): Promise<void>;
   /** Deliberately crash the forwarding worker of a VLAN (the `debug crash-worker` command, for drills and tests). */
   crashWorker(vid: number): Promise<void>;
+  /** Make the forwarding worker of `vid` die on every frame from `mac` (`debug crash-on-frame`): the restart budget's drill. */
+  crashOnFrame(vid: number, mac: string): Promise<void>;
   /** Stop a TAP's I/O thread as a crash would (the `debug crash-tap` command); it is restarted. */
   crashTapIo(name: string): Promise<void>;
   /** Stop the peer I/O thread as a crash would (the `debug crash-peers` command); it is restarted. */

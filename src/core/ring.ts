@@ -5,7 +5,7 @@
 // Contract (read this first):
 // - Exactly one producer thread calls push/write/reserve/commit, and exactly one
 //   consumer thread calls consume/pop. Which threads those are is written where
-//   each ring is created (src/switch/ring-plan.ts names them for the switch).
+//   each ring is made (src/forwarding/ring-table.ts names both for `show rings`).
 // - Nothing here throws or blocks. A full ring drops the frame and counts it in
 //   `drops`; the producer never waits for the consumer.
 // - Each record is contiguous in memory, so the consumer reads a frame in place
@@ -45,6 +45,7 @@
 // WRAP means "the rest of the data region is unused; continue at offset 0". The
 // producer writes it when the next record does not fit before the end.
 
+import { RING_COUNTER, RING_COUNTERS } from './counters.js';
 import type { Doorbell } from './doorbell.js';
 
 export const RING_HEADER_BYTES = 256;
@@ -242,17 +243,6 @@ export class Ring {
     return n;
   }
 
-  /**
-   * Queue `count` frames that all live in `buf`, described by parallel arrays,
-   * with one publish and at most one wake-up. Returns how many were queued.
-   */
-  pushBatch(buf: Buffer, offs: ArrayLike<number>, lens: ArrayLike<number>, metas: ArrayLike<number>, count: number): number {
-    let n = 0;
-    for (let i = 0; i < count; i++) n += this.write(buf, offs[i], lens[i], metas[i]);
-    this.commit();
-    return n;
-  }
-
   // ---- consumer side -------------------------------------------------------
 
   /** True when the consumer has nothing to read. Can be late: a frame may land right after. */
@@ -346,6 +336,16 @@ export class Ring {
 
   get pushed(): number {
     return Atomics.load(this.words, PUSHED) >>> 0;
+  }
+
+  /** Every counter above, indexed by RING_COUNTER (src/core/counters.ts); for `show rings`. */
+  counts(): Float64Array {
+    const c = RING_COUNTERS.create();
+    c[RING_COUNTER.pushed] = this.pushed;
+    c[RING_COUNTER.full] = this.drops;
+    c[RING_COUNTER.oversize] = this.oversize;
+    c[RING_COUNTER.undelivered] = this.consumerDrops;
+    return c;
   }
 
   /** Bytes currently queued (records, padding and wrap gaps included). */

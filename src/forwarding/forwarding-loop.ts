@@ -11,7 +11,10 @@
 import { threadId, type MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../core/doorbell.js';
 import { pinThisThread } from '../linux/cpu-affinity.js';
-import { META_VNET, VNET_HDR_LEN, VlanEngine, type EngineClock } from './vlan-engine.js';
+import { VlanEngine, type EngineClock } from './vlan-engine.js';
+import { VLAN_COUNTERS } from '../core/counters.js';
+import { srcMac } from '../core/frame.js';
+import { metaHdrLen, metaPort, metaVid } from '../core/ring-record.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
 import type { ForwardingControl, ForwardingReply, ForwardingTask, PortReport, VlanReport } from './forwarding-messages.js';
 
@@ -40,9 +43,15 @@ export class ForwardingLoop {
   private readonly fdbCapacity: number;
   private readonly maxFrame: number;
   private readonly cpu: number;
-  /** Frames whose ring meta named a VLAN this worker does not run. */
+  /** Frames whose ring meta named a VLAN this worker does not run (THREAD_COUNTERS no-vlan). */
   noVlanDrops = 0;
-  private readonly handler: FrameHandler;
+  /** The meta of the frame being forwarded, 0 between batches (ForwardingTask.inflightSab). */
+  private readonly inflight: Int32Array;
+  /** What the per-frame path calls: `forward`, or `drill` while a crash-on-frame drill is armed. */
+  private handler: FrameHandler;
+  private readonly forward: FrameHandler;
+  private drillVid = -1;
+  private drillMac = -1;
 
   constructor(task: ForwardingTask) {
     this.bell = new Doorbell(task.doorbellSab);
@@ -51,16 +60,20 @@ export class ForwardingLoop {
     this.fdbCapacity = task.fdbCapacity;
     this.maxFrame = task.maxFrame;
     this.cpu = task.cpu;
+    this.inflight = new Int32Array(task.inflightSab);
     const engines = this.engines;
+    const inflight = this.inflight;
     // One closure for the life of the thread: the ring calls it per frame.
-    this.handler = (buf, off, len, meta) => {
-      const engine = engines[(meta >>> 16) & 0xfff];
+    this.forward = (buf, off, len, meta) => {
+      const engine = engines[metaVid(meta)];
       if (engine === undefined) {
         this.noVlanDrops++;
         return;
       }
-      engine.forward(buf, off, len, meta & 0xffff, (meta & META_VNET) !== 0 ? VNET_HDR_LEN : 0);
+      inflight[0] = meta;
+      engine.forward(buf, off, len, metaPort(meta), metaHdrLen(meta));
     };
+    this.handler = this.forward;
   }
 
   private send(msg: ForwardingReply): void {
@@ -85,6 +98,7 @@ export class ForwardingLoop {
       let n = 0;
       const inputs = this.inputs;
       for (let i = 0; i < inputs.length; i++) n += inputs[i].consume(BATCH, this.handler);
+      this.inflight[0] = 0;
       if (n > 0) {
         const outputs = this.outputs;
         for (let i = 0; i < outputs.length; i++) outputs[i].commit();
@@ -189,12 +203,15 @@ export class ForwardingLoop {
         this.answer(msg.reqId, msg.what, msg.vid);
         break;
       case 'sync':
-        this.send({ type: 'reply', reqId: msg.reqId, threadId });
+        this.reply(msg.reqId);
         break;
       case 'crash':
         // A drill: the thread dies the way a fatal bug would kill it, and the
         // main thread must notice, report and restart it.
         process.exit(70);
+        break;
+      case 'crash-on-frame':
+        this.armDrill(msg.vid, msg.mac);
         break;
       case 'stop':
         this.stopped = true;
@@ -203,38 +220,48 @@ export class ForwardingLoop {
     }
   }
 
+  /**
+   * The drill of a frame that kills the thread: from now on a frame of `vid` from `mac`
+   * ends it as a bug on that frame would, before the batch it is in is released, so
+   * every restarted thread reads it again (until main takes the VLAN down). The check
+   * runs only while armed: the per-frame path swaps handlers instead of testing a flag.
+   */
+  private armDrill(vid: number, mac: number): void {
+    this.drillVid = vid;
+    this.drillMac = mac;
+    this.handler = (buf, off, len, meta) => {
+      if (metaVid(meta) === this.drillVid && len >= metaHdrLen(meta) + 14 && srcMac(buf, off + metaHdrLen(meta)) === this.drillMac) {
+        this.inflight[0] = meta;
+        process.exit(70);
+      }
+      this.forward(buf, off, len, meta);
+    };
+  }
+
+  private reply(reqId: number, body: Pick<Extract<ForwardingReply, { type: 'reply' }>, 'vlans' | 'macs' | 'ports'> = {}): void {
+    this.send({ type: 'reply', reqId, threadId, noVlan: this.noVlanDrops, ...body });
+  }
+
   private answer(reqId: number, what: 'vlans' | 'macs' | 'ports', vid?: number): void {
     const now = Date.now();
     if (what === 'macs') {
       const e = vid === undefined ? undefined : this.engines[vid];
-      this.send({ type: 'reply', reqId, threadId, macs: e === undefined ? [] : e.fdb.entries(now) });
+      this.reply(reqId, { macs: e === undefined ? [] : e.fdb.entries(now) });
       return;
     }
     const selected = [...this.vids].filter((v) => vid === undefined || v === vid).sort((a, b) => a - b);
     if (what === 'vlans') {
-      const vlans: VlanReport[] = selected.map((v) => {
+      const vlans = selected.map((v): VlanReport => {
         const e = this.engines[v] as VlanEngine;
-        const c = e.fdb.counters;
-        return {
-          vid: v,
-          ports: e.ports.length,
-          macs: e.fdb.entries(now).length,
-          forwarded: e.counters.forwarded,
-          flooded: e.counters.flooded,
-          dropped: e.counters.dropped,
-          learned: c.learned,
-          moved: c.moved,
-          fdbFull: c.full,
-          aged: c.aged,
-        };
+        return { vid: v, ports: e.ports.length, macs: e.fdb.entries(now).length, counters: VLAN_COUNTERS.toRecord(e.counts()) };
       });
-      this.send({ type: 'reply', reqId, threadId, vlans });
+      this.reply(reqId, { vlans });
       return;
     }
     const ports: PortReport[] = [];
     for (const v of selected) {
       for (const p of (this.engines[v] as VlanEngine).ports) ports.push({ vid: v, portId: p.id, ...p.stats.snapshot() });
     }
-    this.send({ type: 'reply', reqId, threadId, ports });
+    this.reply(reqId, { ports });
   }
 }

@@ -6,6 +6,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { FdbEntry } from './fdb.js';
 import type { PortStatsSnapshot } from './port-stats.js';
+import type { VLAN_COUNTERS } from '../core/counters.js';
 
 /** What piscina hands the worker when its long-running task starts. */
 export interface ForwardingTask {
@@ -19,6 +20,11 @@ export interface ForwardingTask {
   maxFrame: number;
   /** The CPU the thread pins itself to, or -1 to leave it to the scheduler. */
   cpu: number;
+  /**
+   * One Int32 word the thread keeps the ring meta of the frame it is forwarding in (0
+   * between frames), so main can tell which VLAN and port a frame that killed it was on.
+   */
+  inflightSab: SharedArrayBuffer;
 }
 
 export interface AddVlanMsg { type: 'add-vlan'; vid: number }
@@ -38,6 +44,8 @@ export interface QueryMsg { type: 'query'; reqId: number; what: 'vlans' | 'macs'
 /** Ask for a reply once every earlier message has been applied. */
 export interface SyncMsg { type: 'sync'; reqId: number }
 export interface CrashMsg { type: 'crash' }
+/** The drill of a frame that kills the thread: die on any frame of `vid` from `mac` (a 48-bit number), as a bug on it would. */
+export interface CrashOnFrameMsg { type: 'crash-on-frame'; vid: number; mac: number }
 export interface StopMsg { type: 'stop' }
 
 export type ForwardingControl =
@@ -53,19 +61,14 @@ export type ForwardingControl =
   | QueryMsg
   | SyncMsg
   | CrashMsg
+  | CrashOnFrameMsg
   | StopMsg;
 
 export interface VlanReport {
   vid: number;
   ports: number;
   macs: number;
-  forwarded: number;
-  flooded: number;
-  dropped: number;
-  learned: number;
-  moved: number;
-  fdbFull: number;
-  aged: number;
+  counters: Record<(typeof VLAN_COUNTERS.names)[number], number>;
 }
 
 export interface PortReport extends PortStatsSnapshot {
@@ -76,5 +79,6 @@ export interface PortReport extends PortStatsSnapshot {
 /** Replies from the worker, on the same port. */
 export type ForwardingReply =
   | { type: 'started'; threadId: number }
-  | { type: 'reply'; reqId: number; threadId: number; vlans?: VlanReport[]; macs?: FdbEntry[]; ports?: PortReport[] }
+  /** `noVlan`: frames this thread dropped because it does not run their VLAN (THREAD_COUNTERS no-vlan). */
+  | { type: 'reply'; reqId: number; threadId: number; noVlan: number; vlans?: VlanReport[]; macs?: FdbEntry[]; ports?: PortReport[] }
   | { type: 'log'; level: 'warn' | 'error'; message: string };

@@ -4,8 +4,8 @@
 // thread; the tx ring the other way round. Main thread.
 
 import type { Doorbell } from '../core/doorbell.js';
-import { Ring } from '../core/ring.js';
-import type { ForwardingThread } from './forwarding-pool.js';
+import type { ForwardingThread } from './forwarding-thread.js';
+import type { RingTable } from './ring-table.js';
 
 /** What the I/O thread is told about a new pair (its `rings` message, less the type). */
 export interface RingPairAnnouncement {
@@ -21,9 +21,9 @@ export class IoRingPairs {
 
   constructor(
     private readonly ringBytes: number,
-    /** The I/O thread's doorbell, rung by forwarding threads after they queue tx frames. */
-    private readonly ioBell: Doorbell,
-    private readonly nextRingId: () => number,
+    /** The I/O thread's name (for `show rings`) and its doorbell, rung by forwarding threads after they queue tx frames. */
+    private readonly io: { name: string; bell: Doorbell },
+    private readonly rings: RingTable,
     private readonly announce: (pair: RingPairAnnouncement) => void,
   ) {}
 
@@ -31,14 +31,13 @@ export class IoRingPairs {
   txRingFor(fw: ForwardingThread): number {
     const have = this.txRingIds.get(fw.index);
     if (have !== undefined) return have;
-    const rx = Ring.create(this.ringBytes);
-    const tx = Ring.create(this.ringBytes);
-    const rxRingId = this.nextRingId();
-    const txRingId = this.nextRingId();
-    this.txRingIds.set(fw.index, txRingId);
-    fw.configure(`ring:${rxRingId}`, { type: 'add-input', ringId: rxRingId, sab: rx.sab });
-    fw.configure(`ring:${txRingId}`, { type: 'add-output', ringId: txRingId, sab: tx.sab, doorbellSab: this.ioBell.sab });
-    this.announce({ fw: fw.index, rxSab: rx.sab, rxDoorbellSab: fw.bell.sab, txSab: tx.sab });
-    return txRingId;
+    const io = this.io.name;
+    const rx = this.rings.create(this.ringBytes, null, { name: `${io} rx, ${fw.name}`, producer: io, consumer: fw.name });
+    const tx = this.rings.create(this.ringBytes, null, { name: `${io} tx, ${fw.name}`, producer: fw.name, consumer: io });
+    this.txRingIds.set(fw.index, tx.id);
+    fw.configure(`ring:${rx.id}`, { type: 'add-input', ringId: rx.id, sab: rx.ring.sab });
+    fw.configure(`ring:${tx.id}`, { type: 'add-output', ringId: tx.id, sab: tx.ring.sab, doorbellSab: this.io.bell.sab });
+    this.announce({ fw: fw.index, rxSab: rx.ring.sab, rxDoorbellSab: fw.bell.sab, txSab: tx.ring.sab });
+    return tx.id;
   }
 }

@@ -3,7 +3,7 @@
 // workers' per-id arrays stay dense. Main thread only.
 
 import { DivesError } from '../core/errors.js';
-import { MAX_PORT_ID } from './vlan-engine.js';
+import { MAX_PORT_ID } from '../core/ring-record.js';
 
 export type PortKind = 'tap' | 'qemu' | 'peer';
 

@@ -8,41 +8,21 @@
 
 import { Fdb, LEARN_FULL, type FdbOptions } from './fdb.js';
 import { dstMac, isGroupAddr, srcMac, validateFrame, FRAME_OK, FRAME_RUNT, DEFAULT_MAX_FRAME } from '../core/frame.js';
-import {
-  PortStats,
-  DROP_GIANT,
-  DROP_NO_PORT,
-  DROP_OFFLOAD,
-  DROP_RING_FULL,
-  DROP_RUNT,
-  DROP_SAME_PORT,
-  DROP_SPLIT_HORIZON,
-} from './port-stats.js';
+import { PORT_DROP, VLAN_COUNTER, VLAN_COUNTERS } from '../core/counters.js';
+import { PortStats } from './port-stats.js';
 import type { Ring } from '../core/ring.js';
+import { GSO_MAX_FRAME, VNET_HDR_LEN, ZERO_VNET_HDR, ringMeta, vnetAsksWork } from '../core/ring-record.js';
 
-/**
- * Ring meta: the port id in bits 0-15, the VLAN id in bits 16-27, and
- * META_VNET in bit 28 when the record starts with a 10-byte virtio_net_hdr
- * (frames from and to TAPs opened with IFF_VNET_HDR).
- */
-export function ringMeta(vid: number, port: number, vnet = false): number {
-  return ((vid << 16) | (port & 0xffff) | (vnet ? META_VNET : 0)) | 0;
-}
-export const META_VNET = 1 << 28;
-export const VNET_HDR_LEN = 10;
-/** virtio_net_hdr byte 0 flag: the checksum is still to be computed. */
-export const VNET_F_NEEDS_CSUM = 1;
-/** An offloaded TCP segment may be as long as an IP datagram can be, plus Ethernet and 802.1Q headers. */
-const GSO_MAX_FRAME = 65535 + 18;
-const ZERO_VNET_HDR = Buffer.alloc(VNET_HDR_LEN);
-export function metaVid(meta: number): number {
-  return (meta >>> 16) & 0xfff;
-}
-export function metaPort(meta: number): number {
-  return meta & 0xffff;
-}
-
-export const MAX_PORT_ID = 0xffff;
+const D_RUNT = PORT_DROP.runt;
+const D_GIANT = PORT_DROP.giant;
+const D_SAME_PORT = PORT_DROP['same-port'];
+const D_SPLIT_HORIZON = PORT_DROP['split-horizon'];
+const D_RING_FULL = PORT_DROP['ring-full'];
+const D_OFFLOAD = PORT_DROP.offload;
+const V_FORWARDED = VLAN_COUNTER.forwarded;
+const V_FLOODED = VLAN_COUNTER.flooded;
+const V_DROPPED = VLAN_COUNTER.dropped;
+const V_NO_PORT = VLAN_COUNTER['no-port'];
 
 /** One member port of a VLAN, as the engine sees it. */
 export class EnginePort {
@@ -77,17 +57,20 @@ export interface VlanEngineOptions {
   clock?: EngineClock;
 }
 
-export interface VlanCounters {
-  forwarded: number; // frames sent to one known port
-  flooded: number; // frames sent to every member but the ingress
-  dropped: number; // frames that left through no port
+/** A frame that came in through `from` may leave through `out`: not back out its own port, never from a peer to a peer (split horizon). */
+export function shouldDeliver(from: EnginePort, out: EnginePort): boolean {
+  return out !== from && !(from.isPeer && out.isPeer);
 }
 
 export class VlanEngine {
   readonly vid: number;
   readonly fdb: Fdb;
   readonly maxFrame: number;
-  readonly counters: VlanCounters = { forwarded: 0, flooded: 0, dropped: 0 };
+  /**
+   * Indexed by VLAN_COUNTER. The engine counts forwarded, flooded, dropped and no-port;
+   * counts() fills in the fdb's own counters when `show vlans` asks.
+   */
+  private readonly counters = VLAN_COUNTERS.create();
   /** The clock for learning and ageing, set by the worker once per batch. */
   readonly clock: EngineClock;
   // Members in a dense array for the flood loop, and by id for lookups. Ids are
@@ -98,8 +81,6 @@ export class VlanEngine {
   private learnedMac = -1;
   private learnedPort = -1;
   private learnedAt = -1;
-  /** Drops for frames whose port id is not a member (no EnginePort to count on). */
-  readonly orphanStats = new PortStats();
 
   constructor(vid: number, opts: VlanEngineOptions = {}) {
     this.vid = vid;
@@ -160,9 +141,17 @@ export class VlanEngine {
     return this.fdb.deleteByPort(id);
   }
 
-  /** A frame may leave through `out` when it came in through `from`. */
-  shouldDeliver(from: EnginePort, out: EnginePort): boolean {
-    return out !== from && !(from.isPeer && out.isPeer);
+  /** The VLAN's counters, indexed by VLAN_COUNTER, with the fdb's filled in; for `show vlans`. */
+  counts(): Float64Array {
+    const out = this.counters.slice();
+    const c = this.fdb.counters;
+    out[VLAN_COUNTER.learned] = c.learned;
+    out[VLAN_COUNTER.moved] = c.moved;
+    out[VLAN_COUNTER['fdb-full']] = c.full;
+    out[VLAN_COUNTER.aged] = c.aged;
+    out[VLAN_COUNTER.flushed] = c.flushed;
+    out[VLAN_COUNTER.deleted] = c.deleted;
+    return out;
   }
 
   /**
@@ -174,15 +163,15 @@ export class VlanEngine {
   forward(buf: Buffer, off: number, len: number, inId: number, hdr = 0): number {
     const from = this.byId[inId];
     if (from === undefined) {
-      this.orphanStats.drops[DROP_NO_PORT]++;
-      this.counters.dropped++;
+      this.counters[V_NO_PORT]++;
+      this.counters[V_DROPPED]++;
       return 0;
     }
     const st = from.stats;
     const bad = validateFrame(len - hdr, hdr === 0 ? this.maxFrame : GSO_MAX_FRAME);
     if (bad !== FRAME_OK) {
-      st.drops[bad === FRAME_RUNT ? DROP_RUNT : DROP_GIANT]++;
-      this.counters.dropped++;
+      st.drops[bad === FRAME_RUNT ? D_RUNT : D_GIANT]++;
+      this.counters[V_DROPPED]++;
       return 0;
     }
     st.rxFrames++;
@@ -210,28 +199,17 @@ export class VlanEngine {
       if (outId >= 0) {
         const out = this.byId[outId];
         if (out !== undefined) {
-          if (out === from) {
-            st.drops[DROP_SAME_PORT]++;
-            this.counters.dropped++;
+          if (!shouldDeliver(from, out)) {
+            st.drops[out === from ? D_SAME_PORT : D_SPLIT_HORIZON]++;
+            this.counters[V_DROPPED]++;
             return 0;
           }
-          if (from.isPeer && out.isPeer) {
-            st.drops[DROP_SPLIT_HORIZON]++;
-            this.counters.dropped++;
-            return 0;
-          }
-          this.counters.forwarded++;
+          this.counters[V_FORWARDED]++;
           return this.transmit(out, buf, off, len, hdr);
         }
       }
     }
     return this.flood(from, buf, off, len, hdr);
-  }
-
-  /** Publish every frame staged on the members' tx rings; call once per batch. */
-  commit(): void {
-    const members = this.members;
-    for (let i = 0; i < members.length; i++) members[i].tx.commit();
   }
 
   /** Send to every member the frame may reach: broadcast, multicast, unknown unicast. */
@@ -240,10 +218,9 @@ export class VlanEngine {
     let sent = 0;
     for (let i = 0; i < members.length; i++) {
       const out = members[i];
-      if (out === from || (from.isPeer && out.isPeer)) continue;
-      sent += this.transmit(out, buf, off, len, hdr);
+      if (shouldDeliver(from, out)) sent += this.transmit(out, buf, off, len, hdr);
     }
-    this.counters.flooded++;
+    this.counters[V_FLOODED]++;
     return sent;
   }
 
@@ -257,8 +234,8 @@ export class VlanEngine {
     if (out.vnet) {
       ok = hdr !== 0 ? out.tx.write(buf, off, len, out.meta) : out.tx.writeWithPrefix(ZERO_VNET_HDR, VNET_HDR_LEN, buf, off, len, out.meta);
     } else if (hdr !== 0) {
-      if ((buf[off] & VNET_F_NEEDS_CSUM) !== 0 || buf[off + 1] !== 0) {
-        out.stats.drops[DROP_OFFLOAD]++;
+      if (vnetAsksWork(buf, off)) {
+        out.stats.drops[D_OFFLOAD]++;
         return 0;
       }
       ok = out.tx.write(buf, off + hdr, len - hdr, out.meta);
@@ -266,7 +243,7 @@ export class VlanEngine {
       ok = out.tx.write(buf, off, len, out.meta);
     }
     if (ok === 0) {
-      out.stats.drops[DROP_RING_FULL]++;
+      out.stats.drops[D_RING_FULL]++;
       return 0;
     }
     out.stats.txFrames++;

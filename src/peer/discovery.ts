@@ -13,6 +13,7 @@
 import dgram from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import { MAX_ANNOUNCEMENT, acceptFromSource, parseAnnouncementReason, type Announcement } from './wire/announcement.js';
+import { DISCOVERY_COUNTERS } from '../core/counters.js';
 import { DivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 
@@ -32,29 +33,15 @@ export interface DiscoveryOptions {
   onAnnouncement: (ann: Announcement, source: string) => void;
 }
 
-export interface DiscoveryCounters {
-  /** Announcements this switch sent. */
-  sent: number;
-  /** Datagrams received on the group, of every kind. */
-  received: number;
-  /** Our own announcements coming back through multicast loopback. */
-  own: number;
-  /** Announcements from other switches handed on. */
-  accepted: number;
-  /** Datagrams dropped: unparsable, oversized, or a loopback host from a remote source. */
-  malformed: number;
-  /** The part of `malformed` longer than MAX_ANNOUNCEMENT bytes. */
-  oversized: number;
-  /** Announcements the kernel refused to send. */
-  sendErrors: number;
-}
+const C = DISCOVERY_COUNTERS.index;
 
 // How often a malformed announcement may be logged: anyone on the group can send
 // them, so a stream of junk must not become a stream of log lines.
 const MALFORMED_LOG_MS = 60_000;
 
 export class Discovery {
-  readonly counters: DiscoveryCounters = { sent: 0, received: 0, own: 0, accepted: 0, malformed: 0, oversized: 0, sendErrors: 0 };
+  /** Indexed by DISCOVERY_COUNTER (src/core/counters.ts). */
+  readonly counts = DISCOVERY_COUNTERS.create();
   private socket: dgram.Socket | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastMalformedLog = -Infinity;
@@ -101,33 +88,37 @@ export class Discovery {
   private announce(): void {
     const o = this.opts;
     this.socket?.send(o.announcement, o.port, o.group, (err) => {
-      if (err) this.counters.sendErrors++;
-      else this.counters.sent++;
+      this.counts[err ? C['send-errors'] : C.sent]++;
     });
   }
 
   /** One datagram from the group. Public so tests can feed it datagrams without a network. */
   receive(msg: Buffer, source: string): void {
-    const c = this.counters;
-    c.received++;
+    const c = this.counts;
+    c[C.received]++;
     if (msg.equals(this.opts.announcement)) {
-      c.own++;
+      c[C.own]++;
       return;
     }
     const parsed = parseAnnouncementReason(msg);
     if (!parsed.ok) {
-      c.malformed++;
-      if (msg.length > MAX_ANNOUNCEMENT) c.oversized++;
+      c[C.malformed]++;
+      if (msg.length > MAX_ANNOUNCEMENT) c[C.oversized]++;
       this.logMalformed(`from ${source}: ${parsed.reason}`);
       return;
     }
     if (!acceptFromSource(parsed.value, source)) {
-      c.malformed++;
+      c[C.malformed]++;
       this.logMalformed(`from ${source}: loopback host ${parsed.value.host} from a remote source`);
       return;
     }
-    c.accepted++;
+    c[C.accepted]++;
     this.opts.onAnnouncement(parsed.value, source);
+  }
+
+  /** The counters as name → count, for `show peers` and tests. */
+  get counters(): Record<(typeof DISCOVERY_COUNTERS.names)[number], number> {
+    return DISCOVERY_COUNTERS.toRecord(this.counts);
   }
 
   private logMalformed(what: string): void {

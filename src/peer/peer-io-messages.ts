@@ -1,6 +1,8 @@
 // Messages between the main thread and the peer I/O thread (over the worker's
-// parentPort), one typed interface each, and the peer drop counters both sides
-// name. Frames never travel here: they use the rings named in `rings` messages.
+// parentPort), one typed interface each. Frames never travel here: they use the
+// rings named in `rings` messages. The drop names are PEER_DROPS (src/core/counters.ts).
+
+import type { PEER_SOCKET_COUNTERS, PeerDropName } from '../core/counters.js';
 
 export interface PeerIoStart {
   /** The peer thread's own doorbell: forwarding workers ring it after queuing frames for peers. */
@@ -15,33 +17,6 @@ export interface PeerIoStart {
   address: string;
   port: number;
 }
-
-/**
- * Why the peer thread dropped a datagram or frame of one peer; each name is a counter
- * `show peers` prints. The first three are the codec's reasons (PEER_REASON_NAMES 1..3)
- * in the same order, so codec reason r counts at index r - 1.
- */
-export const PEER_DROPS = [
-  'short', // rx: shorter than a vid header plus an Ethernet header
-  'bad-vid', // rx: vid 0, 4095 or above (and not a keepalive)
-  'giant', // rx: frame over maxFrame
-  'no-vlan', // rx: a VLAN with no local ports on this switch
-  'down', // rx: the peer is known but has no port (not up yet, or going down)
-  'rx-ring-full', // rx: the ring to the forwarding worker had no room
-  'too-big', // tx: frame plus header over the largest UDP payload
-  'queue-full', // tx: the socket's send buffer was full
-  'send-error', // tx: the kernel refused the datagram
-  'offload', // tx: an offloaded frame for a peer that takes none on its VLAN (it just said so)
-] as const;
-export type PeerDropReason = (typeof PEER_DROPS)[number];
-export const PD_GIANT = 2;
-export const PD_NO_VLAN = 3;
-export const PD_DOWN = 4;
-export const PD_RX_RING_FULL = 5;
-export const PD_TOO_BIG = 6;
-export const PD_QUEUE_FULL = 7;
-export const PD_SEND_ERROR = 8;
-export const PD_OFFLOAD = 9;
 
 // main → peer thread
 /** The ring pair between this thread and one forwarding worker. */
@@ -93,17 +68,15 @@ export interface PeerIoStats {
   offloadedOut: number;
   /** VLANs the peer takes no offloaded frame on, from its last advertisement; null: it sent none. */
   plainVids: number[] | null;
-  drops: Record<PeerDropReason, number>;
+  drops: Record<PeerDropName, number>;
 }
 
 export interface PeerIoReport {
   peers: PeerIoStats[];
-  /** Datagrams from an address:port that is no known peer: dropped. */
-  strangers: number;
+  /** The socket's own counters: strangers, no-port, recv-error. */
+  socket: Record<(typeof PEER_SOCKET_COUNTERS.names)[number], number>;
   /** The last stranger, "address:port", or null when there was none. */
   lastStranger: string | null;
-  /** Frames the forwarding workers queued for a port id that has no peer (it just went down). */
-  noPort: number;
 }
 
 // peer thread → main
@@ -116,4 +89,6 @@ export type PeerEvent =
   | { type: 'offload'; peerId: number; plainVids: number[] }
   | ({ type: 'stats'; reqId: number } & PeerIoReport)
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  /** The thread stops itself on an error it cannot carry on after (the socket failed); it is not restarted. */
+  | { type: 'failed'; message: string }
   | { type: 'stopped' };

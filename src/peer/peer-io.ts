@@ -21,30 +21,30 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../core/doorbell.js';
-import { VNET_F_NEEDS_CSUM, VNET_HDR_LEN, ringMeta } from '../forwarding/vlan-engine.js';
+import { PEER_DROP, PEER_SOCKET, PEER_SOCKET_COUNTERS } from '../core/counters.js';
+import { VNET_HDR_LEN, metaPort, metaVid, ringMeta, vnetAsksWork } from '../core/ring-record.js';
 import { ERRNO, describeErrno } from '../linux/libc.js';
 import { MmsgBatch } from '../linux/mmsg.js';
 import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../linux/udp-socket.js';
-import { PEER_DECODED_VNET, PEER_HDR_LEN, decodePeerDatagram, writePeerHeader } from './wire/peer-datagram.js';
+import { PEER_DECODED_VNET, PEER_HDR_LEN, decodePeerDatagram, peerDropOf, writePeerHeader } from './wire/peer-datagram.js';
 import { KEEPALIVE, KEEPALIVE_LEN, isKeepalive } from './wire/keepalive.js';
 import { OFFLOAD_ADVERT_LEN, encodeOffloadAdvert, isOffloadAdvert } from './wire/offload-advert.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
-import {
-  PD_DOWN,
-  PD_GIANT,
-  PD_NO_VLAN,
-  PD_OFFLOAD,
-  PD_QUEUE_FULL,
-  PD_RX_RING_FULL,
-  PD_SEND_ERROR,
-  PD_TOO_BIG,
-  type PeerControl,
-  type PeerEvent,
-  type PeerIoStart,
-} from './peer-io-messages.js';
+import type { PeerControl, PeerEvent, PeerIoStart } from './peer-io-messages.js';
 import { PeerRec } from './peer-record.js';
 
 const RX_SLOTS = 32;
+const D_GIANT = PEER_DROP.giant;
+const D_DOWN = PEER_DROP.down;
+const D_NO_VLAN = PEER_DROP['no-vlan'];
+const D_RX_RING_FULL = PEER_DROP['rx-ring-full'];
+const D_OFFLOAD = PEER_DROP.offload;
+const D_TOO_BIG = PEER_DROP['too-big'];
+const D_QUEUE_FULL = PEER_DROP['queue-full'];
+const D_SEND_ERROR = PEER_DROP['send-error'];
+const S_STRANGERS = PEER_SOCKET.strangers;
+const S_NO_PORT = PEER_SOCKET['no-port'];
+const S_RECV_ERROR = PEER_SOCKET['recv-error'];
 const TX_SLOTS = 32;
 const SLEEP_MS = 1000;
 // The largest UDP payload: 65535 less the UDP header (8) and, over IPv4, the IP header (20).
@@ -71,10 +71,10 @@ export class PeerIo {
   /** 1 where the tx slot holds an offloaded frame (PEER_F_VNET). */
   private readonly txOffloaded = new Uint8Array(TX_SLOTS);
   private txCount = 0;
-  private strangers = 0;
+  /** The socket's own counters (strangers, no-port, recv-error), indexed by PEER_SOCKET. */
+  private readonly counts = PEER_SOCKET_COUNTERS.create();
   /** The last stranger's sockaddr, formatted only when `stats` asks. */
   private readonly lastStranger = Buffer.alloc(SOCKADDR_MAX);
-  private noPort = 0;
   private controlSeen = 0;
   private stopped = false;
   /** What we tell peers about offloaded frames after each keepalive; null: nothing (we take none). */
@@ -120,7 +120,7 @@ export class PeerIo {
       }
       const r = this.bell.sleepPoll(fd, SLEEP_MS);
       if (r < 0) {
-        this.emit({ type: 'log', level: 'error', message: `peer socket: poll: ${describeErrno(-r)}; peers stop carrying frames` });
+        this.emit({ type: 'failed', message: `peer socket: poll: ${describeErrno(-r)}` });
         break;
       }
       readable = r > 0;
@@ -196,9 +196,8 @@ export class PeerIo {
           type: 'stats',
           reqId: msg.reqId,
           peers: [...this.peers.values()].map((p) => p.snapshot()),
-          strangers: this.strangers,
-          lastStranger: this.strangers === 0 ? null : this.formatStranger(),
-          noPort: this.noPort,
+          socket: PEER_SOCKET_COUNTERS.toRecord(this.counts),
+          lastStranger: this.counts[S_STRANGERS] === 0 ? null : this.formatStranger(),
         });
         break;
       case 'stop':
@@ -243,7 +242,13 @@ export class PeerIo {
   private receive(fd: number): number {
     const rx = this.rx as MmsgBatch;
     const n = rx.recv(fd);
-    if (n <= 0) return 0;
+    if (n < 0) {
+      // Not EAGAIN: the kernel refused the call (ENOMEM, a pending socket error). Counted;
+      // the next poll() says whether the socket still works.
+      this.counts[S_RECV_ERROR]++;
+      return 0;
+    }
+    if (n === 0) return 0;
     const names = rx.names;
     for (let i = 0; i < n; i++) {
       const at = i * SOCKADDR_MAX;
@@ -251,14 +256,14 @@ export class PeerIo {
       if (p === undefined) {
         // A stranger cannot inject frames, and cannot make itself a peer either:
         // peers come only from discovery and static configuration.
-        this.strangers++;
+        this.counts[S_STRANGERS]++;
         names.copy(this.lastStranger, 0, at, at + SOCKADDR_MAX);
         continue;
       }
       const msg = rx.slot[i];
       const len = rx.len(i);
       if (rx.truncated(i)) {
-        p.drops[PD_GIANT]++;
+        p.drops[D_GIANT]++;
         continue;
       }
       if (isKeepalive(msg, len)) {
@@ -272,24 +277,24 @@ export class PeerIo {
       }
       const r = decodePeerDatagram(msg, len, this.maxFrame);
       if (r < 0) {
-        p.drops[-r - 1]++;
+        p.drops[peerDropOf(r)]++;
         continue;
       }
       const vid = r & 0xfff;
       const vnet = (r & PEER_DECODED_VNET) !== 0;
       if (p.portId < 0) {
-        p.drops[PD_DOWN]++;
+        p.drops[D_DOWN]++;
         continue;
       }
       const fw = this.vidFw[vid];
       const ring = fw < 0 ? undefined : this.rxRings[fw];
       if (ring === undefined) {
-        p.drops[PD_NO_VLAN]++;
+        p.drops[D_NO_VLAN]++;
         continue;
       }
       // An offloaded frame keeps its virtio_net_hdr in the record, as a TAP's does.
       if (ring.write(msg, PEER_HDR_LEN, len - PEER_HDR_LEN, ringMeta(vid, p.portId, vnet)) === 0) {
-        p.drops[PD_RX_RING_FULL]++;
+        p.drops[D_RX_RING_FULL]++;
         continue;
       }
       p.framesIn++;
@@ -328,24 +333,23 @@ export class PeerIo {
    * this VLAN, and is dropped as `offload` otherwise.
    */
   private queue(buf: Buffer, off: number, len: number, meta: number): void {
-    const p = this.byPort[meta & 0xffff];
+    const p = this.byPort[metaPort(meta)];
     if (p === undefined) {
-      this.noPort++;
+      this.counts[S_NO_PORT]++;
       return;
     }
-    const vid = (meta >>> 16) & 0xfff;
-    // virtio_net_hdr: flags in byte 0, gso_type in byte 1. A frame is offloaded when its
-    // checksum is still to do (NEEDS_CSUM) or it is a segment to cut (gso_type); one
-    // merely marked DATA_VALID is a complete frame and leaves plain.
-    const offloaded = (buf[off] & VNET_F_NEEDS_CSUM) !== 0 || buf[off + 1] !== 0;
+    const vid = metaVid(meta);
+    // A frame is offloaded when its header asks for work (a checksum, a segment to cut);
+    // one merely marked DATA_VALID is a complete frame and leaves plain.
+    const offloaded = vnetAsksWork(buf, off);
     if (offloaded && !p.plain.takesOffload(vid)) {
-      p.drops[PD_OFFLOAD]++;
+      p.drops[D_OFFLOAD]++;
       return;
     }
     const from = offloaded ? off : off + VNET_HDR_LEN;
     const n = offloaded ? len : len - VNET_HDR_LEN;
     if (n + PEER_HDR_LEN > this.maxPayload) {
-      p.drops[PD_TOO_BIG]++;
+      p.drops[D_TOO_BIG]++;
       return;
     }
     const tx = this.tx as MmsgBatch;
@@ -382,11 +386,11 @@ export class PeerIo {
       if (r === -ERRNO.EAGAIN) {
         // The socket's send buffer is full: the link to the peers cannot keep up, so
         // the rest of this batch is lost here instead of queuing without bound.
-        for (let i = from; i < count; i++) (this.txPeer[i] as PeerRec).drops[PD_QUEUE_FULL]++;
+        for (let i = from; i < count; i++) (this.txPeer[i] as PeerRec).drops[D_QUEUE_FULL]++;
         break;
       }
       // The kernel refused this datagram (no route, too big for the path): drop it, send the rest.
-      (this.txPeer[from] as PeerRec).drops[PD_SEND_ERROR]++;
+      (this.txPeer[from] as PeerRec).drops[D_SEND_ERROR]++;
       from++;
     }
     this.txPeer.fill(undefined, 0, count);

@@ -13,25 +13,28 @@
 // freed port id never carries a stale frame into another port.
 
 import { Worker } from 'node:worker_threads';
-import { once } from 'node:events';
 import { Doorbell } from '../core/doorbell.js';
 import { DivesError } from '../core/errors.js';
 import { eventfdClose, eventfdOpen } from '../linux/eventfd.js';
 import { PendingReplies } from '../core/pending-replies.js';
 import { IoRingPairs, type RingPairAnnouncement } from '../forwarding/io-ring-pairs.js';
 import { PeerOffloadPolicy } from './peer-offload-policy.js';
-import { RestartBudget } from '../core/restart-budget.js';
+import { PEER_SOCKET_COUNTERS } from '../core/counters.js';
+import { ThreadSupervisor, workerRun, type ThreadRun } from '../core/thread-supervisor.js';
 import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart } from './peer-io-messages.js';
 import { UdpSocket } from '../linux/udp-socket.js';
 import type { Logger } from '../core/log.js';
-import type { ForwardingPool, ForwardingThread } from '../forwarding/forwarding-pool.js';
+import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
+import type { ForwardingThread } from '../forwarding/forwarding-thread.js';
 import type { PortRecord, PortTable } from '../forwarding/port-table.js';
+import type { RingTable } from '../forwarding/ring-table.js';
 
 // One ring pair carries every peer of a forwarding worker, and a flood writes one
 // copy per peer, so it is sized like the QEMU rings.
 export const PEER_RING_BYTES = 4 << 20;
 export const PEER_QUEUE_LIMIT = 4 << 20;
 const REQUEST_TIMEOUT_MS = 5000;
+const THREAD = 'peer-io';
 
 export interface PeerBind {
   address: string;
@@ -46,14 +49,16 @@ export class PeerPorts {
   private worker: Worker | null = null;
   /** The socket on -h:-p, bound here and served by whichever peer thread runs. */
   private socket: UdpSocket | null = null;
-  /** Settles once the current thread is gone for good (restarts included). */
-  private exited: Promise<unknown> = Promise.resolve();
   /** What a restarted thread is told again: ring pairs, known peers, the forwarding thread of each member VLAN. */
   private readonly pairs: RingPairAnnouncement[] = [];
   private readonly known = new Map<number, { address: string; port: number }>();
   private readonly vidFw = new Map<number, number>();
-  /** How often the peer thread may still be restarted after dying. */
-  readonly restarts = new RestartBudget();
+  readonly io: ThreadSupervisor;
+
+  /** Wake-ups its doorbell has paid for, for `show threads`. */
+  get wakeups(): number {
+    return this.bell.wakeups;
+  }
   private readonly bell = new Doorbell();
   private readonly rings: IoRingPairs;
   /** VLANs peers are members of: those with local ports, as of the last reconcile. */
@@ -76,16 +81,26 @@ export class PeerPorts {
   constructor(
     private readonly pool: ForwardingPool,
     private readonly ports: PortTable,
-    nextRingId: () => number,
+    rings: RingTable,
     private readonly maxFrame: number,
     private readonly log: Logger,
     /** Offloaded frames between peers (--no-peer-offload turns them off): advertised, and sent to peers that advertise. */
     offload = true,
   ) {
     this.offload = new PeerOffloadPolicy(offload);
-    this.rings = new IoRingPairs(PEER_RING_BYTES, this.bell, nextRingId, (pair) => {
+    this.rings = new IoRingPairs(PEER_RING_BYTES, { name: THREAD, bell: this.bell }, rings, (pair) => {
       this.pairs.push(pair);
       this.post({ type: 'rings', ...pair });
+    });
+    this.io = new ThreadSupervisor({
+      name: THREAD,
+      kind: 'peer-io',
+      log,
+      launch: () => this.launch(),
+      askStop: () => this.post({ type: 'stop' }),
+      onDeath: () => this.died(),
+      restartNote: ' on the same socket (its counters start again from zero)',
+      downNote: '; peers stop carrying frames until the switch restarts',
     });
     ports.onChange(() => this.scheduleReconcile());
   }
@@ -114,64 +129,45 @@ export class PeerPorts {
     // The thread sleeps in poll() on its socket and on this eventfd, which its
     // doorbell bumps (src/core/doorbell.ts).
     this.bell.attachEventfd(eventfdOpen());
-    this.spawn();
+    this.io.start();
     this.scheduleReconcile();
   }
 
   /**
-   * Start the peer thread on the bound socket and tell it everything main knows:
-   * the ring pairs, the known peers and their ports, the VLANs, the advertisement.
-   * On a first start that is whatever came before start(); after a restart, the
-   * whole state the dead thread had, so peers carry frames again at once.
+   * One incarnation of the peer thread, on the bound socket, told everything main
+   * knows: the ring pairs, the known peers and their ports, the VLANs, the
+   * advertisement. On a first start that is whatever came before start(); after a
+   * restart, the whole state the dead thread had, so peers carry frames again at once.
    */
-  private spawn(): void {
+  private launch(): ThreadRun {
     const sock = this.socket as UdpSocket;
     const start: PeerIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, fd: sock.fd, family: sock.family, address: sock.address, port: sock.port };
-    const w = new Worker(new URL('../../workers/peer-io.js', import.meta.url), { workerData: start, name: 'peer-io' });
+    const w = new Worker(new URL('../../workers/peer-io.js', import.meta.url), { workerData: start, name: THREAD });
     this.worker = w;
-    let stoppedItself = false;
+    let failure: string | null = null;
     w.on('message', (e: PeerEvent) => {
-      if (e.type === 'stopped' && !this.closed) stoppedItself = true;
+      if (e.type === 'failed') failure = e.message;
       this.onEvent(e);
     });
-    w.on('error', (err) => this.log.error(`peer I/O thread failed: ${err.message}`));
-    this.exited = once(w, 'exit').then(
-      ([code]: unknown[]) => this.onExit(w, Number(code), stoppedItself),
-      () => undefined,
-    );
     for (const pair of this.pairs) this.post({ type: 'rings', ...pair });
     for (const [peerId, at] of this.known) this.post({ type: 'set-peer', peerId, address: at.address, port: at.port });
     for (const [peerId, portId] of this.portOf) void this.request({ type: 'peer-port', peerId, portId }).catch(() => undefined);
     for (const [vid, fw] of this.vidFw) void this.request({ type: 'vlan', vid, fw }).catch(() => undefined);
     if (this.offload.advert !== null) this.post({ type: 'offload-advert', plainVids: this.offload.advert });
+    return workerRun(w, () => failure);
   }
 
-  /** The thread is gone: asked to (close), stopped by its own error, or died; only a death is restarted. */
-  private onExit(w: Worker, code: number, stoppedItself: boolean): void {
-    if (this.worker !== w) return;
+  /** Whatever waited for the dead thread is answered: the state is replayed to the next one. */
+  private died(): void {
     this.worker = null;
-    // Whatever waited for the dead thread is answered: the state is replayed to the next one.
     this.waits.settleAll(undefined);
     this.statsWaits.failAll(new DivesError('EWORKER', 'the peer I/O thread died'));
-    if (this.closed) return;
-    if (stoppedItself) {
-      this.log.error('the peer I/O thread stopped on a socket error; peers stop carrying frames until the switch restarts');
-      return;
-    }
-    if (!this.restarts.take()) {
-      this.log.error(`the peer I/O thread ${this.restarts.exhausted}; peers stop carrying frames until the switch restarts`);
-      return;
-    }
-    this.log.error(`the peer I/O thread exited unexpectedly (code ${code}); restarting it (its counters start again from zero)`);
-    this.spawn();
   }
 
   /** Stop the peer thread as a crash would (the `debug crash-peers` command, for drills and tests). */
   async crash(): Promise<void> {
-    const w = this.worker;
-    if (w === null || this.closed) throw new DivesError('EBADARG', 'no peer I/O thread runs');
-    this.log.warn('debug: stopping the peer I/O thread as a crash would');
-    await w.terminate();
+    if (this.closed) throw new DivesError('EBADARG', 'no peer I/O thread runs');
+    await this.io.crash();
   }
 
   /** The thread reads its messages between batches, once its doorbell's CONTROL count moves. */
@@ -209,7 +205,7 @@ export class PeerPorts {
         this.onOffloadChange();
         break;
       case 'stats': {
-        const report: PeerIoReport = { peers: e.peers, strangers: e.strangers, lastStranger: e.lastStranger, noPort: e.noPort };
+        const report: PeerIoReport = { peers: e.peers, socket: e.socket, lastStranger: e.lastStranger };
         this.statsWaits.settle(e.reqId, report);
         break;
       }
@@ -217,6 +213,7 @@ export class PeerPorts {
         this.log[e.level](e.message);
         break;
       case 'stopped':
+      case 'failed':
         break;
     }
   }
@@ -330,7 +327,7 @@ export class PeerPorts {
 
   /** Per-peer counters and the stranger count from the peer thread. */
   async stats(): Promise<PeerIoReport> {
-    if (!this.running) return { peers: [], strangers: 0, lastStranger: null, noPort: 0 };
+    if (!this.running) return { peers: [], socket: PEER_SOCKET_COUNTERS.zero(), lastStranger: null };
     return this.statsWaits.request('the peer I/O thread', REQUEST_TIMEOUT_MS, (reqId) => this.post({ type: 'stats', reqId }));
   }
 
@@ -382,13 +379,7 @@ export class PeerPorts {
     if (this.socket === null || this.closed) return;
     this.closed = true;
     this.waits.settleAll(undefined);
-    const w = this.worker;
-    if (w !== null) {
-      this.post({ type: 'stop' });
-      const timer = setTimeout(() => void w.terminate(), 3000);
-      await this.exited;
-      clearTimeout(timer);
-    }
+    await this.io.stop();
     this.worker = null;
     this.socket.close();
     this.closeEventfd();

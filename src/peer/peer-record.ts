@@ -4,8 +4,9 @@
 
 import { addressOf, type Address } from '../linux/mmsg.js';
 import { loadLibc } from '../linux/libc.js';
+import { PEER_DROPS } from '../core/counters.js';
 import { PlainVlans } from './wire/offload-advert.js';
-import { PEER_DROPS, type PeerDropReason, type PeerIoStats } from './peer-io-messages.js';
+import type { PeerIoStats } from './peer-io-messages.js';
 
 export class PeerRec {
   portId = -1;
@@ -19,8 +20,8 @@ export class PeerRec {
   offloadedOut = 0;
   /** The VLANs its last offload advertisement said need plain frames. */
   readonly plain = new PlainVlans();
-  /** Indexed by the PEER_DROPS positions. */
-  readonly drops = new Float64Array(PEER_DROPS.length);
+  /** Indexed by PEER_DROP. */
+  readonly drops = PEER_DROPS.create();
   /** Where its datagrams go, and that sockaddr's native address for sendmmsg. */
   readonly at: Address;
 
@@ -33,10 +34,6 @@ export class PeerRec {
   }
 
   snapshot(): PeerIoStats {
-    const drops = {} as Record<PeerDropReason, number>;
-    PEER_DROPS.forEach((name, i) => {
-      drops[name] = this.drops[i];
-    });
     return {
       peerId: this.id,
       framesIn: this.framesIn,
@@ -48,7 +45,7 @@ export class PeerRec {
       offloadedIn: this.offloadedIn,
       offloadedOut: this.offloadedOut,
       plainVids: this.plain.heard ? this.plain.plainVids() : null,
-      drops,
+      drops: PEER_DROPS.toRecord(this.drops),
     };
   }
 }

@@ -17,7 +17,7 @@ import { encodeAnnouncement, isWildcardHost, type Announcement } from './wire/an
 import { DivesError, isDivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { PeerIoStats } from './peer-io-messages.js';
-import { PEER_DROPS } from './peer-io-messages.js';
+import { PEER_DROPS, PEER_SOCKET_COUNTERS } from '../core/counters.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../control/peer-api.js';
 import type { PeerPorts } from './peer-ports.js';
 import { Discovery } from './discovery.js';
@@ -266,12 +266,11 @@ export class Peering {
     const opts = this.opts;
     const table = this.table;
     if (opts === null || table === null) {
-      return { local: null, intervalSeconds: 0, expiryIntervals: 0, discovery: null, peers: [], offload: this.ports.offloadEnabled, strangers: 0, lastStranger: null };
+      return { local: null, intervalSeconds: 0, expiryIntervals: 0, discovery: null, peers: [], offload: this.ports.offloadEnabled, strangers: 0, lastStranger: null, counters: PEER_SOCKET_COUNTERS.zero() };
     }
     const io = await this.ports.stats();
     const byId = new Map<number, PeerIoStats>(io.peers.map((s) => [s.peerId, s]));
     const now = Date.now();
-    const zero = Object.fromEntries(PEER_DROPS.map((d) => [d, 0]));
     const peers = table.list().map((p): PeerInfo => {
       const s = byId.get(p.id);
       const portId = this.ports.portIdOf(p.id);
@@ -290,7 +289,7 @@ export class Peering {
         offloadedIn: s?.offloadedIn ?? 0,
         offloadedOut: s?.offloadedOut ?? 0,
         plainVids: s?.plainVids ?? null,
-        drops: { ...zero, ...(s?.drops ?? {}) },
+        drops: s?.drops ?? PEER_DROPS.zero(),
       };
     });
     const d = opts.discovery;
@@ -314,11 +313,13 @@ export class Peering {
               accepted: c.accepted,
               malformed: c.malformed,
               oversized: c.oversized,
+              counters: c,
             },
       peers,
       offload: this.ports.offloadEnabled,
-      strangers: io.strangers,
+      strangers: io.socket.strangers,
       lastStranger: io.lastStranger,
+      counters: io.socket,
     };
   }
 

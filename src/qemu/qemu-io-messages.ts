@@ -2,7 +2,8 @@
 // parentPort), one typed interface each. Frames never travel here: they use
 // the rings named in `rings` messages.
 
-import type { ListenSpec } from '../control/switch-api.js';
+import type { PortDropName } from '../core/counters.js';
+import type { ListenSpec } from './listen-spec.js';
 
 export interface QemuIoStart {
   /** The QEMU thread's own doorbell: forwarding workers ring it after queuing frames for QEMU ports. */
@@ -37,12 +38,10 @@ export interface QemuConnStats {
   connId: number;
   portId: number;
   remote: string;
-  /** Frames not queued to QEMU because its socket queue was over the limit. */
-  queueFull: number;
-  /** Frames read from QEMU but dropped because the rx ring was full. */
-  rxRingFull: number;
   framesIn: number;
   framesOut: number;
+  /** The port drops this thread counts (rx-ring-full, qemu-queue-full, no-ring); the others are zero. */
+  drops: Record<PortDropName, number>;
 }
 
 // QEMU thread → main

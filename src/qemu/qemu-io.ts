@@ -14,13 +14,17 @@ import { rmSync } from 'node:fs';
 import { Doorbell } from '../core/doorbell.js';
 import { pumpRings } from './ring-pump.js';
 import { ETH_ZLEN } from '../core/frame.js';
-import { QemuFramer, FRAMER_REASON_TEXT, QEMU_HDR_LEN } from './qemu-framer.js';
+import { QemuFramer, FRAMER_REASON_TEXT, QEMU_HDR_LEN, writeQemuHeader } from './qemu-framer.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
-import { ringMeta } from '../forwarding/vlan-engine.js';
+import { metaPort, ringMeta } from '../core/ring-record.js';
+import { PORT_DROP, PORT_DROPS } from '../core/counters.js';
 import type { QemuConnStats, QemuControl, QemuEvent, QemuIoStart } from './qemu-io-messages.js';
-import type { ListenSpec } from '../control/switch-api.js';
+import { formatListenSpec, type ListenSpec } from './listen-spec.js';
 
 const BATCH = 256;
+const D_NO_RING = PORT_DROP['no-ring'];
+const D_RX_RING_FULL = PORT_DROP['rx-ring-full'];
+const D_QUEUE_FULL = PORT_DROP['qemu-queue-full'];
 
 interface Listener {
   id: number;
@@ -30,24 +34,39 @@ interface Listener {
   conns: Set<Conn>;
 }
 
+/**
+ * Bytes of one staging buffer: the frames a batch sends to one VM are written into
+ * it, each behind its length, and the buffer goes to the socket in one write. A frame
+ * (at most 65535 bytes plus its length) always fits.
+ */
+const STAGE_BYTES = 256 * 1024;
+/** Staging buffers a connection keeps for reuse once the socket is done with them. */
+const SPARE_STAGES = 2;
+
 class Conn {
   portId = -1;
   meta = 0;
   rx: Ring | null = null;
-  stats: QemuConnStats;
+  framesIn = 0;
+  framesOut = 0;
+  /** Indexed by PORT_DROP; this thread counts rx-ring-full, qemu-queue-full and no-ring. */
+  readonly drops = PORT_DROPS.create();
   framer: QemuFramer;
-  corked = false;
   closed = false;
+  /** The staging buffer of this batch, and the bytes in it. */
+  out: Buffer | null = null;
+  outLen = 0;
+  /** Staging buffers the socket has finished writing, for the next batches. */
+  readonly spare: Buffer[] = [];
 
   constructor(
     readonly id: number,
     readonly socket: net.Socket,
     readonly listener: Listener,
-    remote: string,
+    readonly remote: string,
     maxFrame: number,
     sink: (c: Conn, buf: Buffer, off: number, len: number) => void,
   ) {
-    this.stats = { connId: id, portId: -1, remote, queueFull: 0, rxRingFull: 0, framesIn: 0, framesOut: 0 };
     this.framer = new QemuFramer((buf, off, len) => sink(this, buf, off, len), maxFrame);
   }
 }
@@ -64,7 +83,8 @@ export class QemuIo {
   /** Frames for a port id with no attached connection: dropped, counted. */
   private noPortDrops = 0;
   private stopped = false;
-  private readonly corked: Conn[] = [];
+  /** Connections with a staging buffer in this batch. */
+  private readonly staged: Conn[] = [];
   private readonly txHandler: FrameHandler;
 
   constructor(
@@ -73,7 +93,7 @@ export class QemuIo {
   ) {
     this.bell = new Doorbell(start.doorbellSab);
     this.nextConn = start.firstConnId;
-    this.txHandler = (buf, off, len, meta) => this.transmit(buf, off, len, meta & 0xffff);
+    this.txHandler = (buf, off, len, meta) => this.transmit(buf, off, len, metaPort(meta));
   }
 
   handle(msg: QemuControl): void {
@@ -96,7 +116,6 @@ export class QemuIo {
           break;
         }
         c.portId = msg.portId;
-        c.stats.portId = msg.portId;
         c.meta = ringMeta(msg.vid, msg.portId);
         c.rx = this.rxRings.get(msg.fw) ?? null;
         this.byPort[msg.portId] = c;
@@ -108,12 +127,16 @@ export class QemuIo {
         this.conns.get(msg.connId)?.socket.destroy();
         break;
       case 'stats':
-        this.emit({ type: 'stats', reqId: msg.reqId, conns: [...this.conns.values()].map((c) => ({ ...c.stats })), noPort: this.noPortDrops });
+        this.emit({ type: 'stats', reqId: msg.reqId, conns: [...this.conns.values()].map((c) => this.snapshot(c)), noPort: this.noPortDrops });
         break;
       case 'stop':
         this.stop();
         break;
     }
+  }
+
+  private snapshot(c: Conn): QemuConnStats {
+    return { connId: c.id, portId: c.portId, remote: c.remote, framesIn: c.framesIn, framesOut: c.framesOut, drops: PORT_DROPS.toRecord(c.drops) };
   }
 
   private listen(id: number, vid: number, spec: ListenSpec): void {
@@ -126,8 +149,8 @@ export class QemuIo {
     });
     server.once('listening', () => {
       this.listeners.set(id, l);
-      server.on('error', (err) => this.emit({ type: 'log', level: 'error', message: `listener ${describe(spec)}: ${err.message}` }));
-      this.emit({ type: 'listening', listenerId: id, address: describe(spec) });
+      server.on('error', (err) => this.emit({ type: 'log', level: 'error', message: `listener ${formatListenSpec(spec)}: ${err.message}` }));
+      this.emit({ type: 'listening', listenerId: id, address: formatListenSpec(spec) });
     });
     if (spec.kind === 'tcp') server.listen({ host: spec.host, port: spec.port, exclusive: true });
     else server.listen({ path: spec.path, exclusive: true });
@@ -182,36 +205,53 @@ export class QemuIo {
   /** Framer sink: one frame from QEMU into the rx ring (committed after the read). */
   private readonly receive = (c: Conn, buf: Buffer, off: number, len: number): void => {
     const rx = c.rx;
-    if (rx === null) return;
-    if (rx.write(buf, off, len, c.meta) === 1) c.stats.framesIn++;
-    else c.stats.rxRingFull++;
+    if (rx === null) c.drops[D_NO_RING]++;
+    else if (rx.write(buf, off, len, c.meta) === 1) c.framesIn++;
+    else c.drops[D_RX_RING_FULL]++;
   };
 
-  /** One frame from a tx ring to its QEMU connection, padded to the Ethernet minimum. */
+  /**
+   * One frame from a tx ring to its QEMU connection: its length, then the frame padded
+   * to the Ethernet minimum, appended to the connection's staging buffer. The batch's
+   * end sends each staging buffer in one write (flush); nothing is allocated per frame.
+   */
   private transmit(buf: Buffer, off: number, len: number, portId: number): void {
     const c = this.byPort[portId];
     if (c === undefined || c.closed) {
       this.noPortDrops++;
       return;
     }
-    const s = c.socket;
-    if (s.writableLength > this.start.queueLimit) {
+    if (c.socket.writableLength + c.outLen > this.start.queueLimit) {
       // A QEMU that stops reading loses its own frames; nobody else waits for it.
-      c.stats.queueFull++;
+      c.drops[D_QUEUE_FULL]++;
       return;
     }
     const wire = len < ETH_ZLEN ? ETH_ZLEN : len;
-    const out = Buffer.allocUnsafe(QEMU_HDR_LEN + wire);
-    out.writeUInt32BE(wire, 0);
-    buf.copy(out, QEMU_HDR_LEN, off, off + len);
-    if (wire > len) out.fill(0, QEMU_HDR_LEN + len);
-    if (!c.corked) {
-      c.corked = true;
-      s.cork();
-      this.corked.push(c);
+    if (c.out !== null && c.outLen + QEMU_HDR_LEN + wire > STAGE_BYTES) this.flush(c);
+    if (c.out === null) {
+      c.out = c.spare.pop() ?? Buffer.allocUnsafe(STAGE_BYTES);
+      this.staged.push(c);
     }
-    s.write(out);
-    c.stats.framesOut++;
+    const out = c.out;
+    const at = c.outLen + QEMU_HDR_LEN;
+    writeQemuHeader(wire, out, c.outLen);
+    buf.copy(out, at, off, off + len);
+    if (wire > len) out.fill(0, at + len, at + wire);
+    c.outLen = at + wire;
+    c.framesOut++;
+  }
+
+  /** Hand a connection's staging buffer to its socket; it comes back as a spare once written. */
+  private flush(c: Conn): void {
+    const out = c.out;
+    if (out === null) return;
+    const len = c.outLen;
+    c.out = null;
+    c.outLen = 0;
+    if (c.closed) return;
+    c.socket.write(out.subarray(0, len), () => {
+      if (c.spare.length < SPARE_STAGES) c.spare.push(out);
+    });
   }
 
   /** The tx pump: drain the tx rings, then sleep on the doorbell without blocking the event loop. */
@@ -220,11 +260,8 @@ export class QemuIo {
       rings: () => this.txRings,
       handler: this.txHandler,
       afterBatch: () => {
-        for (const c of this.corked) {
-          c.corked = false;
-          c.socket.uncork();
-        }
-        this.corked.length = 0;
+        for (const c of this.staged) this.flush(c);
+        this.staged.length = 0;
       },
       ready: () => true,
       stopped: () => this.stopped,
@@ -249,8 +286,4 @@ export class QemuIo {
     }
     this.listeners.clear();
   }
-}
-
-export function describe(spec: ListenSpec): string {
-  return spec.kind === 'tcp' ? `${spec.host.includes(':') ? `[${spec.host}]` : spec.host}:${spec.port}` : `unix:${spec.path}`;
 }

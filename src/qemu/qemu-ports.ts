@@ -1,27 +1,38 @@
-// QemuPorts: the main thread's side of QEMU ports. It starts the one QEMU I/O
-// thread, asks it to listen, gives each accepted connection a port id in its
-// listener's VLAN (and the ring pair to that VLAN's forwarding worker), and
+// QemuPorts: the main thread's side of QEMU ports. It runs the one QEMU I/O thread
+// under a ThreadSupervisor, asks it to listen, gives each accepted connection a port
+// id in its listener's VLAN (and the ring pair to that VLAN's forwarding worker), and
 // removes the port and its MACs when the connection ends. Main thread.
 
 import { Worker } from 'node:worker_threads';
-import { once } from 'node:events';
 import { claimSocketPath } from '../linux/socket-path.js';
 import { Doorbell } from '../core/doorbell.js';
 import { DivesError } from '../core/errors.js';
 import { PendingReplies } from '../core/pending-replies.js';
+import { ThreadSupervisor, workerRun, type ThreadRun } from '../core/thread-supervisor.js';
 import { IoRingPairs, type RingPairAnnouncement } from '../forwarding/io-ring-pairs.js';
-import { RestartBudget } from '../core/restart-budget.js';
-import { describe } from './qemu-io.js';
+import { formatListenSpec, type ListenSpec } from './listen-spec.js';
 import type { QemuConnStats, QemuControl, QemuEvent, QemuIoStart } from './qemu-io-messages.js';
-import type { ListenSpec, ListenerInfo } from '../control/switch-api.js';
 import type { Logger } from '../core/log.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortTable } from '../forwarding/port-table.js';
+import type { RingTable } from '../forwarding/ring-table.js';
 
 // One ring pair carries every QEMU port of a forwarding worker, and a flood
 // writes one copy per port, so it is sized for bursts from many VMs at once.
 export const QEMU_RING_BYTES = 4 << 20;
 export const QEMU_QUEUE_LIMIT = 512 * 1024;
+const THREAD = 'qemu-io';
+
+/** A QEMU listener, as `show listeners` prints it. */
+export interface ListenerInfo {
+  vid: number;
+  spec: ListenSpec;
+  address: string; // "127.0.0.1:4000" or "unix:/run/dives/vm.sock"
+  connections: number;
+  /** up: listening; down: not, for `reason` (the QEMU I/O thread is down, or it could not listen again). */
+  state: 'up' | 'down';
+  reason: string | null;
+}
 
 interface ListenerRec {
   id: number;
@@ -29,6 +40,8 @@ interface ListenerRec {
   spec: ListenSpec;
   address: string;
   conns: Set<number>;
+  /** Why it does not listen, or null while it does. */
+  down: string | null;
 }
 
 interface Pending<T> {
@@ -51,48 +64,58 @@ export class QemuPorts {
   private nextListener = 1;
   /** Ring pairs announced so far, told again to a restarted thread. */
   private readonly pairs: RingPairAnnouncement[] = [];
+  readonly io: ThreadSupervisor;
+
+  /** Wake-ups its doorbell has paid for, for `show threads`. */
+  get wakeups(): number {
+    return this.bell.wakeups;
+  }
   private closed = false;
-  /** How often the QEMU thread may still be restarted after dying. */
-  readonly restarts = new RestartBudget();
 
   constructor(
     private readonly pool: ForwardingPool,
     private readonly ports: PortTable,
-    nextRingId: () => number,
+    rings: RingTable,
     private readonly maxFrame: number,
     private readonly log: Logger,
   ) {
-    this.rings = new IoRingPairs(QEMU_RING_BYTES, this.bell, nextRingId, (pair) => {
+    this.rings = new IoRingPairs(QEMU_RING_BYTES, { name: THREAD, bell: this.bell }, rings, (pair) => {
       this.pairs.push(pair);
       this.post({ type: 'rings', ...pair });
     });
-  }
-
-  private post(msg: QemuControl): void {
-    this.thread().postMessage(msg);
-  }
-
-  private thread(): Worker {
-    if (this.worker !== null) return this.worker;
-    const start: QemuIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, queueLimit: QEMU_QUEUE_LIMIT, firstConnId: this.restarts.taken * 2 ** 32 + 1 };
-    const w = new Worker(new URL('../../workers/qemu-io.js', import.meta.url), { workerData: start, name: 'qemu-io' });
-    w.on('message', (e: QemuEvent) => this.onEvent(e));
-    w.on('error', (err) => this.log.error(`QEMU I/O thread failed: ${err.message}`));
-    w.once('exit', (code: number) => this.onExit(w, code));
-    this.worker = w;
-    return w;
+    this.io = new ThreadSupervisor({
+      name: THREAD,
+      kind: 'qemu-io',
+      log,
+      launch: (generation) => this.launch(generation),
+      askStop: () => this.worker?.postMessage({ type: 'stop' } satisfies QemuControl),
+      onDeath: () => this.died(),
+      onDown: (reason) => this.goneDown(reason),
+      restartNote: '; its connections are gone, it listens again on every listener',
+      downNote: '; QEMU ports stop working until the switch restarts',
+    });
   }
 
   /**
-   * The thread died (close() sets `closed` first, so this is never a requested stop).
-   * Its connections died with it: their ports go, with their MACs. Its listeners are
-   * opened again by a new thread (the same ids, so `show listeners` stays as it was),
-   * as often as the RestartBudget allows; VMs that reconnect get new ports.
+   * One incarnation of the thread. A restarted one numbers its connections past the
+   * dead one's (so a late message for an old connection never reaches a new one), is
+   * told the ring pairs again and listens again on every listener's address.
    */
-  private onExit(w: Worker, code: number): void {
-    if (this.worker !== w) return;
+  private launch(generation: number): ThreadRun {
+    const start: QemuIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, queueLimit: QEMU_QUEUE_LIMIT, firstConnId: generation * 2 ** 32 + 1 };
+    const w = new Worker(new URL('../../workers/qemu-io.js', import.meta.url), { workerData: start, name: THREAD });
+    w.on('message', (e: QemuEvent) => this.onEvent(e));
+    this.worker = w;
+    if (generation > 0) {
+      for (const pair of this.pairs) this.post({ type: 'rings', ...pair });
+      for (const l of this.listeners.values()) void this.relisten(l);
+    }
+    return workerRun(w, () => null);
+  }
+
+  /** The thread's connections died with it: their ports go, with their MACs; whatever waited for it fails. */
+  private died(): void {
     this.worker = null;
-    if (this.closed) return;
     for (const connId of [...this.connPort.keys()]) void this.unplace(connId, 'the QEMU I/O thread died');
     const died = new DivesError('EWORKER', 'the QEMU I/O thread died');
     for (const p of this.listenWaits.values()) p.reject(died);
@@ -100,15 +123,17 @@ export class QemuPorts {
     for (const done of this.unlistenWaits.values()) done();
     this.unlistenWaits.clear();
     this.statsWaits.failAll(died);
-    if (!this.restarts.take()) {
-      const gone = [...this.listeners.values()].map((l) => l.address);
-      this.listeners.clear();
-      this.log.error(`the QEMU I/O thread ${this.restarts.exhausted}; not restarting it; listeners closed: ${gone.join(', ') || 'none'}`);
-      return;
-    }
-    this.log.error(`the QEMU I/O thread exited unexpectedly (code ${code}); its connections are gone; restarting it and its listeners`);
-    for (const pair of this.pairs) this.post({ type: 'rings', ...pair });
-    for (const l of this.listeners.values()) void this.relisten(l);
+  }
+
+  private goneDown(reason: string): void {
+    for (const l of this.listeners.values()) l.down = `the QEMU I/O thread is down: ${reason}`;
+  }
+
+  /** Post to the thread, starting it on first use. */
+  private post(msg: QemuControl): void {
+    if (this.closed) return;
+    if (this.io.state === 'stopped' && this.worker === null) this.io.start();
+    this.worker?.postMessage(msg);
   }
 
   /** Open a listener again in a restarted thread; the dead thread's UNIX socket file is still there. */
@@ -117,17 +142,15 @@ export class QemuPorts {
       if (l.spec.kind === 'unix') await this.claimPath(l.spec.path);
       this.post({ type: 'listen', listenerId: l.id, vid: l.vid, spec: l.spec });
     } catch (err) {
-      this.listeners.delete(l.id);
-      this.log.error(`${err instanceof Error ? err.message : String(err)}; the listener is gone after the QEMU I/O thread restarted`);
+      l.down = `cannot listen again after the QEMU I/O thread restarted: ${err instanceof Error ? err.message : String(err)}`;
+      this.log.error(`listen ${l.address}: ${l.down}`);
     }
   }
 
   /** Stop the QEMU thread as a crash would (the `debug crash-qemu` command, for drills and tests). */
   async crash(): Promise<void> {
-    const w = this.worker;
-    if (w === null) throw new DivesError('EBADARG', 'no QEMU I/O thread runs (nothing listens)');
-    this.log.warn('debug: stopping the QEMU I/O thread as a crash would');
-    await w.terminate();
+    if (this.worker === null) throw new DivesError('EBADARG', 'no QEMU I/O thread runs (nothing listens)');
+    await this.io.crash();
   }
 
   /** QEMU ports of a VLAN that are fully attached (reading and writing). */
@@ -138,27 +161,28 @@ export class QemuPorts {
   list(vid?: number): ListenerInfo[] {
     return [...this.listeners.values()]
       .filter((l) => vid === undefined || l.vid === vid)
-      .map((l) => ({ vid: l.vid, spec: l.spec, address: l.address, connections: l.conns.size }));
+      .map((l) => ({ vid: l.vid, spec: l.spec, address: l.address, connections: l.conns.size, state: l.down === null ? 'up' : 'down', reason: l.down }));
   }
 
   private find(vid: number, spec: ListenSpec): ListenerRec | undefined {
-    const want = describe(spec);
+    const want = formatListenSpec(spec);
     return [...this.listeners.values()].find((l) => l.vid === vid && l.address === want);
   }
 
   async listen(vid: number, spec: ListenSpec): Promise<ListenerInfo> {
-    const address = describe(spec);
+    const address = formatListenSpec(spec);
     const clash = [...this.listeners.values()].find((l) => l.address === address);
     if (clash !== undefined) throw new DivesError('EATTACHED', `listen ${address}: already listening for VLAN ${clash.vid}`);
+    if (this.io.state === 'down') throw new DivesError('EWORKER', `listen ${address}: the QEMU I/O thread is down (${this.io.status().reason}); restart the switch`);
     if (spec.kind === 'unix') await this.claimPath(spec.path);
     const id = this.nextListener++;
     const bound = new Promise<string>((resolve, reject) => this.listenWaits.set(id, { resolve, reject }));
     this.post({ type: 'listen', listenerId: id, vid, spec });
     await bound;
-    const rec: ListenerRec = { id, vid, spec, address, conns: new Set() };
+    const rec: ListenerRec = { id, vid, spec, address, conns: new Set(), down: null };
     this.listeners.set(id, rec);
     this.log.info(`listening for QEMU on ${address} (VLAN ${vid})`);
-    return { vid, spec, address, connections: 0 };
+    return { vid, spec, address, connections: 0, state: 'up', reason: null };
   }
 
   /**
@@ -185,11 +209,13 @@ export class QemuPorts {
 
   async unlisten(vid: number, spec: ListenSpec): Promise<void> {
     const l = this.find(vid, spec);
-    if (l === undefined) throw new DivesError('ENOTATTACHED', `no listen ${describe(spec)}: not listening on it in VLAN ${vid}; "show listeners" lists them`);
+    if (l === undefined) throw new DivesError('ENOTATTACHED', `no listen ${formatListenSpec(spec)}: not listening on it in VLAN ${vid}; "show listeners" lists them`);
     this.listeners.delete(l.id);
-    const done = new Promise<void>((r) => this.unlistenWaits.set(l.id, r));
-    this.post({ type: 'unlisten', listenerId: l.id });
-    await done;
+    if (this.worker !== null && l.down === null) {
+      const done = new Promise<void>((r) => this.unlistenWaits.set(l.id, r));
+      this.post({ type: 'unlisten', listenerId: l.id });
+      await done;
+    }
     this.log.info(`stopped listening on ${l.address}`);
   }
 
@@ -216,10 +242,10 @@ export class QemuPorts {
           wait.reject(new DivesError('ELISTEN', `listen: ${e.message}`));
           break;
         }
-        // A listener opened again after a restart that could not be: it is gone.
+        // A listener opened again after a restart that could not be: it is down.
         const l = this.listeners.get(e.listenerId);
-        this.listeners.delete(e.listenerId);
-        this.log.error(`listen ${l?.address ?? e.listenerId}: cannot listen again after the QEMU I/O thread restarted: ${e.message}; the listener is gone`);
+        if (l !== undefined) l.down = `cannot listen again after the QEMU I/O thread restarted: ${e.message}`;
+        this.log.error(`listen ${l?.address ?? e.listenerId}: cannot listen again after the QEMU I/O thread restarted: ${e.message}; "no listen" removes it`);
         break;
       }
       case 'unlistened':
@@ -282,13 +308,7 @@ export class QemuPorts {
 
   async close(): Promise<void> {
     this.closed = true;
-    const w = this.worker;
-    if (w === null) return;
-    const exited = once(w, 'exit');
-    w.postMessage({ type: 'stop' } satisfies QemuControl);
-    const timer = setTimeout(() => void w.terminate(), 3000);
-    await exited;
-    clearTimeout(timer);
+    await this.io.stop();
     this.worker = null;
   }
 }

@@ -3,7 +3,7 @@
 // stdio console, and shut everything down cleanly on SIGINT/SIGTERM.
 // Runs on the main thread.
 
-import { createCommandRegistry } from '../control/commands.js';
+import { createCommandRegistry } from '../control/commands/create-command-registry.js';
 import { ConsoleSession } from '../control/console-session.js';
 import { runRcFile } from '../control/rc-file.js';
 import { startStdioConsole } from '../control/stdio-console.js';

@@ -5,19 +5,20 @@
 
 import { availableParallelism } from 'node:os';
 import { DivesError } from '../core/errors.js';
-import { DEFAULT_MAX_FRAME, macToString } from '../core/frame.js';
+import { DEFAULT_MAX_FRAME, macToString, parseMac } from '../core/frame.js';
 import { DEFAULT_AGEING_TIME_MS, DEFAULT_FDB_CAPACITY } from '../forwarding/fdb.js';
 import type { Logger } from '../core/log.js';
-import type { PortReport } from '../forwarding/forwarding-messages.js';
-import type { ListenSpec, ListenerInfo, MacEntry, PortInfo, SwitchControl, TapInfo, VlanInfo } from '../control/switch-api.js';
+import type { ListenSpec, ListenerInfo, MacEntry, PortInfo, RingInfo, SwitchControl, TapInfo, ThreadInfo, VlanInfo } from '../control/switch-api.js';
 import { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import { PortTable } from '../forwarding/port-table.js';
+import { RingTable } from '../forwarding/ring-table.js';
 import { QemuPorts } from '../qemu/qemu-ports.js';
 import { TapPorts } from '../tap/tap-ports.js';
 import { PeerPorts } from '../peer/peer-ports.js';
 import { Peering } from '../peer/peering.js';
 import type { PeeringOptions } from '../peer/peering-options.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../control/peer-api.js';
+import { reportPorts, reportThreads, reportVlans } from './switch-reports.js';
 
 export interface SwitchOptions {
   log: Logger;
@@ -36,6 +37,7 @@ export class Switch implements SwitchControl {
   readonly log: Logger;
   readonly pool: ForwardingPool;
   readonly ports = new PortTable();
+  readonly rings = new RingTable();
   readonly taps: TapPorts;
   readonly qemu: QemuPorts;
   /** Peer ports (the peer I/O thread) and the policy that decides who the peers are. */
@@ -43,7 +45,6 @@ export class Switch implements SwitchControl {
   readonly peering: Peering;
   /** VLANs entered with `vlan ID` or holding ports. */
   private readonly vlans = new Set<number>();
-  private ringIds = 1;
   private closed = false;
 
   constructor(opts: SwitchOptions) {
@@ -57,10 +58,9 @@ export class Switch implements SwitchControl {
       maxFrame,
       log: this.log,
     });
-    const nextRingId = (): number => this.ringIds++;
-    this.taps = new TapPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
-    this.qemu = new QemuPorts(this.pool, this.ports, nextRingId, maxFrame, this.log);
-    this.peers = new PeerPorts(this.pool, this.ports, nextRingId, maxFrame, this.log, opts.peerOffload ?? true);
+    this.taps = new TapPorts(this.pool, this.ports, this.rings, maxFrame, this.log);
+    this.qemu = new QemuPorts(this.pool, this.ports, this.rings, maxFrame, this.log);
+    this.peers = new PeerPorts(this.pool, this.ports, this.rings, maxFrame, this.log, opts.peerOffload ?? true);
     // Offloads follow membership: any port that needs plain frames (QEMU, a
     // peer that does not take offloaded ones) in a VLAN turns them off for that
     // VLAN's TAPs before it can receive a frame (the port table changes before
@@ -75,24 +75,12 @@ export class Switch implements SwitchControl {
   }
 
   async showVlans(): Promise<VlanInfo[]> {
-    const out = new Map<number, VlanInfo>();
-    for (const vid of this.vlans) {
-      out.set(vid, { vid, ports: 0, macs: 0, workerThread: -1, forwarded: 0, flooded: 0, dropped: 0 });
-    }
-    await Promise.all(
-      this.pool.threads.map(async (t) => {
-        const r = await t.request({ type: 'query', what: 'vlans' });
-        for (const v of r.vlans ?? []) {
-          out.set(v.vid, { vid: v.vid, ports: v.ports, macs: v.macs, workerThread: r.threadId, forwarded: v.forwarded, flooded: v.flooded, dropped: v.dropped });
-        }
-      }),
-    );
-    return [...out.values()].sort((a, b) => a.vid - b.vid);
+    return reportVlans(this, this.vlans);
   }
 
   async showMacs(vid: number): Promise<MacEntry[]> {
     const t = this.pool.threadOf(vid);
-    if (t === undefined) return [];
+    if (t === undefined || this.pool.downReason(vid) !== null) return [];
     const r = await t.request({ type: 'query', what: 'macs', vid });
     return (r.macs ?? []).map((e) => ({
       mac: macToString(e.mac),
@@ -103,43 +91,15 @@ export class Switch implements SwitchControl {
   }
 
   async showPorts(vid?: number): Promise<PortInfo[]> {
-    const threads = vid === undefined ? this.pool.threads : [this.pool.threadOf(vid)].filter((t) => t !== undefined);
-    const reports: PortReport[] = [];
-    await Promise.all(
-      threads.map(async (t) => {
-        const r = await t.request({ type: 'query', what: 'ports', vid });
-        reports.push(...(r.ports ?? []));
-      }),
-    );
-    // Keyed by VLAN and port: a peer port reports once for each VLAN it is a member of.
-    const byId = new Map(reports.map((r) => [`${r.vid}/${r.portId}`, r]));
-    const qemuStats = await this.qemu.stats();
-    return this.ports
-      .all()
-      .flatMap((p) => (p.kind === 'peer' ? this.peers.memberships(p, vid) : [p]))
-      .filter((p) => vid === undefined || p.vid === vid)
-      .map((p) => {
-        const r = byId.get(`${p.vid}/${p.id}`);
-        const drops: Record<string, number> = { ...(r?.drops ?? {}) };
-        const tapDrops = p.kind === 'tap' ? this.taps.ioDrops(p.id) : undefined;
-        if (tapDrops !== undefined) Object.assign(drops, tapDrops);
-        const q = p.kind === 'qemu' ? qemuStats.get(p.id) : undefined;
-        if (q !== undefined) Object.assign(drops, { 'rx-ring-full': q.rxRingFull, 'qemu-queue-full': q.queueFull });
-        // The engine counts a frame as transmitted when it queued it; subtract
-        // what the I/O thread then could not deliver so tx means "left the port".
-        const undelivered = (tapDrops?.['tap-write'] ?? 0) + (q?.queueFull ?? 0);
-        return {
-          id: p.id,
-          name: p.name,
-          kind: p.kind,
-          vid: p.vid,
-          rxFrames: r?.rxFrames ?? 0,
-          rxBytes: r?.rxBytes ?? 0,
-          txFrames: Math.max(0, (r?.txFrames ?? 0) - undelivered),
-          txBytes: r?.txBytes ?? 0,
-          drops,
-        };
-      });
+    return reportPorts(this, vid);
+  }
+
+  async showThreads(): Promise<ThreadInfo[]> {
+    return reportThreads(this);
+  }
+
+  showRings(): RingInfo[] {
+    return this.rings.list();
   }
 
   showTaps(vid?: number): TapInfo[] {
@@ -182,8 +142,16 @@ export class Switch implements SwitchControl {
   async crashWorker(vid: number): Promise<void> {
     const t = this.pool.threadOf(vid);
     if (t === undefined) throw new DivesError('EBADARG', `VLAN ${vid} has no forwarding thread yet; attach a port to it first`);
-    this.log.warn(`debug: crashing forwarding thread ${t.index} (VLANs ${[...t.vids].join(',')}) on request`);
+    this.log.warn(`debug: crashing ${t.name} (VLANs ${[...t.vids].join(',')}) on request`);
     t.post({ type: 'crash' });
+  }
+
+  async crashOnFrame(vid: number, mac: string): Promise<void> {
+    const t = this.pool.threadOf(vid);
+    if (t === undefined) throw new DivesError('EBADARG', `VLAN ${vid} has no forwarding thread yet; attach a port to it first`);
+    this.log.warn(`debug: ${t.name} will die on every frame from ${mac} in VLAN ${vid}, as a bug on that frame would`);
+    // Kept with the thread's configuration, so every restarted thread meets it again.
+    t.configure(`crash-on-frame:${vid}`, { type: 'crash-on-frame', vid, mac: parseMac(mac) });
   }
 
   async crashTapIo(name: string): Promise<void> {

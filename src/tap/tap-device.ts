@@ -34,8 +34,6 @@ export interface TapOpenOptions {
   vnetHdr?: boolean;
 }
 
-/** sizeof(struct virtio_net_hdr): the prefix of every frame on a vnetHdr TAP. */
-export const VNET_HDR_LEN = 10;
 
 export class TapDevice {
   readonly name: string;

@@ -97,9 +97,14 @@ export class TapIoLoop {
     for (; n < BATCH; n++) {
       const at = ring.reserve(max);
       if (at < 0) {
-        // Ring full: read the frame anyway so the TAP queue drains, and count it.
+        // Ring full: read the frame anyway so the TAP queue drains, and count it. A read
+        // error here is the TAP failing, as on the path below.
         const r = tapRead(fd, this.scratch, 0, max);
-        if (r <= 0) break;
+        if (r === 0) break;
+        if (r < 0) {
+          ring.commit();
+          return r;
+        }
         ring.countDrop();
         continue;
       }

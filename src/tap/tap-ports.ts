@@ -1,22 +1,22 @@
 // TapPorts: attaching and detaching TAP devices as switch ports. For each TAP
 // it opens the device (src/tap/tap-device.ts), makes the port's ring pair with the
-// VLAN's forwarding worker, and starts the port's two I/O threads (rx, tx).
-// Runs on the main thread.
+// VLAN's forwarding worker, and runs the port's I/O thread (src/tap/tap-io-loop.ts,
+// both directions) under a ThreadSupervisor. Runs on the main thread.
 
 import { Worker } from 'node:worker_threads';
-import { once } from 'node:events';
 import { Doorbell } from '../core/doorbell.js';
 import { eventfdClose, eventfdOpen } from '../linux/eventfd.js';
 import { DivesError } from '../core/errors.js';
-import { VNET_HDR_LEN, ringMeta } from '../forwarding/vlan-engine.js';
-import { Ring } from '../core/ring.js';
-import { RestartBudget } from '../core/restart-budget.js';
+import { GSO_MAX_FRAME, VNET_HDR_LEN, ringMeta } from '../core/ring-record.js';
+import type { Ring } from '../core/ring.js';
+import type { PortDropName } from '../core/counters.js';
+import { ThreadSupervisor, workerRun } from '../core/thread-supervisor.js';
 import { TapDevice } from './tap-device.js';
 import type { TapIoExit, TapIoStart } from './tap-io-messages.js';
-import type { TapInfo } from '../control/switch-api.js';
 import type { Logger } from '../core/log.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortTable } from '../forwarding/port-table.js';
+import type { RingTable } from '../forwarding/ring-table.js';
 
 /**
  * Each direction of a TAP port queues this much. With offloads on, a frame is a TCP
@@ -26,8 +26,18 @@ import type { PortTable } from '../forwarding/port-table.js';
  * made resident as the ring fills.
  */
 export const TAP_RING_BYTES = 4 << 20;
-/** The longest frame an offloading TAP hands over: a 64 KiB IP datagram plus Ethernet and 802.1Q headers. */
-const TAP_GSO_MAX_FRAME = 65535 + 18;
+
+/** A TAP attached to a VLAN, as `show taps` prints it. */
+export interface TapInfo {
+  name: string;
+  vid: number;
+  portId: number;
+  /** True when DiVES created the device (it disappears when detached). */
+  created: boolean;
+  /** up: its I/O thread carries frames; down: it does not, for `reason`. */
+  state: 'up' | 'down';
+  reason: string | null;
+}
 
 interface TapPort {
   dev: TapDevice;
@@ -41,11 +51,9 @@ interface TapPort {
   bell: Doorbell;
   /** Kernel offloads are on for this TAP (see applyOffloads). */
   offload: boolean;
-  /** The running I/O thread, and a promise that settles once no I/O thread runs any more (restarts included). */
-  worker: Worker | null;
-  exited: Promise<unknown>;
-  /** How often its I/O thread may still be restarted. */
-  restarts: RestartBudget;
+  io: ThreadSupervisor;
+  /** The CPU its I/O thread pins itself to (its VLAN's forwarding thread's), or -1. */
+  cpu: number;
 }
 
 export class TapPorts {
@@ -54,7 +62,7 @@ export class TapPorts {
   constructor(
     private readonly pool: ForwardingPool,
     private readonly ports: PortTable,
-    private readonly nextRingId: () => number,
+    private readonly rings: RingTable,
     private readonly maxFrame: number,
     private readonly log: Logger,
   ) {}
@@ -62,8 +70,17 @@ export class TapPorts {
   list(vid?: number): TapInfo[] {
     return [...this.taps.values()]
       .filter((t) => vid === undefined || t.vid === vid)
-      .map((t) => ({ name: t.dev.name, vid: t.vid, portId: t.portId, created: t.dev.created }))
+      .map((t): TapInfo => {
+        const st = t.io.status();
+        const down = st.state !== 'up';
+        return { name: t.dev.name, vid: t.vid, portId: t.portId, created: t.dev.created, state: down ? 'down' : 'up', reason: down ? st.reason : null };
+      })
       .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The TAP I/O threads, for `show threads`. */
+  threads(): { io: ThreadSupervisor; cpu: number; wakeups: number }[] {
+    return [...this.taps.values()].map((t) => ({ io: t.io, cpu: t.cpu, wakeups: t.bell.wakeups }));
   }
 
   /**
@@ -82,7 +99,7 @@ export class TapPorts {
   }
 
   /** Ring-level drops for `show ports`: frames the TAP delivered that the rx ring had no room for, and writes the TAP refused. */
-  ioDrops(portId: number): { 'rx-ring-full': number; 'tap-write': number } | undefined {
+  ioDrops(portId: number): Partial<Record<PortDropName, number>> | undefined {
     for (const t of this.taps.values()) {
       if (t.portId === portId) return { 'rx-ring-full': t.rx.drops, 'tap-write': t.tx.consumerDrops };
     }
@@ -95,87 +112,78 @@ export class TapPorts {
       throw new DivesError('EATTACHED', `tap ${name}: already attached to VLAN ${held.vid}; detach it there first with "no tap ${name}"`);
     }
     const dev = TapDevice.open(name, { vnetHdr: true });
-    const port = this.ports.add('tap', vid, `tap:${name}`);
-    const fw = this.pool.place(vid);
-    const rx = Ring.create(TAP_RING_BYTES, fw.bell);
     // The I/O thread sleeps in poll() on the TAP and on this eventfd, which the
     // forwarding worker's doorbell rings bump (src/core/doorbell.ts).
     const bell = new Doorbell();
     try {
       bell.attachEventfd(eventfdOpen());
     } catch (err) {
-      this.ports.remove(port.id);
       dev.close();
       throw err;
     }
-    const tx = Ring.create(TAP_RING_BYTES, bell);
+    const port = this.ports.add('tap', vid, `tap:${name}`);
+    const fw = this.pool.place(vid);
+    const io = `tap-io:${name}`;
+    const rx = this.rings.create(TAP_RING_BYTES, fw.bell, { name: `tap:${name} rx`, producer: io, consumer: fw.name });
+    const tx = this.rings.create(TAP_RING_BYTES, bell, { name: `tap:${name} tx`, producer: fw.name, consumer: io });
     // Records from this TAP carry its virtio_net_hdr, and with offloads on a
     // frame can be a whole 64 KiB TCP segment.
     const start: TapIoStart = {
       fd: dev.fd,
       name,
-      maxFrame: VNET_HDR_LEN + Math.max(this.maxFrame, TAP_GSO_MAX_FRAME),
+      maxFrame: VNET_HDR_LEN + Math.max(this.maxFrame, GSO_MAX_FRAME),
       meta: ringMeta(vid, port.id, true),
-      rxSab: rx.sab,
+      rxSab: rx.ring.sab,
       fwDoorbellSab: fw.bell.sab,
-      txSab: tx.sab,
+      txSab: tx.ring.sab,
       doorbellSab: bell.sab,
       cpu: fw.cpu,
     };
     const t: TapPort = {
-      dev, vid, portId: port.id, rx, tx, rxRingId: this.nextRingId(), txRingId: this.nextRingId(), bell, offload: false,
-      worker: null, exited: Promise.resolve(), restarts: new RestartBudget(),
+      dev, vid, portId: port.id, rx: rx.ring, tx: tx.ring, rxRingId: rx.id, txRingId: tx.id, bell, offload: false,
+      io: this.supervise(io, start, bell),
+      cpu: fw.cpu,
     };
     this.taps.set(name, t);
-    fw.configure(`ring:${t.rxRingId}`, { type: 'add-input', ringId: t.rxRingId, sab: rx.sab });
-    fw.configure(`ring:${t.txRingId}`, { type: 'add-output', ringId: t.txRingId, sab: tx.sab, doorbellSab: bell.sab });
+    fw.configure(`ring:${t.rxRingId}`, { type: 'add-input', ringId: t.rxRingId, sab: t.rx.sab });
+    fw.configure(`ring:${t.txRingId}`, { type: 'add-output', ringId: t.txRingId, sab: t.tx.sab, doorbellSab: bell.sab });
     fw.configure(`port:${port.id}`, { type: 'add-port', vid, portId: port.id, isPeer: false, txRingId: t.txRingId, vnet: true });
     // The thread starts after the worker was told about its rings and port.
-    t.exited = this.runIo(t, start);
+    t.io.start();
     await fw.request({ type: 'sync' });
     this.log.info(`tap ${name}: attached to VLAN ${vid} as port ${port.id}${dev.created ? ' (created)' : ''}`);
-    return { name, vid, portId: port.id, created: dev.created };
+    return this.list(vid).find((i) => i.name === name) as TapInfo;
   }
 
   /**
-   * Run the TAP's I/O thread; the promise settles once it is gone for good. A thread
-   * that dies without being asked to (an uncaught error: a bug, never bad input) is
-   * started again on the same TAP and rings, which it picks up where the shared
-   * ring positions say, as often as its RestartBudget allows; then the port
-   * stays down, logged. A TAP that failed (its own read error) is not restarted.
+   * The TAP's I/O thread. One that dies without being asked to (an uncaught error: a
+   * bug, never bad input) is started again on the same TAP and rings, which it picks
+   * up where the shared ring positions say; a TAP that failed (its own read error) is
+   * not restarted. Either way a port whose thread is down says so in `show taps`.
    */
-  private runIo(t: TapPort, start: TapIoStart): Promise<unknown> {
+  private supervise(io: string, start: TapIoStart, bell: Doorbell): ThreadSupervisor {
     const name = start.name;
-    const w = new Worker(new URL('../../workers/tap-io.js', import.meta.url), { workerData: start, name: `tap-io:${name}` });
-    t.worker = w;
-    let tapFailed = false;
-    w.on('message', (m: TapIoExit) => {
-      tapFailed = true;
-      this.log.error(`tap ${m.name}: ${m.message}; the port stops carrying frames, detach it with "no tap ${m.name}"`);
-    });
-    w.on('error', (err) => this.log.error(`tap ${name} I/O thread failed: ${err.message}`));
-    return once(w, 'exit').then(
-      ([code]: unknown[]) => {
-        if (t.worker === w) t.worker = null;
-        // Asked to stop (detach, shutdown), or the TAP itself failed: nothing to restart.
-        if (tapFailed || this.taps.get(name) !== t || t.bell.controlSeq !== 0) return undefined;
-        if (!t.restarts.take()) {
-          this.log.error(`tap ${name}: its I/O thread ${t.restarts.exhausted}; the port stops carrying frames, detach it with "no tap ${name}"`);
-          return undefined;
-        }
-        this.log.error(`tap ${name}: its I/O thread exited unexpectedly (code ${String(code)}); restarting it`);
-        return this.runIo(t, start);
+    let failure: string | null = null;
+    return new ThreadSupervisor({
+      name: io,
+      kind: 'tap-io',
+      log: this.log,
+      launch: () => {
+        failure = null;
+        const w = new Worker(new URL('../../workers/tap-io.js', import.meta.url), { workerData: start, name: io });
+        w.on('message', (m: TapIoExit) => (failure = m.message));
+        return workerRun(w, () => failure);
       },
-      () => undefined,
-    );
+      askStop: () => bell.control(),
+      downNote: `; the port stops carrying frames, detach it with "no tap ${name}"`,
+    });
   }
 
   /** Stop a TAP's I/O thread as a crash would (the `debug crash-tap` command, for drills and tests). */
   async crashIo(name: string): Promise<void> {
     const t = this.taps.get(name);
-    if (t?.worker == null) throw new DivesError('ENOTATTACHED', `tap ${name}: no I/O thread runs for it; "show taps" lists the attached ones`);
-    this.log.warn(`debug: stopping the I/O thread of tap ${name} as a crash would`);
-    await t.worker.terminate();
+    if (t === undefined) throw new DivesError('ENOTATTACHED', `tap ${name}: not attached; "show taps" lists the attached ones`);
+    await t.io.crash();
   }
 
   async detach(vid: number, name: string): Promise<void> {
@@ -199,8 +207,9 @@ export class TapPorts {
     }
     // Stop the I/O thread before closing the fds it uses. The forwarding worker
     // dropped the tx ring above, so nothing rings the eventfd any more.
-    t.bell.control();
-    await t.exited;
+    await t.io.stop();
+    this.rings.remove(t.rxRingId);
+    this.rings.remove(t.txRingId);
     const efd = t.bell.eventfd;
     t.bell.attachEventfd(-1);
     eventfdClose(efd);

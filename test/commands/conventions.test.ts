@@ -71,7 +71,7 @@ test('the npm pack tarball installs with npm install -g, and its dives starts a 
   t.teardown(() => child.kill('SIGKILL'));
   await waitFor(() => existsSync(join(sockets, 'dives.ctl')));
   const installed = await run(dives, ['ctl', '-u', sockets, 'show', 'vlans']);
-  t.is(installed.stdout, 'VID  PORTS  MACS  WORKER  FORWARDED  FLOODED  DROPPED\n(no VLANs)\n');
+  t.is(installed.stdout, 'VID  STATE  PORTS  MACS  WORKER  FORWARDED  FLOODED  DROPPED\n(no VLANs)\n');
   t.is((await runCtl(['-u', sockets, 'show', 'vlans'])).stdout, installed.stdout, 'the work tree\'s dives ctl talks to it too');
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCommandRegistry } from '../../src/control/commands.js';
+import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import { runCtl, startSwitch, tempDir } from '../helpers/ctl-process.js';
 import { freeTcpPort } from '../helpers/guest.js';
 
@@ -22,7 +22,7 @@ test('a command that runs prints its reply on stdout and exits 0', async (t) => 
   t.deepEqual(listen, { code: 0, stdout: `listening for QEMU on 127.0.0.1:${port} in VLAN 10\n`, stderr: '' });
   const show = await runCtl(['-u', dir, 'vlan', '10', 'show', 'listeners']);
   t.is(show.code, 0);
-  t.regex(show.stdout, new RegExp(`^ADDRESS +VID +CONNECTIONS\\n127\\.0\\.0\\.1:${port} +10 +0\\n$`));
+  t.regex(show.stdout, new RegExp(`^ADDRESS +VID +CONNECTIONS +STATE\\n127\\.0\\.0\\.1:${port} +10 +0 +up\\n$`));
   const macs = await runCtl(['-u', dir, 'vlan 10 show macs']);
   t.deepEqual(macs, { code: 0, stdout: 'MAC  PORT  AGE\n(no MACs learned)\n', stderr: '' }, 'one quoted line works too');
 });
@@ -109,7 +109,7 @@ test('the console fed from a pipe runs each line in one session and exits 1 if a
   const ok = await runCtl(['-u', dir], { input: 'vlan 10\nshow taps\nexit\nshow vlans\n' });
   t.is(ok.code, 0, ok.stderr);
   const lines = ok.stdout.split('\n');
-  t.deepEqual(lines.slice(0, 3), ['NAME  VID  PORT  CREATED', '(no TAPs attached)', 'VID  PORTS  MACS  WORKER  FORWARDED  FLOODED  DROPPED']);
+  t.deepEqual(lines.slice(0, 3), ['NAME  VID  PORT  CREATED  STATE', '(no TAPs attached)', 'VID  STATE  PORTS  MACS  WORKER  FORWARDED  FLOODED  DROPPED']);
   t.regex(lines[3], /^10 /, 'the VLAN the session entered exists');
   const failed = await runCtl(['-u', dir], { input: 'bogus\nshow vlans\nquit\nshow vlans\n' });
   t.is(failed.code, 1);

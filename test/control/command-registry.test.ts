@@ -5,7 +5,7 @@
 import test from 'ava';
 import { CommandRegistry, parseArgs, type CommandContext, type CommandSpec } from '../../src/control/command-registry.js';
 import { DivesError, isDivesError } from '../../src/core/errors.js';
-import { FakeSwitch } from '../helpers/fake-switch.js';
+import { SampleSwitch } from '../../src/docs/sample-switch.js';
 
 function echo(name: string) {
   return (ctx: CommandContext) => ({ lines: [name], json: { vid: ctx.vid, oneShot: ctx.oneShot } });
@@ -49,7 +49,7 @@ function codeAndMessage(fn: () => unknown): { code: string; message: string } {
 
 test('the command for the session level is chosen when two share a path', async (t) => {
   const r = table();
-  const sw = new FakeSwitch();
+  const sw = new SampleSwitch();
   t.deepEqual((await r.run(['show', 'a'], { sw, vid: null })).lines, ['switch a']);
   t.deepEqual((await r.run(['show', 'a'], { sw, vid: 10 })).lines, ['vlan a']);
 });
@@ -140,9 +140,9 @@ test('a one-shot run refuses commands that change the mode', async (t) => {
     changesMode: true,
     handler: () => ({ lines: [], mode: null }),
   });
-  const err = await t.throwsAsync(r.run(['leave'], { sw: new FakeSwitch(), vid: 10, oneShot: true }));
+  const err = await t.throwsAsync(r.run(['leave'], { sw: new SampleSwitch(), vid: 10, oneShot: true }));
   t.like(err, { code: 'EBADCMD', message: '"leave" cannot follow a one-shot "vlan 10" prefix' });
-  t.deepEqual(await r.run(['leave'], { sw: new FakeSwitch(), vid: 10 }), { lines: [], mode: null });
+  t.deepEqual(await r.run(['leave'], { sw: new SampleSwitch(), vid: 10 }), { lines: [], mode: null });
 });
 
 test('registering the same path twice at one level is refused', (t) => {

@@ -3,13 +3,13 @@
 // line limit, every error path as one reply line, and tab completion. Pure units.
 
 import test from 'ava';
-import { createCommandRegistry } from '../../src/control/commands.js';
+import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import { ConsoleSession, MAX_LINE, tokenize } from '../../src/control/console-session.js';
 import { DivesError } from '../../src/core/errors.js';
-import { FakeSwitch } from '../helpers/fake-switch.js';
+import { SampleSwitch } from '../../src/docs/sample-switch.js';
 
-function session(log?: (m: string) => void): { sw: FakeSwitch; s: ConsoleSession } {
-  const sw = new FakeSwitch();
+function session(log?: (m: string) => void): { sw: SampleSwitch; s: ConsoleSession } {
+  const sw = new SampleSwitch();
   return { sw, s: new ConsoleSession(createCommandRegistry(), sw, { log }) };
 }
 
@@ -110,7 +110,7 @@ test('a json prefix or the json option replies with the JSON form as the one lin
 
 test('text replies carry the JSON form alongside the lines', async (t) => {
   const { s } = session();
-  t.like(await s.execute('show vlans'), { ok: true, lines: ['VID  PORTS  MACS  WORKER  FORWARDED  FLOODED  DROPPED', '(no VLANs)'], json: { vlans: [] } });
+  t.like(await s.execute('show vlans'), { ok: true, lines: ['VID  STATE  PORTS  MACS  WORKER  FORWARDED  FLOODED  DROPPED', '(no VLANs)'], json: { vlans: [] } });
 });
 
 test('an unknown command is one error line that points at help', async (t) => {
@@ -205,12 +205,12 @@ test('completion offers command words for the level, after json and after a one-
   const { s } = session();
   t.deepEqual(s.complete(''), [['end', 'exit', 'help', 'json', 'no', 'peer', 'quit', 'show', 'vlan', 'write'], '']);
   t.deepEqual(s.complete('sh'), [['show'], 'sh']);
-  t.deepEqual(s.complete('show '), [['listeners', 'peers', 'ports', 'running-config', 'taps', 'vlans'], '']);
+  t.deepEqual(s.complete('show '), [['listeners', 'peers', 'ports', 'rings', 'running-config', 'taps', 'threads', 'vlans'], '']);
   t.deepEqual(s.complete('json show v'), [['vlans'], 'v']);
   t.deepEqual(s.complete('vlan 10 show m'), [['macs'], 'm']);
   t.deepEqual(s.complete('vlan 10 no l'), [['listen'], 'l']);
   t.deepEqual(s.complete('vlan 99999 sh'), [[], 'sh']);
-  t.deepEqual(s.complete('debug '), [['crash-peers', 'crash-qemu', 'crash-tap', 'crash-worker'], '']);
+  t.deepEqual(s.complete('debug '), [['crash-on-frame', 'crash-peers', 'crash-qemu', 'crash-tap', 'crash-worker'], '']);
   t.deepEqual(s.complete('help de'), [['debug'], 'de']);
   t.deepEqual(s.complete('help no '), [['listen', 'peer', 'tap'], '']);
   s.mode = { vid: 10 };

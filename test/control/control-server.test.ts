@@ -1,4 +1,4 @@
-// Tests for src/control/control-server.ts in this process, against a FakeSwitch:
+// Tests for src/control/control-server.ts in this process, against a SampleSwitch:
 // every `show` over the socket in text and JSON (snapshots of the exact bytes),
 // sessions and their modes, the ready gate, half-close and `quit`, and claiming
 // the socket path. Real UNIX sockets in a temp directory; no switch threads.
@@ -7,24 +7,24 @@ import test, { type ExecutionContext } from 'ava';
 import { lstatSync, existsSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
-import { createCommandRegistry } from '../../src/control/commands.js';
+import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import { startControlServer, type ControlServer } from '../../src/control/control-server.js';
 import { CtlClient } from '../../src/control/ctl-client.js';
 import { createLogger } from '../../src/core/log.js';
-import { FakeSwitch } from '../helpers/fake-switch.js';
+import { SampleSwitch } from '../../src/docs/sample-switch.js';
 import { tempDir } from '../helpers/ctl-process.js';
 
 const quiet = createLogger('silent');
 
-/** The switch of test/control/commands.test.ts: VLAN 10 (a TAP and a guest), 20 (a peer port), 30 (empty). */
-function fixture(): FakeSwitch {
-  const sw = new FakeSwitch();
+/** The sample switch (src/docs/sample-switch.ts), with a space in the UNIX path: VLAN 10 (a TAP and a guest), 20 (a peer port), 30 (empty). */
+function fixture(): SampleSwitch {
+  const sw = new SampleSwitch();
   const tap0 = sw.addPort(10, 'tap', 'tap:tap0', { rxFrames: 120, rxBytes: 9000, txFrames: 80, txBytes: 7040 });
-  sw.taps.push({ name: 'tap0', vid: 10, portId: tap0.id, created: false });
+  sw.taps.push({ name: 'tap0', vid: 10, portId: tap0.id, created: false, state: 'up', reason: null });
   const guest = sw.addPort(10, 'qemu', 'qemu:127.0.0.1:4000#3', { rxFrames: 7, rxBytes: 602, txFrames: 9, txBytes: 1200 });
   guest.drops['ring-full'] = 3;
-  sw.listeners.push({ vid: 10, spec: { kind: 'tcp', host: '127.0.0.1', port: 4000 }, address: '127.0.0.1:4000', connections: 1 });
-  sw.listeners.push({ vid: 20, spec: { kind: 'unix', path: '/run/dives/vm 20.sock' }, address: 'unix:/run/dives/vm 20.sock', connections: 0 });
+  sw.listeners.push({ vid: 10, spec: { kind: 'tcp', host: '127.0.0.1', port: 4000 }, address: '127.0.0.1:4000', connections: 1, state: 'up', reason: null });
+  sw.listeners.push({ vid: 20, spec: { kind: 'unix', path: '/run/dives/vm 20.sock' }, address: 'unix:/run/dives/vm 20.sock', connections: 0, state: 'up', reason: null });
   const peer = sw.addPort(20, 'peer', 'peer:10.0.0.2:3333', { rxFrames: 1, rxBytes: 64, txFrames: 2, txBytes: 128 });
   sw.addMac(tap0, '02:00:00:00:00:01', 3);
   sw.addMac(guest, '02:00:00:00:00:02', 125);
@@ -34,7 +34,7 @@ function fixture(): FakeSwitch {
   return sw;
 }
 
-async function serve(t: ExecutionContext, opts: { dir?: string; sw?: FakeSwitch; ready?: boolean } = {}): Promise<ControlServer & { sw: FakeSwitch }> {
+async function serve(t: ExecutionContext, opts: { dir?: string; sw?: SampleSwitch; ready?: boolean } = {}): Promise<ControlServer & { sw: SampleSwitch }> {
   const dir = opts.dir ?? tempDir(t);
   const sw = opts.sw ?? fixture();
   const server = await startControlServer({ dir, registry: createCommandRegistry(), sw, log: quiet });
@@ -103,7 +103,7 @@ test('completion comes from the switch for the session\'s level', async (t) => {
   const server = await serve(t);
   const c = await CtlClient.connect(server.path);
   t.teardown(() => c.destroy());
-  t.deepEqual((await c.request('complete "show r"')).lines, ['running-config']);
+  t.deepEqual((await c.request('complete "show r"')).lines, ['rings', 'running-config']);
   t.deepEqual(JSON.parse((await c.request('json complete "vlan 10 show m"')).lines[0]), { line: 'vlan 10 show m', partial: 'm', words: ['macs'] });
   await c.request('vlan 10');
   t.deepEqual((await c.request('complete "no "')).lines, ['listen', 'tap']);
@@ -129,7 +129,7 @@ test('quit is answered "ok bye" and the connection closes; exit in VLAN mode onl
 test('a client that closes its side still gets every reply, the last line even without a newline', async (t) => {
   const server = await serve(t);
   const wire = await exchange(server.path, 'vlan 10 show taps\r\nprompt');
-  t.is(wire, '| NAME  VID  PORT  CREATED\n| tap0  10   1     no\nok\n| dives> \nok\n');
+  t.is(wire, '| NAME  VID  PORT  CREATED  STATE\n| tap0  10   1     no       up\nok\n| dives> \nok\n');
 });
 
 test('errors are one status line with a stable code, and the session goes on', async (t) => {

@@ -1,22 +1,22 @@
 // Tests for src/control/ctl-console.ts, the interactive `dives ctl`: keystrokes
 // into a terminal-mode readline over PassThrough streams, against a control
-// server in this process with a FakeSwitch. Prompts follow the session's mode,
+// server in this process with a SampleSwitch. Prompts follow the session's mode,
 // Tab completes from the switch, history survives a restart, and the exit codes.
 
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createCommandRegistry } from '../../src/control/commands.js';
+import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import { startControlServer, type ControlServer } from '../../src/control/control-server.js';
 import { CtlClient, CtlExit } from '../../src/control/ctl-client.js';
 import { runCtlConsole } from '../../src/control/ctl-console.js';
 import { createLogger } from '../../src/core/log.js';
-import { FakeSwitch } from '../helpers/fake-switch.js';
+import { SampleSwitch } from '../../src/docs/sample-switch.js';
 import { tempDir } from '../helpers/ctl-process.js';
 
 async function serve(t: ExecutionContext): Promise<ControlServer> {
-  const server = await startControlServer({ dir: tempDir(t), registry: createCommandRegistry(), sw: new FakeSwitch(), log: createLogger('silent') });
+  const server = await startControlServer({ dir: tempDir(t), registry: createCommandRegistry(), sw: new SampleSwitch(), log: createLogger('silent') });
   t.teardown(() => server.close());
   server.ready();
   return server;
@@ -65,7 +65,7 @@ test('Tab completes command words, with the words the switch offers for the curr
   term.type('vl\t');
   await term.waitFor(/dives> show vlans $/);
   term.type('\r');
-  await term.waitFor(/VID\s+PORTS\s+MACS[^]*\(no VLANs\)/);
+  await term.waitFor(/VID\s+STATE\s+PORTS\s+MACS[^]*\(no VLANs\)/);
   term.type('vlan 10\r');
   await term.waitFor(/dives\(vlan 10\)> $/);
   term.type('show m\t');
@@ -119,5 +119,5 @@ test('without a terminal there are no prompts, and EOF ends the console', async 
   const term = await terminal(t, server, null, false);
   term.input.end('vlan 10\nshow taps\n');
   t.is(await term.done, CtlExit.OK);
-  t.is(term.screen(), 'NAME  VID  PORT  CREATED\n(no TAPs attached)\n');
+  t.is(term.screen(), 'NAME  VID  PORT  CREATED  STATE\n(no TAPs attached)\n');
 });

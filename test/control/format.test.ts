@@ -2,7 +2,7 @@
 // counters as `show` commands print them. Pure units.
 
 import test from 'ava';
-import { formatAge, formatColumns, formatDrops, formatTable, quote } from '../../src/control/format.js';
+import { formatAge, formatBytes, formatColumns, formatCounters, formatTable, quote } from '../../src/control/format.js';
 
 test('columns are as wide as their widest cell, two spaces apart, with no trailing spaces', (t) => {
   t.deepEqual(
@@ -39,12 +39,20 @@ test('ages read as seconds, minutes, hours and days', (t) => {
 });
 
 test('drops print only the non-zero counters, or none', (t) => {
-  t.is(formatDrops({ runt: 0, 'ring-full': 3, giant: 0, 'same-port': 1 }), 'drops: ring-full=3 same-port=1');
-  t.is(formatDrops({ runt: 0, 'ring-full': 0 }), 'drops: none');
-  t.is(formatDrops({}), 'drops: none');
+  t.is(formatCounters('drops', { runt: 0, 'ring-full': 3, giant: 0, 'same-port': 1 }), 'drops: ring-full=3 same-port=1');
+  t.is(formatCounters('drops', { runt: 0, 'ring-full': 0 }), 'drops: none');
+  t.is(formatCounters('drops', {}), 'drops: none');
 });
 
 test('quote shows a word exactly, escaping quotes', (t) => {
   t.is(quote('shw macs'), '"shw macs"');
   t.is(quote('a"b'), '"a\\"b"');
+});
+
+test('sizes print in the largest binary unit that keeps them at 1 or more', (t) => {
+  t.is(formatBytes(0), '0 B');
+  t.is(formatBytes(512), '512 B');
+  t.is(formatBytes(4 << 20), '4 MiB');
+  t.is(formatBytes(1536), '1.5 KiB');
+  t.is(formatBytes(3 * 2 ** 30), '3 GiB');
 });

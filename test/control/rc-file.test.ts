@@ -6,11 +6,11 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCommandRegistry } from '../../src/control/commands.js';
+import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import { ConsoleSession } from '../../src/control/console-session.js';
 import { runRcFile } from '../../src/control/rc-file.js';
 import { DivesError, isDivesError } from '../../src/core/errors.js';
-import { FakeSwitch } from '../helpers/fake-switch.js';
+import { SampleSwitch } from '../../src/docs/sample-switch.js';
 
 async function rcFile(t: ExecutionContext, text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'dives-rc-'));
@@ -20,8 +20,8 @@ async function rcFile(t: ExecutionContext, text: string): Promise<string> {
   return path;
 }
 
-function session(): { sw: FakeSwitch; s: ConsoleSession } {
-  const sw = new FakeSwitch();
+function session(): { sw: SampleSwitch; s: ConsoleSession } {
+  const sw = new SampleSwitch();
   return { sw, s: new ConsoleSession(createCommandRegistry(), sw) };
 }
 

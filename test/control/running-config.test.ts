@@ -6,12 +6,12 @@
 import test from 'ava';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCommandRegistry } from '../../src/control/commands.js';
+import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import { ConsoleSession, tokenize } from '../../src/control/console-session.js';
 import { quoteWord } from '../../src/control/format.js';
 import { runRcFile } from '../../src/control/rc-file.js';
 import { RUNNING_CONFIG_HEADER, renderRunningConfig, writeFileAtomic } from '../../src/control/running-config.js';
-import { FakeSwitch } from '../helpers/fake-switch.js';
+import { SampleSwitch } from '../../src/docs/sample-switch.js';
 import { runCtl, startSwitch, tempDir } from '../helpers/ctl-process.js';
 import { freeTcpPort } from '../helpers/guest.js';
 import { NetnsFixture } from '../helpers/netns.js';
@@ -27,7 +27,7 @@ test('quoteWord writes words the tokenizer reads back unchanged', (t) => {
 });
 
 test('the running-config lists VLANs in order, each with its TAPs and listeners, sorted', async (t) => {
-  const sw = new FakeSwitch();
+  const sw = new SampleSwitch();
   sw.ensureVlan(30);
   await sw.listen(20, { kind: 'unix', path: '/run/dives/b.sock' });
   await sw.listen(20, { kind: 'tcp', host: '::1', port: 4001 });
@@ -63,7 +63,7 @@ test('the running-config lists VLANs in order, each with its TAPs and listeners,
 });
 
 test('static peers are printed as "peer HOST PORT" lines when the switch has them', async (t) => {
-  const sw = Object.assign(new FakeSwitch(), {
+  const sw = Object.assign(new SampleSwitch(), {
     staticPeers: () => [
       { host: '10.0.0.9', port: 3333 },
       { host: '10.0.0.2', port: 3334 },
@@ -76,14 +76,14 @@ test('static peers are printed as "peer HOST PORT" lines when the switch has the
 
 test('the rc loader reads the running-config back into the same state, odd listener paths included', async (t) => {
   const dir = tempDir(t);
-  const a = new FakeSwitch();
+  const a = new SampleSwitch();
   for (const [i, path] of ODD_PATHS.entries()) await a.listen(10 + i, { kind: 'unix', path });
   await a.attachTap(10, 'tap.x-1_');
   a.ensureVlan(4094);
   const text = (await renderRunningConfig(a)).lines.join('\n');
   const rc = join(dir, 'a.rc');
   writeFileSync(rc, `${text}\n`);
-  const b = new FakeSwitch();
+  const b = new SampleSwitch();
   await runRcFile(rc, new ConsoleSession(createCommandRegistry(), b));
   t.is((await renderRunningConfig(b)).lines.join('\n'), text);
   t.deepEqual(
@@ -94,7 +94,7 @@ test('the rc loader reads the running-config back into the same state, odd liste
 
 test('write FILE saves the running-config atomically and says where', async (t) => {
   const dir = tempDir(t);
-  const sw = new FakeSwitch();
+  const sw = new SampleSwitch();
   sw.ensureVlan(7);
   const session = new ConsoleSession(createCommandRegistry(), sw);
   const file = join(dir, 'saved.rc');
@@ -113,7 +113,7 @@ test('write FILE saves the running-config atomically and says where', async (t) 
 
 test('write FILE into a missing directory or onto a directory fails with EWRITE and leaves nothing behind', async (t) => {
   const dir = tempDir(t);
-  const session = new ConsoleSession(createCommandRegistry(), new FakeSwitch());
+  const session = new ConsoleSession(createCommandRegistry(), new SampleSwitch());
   t.like(await session.execute(`write ${join(dir, 'nope', 'x.rc')}`), { ok: false, code: 'EWRITE' });
   mkdirSync(join(dir, 'd'));
   const onDir = await session.execute(`write ${join(dir, 'd')}`);

@@ -4,13 +4,13 @@
 
 import test from 'ava';
 import { PassThrough } from 'node:stream';
-import { createCommandRegistry } from '../../src/control/commands.js';
+import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import { ConsoleSession } from '../../src/control/console-session.js';
 import { EXIT_HINT, startStdioConsole } from '../../src/control/stdio-console.js';
-import { FakeSwitch } from '../helpers/fake-switch.js';
+import { SampleSwitch } from '../../src/docs/sample-switch.js';
 
 function harness(inputIsTTY = false) {
-  const sw = new FakeSwitch();
+  const sw = new SampleSwitch();
   const session = new ConsoleSession(createCommandRegistry(), sw);
   const input = Object.assign(new PassThrough(), { isTTY: inputIsTTY });
   const output = new PassThrough();
@@ -32,9 +32,9 @@ test('piped commands get their replies on the output, in order, without prompts'
     h.text(),
     [
       'tap tap3 attached to VLAN 10 as port 1 (created)',
-      'NAME  VID  PORT  CREATED',
-      'tap3  10   1     yes',
-      '{"vid":10,"taps":[{"name":"tap3","vid":10,"portId":1,"created":true}]}',
+      'NAME  VID  PORT  CREATED  STATE',
+      'tap3  10   1     yes      up',
+      '{"vid":10,"taps":[{"name":"tap3","vid":10,"portId":1,"created":true,"state":"up","reason":null}]}',
       '',
     ].join('\n'),
   );
@@ -49,7 +49,7 @@ test('errors print as one "error CODE: message" line and the console keeps readi
     'error EBADCMD: unknown command "shw macs"; try "help"',
     'error EBADCMD: "show macs" needs VLAN mode; enter it with "vlan ID"',
     'error EBADARG: VLAN ID must be a number 1..4094, got "4095"',
-    'VID  PORTS  MACS  WORKER  FORWARDED  FLOODED  DROPPED',
+    'VID  STATE  PORTS  MACS  WORKER  FORWARDED  FLOODED  DROPPED',
     '(no VLANs)',
     '',
   ]);
@@ -60,7 +60,7 @@ test('exit at switch level does not close the console; it prints how to stop the
   h.input.write('exit\n');
   h.input.end('quit\nshow vlans\n');
   await h.stdio.done;
-  t.deepEqual(h.text().split('\n'), [EXIT_HINT, EXIT_HINT, 'VID  PORTS  MACS  WORKER  FORWARDED  FLOODED  DROPPED', '(no VLANs)', '']);
+  t.deepEqual(h.text().split('\n'), [EXIT_HINT, EXIT_HINT, 'VID  STATE  PORTS  MACS  WORKER  FORWARDED  FLOODED  DROPPED', '(no VLANs)', '']);
   t.regex(EXIT_HINT, /Ctrl-C\/SIGTERM/);
 });
 
@@ -113,5 +113,5 @@ test('with a TTY on input the console prompts, and the prompt follows the mode',
   await untilEndsWith('dives(vlan 10)> dives> ');
   h.input.end();
   await h.stdio.done;
-  t.is(h.text(), 'dives> dives(vlan 10)> NAME  VID  PORT  CREATED\n(no TAPs attached)\ndives(vlan 10)> dives> ');
+  t.is(h.text(), 'dives> dives(vlan 10)> NAME  VID  PORT  CREATED  STATE\n(no TAPs attached)\ndives(vlan 10)> dives> ');
 });

@@ -113,8 +113,8 @@ test('a QEMU I/O thread that dies takes its connections\' ports and MACs with it
   t.is((await sw.showMacs(10)).length, 1);
 
   await sw.crashQemuIo();
-  for (let i = 0; i < 250 && (sw.qemu.restarts.taken < 1 || sw.ports.all().length > 0); i++) await sleep(20);
-  t.is(sw.qemu.restarts.taken, 1);
+  for (let i = 0; i < 250 && (sw.qemu.io.status().restarts < 1 || sw.ports.all().length > 0); i++) await sleep(20);
+  t.is(sw.qemu.io.status().restarts, 1);
   t.deepEqual(sw.ports.all(), [], 'the dead connections\' ports are gone');
   t.deepEqual(await sw.showMacs(10), [], 'and the MACs learned on them');
   t.deepEqual(sw.showListeners(10).map((l) => l.connections), [0, 0], 'both listeners are still there');

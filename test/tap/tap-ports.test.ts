@@ -122,7 +122,7 @@ privTest('a TAP I/O thread that dies is restarted on the same TAP and rings, and
   const a = await host(sw, fx, 'p', 10, '10.77.8.1/24');
   await host(sw, fx, 'q', 10, '10.77.8.2/24');
   t.true(await fx.ping(a.ns, '10.77.8.2', { count: 2 }), 'ping before');
-  const restarts = (): number => logs.filter((m) => m.includes(`tap ${a.tap}: its I/O thread exited unexpectedly`)).length;
+  const restarts = (): number => logs.filter((m) => m.includes(`tap-io:${a.tap} died: `) && m.endsWith('restarting it')).length;
   for (let i = 1; i <= 3; i++) {
     await sw.crashTapIo(a.tap);
     for (let w = 0; restarts() < i && w < 100; w++) await sleep(50);
@@ -132,10 +132,16 @@ privTest('a TAP I/O thread that dies is restarted on the same TAP and rings, and
   // A fourth death within the minute: the port stays down, and says what to do.
   await sw.crashTapIo(a.tap);
   for (let w = 0; !logs.some((m) => m.includes('died 4 times within 60 s')) && w < 100; w++) await sleep(50);
-  t.true(logs.some((m) => m.includes(`tap ${a.tap}: its I/O thread died 4 times within 60 s; the port stops carrying frames, detach it with "no tap ${a.tap}"`)), logs.join('\n'));
+  t.true(
+    logs.some((m) => m.startsWith(`tap-io:${a.tap} died 4 times within 60 s (last: `) && m.endsWith(`not restarting it; the port stops carrying frames, detach it with "no tap ${a.tap}"`)),
+    logs.join('\n'),
+  );
   t.is(restarts(), 3);
+  const down = sw.showTaps(10).find((x) => x.name === a.tap);
+  t.is(down?.state, 'down', '`show taps` says the port is down');
+  t.regex(down?.reason ?? '', /^died 4 times within 60 s, last: exited unexpectedly \(code 1\)$/, 'and why');
   t.false(await fx.ping(a.ns, '10.77.8.2', { count: 2 }), 'no ping once given up');
-  await t.throwsAsync(sw.crashTapIo(a.tap), { message: /no I\/O thread runs for it/ });
+  await t.throwsAsync(sw.crashTapIo(a.tap), { message: /is not running \(down: died 4 times/ });
   // The port can still be detached and attached again, with a fresh thread.
   await sw.detachTap(10, a.tap);
   t.deepEqual(sw.showTaps(10).map((x) => x.name), [fx.ifname('q')]);
@@ -156,8 +162,8 @@ privTest('a forwarding thread that dies is reported and restarted, and other VLA
   const steady = fx.ping(c.ns, '10.77.4.2', { count: 6, timeoutS: 1 });
   await sw.crashWorker(10);
   t.true(await steady, 'VLAN 20 kept forwarding');
-  for (let i = 0; i < 100 && (sw.pool.threadOf(10)?.restarts ?? 0) < 1; i++) await sleep(50);
-  t.is(sw.pool.threadOf(10)?.restarts, 1);
+  for (let i = 0; i < 100 && (sw.pool.threadOf(10)?.supervisor.status().restarts ?? 0) < 1; i++) await sleep(50);
+  t.is(sw.pool.threadOf(10)?.supervisor.status().restarts, 1);
   t.true(await fx.ping(a.ns, '10.77.3.2', { count: 10 }), 'VLAN 10 forwards again after the restart');
   const after = (await sw.showVlans()).find((v) => v.vid === 10)?.workerThread;
   t.not(after, before, 'a new thread runs VLAN 10');

@@ -24,7 +24,7 @@ test('anything else is not a keepalive, and the peer codec drops a keepalive as 
     t.false(isKeepalive(bad, bad.length), bad.toString('hex'));
   }
   t.false(isKeepalive(KEEPALIVE.subarray(0, 12), 13), 'a length past the buffer is not trusted');
-  t.is(decodePeerDatagram(KEEPALIVE, KEEPALIVE.length), -PEER_SHORT);
+  t.is(decodePeerDatagram(KEEPALIVE, KEEPALIVE.length), PEER_SHORT);
   const padded = Buffer.concat([KEEPALIVE, Buffer.alloc(10)]);
-  t.is(decodePeerDatagram(padded, padded.length), -PEER_BAD_VID);
+  t.is(decodePeerDatagram(padded, padded.length), PEER_BAD_VID);
 });

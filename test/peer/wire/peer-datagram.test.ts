@@ -3,20 +3,18 @@
 // Pure unit tests on the test runner's thread; no sockets.
 
 import test from 'ava';
+import { PEER_DROPS } from '../../../src/core/counters.js';
+import { VID_MAX, VID_MIN } from '../../../src/core/frame.js';
+import { VNET_HDR_LEN as PEER_VNET_LEN } from '../../../src/core/ring-record.js';
 import {
   PEER_BAD_VID,
   PEER_DECODED_VNET,
   PEER_F_VNET,
   PEER_GIANT,
-  PEER_VNET_LEN,
   PEER_HDR_LEN,
-  PEER_OK,
-  PEER_REASON_NAMES,
   PEER_SHORT,
-  VID_MAX,
-  VID_MIN,
   decodePeerDatagram,
-  isValidVid,
+  peerDropOf,
   writePeerHeader,
 } from '../../../src/peer/wire/peer-datagram.js';
 
@@ -62,36 +60,36 @@ for (const len of [0, 1, 3, 4, 17]) {
   test(`a ${len}-byte datagram is short`, (t) => {
     // The buffer is larger than len: only len counts, as after a recv into a reused buffer.
     const buf = datagram(5, 100);
-    t.is(decodePeerDatagram(buf, len), -PEER_SHORT);
+    t.is(decodePeerDatagram(buf, len), PEER_SHORT);
   });
 }
 
 test('a length beyond the buffer, or NaN, is short rather than read out of bounds', (t) => {
   const d = datagram(5, 14);
-  t.is(decodePeerDatagram(d, d.length + 1), -PEER_SHORT);
-  t.is(decodePeerDatagram(d, Number.NaN), -PEER_SHORT);
+  t.is(decodePeerDatagram(d, d.length + 1), PEER_SHORT);
+  t.is(decodePeerDatagram(d, Number.NaN), PEER_SHORT);
 });
 
 for (const vidField of [0, 4095, 4096, 0x10001, 0x40000001, 0x80000000, 0x80000fff, 0x80001001, 0xffffffff]) {
   test(`a vid field of 0x${vidField.toString(16)} is a bad vid`, (t) => {
     const d = datagram(vidField, 60);
-    t.is(decodePeerDatagram(d, d.length), -PEER_BAD_VID);
+    t.is(decodePeerDatagram(d, d.length), PEER_BAD_VID);
   });
 }
 
 test('a datagram that is both short and badly tagged counts as short', (t) => {
   const d = datagram(0, 10);
-  t.is(decodePeerDatagram(d, d.length), -PEER_SHORT);
+  t.is(decodePeerDatagram(d, d.length), PEER_SHORT);
 });
 
 test('a frame over maxFrame is giant, and one of exactly maxFrame is accepted', (t) => {
   const atMax = datagram(9, 1514);
   t.is(decodePeerDatagram(atMax, atMax.length, 1514), 9);
   const over = datagram(9, 1515);
-  t.is(decodePeerDatagram(over, over.length, 1514), -PEER_GIANT);
+  t.is(decodePeerDatagram(over, over.length, 1514), PEER_GIANT);
   // The default maximum is 65535.
   const big = datagram(9, 65536);
-  t.is(decodePeerDatagram(big, big.length), -PEER_GIANT);
+  t.is(decodePeerDatagram(big, big.length), PEER_GIANT);
   const bigOk = datagram(9, 65535);
   t.is(decodePeerDatagram(bigOk, bigOk.length), 9);
 });
@@ -115,19 +113,12 @@ test('an offloaded frame may exceed maxFrame (a 64 KiB segment), but not be shor
   writePeerHeader(10, justEnough, 0, true);
   t.is(decodePeerDatagram(justEnough, justEnough.length), 10 | PEER_DECODED_VNET);
   // 27 bytes: a plain datagram would be long enough, a flagged one is not.
-  t.is(decodePeerDatagram(justEnough, justEnough.length - 1), -PEER_SHORT);
+  t.is(decodePeerDatagram(justEnough, justEnough.length - 1), PEER_SHORT);
 });
 
-test('reason names index by reason code', (t) => {
-  t.is(PEER_REASON_NAMES[PEER_OK], 'ok');
-  t.is(PEER_REASON_NAMES[PEER_SHORT], 'short');
-  t.is(PEER_REASON_NAMES[PEER_BAD_VID], 'bad-vid');
-  t.is(PEER_REASON_NAMES[PEER_GIANT], 'giant');
-  t.is(PEER_REASON_NAMES.length, 4);
-});
-
-test('isValidVid accepts exactly the integers 1..4094', (t) => {
-  t.true(isValidVid(1));
-  t.true(isValidVid(4094));
-  for (const bad of [0, -1, 4095, 0xffffffff, 1.5, Number.NaN, Infinity]) t.false(isValidVid(bad), String(bad));
+test('each drop result names the PEER_DROPS counter it is counted under', (t) => {
+  t.is(PEER_DROPS.names[peerDropOf(PEER_SHORT)], 'short');
+  t.is(PEER_DROPS.names[peerDropOf(PEER_BAD_VID)], 'bad-vid');
+  t.is(PEER_DROPS.names[peerDropOf(PEER_GIANT)], 'giant');
+  for (const r of [PEER_SHORT, PEER_BAD_VID, PEER_GIANT]) t.true(r < 0);
 });

@@ -1,24 +1,26 @@
-// FakeSwitch: an in-memory SwitchControl for the control-plane tests. It keeps
-// VLANs, ports, MACs, TAPs and listeners in plain arrays, records every call,
-// and can be told to throw on a method's next call. Pure; no threads or sockets.
+// SampleSwitch: an in-memory SwitchControl with made-up VLANs, ports, MACs, TAPs,
+// listeners and peers. `npm run docs` runs commands against it to print real replies
+// into docs/console.md, and the control-plane tests run against it: it records every
+// call and can be told to throw on a method's next call. Pure; no threads or sockets.
 
-import { DivesError } from '../../src/core/errors.js';
-import { DROP_REASONS } from '../../src/forwarding/port-stats.js';
+import { DivesError } from '../core/errors.js';
+import { DISCOVERY_COUNTERS, PEER_DROPS, PEER_SOCKET_COUNTERS, PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS } from '../core/counters.js';
 import type {
   ListenSpec,
   ListenerInfo,
   MacEntry,
   PortInfo,
+  RingInfo,
   SwitchControl,
   TapInfo,
+  ThreadInfo,
   VlanInfo,
-} from '../../src/control/switch-api.js';
-import type { PeerInfo, PeersInfo, StaticPeer } from '../../src/control/peer-api.js';
-import { PEER_DROPS } from '../../src/peer/peer-io-messages.js';
+} from '../control/switch-api.js';
+import type { PeerInfo, PeersInfo, StaticPeer } from '../control/peer-api.js';
 
 export type SwitchMethod = keyof SwitchControl;
 
-export interface FakeCall {
+export interface SwitchCall {
   method: SwitchMethod;
   args: unknown[];
 }
@@ -32,13 +34,15 @@ function sameSpec(a: ListenSpec, b: ListenSpec): boolean {
   return address(a) === address(b);
 }
 
-export class FakeSwitch implements SwitchControl {
-  readonly calls: FakeCall[] = [];
+export class SampleSwitch implements SwitchControl {
+  readonly calls: SwitchCall[] = [];
   readonly vlans = new Map<number, { forwarded: number; flooded: number; dropped: number }>();
   readonly macs: (MacEntry & { vid: number })[] = [];
   readonly ports: PortInfo[] = [];
   readonly taps: TapInfo[] = [];
   readonly listeners: ListenerInfo[] = [];
+  /** VLANs `show vlans` says are down, with why. */
+  readonly downVlans = new Map<number, string>();
   /** TAP devices that exist before the switch attaches them; others are "created". */
   readonly devices = new Set(['tap0', 'tap1']);
   #nextPortId = 1;
@@ -60,14 +64,14 @@ export class FakeSwitch implements SwitchControl {
   }
 
   /** The calls made so far, without the read-only `show*` ones. */
-  get changes(): FakeCall[] {
+  get changes(): SwitchCall[] {
     return this.calls.filter((c) => !c.method.startsWith('show'));
   }
 
   /** Add a port with counters, as traffic would have left it. */
   addPort(vid: number, kind: PortInfo['kind'], name: string, counters: Partial<PortInfo> = {}): PortInfo {
     this.#ensure(vid);
-    const drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0]));
+    const drops = PORT_DROPS.zero();
     const port: PortInfo = { id: this.#nextPortId++, name, kind, vid, rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, drops, ...counters };
     this.ports.push(port);
     return port;
@@ -92,6 +96,9 @@ export class FakeSwitch implements SwitchControl {
         macs: this.macs.filter((m) => m.vid === vid).length,
         workerThread: 100 + vid,
         ...c,
+        state: this.downVlans.has(vid) ? 'down' : 'up',
+        reason: this.downVlans.get(vid) ?? null,
+        counters: { ...VLAN_COUNTERS.zero(), ...c, learned: this.macs.filter((m) => m.vid === vid).length },
       }));
   }
 
@@ -125,7 +132,7 @@ export class FakeSwitch implements SwitchControl {
     const held = this.taps.find((t) => t.name === dev);
     if (held) throw new DivesError('EATTACHED', `tap ${dev} is already attached to VLAN ${held.vid}`);
     const port = this.addPort(vid, 'tap', `tap:${dev}`);
-    const tap: TapInfo = { name: dev, vid, portId: port.id, created: !this.devices.has(dev) };
+    const tap: TapInfo = { name: dev, vid, portId: port.id, created: !this.devices.has(dev), state: 'up', reason: null };
     this.taps.push(tap);
     return tap;
   }
@@ -147,7 +154,7 @@ export class FakeSwitch implements SwitchControl {
       throw new DivesError('EATTACHED', `${address(spec)} is already a listener`);
     }
     this.#ensure(vid);
-    const info: ListenerInfo = { vid, spec, address: address(spec), connections: 0 };
+    const info: ListenerInfo = { vid, spec, address: address(spec), connections: 0, state: 'up', reason: null };
     this.listeners.push(info);
     return info;
   }
@@ -176,6 +183,35 @@ export class FakeSwitch implements SwitchControl {
     if (!this.vlans.has(vid)) throw new DivesError('EBADARG', `VLAN ${vid} does not exist`);
   }
 
+  async crashOnFrame(vid: number, mac: string): Promise<void> {
+    this.#call('crashOnFrame', vid, mac);
+    if (!this.vlans.has(vid)) throw new DivesError('EBADARG', `VLAN ${vid} does not exist`);
+  }
+
+  /** One forwarding thread per VLAN, and the I/O threads; `show threads` lists them. */
+  async showThreads(): Promise<ThreadInfo[]> {
+    this.#call('showThreads');
+    const vids = [...this.vlans.keys()].sort((a, b) => a - b);
+    const forwarding = vids.map((vid, i): ThreadInfo => ({
+      name: `forwarding thread ${i}`, kind: 'forwarding', state: 'up', cpu: i, vlans: [vid], lastDeath: null, reason: null,
+      counters: { ...THREAD_COUNTERS.zero(), wakeups: 10 * (i + 1) },
+    }));
+    const io = (name: string, kind: ThreadInfo['kind']): ThreadInfo => ({ name, kind, state: 'up', cpu: -1, vlans: [], lastDeath: null, reason: null, counters: THREAD_COUNTERS.zero() });
+    return [...forwarding, ...this.taps.map((t) => io(`tap-io:${t.name}`, 'tap-io')), io('qemu-io', 'qemu-io'), io('peer-io', 'peer-io')];
+  }
+
+  /** A ring pair per TAP; `show rings` lists them. */
+  showRings(): RingInfo[] {
+    this.#call('showRings');
+    return this.taps.flatMap((t, i) => {
+      const counters = { pushed: 120, full: 0, oversize: 0, undelivered: 0 };
+      return [
+        { id: 2 * i + 1, name: `tap:${t.name} rx`, producer: `tap-io:${t.name}`, consumer: 'forwarding thread 0', capacity: 4 << 20, used: 0, counters },
+        { id: 2 * i + 2, name: `tap:${t.name} tx`, producer: 'forwarding thread 0', consumer: `tap-io:${t.name}`, capacity: 4 << 20, used: 0, counters },
+      ];
+    });
+  }
+
   // ---- peers ----
 
   /** The peers `show peers` lists; tests add them with addPeer() or `peer HOST PORT`. */
@@ -185,21 +221,25 @@ export class FakeSwitch implements SwitchControl {
     local: '10.0.0.1:3333',
     intervalSeconds: 1,
     expiryIntervals: 3,
-    discovery: { group: '239.13.13.13', port: 3535, interface: '10.0.0.1', ttl: 1, sent: 40, received: 81, own: 40, accepted: 40, malformed: 1, oversized: 0 },
+    discovery: {
+      group: '239.13.13.13', port: 3535, interface: '10.0.0.1', ttl: 1, sent: 40, received: 81, own: 40, accepted: 40, malformed: 1, oversized: 0,
+      counters: { ...DISCOVERY_COUNTERS.zero(), sent: 40, received: 81, own: 40, accepted: 40, malformed: 1 },
+    },
     offload: true,
     strangers: 0,
     lastStranger: null,
+    counters: PEER_SOCKET_COUNTERS.zero(),
   };
 
   /** Add a peer with counters, as traffic would have left it. */
   addPeer(address: string, learned: PeerInfo['learned'], counters: Partial<PeerInfo> = {}): PeerInfo {
-    const drops = Object.fromEntries(PEER_DROPS.map((r) => [r, 0]));
+    const drops = PEER_DROPS.zero();
     const peer: PeerInfo = {
       address,
       learned,
       state: 'up',
       lastHeardSeconds: 0.4,
-      portId: this.#nextPortId++,
+      portId: 'portId' in counters ? (counters.portId ?? null) : this.#nextPortId++,
       framesIn: 0,
       bytesIn: 0,
       framesOut: 0,
@@ -247,4 +287,43 @@ export class FakeSwitch implements SwitchControl {
         return { host: m[1], port: Number(m[2]) };
       });
   }
+}
+
+/**
+ * The switch the docs and the command tests show: VLAN 10 with a TAP and a QEMU guest
+ * (which has dropped a few frames), VLAN 20 with a peer port and a UNIX listener,
+ * VLAN 30, entered but empty; a discovered peer that is up and a static one that is
+ * down.
+ */
+export function sampleSwitch(): SampleSwitch {
+  const sw = new SampleSwitch();
+  const tap0 = sw.addPort(10, 'tap', 'tap:tap0', { rxFrames: 120, rxBytes: 9000, txFrames: 80, txBytes: 7040 });
+  sw.taps.push({ name: 'tap0', vid: 10, portId: tap0.id, created: false, state: 'up', reason: null });
+  const guest = sw.addPort(10, 'qemu', 'qemu:127.0.0.1:4000#3', { rxFrames: 7, rxBytes: 602, txFrames: 9, txBytes: 1200 });
+  guest.drops['ring-full'] = 3;
+  guest.drops.runt = 1;
+  sw.listeners.push({ vid: 10, spec: { kind: 'tcp', host: '127.0.0.1', port: 4000 }, address: '127.0.0.1:4000', connections: 1, state: 'up', reason: null });
+  sw.listeners.push({ vid: 20, spec: { kind: 'unix', path: '/run/dives/vm.sock' }, address: 'unix:/run/dives/vm.sock', connections: 0, state: 'up', reason: null });
+  const peer = sw.addPort(20, 'peer', 'peer:10.0.0.2:3333', { rxFrames: 1, rxBytes: 64, txFrames: 2, txBytes: 128 });
+  sw.addMac(tap0, '02:00:00:00:00:01', 3);
+  sw.addMac(guest, '02:00:00:00:00:02', 125);
+  sw.addMac(peer, '02:00:00:00:00:03', 7300);
+  sw.vlans.set(10, { forwarded: 100, flooded: 20, dropped: 4 });
+  sw.vlans.set(30, { forwarded: 0, flooded: 0, dropped: 0 });
+  const p = sw.addPeer('10.0.0.2:3333', 'discovered', {
+    portId: peer.id,
+    framesIn: 120,
+    bytesIn: 9000,
+    framesOut: 80,
+    bytesOut: 7040,
+    offloadedIn: 7,
+    offloadedOut: 5,
+    plainVids: [20, 30],
+  });
+  p.drops['no-vlan'] = 4;
+  sw.addPeer('10.0.0.3:3333', 'static', { state: 'down', lastHeardSeconds: 75.2, portId: null, keepalivesOut: 9 });
+  sw.peering.strangers = 2;
+  sw.peering.counters = { strangers: 2, 'no-port': 0, 'recv-error': 1 };
+  sw.peering.lastStranger = '10.0.0.66:40000';
+  return sw;
 }

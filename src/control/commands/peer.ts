@@ -1,25 +1,11 @@
 // The peer commands of DiVES — `show peers`, `peer HOST PORT`, `no peer HOST PORT` —
-// as CommandRegistry records, added to the registry by src/control/commands.ts.
-// Each handler only parses, calls SwitchControl and formats; it runs on the main thread.
+// as CommandRegistry records. Each handler only parses, calls SwitchControl and
+// formats; it runs on the main thread.
 
-import { DivesError } from '../core/errors.js';
-import type { ArgSpec, CommandContext, CommandResult, CommandSpec } from './command-registry.js';
-import { formatAge, formatColumns, formatDrops, formatTable, quote } from './format.js';
-import type { PeerInfo, PeersInfo } from './peer-api.js';
-
-/** A peer's host: IPv4, IPv6 (brackets optional) or a name; Peering checks it further. */
-export function parsePeerHost(word: string): string {
-  const host = /^\[.*\]$/.test(word) ? word.slice(1, -1) : word;
-  if (host === '') throw new DivesError('EBADARG', `HOST must not be empty, got ${quote(word)}`);
-  return host;
-}
-
-/** A peer's UDP port, 1..65535, in plain decimal. */
-export function parsePeerPort(word: string): number {
-  const n = /^[0-9]{1,5}$/.test(word) ? Number(word) : NaN;
-  if (!(n >= 1 && n <= 65535)) throw new DivesError('EBADARG', `PORT must be a number 1..65535, got ${quote(word)}`);
-  return n;
-}
+import type { ArgSpec, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import { formatAge, formatCounters, formatNotedTable } from '../format.js';
+import type { PeerInfo, PeersInfo } from '../peer-api.js';
+import { command, parsePeerHost, parsePort } from './args.js';
 
 /** The lines of `show peers`: where this switch peers, one row per peer with its drops under it, then the counters. */
 export function peersLines(info: PeersInfo): string[] {
@@ -36,18 +22,17 @@ export function peersLines(info: PeersInfo): string[] {
     p.portId === null ? '-' : String(p.portId),
     ...[p.framesIn, p.bytesIn, p.framesOut, p.bytesOut].map(String),
   ]);
-  if (rows.length === 0) {
-    lines.push(...formatTable(header, rows, '(no peers)'));
-  } else {
-    // As in `show ports`, each peer's drop counters go on a line of their own.
-    const [head, ...body] = formatColumns([header, ...rows]);
-    lines.push(head, ...body.flatMap((line, i) => [line, `    ${formatDrops(info.peers[i].drops)}`, `    ${offloadLine(info.peers[i], info.offload)}`]));
-  }
+  // As in `show ports`, each peer's drop counters go on a line of their own.
+  const notes = info.peers.map((p) => [formatCounters('drops', p.drops), offloadLine(p, info.offload)]);
+  lines.push(...formatNotedTable(header, rows, notes, '(no peers)'));
   if (d !== null) {
-    lines.push(`announcements: sent ${d.sent}, accepted ${d.accepted}, own ${d.own}, malformed ${d.malformed} (oversized ${d.oversized})`);
+    const c = d.counters;
+    const errors = c['send-errors'] === 0 ? '' : `, send errors ${c['send-errors']}`;
+    lines.push(`announcements: sent ${c.sent}${errors}, accepted ${c.accepted}, own ${c.own}, malformed ${c.malformed} (oversized ${c.oversized})`);
   }
   const last = info.lastStranger === null ? '' : ` (last from ${info.lastStranger})`;
   lines.push(`strangers: ${info.strangers} datagrams from non-peers dropped${last}`);
+  lines.push(formatCounters('peer socket drops', info.counters, ['strangers']));
   return lines;
 }
 
@@ -80,32 +65,17 @@ async function noPeer(ctx: CommandContext): Promise<CommandResult> {
 
 const HOST_PORT: ArgSpec[] = [
   { name: 'HOST', parse: parsePeerHost },
-  { name: 'PORT', parse: parsePeerPort },
+  { name: 'PORT', parse: parsePort },
 ];
 
 export const PEER_COMMANDS: readonly CommandSpec[] = [
-  {
+  command({ mode: 'switch', syntax: 'show peers', handler: showPeers, help: 'Show the peers: address, how learned, state, time since heard, frames and bytes in/out, drops.' }),
+  command({
     mode: 'switch',
-    path: ['show', 'peers'],
-    syntax: 'show peers',
-    args: [],
-    handler: showPeers,
-    help: 'Show the peers: address, how learned, state, time since heard, frames and bytes in/out, drops.',
-  },
-  {
-    mode: 'switch',
-    path: ['peer'],
     syntax: 'peer HOST PORT',
     args: HOST_PORT,
     handler: peer,
     help: 'Add a static peer at HOST PORT (for networks without multicast); it must list this switch too.',
-  },
-  {
-    mode: 'switch',
-    path: ['no', 'peer'],
-    syntax: 'no peer HOST PORT',
-    args: HOST_PORT,
-    handler: noPeer,
-    help: 'Remove the static peer at HOST PORT; its port and MACs go at once.',
-  },
+  }),
+  command({ mode: 'switch', syntax: 'no peer HOST PORT', args: HOST_PORT, handler: noPeer, help: 'Remove the static peer at HOST PORT; its port and MACs go at once.' }),
 ];

@@ -1,29 +1,17 @@
 // Tests for src/control/peer-commands.ts: `show peers` as text and JSON, `peer HOST
-// PORT` and `no peer HOST PORT` against a FakeSwitch, their errors and argument
+// PORT` and `no peer HOST PORT` against a SampleSwitch, their errors and argument
 // checks, and that they run at switch level only. Pure units: no threads, no sockets.
 
 import test from 'ava';
-import { createCommandRegistry } from '../../src/control/commands.js';
-import { ConsoleSession } from '../../src/control/console-session.js';
-import { PEER_COMMANDS, parsePeerHost, parsePeerPort } from '../../src/control/peer-commands.js';
-import { FakeSwitch } from '../helpers/fake-switch.js';
+import { createCommandRegistry } from '../../../src/control/commands/create-command-registry.js';
+import { ConsoleSession } from '../../../src/control/console-session.js';
+import { PEER_COMMANDS } from '../../../src/control/commands/peer.js';
+import { parsePeerHost, parsePort as parsePeerPort } from '../../../src/control/commands/args.js';
+import { SampleSwitch, sampleSwitch } from '../../../src/docs/sample-switch.js';
 
-function fixture(): { sw: FakeSwitch; session: ConsoleSession } {
-  const sw = new FakeSwitch();
-  const p = sw.addPeer('10.0.0.2:3333', 'discovered', {
-    framesIn: 120,
-    bytesIn: 9000,
-    framesOut: 80,
-    bytesOut: 7040,
-    lastHeardSeconds: 0.4,
-    offloadedIn: 7,
-    offloadedOut: 5,
-    plainVids: [20, 30],
-  });
-  p.drops['no-vlan'] = 4;
-  sw.addPeer('10.0.0.3:3333', 'static', { state: 'down', lastHeardSeconds: 75.2, portId: null, keepalivesOut: 9 });
-  sw.peering.strangers = 2;
-  sw.peering.lastStranger = '10.0.0.66:40000';
+/** The sample switch's peers: 10.0.0.2 discovered and up, 10.0.0.3 static and down. */
+function fixture(): { sw: SampleSwitch; session: ConsoleSession } {
+  const sw = sampleSwitch();
   return { sw, session: new ConsoleSession(createCommandRegistry(), sw) };
 }
 
@@ -35,7 +23,7 @@ test('show peers prints where the switch peers, each peer with its counters and 
     lines: [
       'peering on 10.0.0.1:3333; discovery 239.13.13.13:3535 via 10.0.0.1 (ttl 1); every 1 s, expiry after 3 missed',
       'ADDRESS        LEARNED     STATE  HEARD  PORT  FRAMES-IN  BYTES-IN  FRAMES-OUT  BYTES-OUT',
-      '10.0.0.2:3333  discovered  up     0s     1     120        9000      80          7040',
+      '10.0.0.2:3333  discovered  up     0s     3     120        9000      80          7040',
       '    drops: no-vlan=4',
       '    offload: yes (not on VLANs 20,30), 7 frames in, 5 out',
       '10.0.0.3:3333  static      down   1m15s  -     0          0         0           0',
@@ -43,6 +31,7 @@ test('show peers prints where the switch peers, each peer with its counters and 
       '    offload: no (the peer has not advertised it), 0 frames in, 0 out',
       'announcements: sent 40, accepted 40, own 40, malformed 1 (oversized 0)',
       'strangers: 2 datagrams from non-peers dropped (last from 10.0.0.66:40000)',
+      'peer socket drops: recv-error=1',
     ],
     json: (reply as { json: unknown }).json,
   });
@@ -62,11 +51,11 @@ test('show peers has a JSON form with every counter', async (t) => {
   if (!reply.ok) return;
   const json = JSON.parse(reply.lines[0]);
   t.deepEqual(json, JSON.parse(JSON.stringify({ ...sw.peering, peers: sw.peers })));
-  t.like(json.peers[0], { address: '10.0.0.2:3333', learned: 'discovered', state: 'up', portId: 1, framesIn: 120, plainVids: [20, 30], offloadedOut: 5, drops: { 'no-vlan': 4, short: 0, offload: 0 } });
+  t.like(json.peers[0], { address: '10.0.0.2:3333', learned: 'discovered', state: 'up', portId: 3, framesIn: 120, plainVids: [20, 30], offloadedOut: 5, drops: { 'no-vlan': 4, short: 0, offload: 0 } });
 });
 
 test('show peers without peers, and without discovery, says so', async (t) => {
-  const sw = new FakeSwitch();
+  const sw = new SampleSwitch();
   sw.peering.discovery = null;
   const session = new ConsoleSession(createCommandRegistry(), sw);
   t.like(await session.execute('show peers'), {

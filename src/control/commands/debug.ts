@@ -1,0 +1,64 @@
+// The hidden `debug` commands: crash drills that end a thread as a bug would, so
+// the restart and the restart budget (src/core/thread-supervisor.ts) can be
+// exercised on a running switch. Listed by `help debug`; main thread.
+
+import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import { DEVNAME, ID, command, parseMacWord } from './args.js';
+
+async function crashWorker(ctx: CommandContext): Promise<CommandResult> {
+  const vid = ctx.args.number('ID');
+  await ctx.sw.crashWorker(vid);
+  return { lines: [`crashed the forwarding worker of VLAN ${vid}`], json: { crashed: vid } };
+}
+
+async function crashOnFrame(ctx: CommandContext): Promise<CommandResult> {
+  const vid = ctx.args.number('ID');
+  const mac = ctx.args.string('MAC');
+  await ctx.sw.crashOnFrame(vid, mac);
+  return { lines: [`the forwarding worker of VLAN ${vid} now dies on every frame from ${mac}`], json: { armed: { vid, mac } } };
+}
+
+async function crashTap(ctx: CommandContext): Promise<CommandResult> {
+  const name = ctx.args.string('DEVNAME');
+  await ctx.sw.crashTapIo(name);
+  return { lines: [`stopped the I/O thread of tap ${name} as a crash would`], json: { crashed: name } };
+}
+
+async function crashPeers(ctx: CommandContext): Promise<CommandResult> {
+  await ctx.sw.crashPeerIo();
+  return { lines: ['stopped the peer I/O thread as a crash would'], json: { crashed: 'peers' } };
+}
+
+async function crashQemu(ctx: CommandContext): Promise<CommandResult> {
+  await ctx.sw.crashQemuIo();
+  return { lines: ['stopped the QEMU I/O thread as a crash would'], json: { crashed: 'qemu' } };
+}
+
+export const DEBUG_COMMANDS: readonly CommandSpec[] = [
+  command({
+    mode: 'any',
+    syntax: 'debug crash-worker ID',
+    args: [ID],
+    handler: crashWorker,
+    hidden: true,
+    help: 'Crash the forwarding worker of VLAN ID on purpose, for recovery drills.',
+  }),
+  command({
+    mode: 'any',
+    syntax: 'debug crash-on-frame ID MAC',
+    args: [ID, { name: 'MAC', parse: parseMacWord }],
+    handler: crashOnFrame,
+    hidden: true,
+    help: 'Make the forwarding worker of VLAN ID die on every frame from MAC, as a bug on that frame would; it is restarted within its budget, then the VLAN goes down.',
+  }),
+  command({
+    mode: 'any',
+    syntax: 'debug crash-tap DEVNAME',
+    args: [DEVNAME],
+    handler: crashTap,
+    hidden: true,
+    help: 'Stop the I/O thread of TAP DEVNAME as a crash would, for recovery drills.',
+  }),
+  command({ mode: 'any', syntax: 'debug crash-peers', handler: crashPeers, hidden: true, help: 'Stop the peer I/O thread as a crash would, for recovery drills.' }),
+  command({ mode: 'any', syntax: 'debug crash-qemu', handler: crashQemu, hidden: true, help: 'Stop the QEMU I/O thread as a crash would, for recovery drills.' }),
+];

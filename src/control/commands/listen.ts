@@ -1,0 +1,43 @@
+// The QEMU listener commands — `listen HOSTNAME PORT`, `listen unix PATH`, their
+// `no` forms and `show listeners` — as CommandRegistry records. Each handler only
+// calls SwitchControl and formats; it runs on the main thread.
+
+import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import { formatNotedTable } from '../format.js';
+import { formatListenSpec, type ListenSpec } from '../../qemu/listen-spec.js';
+import { HOSTNAME_PORT, PATH, command, vlanOf } from './args.js';
+
+function showListeners(ctx: CommandContext): CommandResult {
+  const vid = ctx.vid;
+  const listeners = ctx.sw.showListeners(vid ?? undefined);
+  const rows = listeners.map((l) => [l.address, String(l.vid), String(l.connections), l.state]);
+  const notes = listeners.map((l) => (l.reason === null ? [] : [`down: ${l.reason}`]));
+  return { lines: formatNotedTable(['ADDRESS', 'VID', 'CONNECTIONS', 'STATE'], rows, notes, '(no listeners)'), json: { vid, listeners } };
+}
+
+function listenSpec(ctx: CommandContext): ListenSpec {
+  const a = ctx.args;
+  return a.has('PATH') ? { kind: 'unix', path: a.string('PATH') } : { kind: 'tcp', host: a.string('HOSTNAME'), port: a.number('PORT') };
+}
+
+async function listen(ctx: CommandContext): Promise<CommandResult> {
+  const vid = vlanOf(ctx);
+  const info = await ctx.sw.listen(vid, listenSpec(ctx));
+  return { lines: [`listening for QEMU on ${info.address} in VLAN ${vid}`], json: { listener: info } };
+}
+
+async function noListen(ctx: CommandContext): Promise<CommandResult> {
+  const vid = vlanOf(ctx);
+  const spec = listenSpec(ctx);
+  await ctx.sw.unlisten(vid, spec);
+  return { lines: [`stopped listening on ${formatListenSpec(spec)} in VLAN ${vid}`], json: { stopped: { vid, spec } } };
+}
+
+export const LISTEN_COMMANDS: readonly CommandSpec[] = [
+  command({ mode: 'switch', syntax: 'show listeners', handler: showListeners, help: 'Show the QEMU listeners of every VLAN.' }),
+  command({ mode: 'vlan', syntax: 'show listeners', handler: showListeners, help: 'Show the QEMU listeners of this VLAN.' }),
+  command({ mode: 'vlan', syntax: 'listen HOSTNAME PORT', args: HOSTNAME_PORT, handler: listen, help: 'Listen for QEMU socket connections on TCP HOSTNAME:PORT.' }),
+  command({ mode: 'vlan', syntax: 'listen unix PATH', args: [PATH], handler: listen, help: 'Listen for QEMU socket connections on the UNIX socket PATH.' }),
+  command({ mode: 'vlan', syntax: 'no listen HOSTNAME PORT', args: HOSTNAME_PORT, handler: noListen, help: 'Stop listening on TCP HOSTNAME:PORT.' }),
+  command({ mode: 'vlan', syntax: 'no listen unix PATH', args: [PATH], handler: noListen, help: 'Stop listening on the UNIX socket PATH.' }),
+];

@@ -1,0 +1,78 @@
+// The `show` commands of the switch's core — `show vlans`, `show ports`, `show macs`,
+// `show threads`, `show rings` — as CommandRegistry records. (`show taps`, `show
+// listeners`, `show peers` and `show running-config` sit with their areas.) Each
+// handler only calls SwitchControl and formats; it runs on the main thread.
+
+import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import { formatAge, formatBytes, formatCounters, formatNotedTable, formatTable } from '../format.js';
+import type { PortInfo, ThreadInfo, VlanInfo } from '../switch-api.js';
+import { command, vlanOf } from './args.js';
+
+function vlanNotes(v: VlanInfo): string[] {
+  // Forwarded, flooded and dropped have columns of their own.
+  const notes = [formatCounters('counters', v.counters, ['forwarded', 'flooded', 'dropped'])];
+  if (v.reason !== null) notes.push(`down: ${v.reason}`);
+  return notes;
+}
+
+async function showVlans(ctx: CommandContext): Promise<CommandResult> {
+  const vlans = await ctx.sw.showVlans();
+  // A VLAN entered with `vlan ID` but without ports has no forwarding thread yet.
+  const rows = vlans.map((v) => [v.vid, v.state, v.ports, v.macs, v.workerThread < 0 ? '-' : v.workerThread, v.forwarded, v.flooded, v.dropped].map(String));
+  const lines = formatNotedTable(['VID', 'STATE', 'PORTS', 'MACS', 'WORKER', 'FORWARDED', 'FLOODED', 'DROPPED'], rows, vlans.map(vlanNotes), '(no VLANs)');
+  return { lines, json: { vlans } };
+}
+
+/** The lines of `show ports`: one row per port, its drop counters on a line of their own (several reasons would make the table too wide). */
+export function portLines(ports: PortInfo[], empty: string): string[] {
+  const header = ['ID', 'NAME', 'KIND', 'VID', 'RX-FRAMES', 'RX-BYTES', 'TX-FRAMES', 'TX-BYTES'];
+  const rows = ports.map((p) => [p.id, p.name, p.kind, p.vid, p.rxFrames, p.rxBytes, p.txFrames, p.txBytes].map(String));
+  return formatNotedTable(header, rows, ports.map((p) => [formatCounters('drops', p.drops)]), empty);
+}
+
+async function showPorts(ctx: CommandContext): Promise<CommandResult> {
+  const vid = ctx.vid;
+  const ports = await ctx.sw.showPorts(vid ?? undefined);
+  const empty = vid === null ? '(no ports)' : `(no ports in VLAN ${vid})`;
+  return { lines: portLines(ports, empty), json: { vid, ports } };
+}
+
+async function showMacs(ctx: CommandContext): Promise<CommandResult> {
+  const vid = vlanOf(ctx);
+  const macs = await ctx.sw.showMacs(vid);
+  const rows = macs.map((m) => [m.mac, m.port, formatAge(m.ageSeconds)]);
+  return { lines: formatTable(['MAC', 'PORT', 'AGE'], rows, '(no MACs learned)'), json: { vid, macs } };
+}
+
+function threadNotes(t: ThreadInfo): string[] {
+  // Restarts and wake-ups have columns of their own; the rest are drops.
+  const notes: string[] = [];
+  const drops = formatCounters('drops', t.counters, ['restarts', 'wakeups']);
+  if (drops !== 'drops: none') notes.push(drops);
+  if (t.reason !== null) notes.push(`down: ${t.reason}`);
+  else if (t.lastDeath !== null) notes.push(`last death: ${t.lastDeath}`);
+  return notes;
+}
+
+async function showThreads(ctx: CommandContext): Promise<CommandResult> {
+  const threads = await ctx.sw.showThreads();
+  const rows = threads.map((t) => [t.name, t.kind, t.state, t.cpu < 0 ? '-' : String(t.cpu), t.vlans.join(',') || '-', String(t.counters.restarts), String(t.counters.wakeups)]);
+  const lines = formatNotedTable(['NAME', 'KIND', 'STATE', 'CPU', 'VLANS', 'RESTARTS', 'WAKEUPS'], rows, threads.map(threadNotes), '(no threads)');
+  return { lines, json: { threads } };
+}
+
+function showRings(ctx: CommandContext): CommandResult {
+  const rings = ctx.sw.showRings();
+  const rows = rings.map((r) => [r.id, r.name, r.producer, r.consumer, formatBytes(r.capacity), formatBytes(r.used), r.counters.pushed, r.counters.full, r.counters.oversize, r.counters.undelivered].map(String));
+  const header = ['ID', 'NAME', 'PRODUCER', 'CONSUMER', 'SIZE', 'USED', 'PUSHED', 'FULL', 'OVERSIZE', 'UNDELIVERED'];
+  return { lines: formatTable(header, rows, '(no rings)'), json: { rings } };
+}
+
+export const SHOW_COMMANDS: readonly CommandSpec[] = [
+  command({ mode: 'any', syntax: 'show vlans', handler: showVlans, help: 'Show every VLAN: its state, ports, MACs, worker thread, frame counts and fdb counters.' }),
+  command({ mode: 'switch', syntax: 'show ports', handler: showPorts, help: 'Show every port of every VLAN with its counters and drops.' }),
+  command({ mode: 'vlan', syntax: 'show ports', handler: showPorts, help: 'Show the ports of this VLAN with their counters and drops.' }),
+  command({ mode: 'vlan', syntax: 'show macs', handler: showMacs, help: 'Show the MACs learned in this VLAN, the port each was seen on and its age.' }),
+  command({ mode: 'any', syntax: 'show threads', handler: showThreads, help: 'Show every thread of the switch: its state, CPU, VLANs, restarts, wake-ups and drops.' }),
+  command({ mode: 'any', syntax: 'show rings', handler: showRings, help: 'Show every ring between threads: producer, consumer, size, bytes queued and counters.' }),
+];

@@ -1,0 +1,37 @@
+// The TAP commands — `tap DEVNAME`, `no tap DEVNAME`, `show taps` — as
+// CommandRegistry records. Each handler only calls SwitchControl and formats; it
+// runs on the main thread.
+
+import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import { formatNotedTable } from '../format.js';
+import { DEVNAME, command, vlanOf } from './args.js';
+
+function showTaps(ctx: CommandContext): CommandResult {
+  const vid = ctx.vid;
+  const taps = ctx.sw.showTaps(vid ?? undefined);
+  const header = ['NAME', 'VID', 'PORT', 'CREATED', 'STATE'];
+  const rows = taps.map((t) => [t.name, String(t.vid), String(t.portId), t.created ? 'yes' : 'no', t.state]);
+  const notes = taps.map((t) => (t.reason === null ? [] : [`down: ${t.reason}`]));
+  return { lines: formatNotedTable(header, rows, notes, '(no TAPs attached)'), json: { vid, taps } };
+}
+
+async function tap(ctx: CommandContext): Promise<CommandResult> {
+  const vid = vlanOf(ctx);
+  const info = await ctx.sw.attachTap(vid, ctx.args.string('DEVNAME'));
+  const how = info.created ? ' (created)' : '';
+  return { lines: [`tap ${info.name} attached to VLAN ${vid} as port ${info.portId}${how}`], json: { tap: info } };
+}
+
+async function noTap(ctx: CommandContext): Promise<CommandResult> {
+  const vid = vlanOf(ctx);
+  const name = ctx.args.string('DEVNAME');
+  await ctx.sw.detachTap(vid, name);
+  return { lines: [`tap ${name} detached from VLAN ${vid}`], json: { detached: { vid, name } } };
+}
+
+export const TAP_COMMANDS: readonly CommandSpec[] = [
+  command({ mode: 'switch', syntax: 'show taps', handler: showTaps, help: 'Show the TAP devices attached to every VLAN.' }),
+  command({ mode: 'vlan', syntax: 'show taps', handler: showTaps, help: 'Show the TAP devices attached to this VLAN.' }),
+  command({ mode: 'vlan', syntax: 'tap DEVNAME', args: [DEVNAME], handler: tap, help: 'Attach the TAP device DEVNAME to this VLAN, creating it if it does not exist.' }),
+  command({ mode: 'vlan', syntax: 'no tap DEVNAME', args: [DEVNAME], handler: noTap, help: 'Detach the TAP device DEVNAME from this VLAN.' }),
+];

@@ -1,0 +1,28 @@
+// The VLAN commands — `vlan ID` (enter VLAN mode, or run one command in it) and
+// `exit`/`end` inside it — as CommandRegistry records. Main thread.
+
+import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import { ID, command } from './args.js';
+
+async function vlan(ctx: CommandContext): Promise<CommandResult> {
+  const vid = ctx.args.number('ID');
+  const rest = ctx.args.words('COMMAND');
+  if (rest.length > 0) return ctx.registry.run(rest, { sw: ctx.sw, vid, oneShot: true });
+  ctx.sw.ensureVlan(vid);
+  return { lines: [], json: { vid }, mode: { vid } };
+}
+
+const leaveVlan = (): CommandResult => ({ lines: [], json: { vid: null }, mode: null });
+
+export const VLAN_COMMANDS: readonly CommandSpec[] = [
+  command({
+    mode: 'any',
+    syntax: 'vlan ID [COMMAND...]',
+    args: [ID, { name: 'COMMAND', rest: true }],
+    handler: vlan,
+    changesMode: true,
+    help: 'Enter VLAN mode for VLAN ID (1..4094), creating the VLAN; with COMMAND, run it in that VLAN once.',
+  }),
+  command({ mode: 'vlan', syntax: 'exit', handler: leaveVlan, changesMode: true, help: 'Leave VLAN mode.' }),
+  command({ mode: 'vlan', syntax: 'end', handler: leaveVlan, changesMode: true, help: 'Same as "exit".' }),
+];

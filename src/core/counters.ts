@@ -1,0 +1,159 @@
+// Every counter DiVES keeps, defined once: its name as `show` prints it, what it
+// means, and which `show` command prints it — in the manner of Open vSwitch's
+// COVERAGE_DEFINE. Code counts into a Float64Array indexed by a set's `index`
+// (`drops[PORT_DROP.runt]++`), never by a name typed twice; `show` turns the array
+// into a name → count record with every name present, zeros included; and
+// docs/architecture.md's drop table is generated from the sets below (`npm run docs`).
+// Used on every thread; the sets are constants, so each thread has its own copy.
+
+/** One kind of thing counted: its name, what it means, and which thread counts it. */
+export interface CounterDef {
+  /** What it means, as one sentence fragment for docs and `help`. */
+  readonly help: string;
+  /** The thread that counts it: "forwarding worker", "TAP I/O thread", ... */
+  readonly by: string;
+}
+
+/** A group of counters kept together per object (a port, a peer, a VLAN, a thread, a ring) and printed by one `show`. */
+export class CounterSet<N extends string> {
+  /** The names in index order. */
+  readonly names: readonly N[];
+  /** name → position in a counting array made by create(). */
+  readonly index: { readonly [K in N]: number };
+
+  constructor(
+    /** What each set of counts belongs to: "port", "peer", ... */
+    readonly per: string,
+    /** The command whose output shows every name of this set (text and `json`). */
+    readonly shownBy: string,
+    readonly defs: { readonly [K in N]: CounterDef },
+  ) {
+    this.names = Object.keys(defs) as N[];
+    this.index = Object.freeze(Object.fromEntries(this.names.map((n, i) => [n, i]))) as { [K in N]: number };
+  }
+
+  /** A zeroed array to count in, indexed by `index`. */
+  create(): Float64Array {
+    return new Float64Array(this.names.length);
+  }
+
+  /** The counts as name → count, every name present (zeros too), in index order. */
+  toRecord(counts: ArrayLike<number>): Record<N, number> {
+    const out = {} as Record<N, number>;
+    for (let i = 0; i < this.names.length; i++) out[this.names[i]] = counts[i] ?? 0;
+    return out;
+  }
+
+  /** A record with every name at zero. */
+  zero(): Record<N, number> {
+    return this.toRecord([]);
+  }
+}
+
+const ENGINE = 'forwarding worker';
+const TAP_IO = 'TAP I/O thread';
+const QEMU_IO = 'QEMU I/O thread';
+const PEER_IO = 'peer I/O thread';
+const MAIN = 'main thread';
+
+/** Why a frame of one port was dropped. `show ports` prints them under each port. */
+export const PORT_DROPS = new CounterSet('port', 'show ports', {
+  runt: { by: ENGINE, help: 'received frame shorter than an Ethernet header (14 bytes)' },
+  giant: { by: ENGINE, help: 'received frame longer than the maximum frame' },
+  'same-port': { by: ENGINE, help: 'received unicast whose destination was learned on this same port' },
+  'split-horizon': { by: ENGINE, help: 'unicast from a peer to a MAC behind another peer: peers never forward for each other' },
+  'ring-full': { by: ENGINE, help: "frame for this port that its tx ring had no room for" },
+  offload: { by: ENGINE, help: 'offloaded frame (TCP segment, checksum to do) for a port that takes only plain frames' },
+  'rx-ring-full': { by: `${TAP_IO} / ${QEMU_IO}`, help: 'received frame the rx ring toward the forwarding worker had no room for' },
+  'tap-write': { by: TAP_IO, help: 'frame the TAP refused to take (link down, queue full)' },
+  'qemu-queue-full': { by: QEMU_IO, help: "frame for a VM that stopped reading: its connection's queue was over the limit" },
+  'no-ring': { by: QEMU_IO, help: 'frame read from a VM before its rx ring was known (never expected)' },
+});
+
+/** Counted per VLAN by its forwarding worker; `show vlans` prints them. */
+export const VLAN_COUNTERS = new CounterSet('VLAN', 'show vlans', {
+  forwarded: { by: ENGINE, help: 'frames sent to the one port their destination was learned on' },
+  flooded: { by: ENGINE, help: 'frames sent to every member port but the ingress (broadcast, multicast, unknown unicast)' },
+  dropped: { by: ENGINE, help: 'frames that left through no port (the ports\' drop counters say why)' },
+  learned: { by: ENGINE, help: 'MACs learned (new, or again after they expired)' },
+  moved: { by: ENGINE, help: 'known MACs seen on another port than before' },
+  'fdb-full': { by: ENGINE, help: 'new MACs not learned because the fdb was full' },
+  aged: { by: ENGINE, help: 'MACs removed because they were not seen for the ageing time' },
+  flushed: { by: ENGINE, help: 'MACs removed by a flush (a peer went down)' },
+  deleted: { by: ENGINE, help: 'MACs removed with the port they were learned on' },
+  'no-port': { by: ENGINE, help: 'frame dropped: its record named a port this VLAN does not have (it just left)' },
+});
+
+/**
+ * Why the peer thread dropped a datagram or frame of one peer; `show peers` prints them
+ * under each peer. The first three are the peer datagram codec's reasons
+ * (src/peer/wire/peer-datagram.ts returns -1 - index).
+ */
+export const PEER_DROPS = new CounterSet('peer', 'show peers', {
+  short: { by: PEER_IO, help: 'datagram shorter than a vid word plus an Ethernet header' },
+  'bad-vid': { by: PEER_IO, help: 'datagram whose vid word is 0, 4095 or above (and not a keepalive or advertisement)' },
+  giant: { by: PEER_IO, help: 'datagram whose frame is over the maximum frame' },
+  'no-vlan': { by: PEER_IO, help: 'frame for a VLAN with no local ports here' },
+  down: { by: PEER_IO, help: 'frame from a known peer that has no port (not up yet, or going down)' },
+  'rx-ring-full': { by: PEER_IO, help: 'frame the rx ring toward the forwarding worker had no room for' },
+  'too-big': { by: PEER_IO, help: 'frame to send that is over the largest UDP payload with its header' },
+  'queue-full': { by: PEER_IO, help: "frame to send that the socket's send buffer had no room for" },
+  'send-error': { by: PEER_IO, help: 'datagram the kernel refused to send (no route, too big for the path)' },
+  offload: { by: PEER_IO, help: 'offloaded frame for a peer that takes none on its VLAN' },
+});
+
+/** Counted by the peer thread for the socket as a whole; `show peers` prints them. */
+export const PEER_SOCKET_COUNTERS = new CounterSet('peer socket', 'show peers', {
+  strangers: { by: PEER_IO, help: 'datagrams from an address that is no known peer, dropped' },
+  'no-port': { by: PEER_IO, help: 'frames a forwarding worker queued for a peer port that had just gone down' },
+  'recv-error': { by: PEER_IO, help: 'receive calls on the peer socket that failed (the datagrams, if any, are lost)' },
+});
+
+/** Discovery's counters, kept by the main thread; `show peers` prints them. */
+export const DISCOVERY_COUNTERS = new CounterSet('discovery socket', 'show peers', {
+  sent: { by: MAIN, help: 'announcements this switch sent' },
+  'send-errors': { by: MAIN, help: 'announcements the kernel refused to send' },
+  received: { by: MAIN, help: 'datagrams received on the discovery group, of every kind' },
+  own: { by: MAIN, help: "this switch's own announcements, back through multicast loopback" },
+  accepted: { by: MAIN, help: "other switches' announcements taken" },
+  malformed: { by: MAIN, help: 'datagrams dropped: unparsable, oversized, or a loopback host from a remote source' },
+  oversized: { by: MAIN, help: 'the part of malformed longer than the longest announcement' },
+});
+
+/** Counted per thread; `show threads` prints them. */
+export const THREAD_COUNTERS = new CounterSet('thread', 'show threads', {
+  restarts: { by: MAIN, help: 'times the thread died without being asked to and was started again' },
+  wakeups: { by: 'producers', help: "times a producer woke the thread from sleep through its doorbell" },
+  'no-vlan': { by: ENGINE, help: 'frames for a VLAN this forwarding thread does not run (the VLAN just left, or is down)' },
+  'no-port': { by: QEMU_IO, help: 'frames a forwarding worker queued for a QEMU port whose connection had just closed' },
+});
+
+/** Kept in each ring's shared header; `show rings` prints them. */
+export const RING_COUNTERS = new CounterSet('ring', 'show rings', {
+  pushed: { by: 'producer', help: 'frames published on the ring' },
+  full: { by: 'producer', help: 'frames dropped because the ring had no room' },
+  oversize: { by: 'producer', help: 'frames dropped because they are larger than the ring can ever hold' },
+  undelivered: { by: 'consumer', help: 'frames the consumer took off the ring but could not deliver' },
+});
+
+/** Every counter set, for docs and for the test that each name reaches its `show`. */
+export const COUNTER_SETS: readonly CounterSet<string>[] = [
+  PORT_DROPS,
+  VLAN_COUNTERS,
+  PEER_DROPS,
+  PEER_SOCKET_COUNTERS,
+  DISCOVERY_COUNTERS,
+  THREAD_COUNTERS,
+  RING_COUNTERS,
+];
+
+/** Typed indexes. Per-frame paths copy the ones they use into module constants. */
+export const PORT_DROP = PORT_DROPS.index;
+export const VLAN_COUNTER = VLAN_COUNTERS.index;
+export const PEER_DROP = PEER_DROPS.index;
+export const PEER_SOCKET = PEER_SOCKET_COUNTERS.index;
+export const THREAD_COUNTER = THREAD_COUNTERS.index;
+export const RING_COUNTER = RING_COUNTERS.index;
+
+export type PortDropName = (typeof PORT_DROPS.names)[number];
+export type PeerDropName = (typeof PEER_DROPS.names)[number];
