@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives for real (iproute2 for
-# namespaces and TAPs, ping, QEMU and busybox for the guest test, iperf3 for the
-# multi-host test) when any is
-# missing. Run by `npm test` (pretest) and by .ci/run; a no-op when all are present.
+# `npm run setup`: installs the Debian packages the test suite drives for real
+# (iproute2 for namespaces and TAPs, ping, QEMU, busybox and cpio for the guest test,
+# tcpdump, ethtool, iperf3 for the multi-host test) when any is missing. Run by
+# .ci/run and named in the README's test command; a no-op when all are present.
+# `npm test` itself installs nothing.
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -18,7 +19,7 @@ have iperf3 || need+=(iperf3)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ] || ! have apt-get; then
   echo "test-deps: missing ${need[*]}; install them (Debian: apt-get install ${need[*]})" >&2
-  exit 0
+  exit 1
 fi
 echo "test-deps: installing ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive

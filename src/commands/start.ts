@@ -3,7 +3,6 @@
 // Runs on the main thread.
 
 import { Command, Flags } from '@oclif/core';
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { createLogger, isLogLevel } from '../core/log.js';
 import { runSwitch } from '../switch/run-switch.js';
@@ -37,7 +36,7 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
     'multicast-if': Flags.string({ helpValue: 'ADDRESS', description: 'IPv4 address of the interface discovery uses (default: the -h address)' }),
     'ctl-group': Flags.string({ helpValue: 'GROUP', description: 'let GROUP use the control socket DIR/dives.ctl (mode 0660); default: owner only (0600)' }),
     'log-format': Flags.string({ default: 'text', options: ['text', 'json'], description: 'log lines on stderr as text, or as one JSON object each' }),
-    'forwarding-threads': Flags.integer({ min: 1, max: 256, default: availableParallelism(), description: 'forwarding threads at most (default: available cores); past it, VLANs share the least-loaded thread' }),
+    'forwarding-threads': Flags.integer({ min: 1, max: 256, helpValue: 'N', description: 'forwarding threads at most (default: the cores this process may use); past it, VLANs share the least-loaded thread' }),
     'no-cpu-affinity': Flags.boolean({ default: false, description: 'leave every thread to the scheduler instead of pinning each forwarding thread, and the I/O threads of its VLANs\' TAPs, to one CPU' }),
     'no-peer-offload': Flags.boolean({ default: false, description: 'carry only plain Ethernet frames between peers, never offloaded TCP segments of up to 64 KiB (datagrams the underlay must fragment)' }),
     'ageing-time': Flags.integer({ min: 1, default: 300, helpValue: 'SECONDS', description: 'seconds a learned MAC lives without being seen' }),

@@ -90,6 +90,13 @@ export interface CommandSpec {
   hidden?: boolean;
   /** The command enters or leaves a mode, so it cannot run under a one-shot `vlan ID` prefix. */
   changesMode?: boolean;
+  /**
+   * A line that runs this command against the sample switch (src/docs/sample-switch.ts):
+   * docs/console.md shows its replies, generated, and a test runs every one.
+   */
+  example: string;
+  /** The VLAN the example runs in; default: 10 for a VLAN-level command, switch level otherwise. */
+  exampleVid?: number;
   handler(ctx: CommandContext): Promise<CommandResult> | CommandResult;
 }
 

@@ -56,6 +56,21 @@ export function replyLines(reply: ClientReply): string[] {
   return reply.ok ? reply.lines : [...reply.lines, `error ${reply.code}: ${reply.message}`];
 }
 
+/** Tab completion asked of the switch (`complete LINE`), which knows the session's level. */
+function switchCompleter(client: CtlClient): (line: string, callback: (err: Error | null, result: [string[], string]) => void) => void {
+  return (line, callback) => {
+    client
+      .request(`json complete ${quoteWord(line)}`)
+      .then((reply) => {
+        if (!reply.ok) return callback(null, [[], line]);
+        const { words, partial } = JSON.parse(reply.lines[0]) as { words: string[]; partial: string };
+        // A single match is a whole word: add the space a shell would, so the next Tab goes on.
+        callback(null, [words.length === 1 ? [`${words[0]} `] : words, partial]);
+      })
+      .catch(() => callback(null, [[], line]));
+  };
+}
+
 /**
  * Run the console until input ends, the user says `quit`, or the switch goes
  * away. Resolves with the exit code: UNREACHABLE if the switch went away, FAILED
@@ -69,18 +84,6 @@ export async function runCtlConsole(client: CtlClient, opts: CtlConsoleOptions):
   let quitting = false;
   let lost = false;
 
-  const completer = (line: string, callback: (err: Error | null, result: [string[], string]) => void): void => {
-    client
-      .request(`json complete ${quoteWord(line)}`)
-      .then((reply) => {
-        if (!reply.ok) return callback(null, [[], line]);
-        const { words, partial } = JSON.parse(reply.lines[0]) as { words: string[]; partial: string };
-        // A single match is a whole word: add the space a shell would, so the next Tab goes on.
-        callback(null, [words.length === 1 ? [`${words[0]} `] : words, partial]);
-      })
-      .catch(() => callback(null, [[], line]));
-  };
-
   const rl = readline.createInterface({
     input,
     output,
@@ -89,7 +92,7 @@ export async function runCtlConsole(client: CtlClient, opts: CtlConsoleOptions):
     history: loadHistory(historyFile),
     historySize: HISTORY_SIZE,
     removeHistoryDuplicates: true,
-    ...(terminal ? { completer } : {}),
+    ...(terminal ? { completer: switchCompleter(client) } : {}),
   });
   const write = (lines: string[]): void => {
     if (lines.length > 0) output.write(`${lines.join('\n')}\n`);

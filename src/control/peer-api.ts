@@ -48,6 +48,8 @@ export interface DiscoveryInfo {
 export interface PeersInfo {
   /** Where this switch peers, "10.0.0.1:3333"; null when peering is not running. */
   local: string | null;
+  /** The peer socket's kernel buffers in bytes, as the kernel reports them (twice what it grants); null when not running. */
+  buffers: { send: number; receive: number } | null;
   intervalSeconds: number;
   expiryIntervals: number;
   /** Null with --no-discovery (or when peering is not running). */

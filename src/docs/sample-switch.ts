@@ -219,6 +219,7 @@ export class SampleSwitch implements SwitchControl {
   /** Everything else `show peers` reports. */
   peering: Omit<PeersInfo, 'peers'> = {
     local: '10.0.0.1:3333',
+    buffers: { send: 8 << 20, receive: 8 << 20 },
     intervalSeconds: 1,
     expiryIntervals: 3,
     discovery: {

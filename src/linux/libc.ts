@@ -61,6 +61,9 @@ export const SOCK_NONBLOCK = 0o4000;
 export const SOL_SOCKET = 1;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
+/** Like SO_SNDBUF/SO_RCVBUF, past net.core.wmem_max/rmem_max; needs CAP_NET_ADMIN. */
+export const SO_SNDBUFFORCE = 32;
+export const SO_RCVBUFFORCE = 33;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_TRUNC = 0x20;
 export const EFD_NONBLOCK = 0o4000;
@@ -123,6 +126,8 @@ export interface Libc {
   getsockname(fd: number, addr: Uint8Array, addrLen: Uint32Array): number;
   /** setsockopt with an int option value (`value` is a one-element Int32Array). */
   setsockopt(fd: number, level: number, name: number, value: Int32Array, len: number): number;
+  /** getsockopt with an int option value; `len` is a one-element Uint32Array (in: 4). */
+  getsockopt(fd: number, level: number, name: number, value: Int32Array, len: Uint32Array): number;
   sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, addrLen: number): number;
   /** `msgs` holds `vlen` struct mmsghdr (64 bytes each on 64-bit; see src/linux/mmsg.ts); no timeout. */
   recvmmsg(fd: number, msgs: ArrayBufferView, vlen: number, flags: number, timeout: null): number;
@@ -181,6 +186,7 @@ export function loadLibc(): Libc {
     bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
     getsockname: lib.func('int getsockname(int fd, void *addr, void *len)'),
     setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
+    getsockopt: lib.func('int getsockopt(int fd, int level, int name, void *value, void *len)'),
     sendto: lib.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)'),
     recvmmsg: lib.func('int recvmmsg(int fd, void *msgs, unsigned int vlen, int flags, void *timeout)'),
     sendmmsg: lib.func('int sendmmsg(int fd, void *msgs, unsigned int vlen, int flags)'),

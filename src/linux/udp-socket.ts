@@ -16,8 +16,8 @@
 
 import { DivesError } from '../core/errors.js';
 import {
-  AF_INET, AF_INET6, LITTLE_ENDIAN, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF,
-  describeErrno, errno, loadLibc,
+  AF_INET, AF_INET6, LITTLE_ENDIAN, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUF,
+  SO_SNDBUFFORCE, describeErrno, errno, loadLibc, type Libc,
 } from './libc.js';
 
 export type UdpFamily = 'udp4' | 'udp6';
@@ -99,6 +99,19 @@ export function sockaddrEqual(family: UdpFamily, a: Uint8Array, aOff: number, b:
   return true;
 }
 
+/**
+ * Ask for a kernel buffer of `bytes` (option `name`, or `force` past the sysctl cap when
+ * this process has CAP_NET_ADMIN) and return what the kernel gave, as getsockopt says:
+ * Linux doubles the value asked for (half is its bookkeeping) and caps a plain request at
+ * net.core.wmem_max / rmem_max, so an unprivileged 4 MiB may come back as 416 KiB.
+ */
+function setBuffer(c: Libc, fd: number, name: number, force: number, bytes: number): number {
+  const v = new Int32Array([bytes]);
+  if (c.setsockopt(fd, SOL_SOCKET, force, v, 4) < 0) c.setsockopt(fd, SOL_SOCKET, name, v, 4);
+  const len = new Uint32Array([4]);
+  return c.getsockopt(fd, SOL_SOCKET, name, v, len) === 0 ? v[0] : 0;
+}
+
 export class UdpSocket {
   private constructor(
     readonly fd: number,
@@ -106,12 +119,16 @@ export class UdpSocket {
     /** The address and port the socket is bound to (the port the kernel chose for port 0). */
     readonly address: string,
     readonly port: number,
+    /** The kernel's send and receive buffers, as getsockopt reports them (0 when unknown). */
+    readonly sendBuffer = 0,
+    readonly receiveBuffer = 0,
   ) {}
 
   /**
    * A non-blocking, close-on-exec UDP socket bound exclusively (no SO_REUSEADDR) to
-   * address:port, with kernel buffers of `bufferBytes` each way (the kernel caps them at
-   * its limits). Throws DivesError ELISTEN with the errno's name when it cannot bind.
+   * address:port, with kernel buffers of `bufferBytes` each way where the kernel allows
+   * (sendBuffer and receiveBuffer say what it gave). Throws DivesError ELISTEN with the
+   * errno's name when it cannot bind.
    */
   static bind(family: UdpFamily, address: string, port: number, bufferBytes: number): UdpSocket {
     const c = loadLibc();
@@ -119,10 +136,10 @@ export class UdpSocket {
     const fd = c.socket(family === 'udp4' ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) throw new DivesError('ELISTEN', `socket: ${describeErrno(errno())}`);
     // Larger kernel buffers absorb bursts (a flood, a TCP window) that the defaults of
-    // about 200 kB would drop. Not fatal when refused: the defaults work, with less room.
-    const size = new Int32Array([bufferBytes]);
-    c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, size, 4);
-    c.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, size, 4);
+    // about 200 kB would drop. Not fatal when capped: the defaults work, with less room,
+    // and the caller tells the operator what the kernel gave.
+    const receiveBuffer = setBuffer(c, fd, SO_RCVBUF, SO_RCVBUFFORCE, bufferBytes);
+    const sendBuffer = setBuffer(c, fd, SO_SNDBUF, SO_SNDBUFFORCE, bufferBytes);
     if (c.bind(fd, sa, sa.length) < 0) {
       const e = errno();
       c.close(fd);
@@ -136,7 +153,7 @@ export class UdpSocket {
       throw new DivesError('ELISTEN', `getsockname: ${describeErrno(e)}`);
     }
     const parts = sockaddrParts(family, got);
-    return new UdpSocket(fd, family, parts.address, parts.port);
+    return new UdpSocket(fd, family, parts.address, parts.port, sendBuffer, receiveBuffer);
   }
 
   /** A socket bind() made, by its fd, on another thread (the fd is shared by the process). */

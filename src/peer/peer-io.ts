@@ -5,7 +5,7 @@
 // Runs on the peer I/O thread (workers/peer-io.ts), a blocking loop with no event loop.
 //
 // The loop receives up to RX_SLOTS datagrams per recvmmsg and sends up to TX_SLOTS per
-// sendmmsg (src/linux/mmsg.ts), and sleeps in poll() on the socket and on its doorbell's
+// sendmmsg (src/linux/mmsg.ts; the send side is src/peer/peer-tx-batch.ts), and sleeps in poll() on the socket and on its doorbell's
 // eventfd, so one wake-up serves a datagram from the wire and a frame from a forwarding
 // worker alike. Control messages from main arrive on the worker's port; main bumps the
 // doorbell's CONTROL count after posting one, and the loop reads them between batches.
@@ -22,26 +22,23 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../core/doorbell.js';
 import { PEER_DROP, PEER_SOCKET, PEER_SOCKET_COUNTERS } from '../core/counters.js';
-import { VNET_HDR_LEN, metaPort, metaVid, ringMeta, vnetAsksWork } from '../core/ring-record.js';
-import { ERRNO, describeErrno } from '../linux/libc.js';
+import { VNET_HDR_LEN, metaPort, ringMeta } from '../core/ring-record.js';
+import { describeErrno } from '../linux/libc.js';
 import { MmsgBatch } from '../linux/mmsg.js';
 import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../linux/udp-socket.js';
-import { PEER_DECODED_VNET, PEER_HDR_LEN, decodePeerDatagram, peerDropOf, writePeerHeader } from './wire/peer-datagram.js';
+import { PEER_DECODED_VNET, PEER_HDR_LEN, decodePeerDatagram, peerDropOf } from './wire/peer-datagram.js';
 import { KEEPALIVE, KEEPALIVE_LEN, isKeepalive } from './wire/keepalive.js';
 import { OFFLOAD_ADVERT_LEN, encodeOffloadAdvert, isOffloadAdvert } from './wire/offload-advert.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
 import type { PeerControl, PeerEvent, PeerIoStart } from './peer-io-messages.js';
 import { PeerRec } from './peer-record.js';
+import { PeerTxBatch } from './peer-tx-batch.js';
 
 const RX_SLOTS = 32;
 const D_GIANT = PEER_DROP.giant;
 const D_DOWN = PEER_DROP.down;
 const D_NO_VLAN = PEER_DROP['no-vlan'];
 const D_RX_RING_FULL = PEER_DROP['rx-ring-full'];
-const D_OFFLOAD = PEER_DROP.offload;
-const D_TOO_BIG = PEER_DROP['too-big'];
-const D_QUEUE_FULL = PEER_DROP['queue-full'];
-const D_SEND_ERROR = PEER_DROP['send-error'];
 const S_STRANGERS = PEER_SOCKET.strangers;
 const S_NO_PORT = PEER_SOCKET['no-port'];
 const S_RECV_ERROR = PEER_SOCKET['recv-error'];
@@ -65,12 +62,7 @@ export class PeerIo {
   private txRings: Ring[] = [];
   private socket: UdpSocket | null = null;
   private rx: MmsgBatch | null = null;
-  private tx: MmsgBatch | null = null;
-  /** The peer of each tx slot filled so far in this batch. */
-  private readonly txPeer: (PeerRec | undefined)[] = new Array<PeerRec | undefined>(TX_SLOTS);
-  /** 1 where the tx slot holds an offloaded frame (PEER_F_VNET). */
-  private readonly txOffloaded = new Uint8Array(TX_SLOTS);
-  private txCount = 0;
+  private tx: PeerTxBatch | null = null;
   /** The socket's own counters (strangers, no-port, recv-error), indexed by PEER_SOCKET. */
   private readonly counts = PEER_SOCKET_COUNTERS.create();
   /** The last stranger's sockaddr, formatted only when `stats` asks. */
@@ -100,7 +92,7 @@ export class PeerIo {
     // segment of up to 64 KiB) may fill one whatever maxFrame says; a plain frame
     // over maxFrame is still giant, and a datagram the slot cut short too.
     this.rx = new MmsgBatch(RX_SLOTS, Math.max(PEER_HDR_LEN + this.maxFrame, this.maxPayload));
-    this.tx = new MmsgBatch(TX_SLOTS, this.maxPayload);
+    this.tx = new PeerTxBatch(TX_SLOTS, this.maxPayload);
     const fd = this.socket.fd;
     // Whether the socket may hold datagrams: a recvmmsg that fills fewer slots than
     // it has drained the socket, so the loop reads again only after poll() says so
@@ -313,11 +305,12 @@ export class PeerIo {
   /** Drain the tx rings in batches of TX_SLOTS datagrams, one sendmmsg each. */
   private transmit(fd: number): number {
     const rings = this.txRings;
+    const tx = this.tx as PeerTxBatch;
     let total = 0;
     for (let i = 0; i < rings.length; i++) {
       for (;;) {
-        const n = rings[i].consume(TX_SLOTS - this.txCount, this.txHandler);
-        if (this.txCount > 0) this.flush(fd);
+        const n = rings[i].consume(tx.room, this.txHandler);
+        if (tx.count > 0) tx.flush(fd);
         total += n;
         if (n === 0) break;
       }
@@ -325,75 +318,11 @@ export class PeerIo {
     return total;
   }
 
-  /**
-   * One record from a tx ring into the next tx slot; the ring meta carries the vid and
-   * the peer's port id. Records start with a virtio_net_hdr (peer ports are vnet ports
-   * in the engine): a plain frame leaves in the original format, without it; an
-   * offloaded one keeps it behind PEER_F_VNET, if the peer takes offloaded frames on
-   * this VLAN, and is dropped as `offload` otherwise.
-   */
+  /** One record from a tx ring: to its peer's slot in the batch, or counted when the peer's port just went. */
   private queue(buf: Buffer, off: number, len: number, meta: number): void {
     const p = this.byPort[metaPort(meta)];
-    if (p === undefined) {
-      this.counts[S_NO_PORT]++;
-      return;
-    }
-    const vid = metaVid(meta);
-    // A frame is offloaded when its header asks for work (a checksum, a segment to cut);
-    // one merely marked DATA_VALID is a complete frame and leaves plain.
-    const offloaded = vnetAsksWork(buf, off);
-    if (offloaded && !p.plain.takesOffload(vid)) {
-      p.drops[D_OFFLOAD]++;
-      return;
-    }
-    const from = offloaded ? off : off + VNET_HDR_LEN;
-    const n = offloaded ? len : len - VNET_HDR_LEN;
-    if (n + PEER_HDR_LEN > this.maxPayload) {
-      p.drops[D_TOO_BIG]++;
-      return;
-    }
-    const tx = this.tx as MmsgBatch;
-    const i = this.txCount++;
-    const slot = tx.slot[i];
-    writePeerHeader(vid, slot, 0, offloaded);
-    buf.copy(slot, PEER_HDR_LEN, from, from + n);
-    tx.prepareSend(i, PEER_HDR_LEN + n, p.at, p.sockaddr.length);
-    this.txPeer[i] = p;
-    this.txOffloaded[i] = offloaded ? 1 : 0;
-  }
-
-  private flush(fd: number): void {
-    const tx = this.tx as MmsgBatch;
-    const count = this.txCount;
-    this.txCount = 0;
-    let from = 0;
-    while (from < count) {
-      const r = tx.send(fd, from, count - from);
-      if (r > 0) {
-        for (let i = from; i < from + r; i++) {
-          const p = this.txPeer[i] as PeerRec;
-          p.framesOut++;
-          if (this.txOffloaded[i] !== 0) {
-            p.offloadedOut++;
-            p.bytesOut += tx.len(i) - PEER_HDR_LEN - VNET_HDR_LEN;
-          } else {
-            p.bytesOut += tx.len(i) - PEER_HDR_LEN;
-          }
-        }
-        from += r;
-        continue;
-      }
-      if (r === -ERRNO.EAGAIN) {
-        // The socket's send buffer is full: the link to the peers cannot keep up, so
-        // the rest of this batch is lost here instead of queuing without bound.
-        for (let i = from; i < count; i++) (this.txPeer[i] as PeerRec).drops[D_QUEUE_FULL]++;
-        break;
-      }
-      // The kernel refused this datagram (no route, too big for the path): drop it, send the rest.
-      (this.txPeer[from] as PeerRec).drops[D_SEND_ERROR]++;
-      from++;
-    }
-    this.txPeer.fill(undefined, 0, count);
+    if (p === undefined) this.counts[S_NO_PORT]++;
+    else this.tx?.add(p, buf, off, len, meta);
   }
 }
 

@@ -22,7 +22,8 @@ import { PeerOffloadPolicy } from './peer-offload-policy.js';
 import { PEER_SOCKET_COUNTERS } from '../core/counters.js';
 import { ThreadSupervisor, workerRun, type ThreadRun } from '../core/thread-supervisor.js';
 import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart } from './peer-io-messages.js';
-import { UdpSocket } from '../linux/udp-socket.js';
+import type { UdpSocket } from '../linux/udp-socket.js';
+import { bindPeerSocket, type PeerBind } from './peer-socket.js';
 import type { Logger } from '../core/log.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { ForwardingThread } from '../forwarding/forwarding-thread.js';
@@ -32,15 +33,8 @@ import type { RingTable } from '../forwarding/ring-table.js';
 // One ring pair carries every peer of a forwarding worker, and a flood writes one
 // copy per peer, so it is sized like the QEMU rings.
 export const PEER_RING_BYTES = 4 << 20;
-export const PEER_QUEUE_LIMIT = 4 << 20;
 const REQUEST_TIMEOUT_MS = 5000;
 const THREAD = 'peer-io';
-
-export interface PeerBind {
-  address: string;
-  port: number;
-  family: 'udp4' | 'udp6';
-}
 
 type Request = Extract<PeerControl, { reqId: number }>;
 type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'reqId'> : never) : never;
@@ -71,7 +65,7 @@ export class PeerPorts {
   private readonly statsWaits = new PendingReplies<PeerIoReport>();
   private closed = false;
   /** The address and port the socket is bound to, once started. */
-  bound: { address: string; port: number } | null = null;
+  bound: { address: string; port: number; sendBuffer: number; receiveBuffer: number } | null = null;
   /** Called when a keepalive arrives from a known peer. */
   onHeard: (peerId: number) => void = () => {};
   /** Called when what live peers take (offloaded frames, on which VLANs) may have changed. */
@@ -117,15 +111,9 @@ export class PeerPorts {
   /** Bind -h:-p and start the peer thread. Throws DivesError('ELISTEN') when the socket cannot be bound. */
   async start(bind: PeerBind): Promise<void> {
     if (this.socket !== null) throw new DivesError('EINTERNAL', 'the peer I/O thread is already running');
-    // Main binds, so a bind error is reported here and a restarted thread takes over the same socket.
-    try {
-      this.socket = UdpSocket.bind(bind.family, bind.address, bind.port, PEER_QUEUE_LIMIT);
-    } catch (err) {
-      const where = bind.address.includes(':') ? `[${bind.address}]:${bind.port}` : `${bind.address}:${bind.port}`;
-      const why = err instanceof Error ? err.message : String(err);
-      throw new DivesError('ELISTEN', `cannot bind the peer socket on UDP ${where}: ${why}; choose another -h or -p`);
-    }
-    this.bound = { address: this.socket.address, port: this.socket.port };
+    const sock = bindPeerSocket(bind, this.log);
+    this.socket = sock;
+    this.bound = { address: sock.address, port: sock.port, sendBuffer: sock.sendBuffer, receiveBuffer: sock.receiveBuffer };
     // The thread sleeps in poll() on its socket and on this eventfd, which its
     // doorbell bumps (src/core/doorbell.ts).
     this.bell.attachEventfd(eventfdOpen());

@@ -6,7 +6,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { encodeAnnouncement, isLoopbackHost, isWildcardHost } from './wire/announcement.js';
 import { DivesError, isDivesError } from '../core/errors.js';
-import type { PeerBind } from './peer-ports.js';
+import type { PeerBind } from './peer-socket.js';
 
 export const DEFAULT_DISCOVERY_INTERVAL_S = 1;
 export const DEFAULT_PEER_EXPIRY = 3;

@@ -266,7 +266,7 @@ export class Peering {
     const opts = this.opts;
     const table = this.table;
     if (opts === null || table === null) {
-      return { local: null, intervalSeconds: 0, expiryIntervals: 0, discovery: null, peers: [], offload: this.ports.offloadEnabled, strangers: 0, lastStranger: null, counters: PEER_SOCKET_COUNTERS.zero() };
+      return { local: null, buffers: null, intervalSeconds: 0, expiryIntervals: 0, discovery: null, peers: [], offload: this.ports.offloadEnabled, strangers: 0, lastStranger: null, counters: PEER_SOCKET_COUNTERS.zero() };
     }
     const io = await this.ports.stats();
     const byId = new Map<number, PeerIoStats>(io.peers.map((s) => [s.peerId, s]));
@@ -294,9 +294,11 @@ export class Peering {
     });
     const d = opts.discovery;
     const c = this.discovery?.counters;
-    const local = this.ports.bound === null ? null : peerKey(opts.host, this.ports.bound.port);
+    const bound = this.ports.bound;
+    const local = bound === null ? null : peerKey(opts.host, bound.port);
     return {
       local,
+      buffers: bound === null ? null : { send: bound.sendBuffer, receive: bound.receiveBuffer },
       intervalSeconds: opts.intervalMs / 1000,
       expiryIntervals: opts.expiryIntervals,
       discovery:

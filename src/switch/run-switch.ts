@@ -39,6 +39,21 @@ export interface StartOptions {
   output?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
+/** The peering flags `dives start` was given, with the defaults for those left out. */
+function peeringFlags(opts: StartOptions): PeeringFlags {
+  return {
+    host: opts.host,
+    port: opts.port,
+    group: opts.discoveryGroup,
+    discoveryPort: opts.discoveryPort,
+    discovery: true,
+    interval: DEFAULT_DISCOVERY_INTERVAL_S,
+    expiry: DEFAULT_PEER_EXPIRY,
+    ttl: DEFAULT_MULTICAST_TTL,
+    ...opts.peering,
+  };
+}
+
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
 export async function runSwitch(opts: StartOptions): Promise<number> {
   const log = opts.log;
@@ -64,18 +79,7 @@ export async function runSwitch(opts: StartOptions): Promise<number> {
 
   // Peering starts before the rc file, so `peer HOST PORT` lines in it work.
   try {
-    const peering = await resolvePeeringOptions({
-      host: opts.host,
-      port: opts.port,
-      group: opts.discoveryGroup,
-      discoveryPort: opts.discoveryPort,
-      discovery: true,
-      interval: DEFAULT_DISCOVERY_INTERVAL_S,
-      expiry: DEFAULT_PEER_EXPIRY,
-      ttl: DEFAULT_MULTICAST_TTL,
-      ...opts.peering,
-    });
-    await sw.startPeering(peering);
+    await sw.startPeering(await resolvePeeringOptions(peeringFlags(opts)));
   } catch (err) {
     log.error(`not starting: ${isDivesError(err) ? err.message : String(err)}`);
     await ctl.close();

@@ -21,14 +21,14 @@ const NUM = {
 
 function table(): CommandRegistry {
   return new CommandRegistry()
-    .add({ path: ['show', 'a'], syntax: 'show a', help: 'a at switch level', mode: 'switch', args: [], handler: echo('switch a') })
-    .add({ path: ['show', 'a'], syntax: 'show a', help: 'a in a VLAN', mode: 'vlan', args: [], handler: echo('vlan a') })
-    .add({ path: ['show', 'b'], syntax: 'show b', help: 'b', mode: 'vlan', args: [], handler: echo('b') })
-    .add({ path: ['show', 'c'], syntax: 'show c', help: 'c', mode: 'switch', args: [], handler: echo('c') })
-    .add({ path: ['listen'], syntax: 'listen HOST N', help: 'tcp', mode: 'any', args: [{ name: 'HOST' }, NUM], handler: echo('tcp') })
-    .add({ path: ['listen', 'unix'], syntax: 'listen unix PATH', help: 'unix', mode: 'any', args: [{ name: 'PATH' }], handler: echo('unix') })
-    .add({ path: ['opt'], syntax: 'opt [N]', help: 'optional', mode: 'any', args: [{ ...NUM, optional: true }], handler: echo('opt') })
-    .add({ path: ['secret', 'x'], syntax: 'secret x', help: 'hidden', mode: 'any', args: [], hidden: true, handler: echo('x') });
+    .add({ path: ['show', 'a'], syntax: 'show a', example: 'show a', help: 'a at switch level', mode: 'switch', args: [], handler: echo('switch a') })
+    .add({ path: ['show', 'a'], syntax: 'show a', example: 'show a', help: 'a in a VLAN', mode: 'vlan', args: [], handler: echo('vlan a') })
+    .add({ path: ['show', 'b'], syntax: 'show b', example: 'show b', help: 'b', mode: 'vlan', args: [], handler: echo('b') })
+    .add({ path: ['show', 'c'], syntax: 'show c', example: 'show c', help: 'c', mode: 'switch', args: [], handler: echo('c') })
+    .add({ path: ['listen'], syntax: 'listen HOST N', example: 'listen HOST N', help: 'tcp', mode: 'any', args: [{ name: 'HOST' }, NUM], handler: echo('tcp') })
+    .add({ path: ['listen', 'unix'], syntax: 'listen unix PATH', example: 'listen unix PATH', help: 'unix', mode: 'any', args: [{ name: 'PATH' }], handler: echo('unix') })
+    .add({ path: ['opt'], syntax: 'opt [N]', example: 'opt [N]', help: 'optional', mode: 'any', args: [{ ...NUM, optional: true }], handler: echo('opt') })
+    .add({ path: ['secret', 'x'], syntax: 'secret x', example: 'secret x', help: 'hidden', mode: 'any', args: [], hidden: true, handler: echo('x') });
 }
 
 function spec(registry: CommandRegistry, syntax: string): CommandSpec {
@@ -134,6 +134,7 @@ test('a one-shot run refuses commands that change the mode', async (t) => {
   const r = new CommandRegistry().add({
     path: ['leave'],
     syntax: 'leave',
+    example: 'leave',
     help: 'leave',
     mode: 'vlan',
     args: [],
@@ -147,13 +148,13 @@ test('a one-shot run refuses commands that change the mode', async (t) => {
 
 test('registering the same path twice at one level is refused', (t) => {
   const r = table();
-  const err = t.throws(() => r.add({ path: ['show', 'b'], syntax: 'show b', help: '', mode: 'any', args: [], handler: echo('') }));
+  const err = t.throws(() => r.add({ path: ['show', 'b'], syntax: 'show b', example: 'show b', help: '', mode: 'any', args: [], handler: echo('') }));
   t.like(err, { code: 'EINTERNAL' });
 });
 
 test('a rest argument must be the last one', (t) => {
   const err = t.throws(() =>
-    new CommandRegistry().add({ path: ['r'], syntax: 'r', help: '', mode: 'any', args: [{ name: 'A', rest: true }, { name: 'B' }], handler: echo('') }),
+    new CommandRegistry().add({ path: ['r'], syntax: 'r', example: 'r', help: '', mode: 'any', args: [{ name: 'A', rest: true }, { name: 'B' }], handler: echo('') }),
   );
   t.like(err, { code: 'EINTERNAL' });
 });

@@ -5,11 +5,13 @@
 
 import test from 'ava';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { Doorbell } from '../../src/core/doorbell.js';
 import { isDivesError } from '../../src/core/errors.js';
 import { eventfdClose, eventfdDrain, eventfdOpen } from '../../src/linux/eventfd.js';
 import { POLLIN, loadLibc } from '../../src/linux/libc.js';
 import { MmsgBatch, addressOf } from '../../src/linux/mmsg.js';
+import { privTest } from '../helpers/privileged.js';
 import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../../src/linux/udp-socket.js';
 
 async function dgramSocket(t: import('ava').ExecutionContext, onMessage?: (m: Buffer, r: dgram.RemoteInfo) => void): Promise<dgram.Socket> {
@@ -165,4 +167,14 @@ test('sleepPoll returns when the doorbell rings, when the fd has input, after it
   // An fd number no process here has open (a closed one could be reused meanwhile).
   bell.prepareSleep();
   t.is(bell.sleepPoll(999_999, 5000), -9);
+});
+
+privTest('a bound socket gets the buffers it asked for past the sysctl cap when privileged, and says what the kernel gave', (t) => {
+  const wmemMax = Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
+  const ask = Math.max(4 << 20, 2 * wmemMax);
+  const s = UdpSocket.bind('udp4', '127.0.0.1', 0, ask);
+  t.teardown(() => s.close());
+  // Linux reports twice what it grants; asked past wmem_max, only SO_SNDBUFFORCE gets it.
+  t.is(s.sendBuffer, 2 * ask, `send buffer ${s.sendBuffer} (wmem_max ${wmemMax})`);
+  t.is(s.receiveBuffer, 2 * ask);
 });

@@ -38,6 +38,7 @@ export const DEBUG_COMMANDS: readonly CommandSpec[] = [
   command({
     mode: 'any',
     syntax: 'debug crash-worker ID',
+    example: 'debug crash-worker 20',
     args: [ID],
     handler: crashWorker,
     hidden: true,
@@ -46,6 +47,7 @@ export const DEBUG_COMMANDS: readonly CommandSpec[] = [
   command({
     mode: 'any',
     syntax: 'debug crash-on-frame ID MAC',
+    example: 'debug crash-on-frame 10 02:de:ad:00:00:01',
     args: [ID, { name: 'MAC', parse: parseMacWord }],
     handler: crashOnFrame,
     hidden: true,
@@ -54,11 +56,12 @@ export const DEBUG_COMMANDS: readonly CommandSpec[] = [
   command({
     mode: 'any',
     syntax: 'debug crash-tap DEVNAME',
+    example: 'debug crash-tap tap0',
     args: [DEVNAME],
     handler: crashTap,
     hidden: true,
     help: 'Stop the I/O thread of TAP DEVNAME as a crash would, for recovery drills.',
   }),
-  command({ mode: 'any', syntax: 'debug crash-peers', handler: crashPeers, hidden: true, help: 'Stop the peer I/O thread as a crash would, for recovery drills.' }),
-  command({ mode: 'any', syntax: 'debug crash-qemu', handler: crashQemu, hidden: true, help: 'Stop the QEMU I/O thread as a crash would, for recovery drills.' }),
+  command({ mode: 'any', syntax: 'debug crash-peers', example: 'debug crash-peers', handler: crashPeers, hidden: true, help: 'Stop the peer I/O thread as a crash would, for recovery drills.' }),
+  command({ mode: 'any', syntax: 'debug crash-qemu', example: 'debug crash-qemu', handler: crashQemu, hidden: true, help: 'Stop the QEMU I/O thread as a crash would, for recovery drills.' }),
 ];

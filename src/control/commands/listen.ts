@@ -34,10 +34,10 @@ async function noListen(ctx: CommandContext): Promise<CommandResult> {
 }
 
 export const LISTEN_COMMANDS: readonly CommandSpec[] = [
-  command({ mode: 'switch', syntax: 'show listeners', handler: showListeners, help: 'Show the QEMU listeners of every VLAN.' }),
-  command({ mode: 'vlan', syntax: 'show listeners', handler: showListeners, help: 'Show the QEMU listeners of this VLAN.' }),
-  command({ mode: 'vlan', syntax: 'listen HOSTNAME PORT', args: HOSTNAME_PORT, handler: listen, help: 'Listen for QEMU socket connections on TCP HOSTNAME:PORT.' }),
-  command({ mode: 'vlan', syntax: 'listen unix PATH', args: [PATH], handler: listen, help: 'Listen for QEMU socket connections on the UNIX socket PATH.' }),
-  command({ mode: 'vlan', syntax: 'no listen HOSTNAME PORT', args: HOSTNAME_PORT, handler: noListen, help: 'Stop listening on TCP HOSTNAME:PORT.' }),
-  command({ mode: 'vlan', syntax: 'no listen unix PATH', args: [PATH], handler: noListen, help: 'Stop listening on the UNIX socket PATH.' }),
+  command({ mode: 'switch', syntax: 'show listeners', example: 'show listeners', handler: showListeners, help: 'Show the QEMU listeners of every VLAN.' }),
+  command({ mode: 'vlan', syntax: 'show listeners', example: 'show listeners', handler: showListeners, help: 'Show the QEMU listeners of this VLAN.' }),
+  command({ mode: 'vlan', syntax: 'listen HOSTNAME PORT', example: 'listen 0.0.0.0 4001', args: HOSTNAME_PORT, handler: listen, help: 'Listen for QEMU socket connections on TCP HOSTNAME:PORT.' }),
+  command({ mode: 'vlan', syntax: 'listen unix PATH', example: 'listen unix /run/dives/vm10.sock', args: [PATH], handler: listen, help: 'Listen for QEMU socket connections on the UNIX socket PATH.' }),
+  command({ mode: 'vlan', syntax: 'no listen HOSTNAME PORT', example: 'no listen 127.0.0.1 4000', args: HOSTNAME_PORT, handler: noListen, help: 'Stop listening on TCP HOSTNAME:PORT.' }),
+  command({ mode: 'vlan', syntax: 'no listen unix PATH', example: 'no listen unix /run/dives/vm.sock', exampleVid: 20, args: [PATH], handler: noListen, help: 'Stop listening on the UNIX socket PATH.' }),
 ];

@@ -3,7 +3,7 @@
 // formats; it runs on the main thread.
 
 import type { ArgSpec, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
-import { formatAge, formatCounters, formatNotedTable } from '../format.js';
+import { formatAge, formatBytes, formatCounters, formatNotedTable } from '../format.js';
 import type { PeerInfo, PeersInfo } from '../peer-api.js';
 import { command, parsePeerHost, parsePort } from './args.js';
 
@@ -13,6 +13,7 @@ export function peersLines(info: PeersInfo): string[] {
   const d = info.discovery;
   const how = d === null ? 'discovery off (static peers only)' : `discovery ${d.group}:${d.port} via ${d.interface} (ttl ${d.ttl})`;
   const lines = [`peering on ${info.local}; ${how}; every ${info.intervalSeconds} s, expiry after ${info.expiryIntervals} missed`];
+  if (info.buffers !== null) lines.push(`socket buffers: send ${formatBytes(info.buffers.send)}, receive ${formatBytes(info.buffers.receive)}`);
   const header = ['ADDRESS', 'LEARNED', 'STATE', 'HEARD', 'PORT', 'FRAMES-IN', 'BYTES-IN', 'FRAMES-OUT', 'BYTES-OUT'];
   const rows = info.peers.map((p) => [
     p.address,
@@ -69,13 +70,14 @@ const HOST_PORT: ArgSpec[] = [
 ];
 
 export const PEER_COMMANDS: readonly CommandSpec[] = [
-  command({ mode: 'switch', syntax: 'show peers', handler: showPeers, help: 'Show the peers: address, how learned, state, time since heard, frames and bytes in/out, drops.' }),
+  command({ mode: 'switch', syntax: 'show peers', example: 'show peers', handler: showPeers, help: 'Show the peers: address, how learned, state, time since heard, frames and bytes in/out, drops.' }),
   command({
     mode: 'switch',
     syntax: 'peer HOST PORT',
+    example: 'peer 10.0.0.9 3333',
     args: HOST_PORT,
     handler: peer,
     help: 'Add a static peer at HOST PORT (for networks without multicast); it must list this switch too.',
   }),
-  command({ mode: 'switch', syntax: 'no peer HOST PORT', args: HOST_PORT, handler: noPeer, help: 'Remove the static peer at HOST PORT; its port and MACs go at once.' }),
+  command({ mode: 'switch', syntax: 'no peer HOST PORT', example: 'no peer 10.0.0.3 3333', args: HOST_PORT, handler: noPeer, help: 'Remove the static peer at HOST PORT; its port and MACs go at once.' }),
 ];

@@ -30,12 +30,14 @@ export const RUNNING_CONFIG_COMMANDS: readonly CommandSpec[] = [
   command({
     mode: 'any',
     syntax: 'show running-config',
+    example: 'show running-config',
     handler: showRunningConfig,
     help: 'Print the VLANs, TAPs, listeners and static peers as an rc file that recreates them.',
   }),
   command({
     mode: 'any',
     syntax: 'write FILE',
+    example: 'write /tmp/dives-example.rc',
     args: [{ name: 'FILE', parse: parseFile }],
     handler: write,
     help: 'Save the running-config to FILE atomically (temporary file, then rename), for `dives start -c FILE`.',

@@ -88,19 +88,21 @@ const closeSession = (): CommandResult => ({ lines: [], json: { close: true }, c
  * so a client quotes the partly typed line (`complete "show m"`) and a trailing space survives.
  */
 export const SESSION_COMMANDS: readonly CommandSpec[] = [
-  command({ mode: 'switch', syntax: 'exit', handler: closeSession, help: 'End this control session (the stdio console cannot be ended).' }),
-  command({ mode: 'switch', syntax: 'end', handler: closeSession, help: 'Same as "exit".' }),
+  command({ mode: 'switch', syntax: 'exit', example: 'exit', handler: closeSession, help: 'End this control session (the stdio console cannot be ended).' }),
+  command({ mode: 'switch', syntax: 'end', example: 'end', handler: closeSession, help: 'Same as "exit".' }),
   command({
     mode: 'any',
     syntax: 'help [WORD...]',
+    example: 'help no',
     args: [{ name: 'WORD', rest: true }],
     handler: help,
     help: 'List the commands, or those that start with WORD... (hidden ones included).',
   }),
-  command({ mode: 'any', syntax: 'quit', handler: closeSession, help: 'End this control session from either level.' }),
+  command({ mode: 'any', syntax: 'quit', example: 'quit', handler: closeSession, help: 'End this control session from either level.' }),
   command({
     mode: 'any',
     syntax: 'complete LINE',
+    example: 'complete "show r"',
     args: [{ name: 'LINE' }],
     hidden: true,
     handler: complete,
@@ -109,6 +111,7 @@ export const SESSION_COMMANDS: readonly CommandSpec[] = [
   command({
     mode: 'any',
     syntax: 'prompt',
+    example: 'prompt', exampleVid: 10,
     hidden: true,
     handler: prompt,
     help: 'Print the prompt of this session ("dives> " or "dives(vlan 10)> "); used by `dives ctl`.',

@@ -69,10 +69,10 @@ function showRings(ctx: CommandContext): CommandResult {
 }
 
 export const SHOW_COMMANDS: readonly CommandSpec[] = [
-  command({ mode: 'any', syntax: 'show vlans', handler: showVlans, help: 'Show every VLAN: its state, ports, MACs, worker thread, frame counts and fdb counters.' }),
-  command({ mode: 'switch', syntax: 'show ports', handler: showPorts, help: 'Show every port of every VLAN with its counters and drops.' }),
-  command({ mode: 'vlan', syntax: 'show ports', handler: showPorts, help: 'Show the ports of this VLAN with their counters and drops.' }),
-  command({ mode: 'vlan', syntax: 'show macs', handler: showMacs, help: 'Show the MACs learned in this VLAN, the port each was seen on and its age.' }),
-  command({ mode: 'any', syntax: 'show threads', handler: showThreads, help: 'Show every thread of the switch: its state, CPU, VLANs, restarts, wake-ups and drops.' }),
-  command({ mode: 'any', syntax: 'show rings', handler: showRings, help: 'Show every ring between threads: producer, consumer, size, bytes queued and counters.' }),
+  command({ mode: 'any', syntax: 'show vlans', example: 'show vlans', handler: showVlans, help: 'Show every VLAN: its state, ports, MACs, worker thread, frame counts and fdb counters.' }),
+  command({ mode: 'switch', syntax: 'show ports', example: 'show ports', handler: showPorts, help: 'Show every port of every VLAN with its counters and drops.' }),
+  command({ mode: 'vlan', syntax: 'show ports', example: 'show ports', handler: showPorts, help: 'Show the ports of this VLAN with their counters and drops.' }),
+  command({ mode: 'vlan', syntax: 'show macs', example: 'show macs', handler: showMacs, help: 'Show the MACs learned in this VLAN, the port each was seen on and its age.' }),
+  command({ mode: 'any', syntax: 'show threads', example: 'show threads', handler: showThreads, help: 'Show every thread of the switch: its state, CPU, VLANs, restarts, wake-ups and drops.' }),
+  command({ mode: 'any', syntax: 'show rings', example: 'show rings', handler: showRings, help: 'Show every ring between threads: producer, consumer, size, bytes queued and counters.' }),
 ];

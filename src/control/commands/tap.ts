@@ -30,8 +30,8 @@ async function noTap(ctx: CommandContext): Promise<CommandResult> {
 }
 
 export const TAP_COMMANDS: readonly CommandSpec[] = [
-  command({ mode: 'switch', syntax: 'show taps', handler: showTaps, help: 'Show the TAP devices attached to every VLAN.' }),
-  command({ mode: 'vlan', syntax: 'show taps', handler: showTaps, help: 'Show the TAP devices attached to this VLAN.' }),
-  command({ mode: 'vlan', syntax: 'tap DEVNAME', args: [DEVNAME], handler: tap, help: 'Attach the TAP device DEVNAME to this VLAN, creating it if it does not exist.' }),
-  command({ mode: 'vlan', syntax: 'no tap DEVNAME', args: [DEVNAME], handler: noTap, help: 'Detach the TAP device DEVNAME from this VLAN.' }),
+  command({ mode: 'switch', syntax: 'show taps', example: 'show taps', handler: showTaps, help: 'Show the TAP devices attached to every VLAN.' }),
+  command({ mode: 'vlan', syntax: 'show taps', example: 'show taps', handler: showTaps, help: 'Show the TAP devices attached to this VLAN.' }),
+  command({ mode: 'vlan', syntax: 'tap DEVNAME', example: 'tap tap5', args: [DEVNAME], handler: tap, help: 'Attach the TAP device DEVNAME to this VLAN, creating it if it does not exist.' }),
+  command({ mode: 'vlan', syntax: 'no tap DEVNAME', example: 'no tap tap0', args: [DEVNAME], handler: noTap, help: 'Detach the TAP device DEVNAME from this VLAN.' }),
 ];

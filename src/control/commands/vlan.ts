@@ -18,11 +18,12 @@ export const VLAN_COMMANDS: readonly CommandSpec[] = [
   command({
     mode: 'any',
     syntax: 'vlan ID [COMMAND...]',
+    example: 'vlan 10 show taps',
     args: [ID, { name: 'COMMAND', rest: true }],
     handler: vlan,
     changesMode: true,
     help: 'Enter VLAN mode for VLAN ID (1..4094), creating the VLAN; with COMMAND, run it in that VLAN once.',
   }),
-  command({ mode: 'vlan', syntax: 'exit', handler: leaveVlan, changesMode: true, help: 'Leave VLAN mode.' }),
-  command({ mode: 'vlan', syntax: 'end', handler: leaveVlan, changesMode: true, help: 'Same as "exit".' }),
+  command({ mode: 'vlan', syntax: 'exit', example: 'exit', handler: leaveVlan, changesMode: true, help: 'Leave VLAN mode.' }),
+  command({ mode: 'vlan', syntax: 'end', example: 'end', handler: leaveVlan, changesMode: true, help: 'Same as "exit".' }),
 ];

@@ -22,6 +22,7 @@ test('show peers prints where the switch peers, each peer with its counters and 
     ok: true,
     lines: [
       'peering on 10.0.0.1:3333; discovery 239.13.13.13:3535 via 10.0.0.1 (ttl 1); every 1 s, expiry after 3 missed',
+      'socket buffers: send 8 MiB, receive 8 MiB',
       'ADDRESS        LEARNED     STATE  HEARD  PORT  FRAMES-IN  BYTES-IN  FRAMES-OUT  BYTES-OUT',
       '10.0.0.2:3333  discovered  up     0s     3     120        9000      80          7040',
       '    drops: no-vlan=4',
@@ -62,9 +63,11 @@ test('show peers without peers, and without discovery, says so', async (t) => {
     ok: true,
     lines: [
       'peering on 10.0.0.1:3333; discovery off (static peers only); every 1 s, expiry after 3 missed',
+      'socket buffers: send 8 MiB, receive 8 MiB',
       'ADDRESS  LEARNED  STATE  HEARD  PORT  FRAMES-IN  BYTES-IN  FRAMES-OUT  BYTES-OUT',
       '(no peers)',
       'strangers: 0 datagrams from non-peers dropped',
+      'peer socket drops: none',
     ],
   });
   sw.peering.local = null;

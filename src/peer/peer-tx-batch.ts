@@ -1,0 +1,108 @@
+// PeerTxBatch: the datagrams one turn of the peer I/O thread sends. Each frame a
+// forwarding worker queued for a peer is copied once from its tx ring into a fixed slot
+// behind its vid header (src/peer/wire/peer-datagram.ts), and the batch leaves in one
+// sendmmsg (src/linux/mmsg.ts); what the kernel refuses is counted on its peer.
+// Peer I/O thread only; nothing here throws or allocates per frame.
+
+import { PEER_DROP } from '../core/counters.js';
+import { VNET_HDR_LEN, metaVid, vnetAsksWork } from '../core/ring-record.js';
+import { ERRNO } from '../linux/libc.js';
+import { MmsgBatch } from '../linux/mmsg.js';
+import type { PeerRec } from './peer-record.js';
+import { PEER_HDR_LEN, writePeerHeader } from './wire/peer-datagram.js';
+
+const D_OFFLOAD = PEER_DROP.offload;
+const D_TOO_BIG = PEER_DROP['too-big'];
+const D_QUEUE_FULL = PEER_DROP['queue-full'];
+const D_SEND_ERROR = PEER_DROP['send-error'];
+
+export class PeerTxBatch {
+  private readonly tx: MmsgBatch;
+  /** The peer of each slot filled so far. */
+  private readonly peer: (PeerRec | undefined)[];
+  /** 1 where the slot holds an offloaded frame (PEER_F_VNET). */
+  private readonly offloaded: Uint8Array;
+  /** Slots filled so far. */
+  count = 0;
+
+  constructor(
+    readonly slots: number,
+    /** The largest UDP payload of the socket's family. */
+    private readonly maxPayload: number,
+  ) {
+    this.tx = new MmsgBatch(slots, maxPayload);
+    this.peer = new Array<PeerRec | undefined>(slots);
+    this.offloaded = new Uint8Array(slots);
+  }
+
+  /** Room for this many more frames before the batch must be sent. */
+  get room(): number {
+    return this.slots - this.count;
+  }
+
+  /**
+   * One record from a tx ring (meta: the vid and the peer's port) into the next slot.
+   * Records start with a virtio_net_hdr (peer ports are vnet ports in the engine): a
+   * plain frame leaves in the original format, without it; an offloaded one keeps it
+   * behind PEER_F_VNET if the peer takes offloaded frames on this VLAN, and is dropped
+   * as `offload` otherwise. Call only while room > 0.
+   */
+  add(p: PeerRec, buf: Buffer, off: number, len: number, meta: number): void {
+    const vid = metaVid(meta);
+    // A frame is offloaded when its header asks for work (a checksum, a segment to cut);
+    // one merely marked DATA_VALID is a complete frame and leaves plain.
+    const offloaded = vnetAsksWork(buf, off);
+    if (offloaded && !p.plain.takesOffload(vid)) {
+      p.drops[D_OFFLOAD]++;
+      return;
+    }
+    const from = offloaded ? off : off + VNET_HDR_LEN;
+    const n = offloaded ? len : len - VNET_HDR_LEN;
+    if (n + PEER_HDR_LEN > this.maxPayload) {
+      p.drops[D_TOO_BIG]++;
+      return;
+    }
+    const i = this.count++;
+    const slot = this.tx.slot[i];
+    writePeerHeader(vid, slot, 0, offloaded);
+    buf.copy(slot, PEER_HDR_LEN, from, from + n);
+    this.tx.prepareSend(i, PEER_HDR_LEN + n, p.at, p.sockaddr.length);
+    this.peer[i] = p;
+    this.offloaded[i] = offloaded ? 1 : 0;
+  }
+
+  /** Send every filled slot on `fd`, counting what went out and what was dropped on its peer; the batch is empty after. */
+  flush(fd: number): void {
+    const tx = this.tx;
+    const count = this.count;
+    this.count = 0;
+    let from = 0;
+    while (from < count) {
+      const r = tx.send(fd, from, count - from);
+      if (r > 0) {
+        for (let i = from; i < from + r; i++) {
+          const p = this.peer[i] as PeerRec;
+          p.framesOut++;
+          if (this.offloaded[i] !== 0) {
+            p.offloadedOut++;
+            p.bytesOut += tx.len(i) - PEER_HDR_LEN - VNET_HDR_LEN;
+          } else {
+            p.bytesOut += tx.len(i) - PEER_HDR_LEN;
+          }
+        }
+        from += r;
+        continue;
+      }
+      if (r === -ERRNO.EAGAIN) {
+        // The socket's send buffer is full: the link to the peers cannot keep up, so
+        // the rest of this batch is lost here instead of queuing without bound.
+        for (let i = from; i < count; i++) (this.peer[i] as PeerRec).drops[D_QUEUE_FULL]++;
+        break;
+      }
+      // The kernel refused this datagram (no route, too big for the path): drop it, send the rest.
+      (this.peer[from] as PeerRec).drops[D_SEND_ERROR]++;
+      from++;
+    }
+    this.peer.fill(undefined, 0, count);
+  }
+}
