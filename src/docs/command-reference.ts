@@ -46,3 +46,33 @@ export async function renderCommandReplies(registry: CommandRegistry): Promise<s
   }
   return out;
 }
+
+/** Lines that fail, each at its level, to show the error line; the first refusals a person meets. */
+const ERROR_EXAMPLES: readonly [number | null, string][] = [
+  [null, 'shw macs'],
+  [null, 'show mac'],
+  [null, 'show'],
+  [null, 'show macs'],
+  [10, 'show peers'],
+  [null, 'vlan 10 exit'],
+  [null, 'vlan abc'],
+  [10, 'listen 127.0.0.1'],
+  [10, 'show macs now'],
+  [10, 'tap tap/0'],
+  [10, 'no tap tap9'],
+  [20, 'no listen 127.0.0.1 4000'],
+  [null, 'no peer 10.0.0.9 3333'],
+  [null, 'json'],
+];
+
+/** Each failing line at its prompt and the one error line it gets from the sample switch. */
+export async function renderErrorExamples(registry: CommandRegistry): Promise<string[]> {
+  const out = ['```'];
+  for (const [vid, line] of ERROR_EXAMPLES) {
+    const session = new ConsoleSession(registry, sampleSwitch());
+    session.mode = vid === null ? null : { vid };
+    const reply = await session.execute(line);
+    out.push(`${vid === null ? 'dives> ' : `dives(vlan ${vid})> `}${line}`, reply.ok ? '(no error)' : `error ${reply.code}: ${reply.message}`);
+  }
+  return [...out, '```'];
+}

@@ -8,7 +8,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CommandRegistry } from '../control/command-registry.js';
 import { createCommandRegistry } from '../control/commands/create-command-registry.js';
-import { renderCommandReplies, renderCommandTable } from './command-reference.js';
+import { renderCommandReplies, renderCommandTable, renderErrorExamples } from './command-reference.js';
 import { renderCounterReference } from './counter-reference.js';
 import { replaceSection } from './doc-sections.js';
 import { renderStartOptions } from './start-options.js';
@@ -27,6 +27,7 @@ export async function renderDocs(dir = DOCS_DIR, registry: CommandRegistry = cre
     'console.md': [
       ['commands', renderCommandTable(registry)],
       ['replies', replies],
+      ['errors', await renderErrorExamples(registry)],
     ],
     'architecture.md': [['counters', renderCounterReference()]],
     'operations.md': [['start-options', renderStartOptions()]],

@@ -17,6 +17,10 @@ import type {
   VlanInfo,
 } from '../control/switch-api.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../control/peer-api.js';
+import { alreadyStatic, notStatic } from '../peer/peering.js';
+import { formatListenSpec } from '../qemu/listen-spec.js';
+import { listenerClash, notListening } from '../qemu/qemu-ports.js';
+import { tapAttachedElsewhere, tapNotAttached } from '../tap/tap-ports.js';
 
 export type SwitchMethod = keyof SwitchControl;
 
@@ -25,13 +29,8 @@ export interface SwitchCall {
   args: unknown[];
 }
 
-function address(spec: ListenSpec): string {
-  if (spec.kind === 'unix') return `unix:${spec.path}`;
-  return spec.host.includes(':') ? `[${spec.host}]:${spec.port}` : `${spec.host}:${spec.port}`;
-}
-
 function sameSpec(a: ListenSpec, b: ListenSpec): boolean {
-  return address(a) === address(b);
+  return formatListenSpec(a) === formatListenSpec(b);
 }
 
 export class SampleSwitch implements SwitchControl {
@@ -130,7 +129,7 @@ export class SampleSwitch implements SwitchControl {
   async attachTap(vid: number, dev: string): Promise<TapInfo> {
     this.#call('attachTap', vid, dev);
     const held = this.taps.find((t) => t.name === dev);
-    if (held) throw new DivesError('EATTACHED', `tap ${dev} is already attached to VLAN ${held.vid}`);
+    if (held) throw tapAttachedElsewhere(dev, held.vid);
     const port = this.addPort(vid, 'tap', `tap:${dev}`);
     const tap: TapInfo = { name: dev, vid, portId: port.id, created: !this.devices.has(dev), state: 'up', reason: null };
     this.taps.push(tap);
@@ -140,7 +139,7 @@ export class SampleSwitch implements SwitchControl {
   async detachTap(vid: number, dev: string): Promise<void> {
     this.#call('detachTap', vid, dev);
     const i = this.taps.findIndex((t) => t.name === dev && t.vid === vid);
-    if (i === -1) throw new DivesError('ENOTATTACHED', `tap ${dev} is not attached to VLAN ${vid}`);
+    if (i === -1) throw tapNotAttached(dev, vid, this.taps.find((t) => t.name === dev)?.vid);
     const [tap] = this.taps.splice(i, 1);
     this.ports.splice(
       this.ports.findIndex((p) => p.id === tap.portId),
@@ -151,10 +150,10 @@ export class SampleSwitch implements SwitchControl {
   async listen(vid: number, spec: ListenSpec): Promise<ListenerInfo> {
     this.#call('listen', vid, spec);
     if (this.listeners.some((l) => sameSpec(l.spec, spec))) {
-      throw new DivesError('EATTACHED', `${address(spec)} is already a listener`);
+      throw listenerClash(formatListenSpec(spec), this.listeners.find((l) => sameSpec(l.spec, spec))?.vid ?? vid);
     }
     this.#ensure(vid);
-    const info: ListenerInfo = { vid, spec, address: address(spec), connections: 0, state: 'up', reason: null };
+    const info: ListenerInfo = { vid, spec, address: formatListenSpec(spec), connections: 0, state: 'up', reason: null };
     this.listeners.push(info);
     return info;
   }
@@ -162,7 +161,7 @@ export class SampleSwitch implements SwitchControl {
   async unlisten(vid: number, spec: ListenSpec): Promise<void> {
     this.#call('unlisten', vid, spec);
     const i = this.listeners.findIndex((l) => l.vid === vid && sameSpec(l.spec, spec));
-    if (i === -1) throw new DivesError('ENOTATTACHED', `VLAN ${vid} has no listener on ${address(spec)}`);
+    if (i === -1) throw notListening(spec, vid);
     this.listeners.splice(i, 1);
   }
 
@@ -266,7 +265,7 @@ export class SampleSwitch implements SwitchControl {
     this.#call('addStaticPeer', host, port);
     const key = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     if (this.peers.some((p) => p.address === key && p.learned === 'static')) {
-      throw new DivesError('EATTACHED', `peer ${key} is already a static peer`);
+      throw alreadyStatic(key);
     }
     return this.addPeer(key, 'static', { state: 'down', lastHeardSeconds: null, portId: null });
   }
@@ -275,7 +274,7 @@ export class SampleSwitch implements SwitchControl {
     this.#call('removeStaticPeer', host, port);
     const key = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     const i = this.peers.findIndex((p) => p.address === key && p.learned === 'static');
-    if (i === -1) throw new DivesError('ENOTATTACHED', `peer ${key} is not a static peer`);
+    if (i === -1) throw notStatic(key);
     this.peers.splice(i, 1);
   }
 

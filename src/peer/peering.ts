@@ -26,6 +26,16 @@ import type { PeeringOptions } from './peering-options.js';
 
 const RESOLVE_RETRY_MS = 60_000;
 
+/** The refusal of `peer HOST PORT` for a peer that is static already. */
+export function alreadyStatic(key: string): DivesError {
+  return new DivesError('EATTACHED', `peer ${key} is already a static peer`);
+}
+
+/** The refusal of `no peer HOST PORT` for one that is not a static peer. */
+export function notStatic(key: string): DivesError {
+  return new DivesError('ENOTATTACHED', `peer ${key} is not a static peer; "show peers" lists the peers`);
+}
+
 export class Peering {
   private opts: PeeringOptions | null = null;
   private table: PeerTable | null = null;
@@ -237,7 +247,7 @@ export class Peering {
     }
     if (this.isSelf(address, port)) throw new DivesError('EBADARG', `peer ${host} ${port}: that is this switch's own address`);
     const added = table.addStatic(host, port, address);
-    if (added === null) throw new DivesError('EATTACHED', `peer ${peerKey(host, port)} is already a static peer`);
+    if (added === null) throw alreadyStatic(peerKey(host, port));
     if (added.created) this.ports.addPeer(added.entry.id, added.entry.address, port);
     this.log.info(`peer ${added.entry.key}: static peer configured`);
     this.sendKeepalives([added.entry.id], Date.now());
@@ -250,7 +260,7 @@ export class Peering {
     const host = /^\[.*\]$/.test(hostWord) ? hostWord.slice(1, -1) : hostWord;
     const entry = table.removeStatic(host, port);
     if (entry === undefined) {
-      throw new DivesError('ENOTATTACHED', `peer ${peerKey(host, port)} is not a static peer; "show peers" lists the peers`);
+      throw notStatic(peerKey(host, port));
     }
     this.keepaliveSent.delete(entry.id);
     await this.ports.removePeer(entry.id);

@@ -34,6 +34,16 @@ export interface ListenerInfo {
   reason: string | null;
 }
 
+/** The refusal of `listen` on an address a listener of VLAN `vid` holds already. */
+export function listenerClash(address: string, vid: number): DivesError {
+  return new DivesError('EATTACHED', `listen ${address}: already listening for VLAN ${vid}`);
+}
+
+/** The refusal of `no listen` for an address VLAN `vid` does not listen on. */
+export function notListening(spec: ListenSpec, vid: number): DivesError {
+  return new DivesError('ENOTATTACHED', `no listen ${formatListenSpec(spec)}: not listening on it in VLAN ${vid}; "show listeners" lists them`);
+}
+
 interface ListenerRec {
   id: number;
   vid: number;
@@ -172,7 +182,7 @@ export class QemuPorts {
   async listen(vid: number, spec: ListenSpec): Promise<ListenerInfo> {
     const address = formatListenSpec(spec);
     const clash = [...this.listeners.values()].find((l) => l.address === address);
-    if (clash !== undefined) throw new DivesError('EATTACHED', `listen ${address}: already listening for VLAN ${clash.vid}`);
+    if (clash !== undefined) throw listenerClash(address, clash.vid);
     if (this.io.state === 'down') throw new DivesError('EWORKER', `listen ${address}: the QEMU I/O thread is down (${this.io.status().reason}); restart the switch`);
     if (spec.kind === 'unix') await this.claimPath(spec.path);
     const id = this.nextListener++;
@@ -209,7 +219,7 @@ export class QemuPorts {
 
   async unlisten(vid: number, spec: ListenSpec): Promise<void> {
     const l = this.find(vid, spec);
-    if (l === undefined) throw new DivesError('ENOTATTACHED', `no listen ${formatListenSpec(spec)}: not listening on it in VLAN ${vid}; "show listeners" lists them`);
+    if (l === undefined) throw notListening(spec, vid);
     this.listeners.delete(l.id);
     if (this.worker !== null && l.down === null) {
       const done = new Promise<void>((r) => this.unlistenWaits.set(l.id, r));

@@ -39,6 +39,17 @@ export interface TapInfo {
   reason: string | null;
 }
 
+/** The refusal of `tap NAME` for a TAP attached to VLAN `heldVid` already. */
+export function tapAttachedElsewhere(name: string, heldVid: number): DivesError {
+  return new DivesError('EATTACHED', `tap ${name}: already attached to VLAN ${heldVid}; detach it there first with "no tap ${name}"`);
+}
+
+/** The refusal of `no tap NAME` in `vid` (or of a drill) for a TAP that is not attached, or attached to `heldVid`. */
+export function tapNotAttached(name: string, vid: number | undefined, heldVid: number | undefined): DivesError {
+  const where = heldVid === undefined ? 'is not attached' : `is attached to VLAN ${heldVid}, not ${vid}`;
+  return new DivesError('ENOTATTACHED', `tap ${name}: ${where}; "show taps" lists the attached ones`);
+}
+
 interface TapPort {
   dev: TapDevice;
   vid: number;
@@ -109,7 +120,7 @@ export class TapPorts {
   async attach(vid: number, name: string): Promise<TapInfo> {
     const held = this.taps.get(name);
     if (held !== undefined) {
-      throw new DivesError('EATTACHED', `tap ${name}: already attached to VLAN ${held.vid}; detach it there first with "no tap ${name}"`);
+      throw tapAttachedElsewhere(name, held.vid);
     }
     const dev = TapDevice.open(name, { vnetHdr: true });
     // The I/O thread sleeps in poll() on the TAP and on this eventfd, which the
@@ -182,16 +193,13 @@ export class TapPorts {
   /** Stop a TAP's I/O thread as a crash would (the `debug crash-tap` command, for drills and tests). */
   async crashIo(name: string): Promise<void> {
     const t = this.taps.get(name);
-    if (t === undefined) throw new DivesError('ENOTATTACHED', `tap ${name}: not attached; "show taps" lists the attached ones`);
+    if (t === undefined) throw tapNotAttached(name, undefined, undefined);
     await t.io.crash();
   }
 
   async detach(vid: number, name: string): Promise<void> {
     const t = this.taps.get(name);
-    if (t === undefined || t.vid !== vid) {
-      const where = t === undefined ? 'is not attached' : `is attached to VLAN ${t.vid}, not ${vid}`;
-      throw new DivesError('ENOTATTACHED', `tap ${name}: ${where}; "show taps" lists the attached ones`);
-    }
+    if (t === undefined || t.vid !== vid) throw tapNotAttached(name, vid, t?.vid);
     await this.teardown(t);
     this.log.info(`tap ${name}: detached from VLAN ${vid}`);
   }

@@ -181,7 +181,7 @@ test('a DivesError from the switch comes back with its code and message', async 
     code: 'ETAPPERM',
     message: 'tap tap7: permission denied; run as root or create it with `ip tuntap add`',
   });
-  t.deepEqual(await s.execute('no tap tap9'), { ok: false, code: 'ENOTATTACHED', message: 'tap tap9 is not attached to VLAN 10' });
+  t.deepEqual(await s.execute('no tap tap9'), { ok: false, code: 'ENOTATTACHED', message: 'tap tap9: is not attached; "show taps" lists the attached ones' });
   sw.failNext('showMacs', new DivesError('ETIMEOUT', 'VLAN 10 worker did not answer in 1000 ms'));
   t.deepEqual(await s.execute('json show macs'), { ok: false, code: 'ETIMEOUT', message: 'VLAN 10 worker did not answer in 1000 ms' });
   sw.failNext('ensureVlan', new DivesError('EWORKER', 'cannot start a worker for VLAN 11'));

@@ -142,7 +142,7 @@ test('errors are one status line with a stable code, and the session goes on', a
     'error EBADCMD: "show macs" needs VLAN mode; enter it with "vlan ID"',
     'error EBADARG: unterminated double quote',
     'error EBADCMD: "json" needs a command after it, e.g. "json show macs"',
-    'error EATTACHED: tap tap0 is already attached to VLAN 10',
+    'error EATTACHED: tap tap0: already attached to VLAN 10; detach it there first with "no tap tap0"',
     'ok',
   ]);
 });
