@@ -11,26 +11,16 @@ import { createCommandRegistry } from '../../src/control/commands/create-command
 import { startControlServer, type ControlServer } from '../../src/control/control-server.js';
 import { CtlClient } from '../../src/control/ctl-client.js';
 import { createLogger } from '../../src/core/log.js';
-import { SampleSwitch } from '../../src/docs/sample-switch.js';
+import { SampleSwitch, sampleSwitch } from '../../src/docs/sample-switch.js';
 import { tempDir } from '../helpers/ctl-process.js';
 
 const quiet = createLogger('silent');
 
-/** The sample switch (src/docs/sample-switch.ts), with a space in the UNIX path: VLAN 10 (a TAP and a guest), 20 (a peer port), 30 (empty). */
+/** The sample switch (src/docs/sample-switch.ts), with a space in VLAN 20's UNIX path, which the socket's quoting must carry. */
 function fixture(): SampleSwitch {
-  const sw = new SampleSwitch();
-  const tap0 = sw.addPort(10, 'tap', 'tap:tap0', { rxFrames: 120, rxBytes: 9000, txFrames: 80, txBytes: 7040 });
-  sw.taps.push({ name: 'tap0', vid: 10, portId: tap0.id, created: false, state: 'up', reason: null });
-  const guest = sw.addPort(10, 'qemu', 'qemu:127.0.0.1:4000#3', { rxFrames: 7, rxBytes: 602, txFrames: 9, txBytes: 1200 });
-  guest.drops['ring-full'] = 3;
-  sw.listeners.push({ vid: 10, spec: { kind: 'tcp', host: '127.0.0.1', port: 4000 }, address: '127.0.0.1:4000', connections: 1, state: 'up', reason: null });
-  sw.listeners.push({ vid: 20, spec: { kind: 'unix', path: '/run/dives/vm 20.sock' }, address: 'unix:/run/dives/vm 20.sock', connections: 0, state: 'up', reason: null });
-  const peer = sw.addPort(20, 'peer', 'peer:10.0.0.2:3333', { rxFrames: 1, rxBytes: 64, txFrames: 2, txBytes: 128 });
-  sw.addMac(tap0, '02:00:00:00:00:01', 3);
-  sw.addMac(guest, '02:00:00:00:00:02', 125);
-  sw.addMac(peer, '02:00:00:00:00:03', 7300);
-  sw.vlans.set(10, { forwarded: 100, flooded: 20, dropped: 4 });
-  sw.vlans.set(30, { forwarded: 0, flooded: 0, dropped: 0 });
+  const sw = sampleSwitch();
+  const unix = sw.listeners.findIndex((l) => l.spec.kind === 'unix');
+  sw.listeners[unix] = { ...sw.listeners[unix], spec: { kind: 'unix', path: '/run/dives/vm 20.sock' }, address: 'unix:/run/dives/vm 20.sock' };
   return sw;
 }
 
