@@ -8,8 +8,8 @@ import type { RingInfo } from '../forwarding/ring-table.js';
 import type { ListenSpec } from '../qemu/listen-spec.js';
 import type { ListenerInfo } from '../qemu/qemu-ports.js';
 import type { TapInfo } from '../tap/tap-ports.js';
-import type { PeerInfo, PeersInfo, StaticPeer } from './peer-api.js';
-export type { DiscoveryInfo, PeerInfo, PeersInfo, StaticPeer } from './peer-api.js';
+import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
+export type { DiscoveryInfo, PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
 export type { ListenSpec, ListenerInfo, RingInfo, TapInfo };
 
 export interface MacEntry {

@@ -16,7 +16,7 @@ import type {
   ThreadInfo,
   VlanInfo,
 } from '../control/switch-api.js';
-import type { PeerInfo, PeersInfo, StaticPeer } from '../control/peer-api.js';
+import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
 import { alreadyStatic, notStatic } from '../peer/peering.js';
 import { formatListenSpec } from '../qemu/listen-spec.js';
 import { listenerClash, notListening } from '../qemu/qemu-ports.js';

@@ -18,7 +18,7 @@ import { DivesError, isDivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { PeerIoStats } from './peer-io-messages.js';
 import { PEER_DROPS, PEER_SOCKET_COUNTERS } from '../core/counters.js';
-import type { PeerInfo, PeersInfo, StaticPeer } from '../control/peer-api.js';
+import type { PeerInfo, PeersInfo, StaticPeer } from './peer-info.js';
 import type { PeerPorts } from './peer-ports.js';
 import { Discovery } from './discovery.js';
 import { PeerTable, canonicalAddress, peerKey, type PeerEntry } from './peer-table.js';

@@ -17,7 +17,7 @@ import { TapPorts } from '../tap/tap-ports.js';
 import { PeerPorts } from '../peer/peer-ports.js';
 import { Peering } from '../peer/peering.js';
 import type { PeeringOptions } from '../peer/peering-options.js';
-import type { PeerInfo, PeersInfo, StaticPeer } from '../control/peer-api.js';
+import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
 import { reportPorts, reportThreads, reportVlans } from './switch-reports.js';
 
 export interface SwitchOptions {

@@ -4,7 +4,7 @@
 
 import type { ArgSpec, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { formatAge, formatBytes, formatCounters, formatNotedTable } from '../format.js';
-import type { PeerInfo, PeersInfo } from '../peer-api.js';
+import type { PeerInfo, PeersInfo } from '../../peer/peer-info.js';
 import { command, parsePeerHost, parsePort } from './args.js';
 
 /** The lines of `show peers`: where this switch peers, one row per peer with its drops under it, then the counters. */

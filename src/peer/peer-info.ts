@@ -1,6 +1,6 @@
-// The peer part of SwitchControl's results: what `show peers` prints as text or JSON,
-// and the static peers a running-config lists. Produced by src/peer/peering.ts,
-// printed by src/control/commands/peer.ts; main thread.
+// What `show peers` reports, as text or JSON, and the static peers a running-config
+// lists: the peer part of SwitchControl's results (src/control/switch-api.ts). Produced
+// by src/peer/peering.ts, printed by src/control/commands/peer.ts; main thread.
 
 import type { DISCOVERY_COUNTERS, PEER_SOCKET_COUNTERS, PeerDropName } from '../core/counters.js';
 
