@@ -37,7 +37,7 @@ function figure(frames: number, size: number, ns: bigint): Figure {
   return { fps: frames / s, gbps: (frames * size * 8) / s / 1e9 };
 }
 
-/** Rings and an engine with two ports, and the handler a forwarding worker would give consume(). */
+/** Rings and an engine with two ports, and the handler a forwarding thread would give consume(). */
 function path(size: number) {
   const rx = Ring.create(RING_BYTES);
   const tx1 = Ring.create(RING_BYTES);

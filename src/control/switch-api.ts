@@ -36,7 +36,7 @@ export interface VlanInfo {
   vid: number;
   ports: number;
   macs: number;
-  /** The worker_threads threadId of the forwarding worker that runs this VLAN; -1 while it has none. */
+  /** The worker_threads threadId of the forwarding thread that runs this VLAN; -1 while it has none. */
   workerThread: number;
   forwarded: number;
   flooded: number;
@@ -73,7 +73,7 @@ export interface SwitchControl {
   showPorts(vid?: number): Promise<PortInfo[]>;
   showTaps(vid?: number): TapInfo[];
   showListeners(vid?: number): ListenerInfo[];
-  /** Every thread of the switch: forwarding workers, then the I/O threads. */
+  /** Every thread of the switch: forwarding threads, then the I/O threads. */
   showThreads(): Promise<ThreadInfo[]>;
   /** Every ring between the threads, with its producer, consumer and counters. */
   showRings(): RingInfo[];
@@ -83,9 +83,9 @@ export interface SwitchControl {
   detachTap(vid: number, dev: string): Promise<void>;
   listen(vid: number, spec: ListenSpec): Promise<ListenerInfo>;
   unlisten(vid: number, spec: ListenSpec): Promise<void>;
-  /** Deliberately crash the forwarding worker of a VLAN (the `debug crash-worker` command, for drills and tests). */
+  /** Deliberately crash the forwarding thread of a VLAN (the `debug crash-worker` command, for drills and tests). */
   crashWorker(vid: number): Promise<void>;
-  /** Make the forwarding worker of `vid` die on every frame from `mac` (`debug crash-on-frame`): the restart budget's drill. */
+  /** Make the forwarding thread of `vid` die on every frame from `mac` (`debug crash-on-frame`): the restart budget's drill. */
   crashOnFrame(vid: number, mac: string): Promise<void>;
   /** Stop a TAP's I/O thread as a crash would (the `debug crash-tap` command); it is restarted. */
   crashTapIo(name: string): Promise<void>;

@@ -10,7 +10,7 @@
 export interface CounterDef {
   /** What it means, as one sentence fragment for docs and `help`. */
   readonly help: string;
-  /** The thread that counts it: "forwarding worker", "TAP I/O thread", ... */
+  /** The thread that counts it: "forwarding thread", "TAP I/O thread", ... */
   readonly by: string;
 }
 
@@ -50,7 +50,7 @@ export class CounterSet<N extends string> {
   }
 }
 
-const ENGINE = 'forwarding worker';
+const ENGINE = 'forwarding thread';
 const TAP_IO = 'TAP I/O thread';
 const QEMU_IO = 'QEMU I/O thread';
 const PEER_IO = 'peer I/O thread';
@@ -64,13 +64,13 @@ export const PORT_DROPS = new CounterSet('port', 'show ports', {
   'split-horizon': { by: ENGINE, help: 'unicast from a peer to a MAC behind another peer: peers never forward for each other' },
   'ring-full': { by: ENGINE, help: "frame for this port that its tx ring had no room for" },
   offload: { by: ENGINE, help: 'offloaded frame (TCP segment, checksum to do) for a port that takes only plain frames' },
-  'rx-ring-full': { by: `${TAP_IO} / ${QEMU_IO}`, help: 'received frame the rx ring toward the forwarding worker had no room for' },
+  'rx-ring-full': { by: `${TAP_IO} / ${QEMU_IO}`, help: 'received frame the rx ring toward the forwarding thread had no room for' },
   'tap-write': { by: TAP_IO, help: 'frame the TAP refused to take (link down, queue full)' },
   'qemu-queue-full': { by: QEMU_IO, help: "frame for a VM that stopped reading: its connection's queue was over the limit" },
   'no-ring': { by: QEMU_IO, help: 'frame read from a VM before its rx ring was known (never expected)' },
 });
 
-/** Counted per VLAN by its forwarding worker; `show vlans` prints them. */
+/** Counted per VLAN by its forwarding thread; `show vlans` prints them. */
 export const VLAN_COUNTERS = new CounterSet('VLAN', 'show vlans', {
   forwarded: { by: ENGINE, help: 'frames sent to the one port their destination was learned on' },
   flooded: { by: ENGINE, help: 'frames sent to every member port but the ingress (broadcast, multicast, unknown unicast)' },
@@ -95,7 +95,7 @@ export const PEER_DROPS = new CounterSet('peer', 'show peers', {
   giant: { by: PEER_IO, help: 'datagram whose frame is over the maximum frame' },
   'no-vlan': { by: PEER_IO, help: 'frame for a VLAN with no local ports here' },
   down: { by: PEER_IO, help: 'frame from a known peer that has no port (not up yet, or going down)' },
-  'rx-ring-full': { by: PEER_IO, help: 'frame the rx ring toward the forwarding worker had no room for' },
+  'rx-ring-full': { by: PEER_IO, help: 'frame the rx ring toward the forwarding thread had no room for' },
   'too-big': { by: PEER_IO, help: 'frame to send that is over the largest UDP payload with its header' },
   'queue-full': { by: PEER_IO, help: "frame to send that the socket's send buffer had no room for" },
   'send-error': { by: PEER_IO, help: 'datagram the kernel refused to send (no route, too big for the path)' },
@@ -105,7 +105,7 @@ export const PEER_DROPS = new CounterSet('peer', 'show peers', {
 /** Counted by the peer thread for the socket as a whole; `show peers` prints them. */
 export const PEER_SOCKET_COUNTERS = new CounterSet('peer socket', 'show peers', {
   strangers: { by: PEER_IO, help: 'datagrams from an address that is no known peer, dropped' },
-  'no-port': { by: PEER_IO, help: 'frames a forwarding worker queued for a peer port that had just gone down' },
+  'no-port': { by: PEER_IO, help: 'frames a forwarding thread queued for a peer port that had just gone down' },
   'recv-error': { by: PEER_IO, help: 'receive calls on the peer socket that failed (the datagrams, if any, are lost)' },
 });
 
@@ -125,7 +125,7 @@ export const THREAD_COUNTERS = new CounterSet('thread', 'show threads', {
   restarts: { by: MAIN, help: 'times the thread died without being asked to and was started again' },
   wakeups: { by: 'producers', help: "times a producer woke the thread from sleep through its doorbell" },
   'no-vlan': { by: ENGINE, help: 'frames for a VLAN this forwarding thread does not run (the VLAN just left, or is down)' },
-  'no-port': { by: QEMU_IO, help: 'frames a forwarding worker queued for a QEMU port whose connection had just closed' },
+  'no-port': { by: QEMU_IO, help: 'frames a forwarding thread queued for a QEMU port whose connection had just closed' },
 });
 
 /** Kept in each ring's shared header; `show rings` prints them. */

@@ -14,7 +14,7 @@ export type DivesErrorCode =
   | 'EATTACHED' // the device or listener is already attached
   | 'ENOTATTACHED' // the device or listener is not attached
   | 'ELISTEN' // a listener could not be opened
-  | 'EWORKER' // a worker thread failed
+  | 'EWORKER' // a thread failed
   | 'ETIMEOUT' // a control request was not answered in time
   | 'EINTERNAL'
   | 'ECTLBUSY' // a live switch already owns the control socket

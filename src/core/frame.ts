@@ -1,5 +1,5 @@
 // Ethernet frame helpers: length validation, MACs as 48-bit integers, and the frame
-// and VLAN id limits. Run by forwarding workers on the per-frame path (and by the main
+// and VLAN id limits. Run by forwarding threads on the per-frame path (and by the main
 // thread for parsing and printing MACs).
 //
 // A MAC is a plain JS number holding the 48-bit value b0<<40 | ... | b5. Every such value

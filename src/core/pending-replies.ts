@@ -1,5 +1,5 @@
 // PendingReplies: requests the main thread sent to another thread (a
-// forwarding worker, the QEMU or peer I/O thread) and is waiting to hear back
+// forwarding thread, the QEMU or peer I/O thread) and is waiting to hear back
 // about, by request id, each with a deadline. Main thread.
 
 import { DivesError } from './errors.js';

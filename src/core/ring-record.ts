@@ -1,7 +1,7 @@
 // The ring record format: what the META word of a ring record (src/core/ring.ts) holds,
 // how a record that carries a virtio_net_hdr is laid out, and the size limits of a
 // record. Every thread that writes or reads ring records imports it: the TAP, QEMU
-// and peer I/O threads and the forwarding workers; nothing else decodes a meta word.
+// and peer I/O threads and the forwarding threads; nothing else decodes a meta word.
 //
 // META, the 32-bit word beside each record's length:
 //

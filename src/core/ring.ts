@@ -1,6 +1,6 @@
 // Ring: a single-producer single-consumer ring of variable-length frame records
 // in a SharedArrayBuffer. It is how every frame crosses between an I/O thread
-// (TAP, QEMU, peer) and a forwarding worker, in both directions.
+// (TAP, QEMU, peer) and a forwarding thread, in both directions.
 //
 // Contract (read this first):
 // - Exactly one producer thread calls push/write/reserve/commit, and exactly one

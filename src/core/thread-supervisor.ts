@@ -3,7 +3,7 @@
 // being asked to, as often as its RestartBudget allows, drill a crash on request, and
 // say what happened when the budget is spent: the thread is down, and its owner marks
 // what it served (a port, a VLAN, the listeners, the peers) down with the reason.
-// Every thread kind uses it: the forwarding workers (hosted by piscina), the TAP, QEMU
+// Every thread kind uses it: the forwarding threads (hosted by piscina), the TAP, QEMU
 // and peer I/O threads (node Workers, through workerRun below). Main thread.
 //
 // An owner supplies launch() — start one incarnation and tell it everything it must

@@ -1,7 +1,7 @@
 // Fdb: the per-VLAN MAC table (forwarding database) that maps a learned source MAC to
 // the port it was last seen on, with ageing, flush and deleteByPort.
-// Owned and run by exactly one forwarding worker thread; the main thread only sees
-// snapshots that the worker sends back, so nothing here is shared or synchronised.
+// Owned and run by exactly one forwarding thread thread; the main thread only sees
+// snapshots that the forwarding thread sends back, so nothing here is shared or synchronised.
 //
 // Layout: open addressing with linear probing over parallel typed arrays (keys, ports,
 // last-seen times). The table has a power-of-two number of slots, at least twice the

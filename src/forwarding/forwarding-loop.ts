@@ -1,8 +1,8 @@
-// ForwardingLoop: the body of a forwarding worker thread. It consumes the rx
+// ForwardingLoop: the body of a forwarding thread thread. It consumes the rx
 // rings of its VLANs' ports, runs each frame through that VLAN's VlanEngine and
 // commits the copies to the ports' tx rings; it applies control messages from
 // the main thread between batches and ages the fdbs once a second.
-// Runs on a forwarding worker (workers/forwarding.ts hosts it under piscina).
+// Runs on a forwarding thread (workers/forwarding.ts hosts it under piscina).
 //
 // Thread safety: everything here belongs to this thread. The only shared state
 // is the rings (this thread is the consumer of its inputs and the single

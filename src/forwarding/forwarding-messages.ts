@@ -1,5 +1,5 @@
-// The messages between the main thread and a forwarding worker, one typed
-// interface per message. They travel over the worker's control MessagePort;
+// The messages between the main thread and a forwarding thread, one typed
+// interface per message. They travel over the thread's control MessagePort;
 // frames never do (frames use rings). Sent by main, read by the forwarding
 // worker with receiveMessageOnPort after its doorbell's CONTROL count moves.
 
@@ -8,9 +8,9 @@ import type { FdbEntry } from './fdb.js';
 import type { PortStatsSnapshot } from './port-stats.js';
 import type { VLAN_COUNTERS } from '../core/counters.js';
 
-/** What piscina hands the worker when its long-running task starts. */
+/** What piscina hands the forwarding thread when its long-running task starts. */
 export interface ForwardingTask {
-  /** The worker's doorbell: every ring it consumes rings it, and so does main for control. */
+  /** The thread's doorbell: every ring it consumes rings it, and so does main for control. */
   doorbellSab: SharedArrayBuffer;
   control: MessagePort;
   /** Index of this forwarding thread in the pool (0-based), for logs. */
@@ -76,7 +76,7 @@ export interface PortReport extends PortStatsSnapshot {
   portId: number;
 }
 
-/** Replies from the worker, on the same port. */
+/** Replies from the forwarding thread, on the same port. */
 export type ForwardingReply =
   | { type: 'started'; threadId: number }
   /** `noVlan`: frames this thread dropped because it does not run their VLAN (THREAD_COUNTERS no-vlan). */

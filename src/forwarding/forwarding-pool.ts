@@ -1,4 +1,4 @@
-// ForwardingPool: the main thread's side of the forwarding workers. It hosts them
+// ForwardingPool: the main thread's side of the forwarding threads. It hosts them
 // in piscina (one long-running task per thread, src/forwarding/forwarding-thread.ts),
 // places each VLAN on a thread (a thread of its own while the budget lasts, else the
 // least-loaded one), and knows which VLANs are down and why. Runs on the main thread.

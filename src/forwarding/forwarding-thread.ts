@@ -1,4 +1,4 @@
-// ForwardingThread: one forwarding worker as the main thread sees it — its doorbell,
+// ForwardingThread: one forwarding thread as the main thread sees it — its doorbell,
 // its control port, the configuration it should have (VLANs, rings, ports), which it
 // is told again after a restart, and the VLANs that are down on it. Its thread runs
 // under a ThreadSupervisor as a long piscina task (workers/forwarding.ts). Main thread.

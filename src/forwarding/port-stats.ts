@@ -1,7 +1,7 @@
 // PortStats: the counters the forwarding engine keeps for each member port of a
 // VLAN, and their plain-object snapshot for `show ports`. The drop names are
-// PORT_DROPS (src/core/counters.ts). Owned by the forwarding worker that runs the
-// VLAN; other threads only see snapshots sent over the worker's control port.
+// PORT_DROPS (src/core/counters.ts). Owned by the forwarding thread that runs the
+// VLAN; other threads only see snapshots sent over the forwarding thread's control port.
 
 import { PORT_DROPS, type PortDropName } from '../core/counters.js';
 

@@ -1,6 +1,6 @@
 // VlanEngine: the forwarding decision for one VLAN — learn, lookup, forward or
 // flood — over frames read in place from rx rings, written to the tx rings of
-// the member ports. Runs on the forwarding worker that owns the VLAN; nothing
+// the member ports. Runs on the forwarding thread that owns the VLAN; nothing
 // here is shared with another thread except the rings it writes to.
 //
 // The per-frame path (forward) never throws and never allocates: it returns how
@@ -71,7 +71,7 @@ export class VlanEngine {
    * counts() fills in the fdb's own counters when `show vlans` asks.
    */
   private readonly counters = VLAN_COUNTERS.create();
-  /** The clock for learning and ageing, set by the worker once per batch. */
+  /** The clock for learning and ageing, set by the forwarding thread once per batch. */
   readonly clock: EngineClock;
   // Members in a dense array for the flood loop, and by id for lookups. Ids are
   // small (the main thread reuses freed ids), so the sparse array stays dense.

@@ -1,7 +1,7 @@
 // Eventfd: a kernel counter that one thread waits for in poll() and any thread can bump.
 // It lets a thread that sleeps in poll() on a socket (the peer I/O thread) be woken by its
 // doorbell as well (src/core/doorbell.ts). Opened and closed on the main thread; eventfdKick runs
-// on producer threads (forwarding workers, main), eventfdDrain on the sleeping thread.
+// on producer threads (forwarding threads, main), eventfdDrain on the sleeping thread.
 //
 // Thread safety: the fd is process-wide; the kernel serialises the counter. Each thread has
 // its own 8-byte scratch in module state.

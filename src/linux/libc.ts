@@ -3,7 +3,7 @@
 // sendmmsg, eventfd, inet_pton, inet_ntop, if_nametoindex, sched_getaffinity,
 // sched_setaffinity, strerror), bound through koffi,
 // plus errno helpers.
-// Runs on any thread: each thread (main, TAP I/O worker) loads its own bindings on first use.
+// Runs on any thread: each thread (main, a TAP I/O thread) loads its own bindings on first use.
 //
 // Thread safety: file descriptors are process-wide, so an fd opened on the main thread
 // works in an I/O thread that calls read/write/poll on it. koffi's native module is

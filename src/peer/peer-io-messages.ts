@@ -1,11 +1,11 @@
-// Messages between the main thread and the peer I/O thread (over the worker's
+// Messages between the main thread and the peer I/O thread (over its Worker's
 // parentPort), one typed interface each. Frames never travel here: they use the
 // rings named in `rings` messages. The drop names are PEER_DROPS (src/core/counters.ts).
 
 import type { PEER_SOCKET_COUNTERS, PeerDropName } from '../core/counters.js';
 
 export interface PeerIoStart {
-  /** The peer thread's own doorbell: forwarding workers ring it after queuing frames for peers. */
+  /** The peer thread's own doorbell: forwarding threads ring it after queuing frames for peers. */
   doorbellSab: SharedArrayBuffer;
   maxFrame: number;
   /**
@@ -19,13 +19,13 @@ export interface PeerIoStart {
 }
 
 // main → peer thread
-/** The ring pair between this thread and one forwarding worker. */
+/** The ring pair between this thread and one forwarding thread. */
 export interface PeerRingsMsg {
   type: 'rings';
   fw: number;
-  rxSab: SharedArrayBuffer; // peer thread produces, forwarding worker consumes
-  rxDoorbellSab: SharedArrayBuffer; // the forwarding worker's doorbell
-  txSab: SharedArrayBuffer; // forwarding worker produces, peer thread consumes
+  rxSab: SharedArrayBuffer; // peer thread produces, forwarding thread consumes
+  rxDoorbellSab: SharedArrayBuffer; // the forwarding thread's doorbell
+  txSab: SharedArrayBuffer; // forwarding thread produces, peer thread consumes
 }
 /** A known peer: its datagrams are no longer strangers' (keepalives are reported; frames wait for a port). */
 export interface PeerSetMsg { type: 'set-peer'; peerId: number; address: string; port: number }
@@ -33,7 +33,7 @@ export interface PeerSetMsg { type: 'set-peer'; peerId: number; address: string;
 export interface PeerUnsetMsg { type: 'unset-peer'; reqId: number; peerId: number }
 /** Give a peer its port (frames from it are forwarded), or take it away with portId -1. */
 export interface PeerPortMsg { type: 'peer-port'; reqId: number; peerId: number; portId: number }
-/** Peers are members of `vid`, run by forwarding worker `fw`; fw -1: they no longer are. */
+/** Peers are members of `vid`, run by forwarding thread `fw`; fw -1: they no longer are. */
 export interface PeerVlanMsg { type: 'vlan'; reqId: number; vid: number; fw: number }
 /** Send one keepalive to each of these peers now. */
 export interface PeerKeepaliveMsg { type: 'keepalive'; peerIds: number[] }

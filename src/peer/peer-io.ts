@@ -1,13 +1,13 @@
 // PeerIo: every peer of the switch over one UDP socket bound on -h:-p (by main). Datagrams
 // from known peers are checked (keepalive, vid header, VLAN, port) and their frames
-// queued on the rx ring to the VLAN's forwarding worker; frames the workers queue
+// queued on the rx ring to the VLAN's forwarding thread; frames the forwarding threads queue
 // for a peer port are sent to that peer with the 4-byte vid header in front.
 // Runs on the peer I/O thread (workers/peer-io.ts), a blocking loop with no event loop.
 //
 // The loop receives up to RX_SLOTS datagrams per recvmmsg and sends up to TX_SLOTS per
 // sendmmsg (src/linux/mmsg.ts; the send side is src/peer/peer-tx-batch.ts), and sleeps in poll() on the socket and on its doorbell's
 // eventfd, so one wake-up serves a datagram from the wire and a frame from a forwarding
-// worker alike. Control messages from main arrive on the worker's port; main bumps the
+// thread alike. Control messages from main arrive on its Worker's port; main bumps the
 // doorbell's CONTROL count after posting one, and the loop reads them between batches.
 //
 // Thread safety: this thread is the single producer of every rx ring and the single
@@ -56,7 +56,7 @@ export class PeerIo {
   private readonly byKey = new Map<number, PeerRec[]>();
   /** Peers by port id, for the tx path. */
   private readonly byPort: (PeerRec | undefined)[] = [];
-  /** Forwarding worker index of each VLAN peers are members of, -1 for the others. */
+  /** Forwarding thread index of each VLAN peers are members of, -1 for the others. */
   private readonly vidFw = new Int16Array(4096).fill(-1);
   private readonly rxRings: (Ring | undefined)[] = [];
   private txRings: Ring[] = [];
@@ -230,7 +230,7 @@ export class PeerIo {
     return false;
   }
 
-  /** One recvmmsg worth of datagrams: strangers', keepalives, or frames for forwarding workers. */
+  /** One recvmmsg worth of datagrams: strangers', keepalives, or frames for forwarding threads. */
   private receive(fd: number): number {
     const rx = this.rx as MmsgBatch;
     const n = rx.recv(fd);

@@ -8,8 +8,8 @@
 // Every change of ports or membership runs one at a time on a promise chain, so a
 // peer that goes up and down quickly, or a VLAN that loses its last local port while
 // a peer comes up, is applied in order. The order inside each change matters too:
-// a port joins a VLAN in the forwarding worker before the peer thread may queue
-// frames for it, and leaves the peer thread before it leaves the worker, so a
+// a port joins a VLAN in the forwarding thread before the peer thread may queue
+// frames for it, and leaves the peer thread before it leaves the forwarding thread, so a
 // freed port id never carries a stale frame into another port.
 
 import { Worker } from 'node:worker_threads';
@@ -30,7 +30,7 @@ import type { ForwardingThread } from '../forwarding/forwarding-thread.js';
 import type { PortRecord, PortTable } from '../forwarding/port-table.js';
 import type { RingTable } from '../forwarding/ring-table.js';
 
-// One ring pair carries every peer of a forwarding worker, and a flood writes one
+// One ring pair carries every peer of a forwarding thread, and a flood writes one
 // copy per peer, so it is sized like the QEMU rings.
 export const PEER_RING_BYTES = 4 << 20;
 const REQUEST_TIMEOUT_MS = 5000;

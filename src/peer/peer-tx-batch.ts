@@ -1,5 +1,5 @@
 // PeerTxBatch: the datagrams one turn of the peer I/O thread sends. Each frame a
-// forwarding worker queued for a peer is copied once from its tx ring into a fixed slot
+// forwarding thread queued for a peer is copied once from its tx ring into a fixed slot
 // behind its vid header (src/peer/wire/peer-datagram.ts), and the batch leaves in one
 // sendmmsg (src/linux/mmsg.ts); what the kernel refuses is counted on its peer.
 // Peer I/O thread only; nothing here throws or allocates per frame.

@@ -1,4 +1,4 @@
-// Messages between the main thread and the QEMU I/O thread (over the worker's
+// Messages between the main thread and the QEMU I/O thread (over its Worker's
 // parentPort), one typed interface each. Frames never travel here: they use
 // the rings named in `rings` messages.
 
@@ -6,7 +6,7 @@ import type { PortDropName } from '../core/counters.js';
 import type { ListenSpec } from './listen-spec.js';
 
 export interface QemuIoStart {
-  /** The QEMU thread's own doorbell: forwarding workers ring it after queuing frames for QEMU ports. */
+  /** The QEMU thread's own doorbell: forwarding threads ring it after queuing frames for QEMU ports. */
   doorbellSab: SharedArrayBuffer;
   maxFrame: number;
   /** Bytes a connection may have queued in its socket before frames to it are dropped. */
@@ -18,13 +18,13 @@ export interface QemuIoStart {
 // main → QEMU thread
 export interface QemuListenMsg { type: 'listen'; listenerId: number; vid: number; spec: ListenSpec }
 export interface QemuUnlistenMsg { type: 'unlisten'; listenerId: number }
-/** The ring pair between this thread and one forwarding worker. */
+/** The ring pair between this thread and one forwarding thread. */
 export interface QemuRingsMsg {
   type: 'rings';
   fw: number;
-  rxSab: SharedArrayBuffer; // QEMU thread produces, forwarding worker consumes
-  rxDoorbellSab: SharedArrayBuffer; // the forwarding worker's doorbell
-  txSab: SharedArrayBuffer; // forwarding worker produces, QEMU thread consumes
+  rxSab: SharedArrayBuffer; // QEMU thread produces, forwarding thread consumes
+  rxDoorbellSab: SharedArrayBuffer; // the forwarding thread's doorbell
+  txSab: SharedArrayBuffer; // forwarding thread produces, QEMU thread consumes
 }
 /** A connection was given a port: start reading it. */
 export interface QemuPortMsg { type: 'port'; connId: number; portId: number; vid: number; fw: number }

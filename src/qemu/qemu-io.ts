@@ -1,7 +1,7 @@
 // QemuIo: every QEMU port of the switch. It runs the TCP and UNIX listeners
 // that QEMU connects to (`-netdev socket,connect=` / `-netdev stream`), cuts
 // each connection's byte stream into frames with a QemuFramer and queues them
-// on the rx ring to the VLAN's forwarding worker; and it drains its tx rings,
+// on the rx ring to the VLAN's forwarding thread; and it drains its tx rings,
 // writing each frame (padded to 60 bytes, length-prefixed) to its connection.
 // Runs on the QEMU I/O thread (workers/qemu-io.ts), which keeps an event loop.
 //

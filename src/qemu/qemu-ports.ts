@@ -1,6 +1,6 @@
 // QemuPorts: the main thread's side of QEMU ports. It runs the one QEMU I/O thread
 // under a ThreadSupervisor, asks it to listen, gives each accepted connection a port
-// id in its listener's VLAN (and the ring pair to that VLAN's forwarding worker), and
+// id in its listener's VLAN (and the ring pair to that VLAN's forwarding thread), and
 // removes the port and its MACs when the connection ends. Main thread.
 
 import { Worker } from 'node:worker_threads';
@@ -17,7 +17,7 @@ import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortTable } from '../forwarding/port-table.js';
 import type { RingTable } from '../forwarding/ring-table.js';
 
-// One ring pair carries every QEMU port of a forwarding worker, and a flood
+// One ring pair carries every QEMU port of a forwarding thread, and a flood
 // writes one copy per port, so it is sized for bursts from many VMs at once.
 export const QEMU_RING_BYTES = 4 << 20;
 export const QEMU_QUEUE_LIMIT = 512 * 1024;

@@ -1,5 +1,5 @@
 // SwitchReports: how `show vlans`, `show ports` and `show threads` are put together.
-// Their counters live with the threads that count them: each forwarding worker answers
+// Their counters live with the threads that count them: each forwarding thread answers
 // for its VLANs and ports, the TAP and QEMU I/O threads for what they drop on the way
 // in and out, the doorbells for wake-ups. This gathers them by VLAN, port and thread.
 // Main thread.
@@ -22,7 +22,7 @@ export interface SwitchParts {
   peers: PeerPorts;
 }
 
-/** Every VLAN in `vids` (entered or with ports), with what its forwarding worker counted. */
+/** Every VLAN in `vids` (entered or with ports), with what its forwarding thread counted. */
 export async function reportVlans(parts: SwitchParts, vids: Iterable<number>): Promise<VlanInfo[]> {
   const { pool } = parts;
   const out = new Map<number, VlanInfo>();
@@ -45,7 +45,7 @@ export async function reportVlans(parts: SwitchParts, vids: Iterable<number>): P
 }
 
 /**
- * The ports of one VLAN (or all): the forwarding worker's counters per (VLAN, port) — a
+ * The ports of one VLAN (or all): the forwarding thread's counters per (VLAN, port) — a
  * peer port reports once for each VLAN it is a member of — with the drops its I/O
  * thread counted added in.
  */
@@ -87,7 +87,7 @@ export async function reportPorts(parts: SwitchParts, vid?: number): Promise<Por
     });
 }
 
-/** Every thread: the forwarding workers first, then the TAP, QEMU and peer I/O threads. */
+/** Every thread: the forwarding threads first, then the TAP, QEMU and peer I/O threads. */
 export async function reportThreads(parts: SwitchParts): Promise<ThreadInfo[]> {
   const { pool, taps, qemu, peers } = parts;
   // A query refreshes each forwarding thread's no-vlan count; a down thread keeps its last.

@@ -1,7 +1,7 @@
 // TapIoLoop: both directions of one TAP port on one thread. It reads frames from the
 // TAP straight into the port's rx ring (reserve, read into the ring, commit; no
-// intermediate copy) and rings the forwarding worker once per batch, and it writes the
-// frames the forwarding worker queued on the port's tx ring to the TAP. When neither
+// intermediate copy) and rings the forwarding thread once per batch, and it writes the
+// frames the forwarding thread queued on the port's tx ring to the TAP. When neither
 // has work it sleeps in poll() on the TAP's fd and on the eventfd its doorbell bumps,
 // so one wake-up serves a frame from either side. Runs on the TAP port's I/O thread.
 //

@@ -8,11 +8,11 @@ export interface TapIoStart {
   name: string;
   /** The ring this thread produces into (frames read from the TAP). */
   rxSab: SharedArrayBuffer;
-  /** The forwarding worker's doorbell, rung when rx frames are committed. */
+  /** The forwarding thread's doorbell, rung when rx frames are committed. */
   fwDoorbellSab: SharedArrayBuffer;
   /** The ring this thread consumes (frames to write to the TAP). */
   txSab: SharedArrayBuffer;
-  /** This thread's own doorbell, with an eventfd attached: the forwarding worker rings it for tx frames; main bumps CONTROL to stop. */
+  /** This thread's own doorbell, with an eventfd attached: the forwarding thread rings it for tx frames; main bumps CONTROL to stop. */
   doorbellSab: SharedArrayBuffer;
   /** Ring meta stamped on every frame read (vid << 16 | port id, plus the vnet bit). */
   meta: number;

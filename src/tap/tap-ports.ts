@@ -1,6 +1,6 @@
 // TapPorts: attaching and detaching TAP devices as switch ports. For each TAP
 // it opens the device (src/tap/tap-device.ts), makes the port's ring pair with the
-// VLAN's forwarding worker, and runs the port's I/O thread (src/tap/tap-io-loop.ts,
+// VLAN's forwarding thread, and runs the port's I/O thread (src/tap/tap-io-loop.ts,
 // both directions) under a ThreadSupervisor. Runs on the main thread.
 
 import { Worker } from 'node:worker_threads';
@@ -124,7 +124,7 @@ export class TapPorts {
     }
     const dev = TapDevice.open(name, { vnetHdr: true });
     // The I/O thread sleeps in poll() on the TAP and on this eventfd, which the
-    // forwarding worker's doorbell rings bump (src/core/doorbell.ts).
+    // forwarding thread's doorbell rings bump (src/core/doorbell.ts).
     const bell = new Doorbell();
     try {
       bell.attachEventfd(eventfdOpen());
@@ -159,7 +159,7 @@ export class TapPorts {
     fw.configure(`ring:${t.rxRingId}`, { type: 'add-input', ringId: t.rxRingId, sab: t.rx.sab });
     fw.configure(`ring:${t.txRingId}`, { type: 'add-output', ringId: t.txRingId, sab: t.tx.sab, doorbellSab: bell.sab });
     fw.configure(`port:${port.id}`, { type: 'add-port', vid, portId: port.id, isPeer: false, txRingId: t.txRingId, vnet: true });
-    // The thread starts after the worker was told about its rings and port.
+    // The thread starts after the forwarding thread was told about its rings and port.
     t.io.start();
     await fw.request({ type: 'sync' });
     this.log.info(`tap ${name}: attached to VLAN ${vid} as port ${port.id}${dev.created ? ' (created)' : ''}`);
@@ -213,7 +213,7 @@ export class TapPorts {
       fw.unconfigure([`ring:${t.txRingId}`], { type: 'remove-ring', ringId: t.txRingId });
       await fw.request({ type: 'sync' }).catch(() => undefined);
     }
-    // Stop the I/O thread before closing the fds it uses. The forwarding worker
+    // Stop the I/O thread before closing the fds it uses. The forwarding thread
     // dropped the tx ring above, so nothing rings the eventfd any more.
     await t.io.stop();
     this.rings.remove(t.rxRingId);

@@ -8,14 +8,14 @@ import { DEVNAME, ID, command, parseMacWord } from './args.js';
 async function crashWorker(ctx: CommandContext): Promise<CommandResult> {
   const vid = ctx.args.number('ID');
   await ctx.sw.crashWorker(vid);
-  return { lines: [`crashed the forwarding worker of VLAN ${vid}`], json: { crashed: vid } };
+  return { lines: [`crashed the forwarding thread of VLAN ${vid}`], json: { crashed: vid } };
 }
 
 async function crashOnFrame(ctx: CommandContext): Promise<CommandResult> {
   const vid = ctx.args.number('ID');
   const mac = ctx.args.string('MAC');
   await ctx.sw.crashOnFrame(vid, mac);
-  return { lines: [`the forwarding worker of VLAN ${vid} now dies on every frame from ${mac}`], json: { armed: { vid, mac } } };
+  return { lines: [`the forwarding thread of VLAN ${vid} now dies on every frame from ${mac}`], json: { armed: { vid, mac } } };
 }
 
 async function crashTap(ctx: CommandContext): Promise<CommandResult> {
@@ -42,7 +42,7 @@ export const DEBUG_COMMANDS: readonly CommandSpec[] = [
     args: [ID],
     handler: crashWorker,
     hidden: true,
-    help: 'Crash the forwarding worker of VLAN ID on purpose, for recovery drills.',
+    help: 'Crash the forwarding thread of VLAN ID on purpose, for recovery drills.',
   }),
   command({
     mode: 'any',
@@ -51,7 +51,7 @@ export const DEBUG_COMMANDS: readonly CommandSpec[] = [
     args: [ID, { name: 'MAC', parse: parseMacWord }],
     handler: crashOnFrame,
     hidden: true,
-    help: 'Make the forwarding worker of VLAN ID die on every frame from MAC, as a bug on that frame would; it is restarted within its budget, then the VLAN goes down.',
+    help: 'Make the forwarding thread of VLAN ID die on every frame from MAC, as a bug on that frame would; it is restarted within its budget, then the VLAN goes down.',
   }),
   command({
     mode: 'any',

@@ -7,7 +7,7 @@ test('debug crash-worker ID asks the switch to crash that VLAN\'s worker', async
   const { sw, session } = fixture();
   t.deepEqual(await session.execute('debug crash-worker 10'), {
     ok: true,
-    lines: ['crashed the forwarding worker of VLAN 10'],
+    lines: ['crashed the forwarding thread of VLAN 10'],
     json: { crashed: 10 },
   });
   t.deepEqual(sw.changes, [{ method: 'crashWorker', args: [10] }]);
@@ -31,7 +31,7 @@ test('debug crash-on-frame ID MAC arms the drill for that VLAN and takes only a 
   const { sw, session } = fixture();
   t.deepEqual(await session.execute('debug crash-on-frame 10 02:de:ad:00:00:01'), {
     ok: true,
-    lines: ['the forwarding worker of VLAN 10 now dies on every frame from 02:de:ad:00:00:01'],
+    lines: ['the forwarding thread of VLAN 10 now dies on every frame from 02:de:ad:00:00:01'],
     json: { armed: { vid: 10, mac: '02:de:ad:00:00:01' } },
   });
   t.deepEqual(sw.changes, [{ method: 'crashOnFrame', args: [10, '02:de:ad:00:00:01'] }]);

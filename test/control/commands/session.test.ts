@@ -25,8 +25,8 @@ test('help lists every visible command grouped by level, and help debug the hidd
     ok: true,
     lines: [
       'Either level:',
-      '  debug crash-worker ID        Crash the forwarding worker of VLAN ID on purpose, for recovery drills.',
-      '  debug crash-on-frame ID MAC  Make the forwarding worker of VLAN ID die on every frame from MAC, as a bug on that frame would; it is restarted within its budget, then the VLAN goes down.',
+      '  debug crash-worker ID        Crash the forwarding thread of VLAN ID on purpose, for recovery drills.',
+      '  debug crash-on-frame ID MAC  Make the forwarding thread of VLAN ID die on every frame from MAC, as a bug on that frame would; it is restarted within its budget, then the VLAN goes down.',
       '  debug crash-tap DEVNAME      Stop the I/O thread of TAP DEVNAME as a crash would, for recovery drills.',
       '  debug crash-peers            Stop the peer I/O thread as a crash would, for recovery drills.',
       '  debug crash-qemu             Stop the QEMU I/O thread as a crash would, for recovery drills.',
