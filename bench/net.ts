@@ -1,8 +1,9 @@
 // bench (network): `npm run bench` measures DiVES beside its peers in the same run —
-// one host (vde_switch, the Linux bridge), two hosts (vxvde, kernel VXLAN) and QEMU
-// guests (QEMU's own socket pair) — prints a table of DiVES/peer ratios and writes the
+// one host (vde_switch, the Linux bridge), two hosts (vxvde, kernel VXLAN), QEMU ports at
+// VM line rate (qemu-load endpoints against QEMU's own hub and a direct pair) and QEMU
+// guests (TCG, a functional check) — prints a table of DiVES/peer ratios and writes the
 // results as JSON; `npm run bench -- scale` runs the scale runs instead, and
-// `npm run bench -- one-host two-hosts qemu` picks sections. A benchmark, not a test.
+// `npm run bench -- one-host qemu` picks sections. A benchmark, not a test.
 // Runs on its own main thread; every topology runs in network namespaces it removes.
 
 import { sweepStale } from '../test/helpers/netns.js';
@@ -10,12 +11,16 @@ import { ensureTools, printSection, SECONDS, writeResults, type Section } from '
 import { scale } from './scale.js';
 import { oneHost } from './topologies-one-host.js';
 import { twoHosts } from './topologies-two-hosts.js';
-import { qemu } from './topology-qemu.js';
+import { qemu as qemuGuests } from './topology-qemu.js';
+import { printLoadSection, qemuLoad, type LoadSection } from './topology-qemu-load.js';
 
-const SECTIONS: Record<string, () => Promise<Section>> = {
-  'one-host': oneHost,
-  'two-hosts': twoHosts,
-  qemu,
+type Any = { kind: 'net'; section: Section } | { kind: 'load'; section: LoadSection };
+
+const SECTIONS: Record<string, () => Promise<Any>> = {
+  'one-host': async () => ({ kind: 'net', section: await oneHost() }),
+  'two-hosts': async () => ({ kind: 'net', section: await twoHosts() }),
+  qemu: async () => ({ kind: 'load', section: await qemuLoad() }),
+  'qemu-guests': async () => ({ kind: 'net', section: await qemuGuests() }),
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -30,13 +35,14 @@ async function main(argv: string[]): Promise<void> {
   }
   const names = argv.length === 0 ? Object.keys(SECTIONS) : argv;
   console.log(`bench: iperf3 ${SECONDS} s TCP and UDP-64, ping ×50; Node ${process.version}; ${new Date().toISOString()}`);
-  const sections: Section[] = [];
+  const sections: Any[] = [];
   for (const name of names) {
     const s = await SECTIONS[name]();
-    printSection(s);
+    if (s.kind === 'net') printSection(s.section);
+    else printLoadSection(s.section);
     sections.push(s);
   }
-  console.log(`\nresults: ${writeResults('net', { sections })}`);
+  console.log(`\nresults: ${writeResults('net', { sections: sections.map((s) => s.section) })}`);
 }
 
 await main(process.argv.slice(2));
