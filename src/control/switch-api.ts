@@ -49,7 +49,7 @@ export interface VlanInfo {
 }
 
 export interface ThreadInfo {
-  /** "forwarding thread 0", "tap-io:tap0", "qemu-io", "peer-io". */
+  /** "forwarding thread 0", "tap-io:tap0", "qemu-io:0", "peer-io". */
   name: string;
   kind: ThreadKind;
   state: ThreadState;

@@ -62,12 +62,10 @@ export const PORT_DROPS = new CounterSet('port', 'show ports', {
   giant: { by: ENGINE, help: 'received frame longer than the maximum frame' },
   'same-port': { by: ENGINE, help: 'received unicast whose destination was learned on this same port' },
   'split-horizon': { by: ENGINE, help: 'unicast from a peer to a MAC behind another peer: peers never forward for each other' },
-  'ring-full': { by: ENGINE, help: "frame for this port that its tx ring had no room for" },
+  'ring-full': { by: ENGINE, help: 'frame for this port that its tx ring had no room for (a VM that stops reading fills its own)' },
   offload: { by: ENGINE, help: 'offloaded frame (TCP segment, checksum to do) for a port that takes only plain frames' },
   'rx-ring-full': { by: `${TAP_IO} / ${QEMU_IO}`, help: 'received frame the rx ring toward the forwarding thread had no room for' },
   'tap-write': { by: TAP_IO, help: 'frame the TAP refused to take (link down, queue full)' },
-  'qemu-queue-full': { by: QEMU_IO, help: "frame for a VM that stopped reading: its connection's queue was over the limit" },
-  'no-ring': { by: QEMU_IO, help: 'frame read from a VM before its rx ring was known (never expected)' },
 });
 
 /** Counted per VLAN by its forwarding thread; `show vlans` prints them. */
@@ -125,7 +123,6 @@ export const THREAD_COUNTERS = new CounterSet('thread', 'show threads', {
   restarts: { by: MAIN, help: 'times the thread died without being asked to and was started again' },
   wakeups: { by: 'producers', help: "times a producer woke the thread from sleep through its doorbell" },
   'no-vlan': { by: ENGINE, help: 'frames for a VLAN this forwarding thread does not run (the VLAN just left, or is down)' },
-  'no-port': { by: QEMU_IO, help: 'frames a forwarding thread queued for a QEMU port whose connection had just closed' },
 });
 
 /** Kept in each ring's shared header; `show rings` prints them. */

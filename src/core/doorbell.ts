@@ -25,7 +25,8 @@
 
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { eventfdDrain, eventfdKick } from '../linux/eventfd.js';
-import { ERRNO, POLLIN, POLLNVAL, loadLibc } from '../linux/libc.js';
+import { ERRNO, POLLIN, POLLNVAL } from '../linux/libc.js';
+import { PollSet } from '../linux/poll-set.js';
 
 export const DOORBELL_BYTES = 64;
 const SLEEPING = 0;
@@ -36,9 +37,8 @@ const EVENTFD = 3;
 export class Doorbell {
   readonly sab: SharedArrayBuffer;
   private readonly words: Int32Array;
-  /** struct pollfd[2] scratch for sleepPoll(), made on first use. */
-  private pollfds: Int32Array | undefined;
-  private pollShorts: Int16Array | undefined;
+  /** The poll set of sleepPoll(): the eventfd and one fd, made on first use. */
+  private one: PollSet | undefined;
 
   constructor(sab?: SharedArrayBuffer) {
     this.sab = sab ?? new SharedArrayBuffer(DOORBELL_BYTES);
@@ -134,30 +134,28 @@ export class Doorbell {
    * when poll() failed or `fd` is not open (-EBADF). Never throws.
    */
   sleepPoll(fd: number, timeoutMs: number): number {
+    const set = (this.one ??= new PollSet(2));
+    set.set(1, fd, POLLIN);
+    const r = this.sleepPollSet(set, timeoutMs);
+    if (r < 0) return r;
+    const rev = set.revents(1);
+    if ((rev & POLLNVAL) !== 0) return -ERRNO.EBADF;
+    return rev !== 0 ? 1 : 0;
+  }
+
+  /**
+   * Like sleepPoll(), for a consumer waiting on several fds: slot 0 of `set` becomes
+   * this doorbell's eventfd, the caller's slots are 1 and up. Blocks until the doorbell
+   * rings, a slot is ready or timeoutMs passes; returns poll()'s count (0 on a timeout
+   * or a signal) or -errno, and the caller reads each slot's revents. Never throws.
+   */
+  sleepPollSet(set: PollSet, timeoutMs: number): number {
     const efd = this.eventfd;
-    const pfd = (this.pollfds ??= new Int32Array(4));
-    const ps = (this.pollShorts ??= new Int16Array(pfd.buffer));
-    pfd[0] = fd;
-    ps[2] = POLLIN;
-    ps[3] = 0;
-    pfd[2] = efd;
-    ps[6] = POLLIN;
-    ps[7] = 0;
-    let r: number;
-    let err = 0;
-    try {
-      const c = loadLibc();
-      r = c.poll(pfd, efd >= 0 ? 2 : 1, timeoutMs);
-      if (r < 0) err = c.errno();
-    } catch {
-      r = -1;
-      err = ERRNO.EINVAL;
-    }
+    set.set(0, efd, POLLIN);
+    const r = set.poll(timeoutMs);
     Atomics.store(this.words, SLEEPING, 0);
-    if (r > 0 && ps[7] !== 0) eventfdDrain(efd);
-    if (r > 0 && (ps[3] & POLLNVAL) !== 0) return -ERRNO.EBADF;
-    if (r > 0 && ps[3] !== 0) return 1;
-    return r < 0 && err !== ERRNO.EINTR ? -err : 0;
+    if (r > 0 && set.revents(0) !== 0) eventfdDrain(efd);
+    return r;
   }
 
   /**

@@ -253,10 +253,12 @@ export class Ring {
   }
 
   /**
-   * Hand up to `max` frames to `handler`, in order, in place. Space is released
-   * to the producer once, after the batch. Returns the number of frames handled.
+   * Hand up to `max` frames to `handler`, in order, in place, and no more than
+   * `maxBytes` of frames (the first frame always, whatever its size): a consumer that
+   * copies the batch into a buffer of its own never overfills it. Space is released to
+   * the producer once, after the batch. Returns the number of frames handled.
    */
-  consume(max: number, handler: FrameHandler): number {
+  consume(max: number, handler: FrameHandler, maxBytes = Infinity): number {
     let tail = this.rTail;
     let head = this.rHead;
     if (tail === head) {
@@ -274,6 +276,8 @@ export class Ring {
         tail = (tail + this.capacity - pos) >>> 0;
         continue;
       }
+      if (len > maxBytes && n > 0) break;
+      maxBytes -= len;
       handler(data, pos + REC_HDR, len, words[w + 1]);
       tail = (tail + recordBytes(len)) >>> 0;
       n++;

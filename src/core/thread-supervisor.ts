@@ -43,7 +43,7 @@ export type ThreadKind = 'forwarding' | 'tap-io' | 'qemu-io' | 'peer-io';
 export type ThreadState = 'up' | 'down' | 'stopped';
 
 export interface ThreadStatus {
-  /** "forwarding thread 0", "tap-io:tap0", "qemu-io", "peer-io". */
+  /** "forwarding thread 0", "tap-io:tap0", "qemu-io:0", "peer-io". */
   name: string;
   kind: ThreadKind;
   state: ThreadState;

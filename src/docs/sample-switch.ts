@@ -196,7 +196,7 @@ export class SampleSwitch implements SwitchControl {
       counters: { ...THREAD_COUNTERS.zero(), wakeups: 10 * (i + 1) },
     }));
     const io = (name: string, kind: ThreadInfo['kind']): ThreadInfo => ({ name, kind, state: 'up', cpu: -1, vlans: [], lastDeath: null, reason: null, counters: THREAD_COUNTERS.zero() });
-    return [...forwarding, ...this.taps.map((t) => io(`tap-io:${t.name}`, 'tap-io')), io('qemu-io', 'qemu-io'), io('peer-io', 'peer-io')];
+    return [...forwarding, ...this.taps.map((t) => io(`tap-io:${t.name}`, 'tap-io')), io('qemu-io:0', 'qemu-io'), io('peer-io', 'peer-io')];
   }
 
   /** A ring pair per TAP; `show rings` lists them. */

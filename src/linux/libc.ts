@@ -1,5 +1,6 @@
 // libc: the few C library calls DiVES makes (open, close, read, write, readv, writev,
-// ioctl, poll, fcntl, socket, connect, bind, getsockname, setsockopt, sendto, recvmmsg,
+// ioctl, poll, fcntl, socket, connect, bind, listen, accept4, getsockname, setsockopt,
+// getsockopt, sendto, recvmmsg,
 // sendmmsg, eventfd, inet_pton, inet_ntop, if_nametoindex, sched_getaffinity,
 // sched_setaffinity, strerror), bound through koffi,
 // plus errno helpers.
@@ -54,7 +55,12 @@ export const F_GETFL = 3;
 export const F_SETFL = 4;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
+export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
+export const AF_UNIX = 1;
+export const SO_REUSEADDR = 2;
+export const IPPROTO_TCP = 6;
+export const TCP_NODELAY = 1;
 export const SOCK_RAW = 3;
 export const SOCK_CLOEXEC = 0x80000;
 export const SOCK_NONBLOCK = 0o4000;
@@ -70,6 +76,7 @@ export const EFD_NONBLOCK = 0o4000;
 export const EFD_CLOEXEC = 0o2000000;
 export const IPPROTO_ICMP = 1;
 export const POLLIN = 0x1;
+export const POLLOUT = 0x4;
 export const POLLERR = 0x8;
 export const POLLHUP = 0x10;
 export const POLLNVAL = 0x20;
@@ -122,6 +129,9 @@ export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   connect(fd: number, addr: Uint8Array, addrLen: number): number;
   bind(fd: number, addr: Uint8Array, addrLen: number): number;
+  listen(fd: number, backlog: number): number;
+  /** `addrLen` is a one-element Uint32Array, as for getsockname; `addr` may be null with `addrLen` null. */
+  accept4(fd: number, addr: Uint8Array | null, addrLen: Uint32Array | null, flags: number): number;
   /** `addrLen` is a one-element Uint32Array: in, the room in `addr`; out, the length used. */
   getsockname(fd: number, addr: Uint8Array, addrLen: Uint32Array): number;
   /** setsockopt with an int option value (`value` is a one-element Int32Array). */
@@ -184,6 +194,8 @@ export function loadLibc(): Libc {
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     connect: lib.func('int connect(int fd, const void *addr, uint32_t len)'),
     bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
+    listen: lib.func('int listen(int fd, int backlog)'),
+    accept4: lib.func('int accept4(int fd, void *addr, void *len, int flags)'),
     getsockname: lib.func('int getsockname(int fd, void *addr, void *len)'),
     setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
     getsockopt: lib.func('int getsockopt(int fd, int level, int name, void *value, void *len)'),

@@ -93,17 +93,18 @@ export class QemuFramer {
   }
 
   /**
-   * Feeds bytes as read from the socket and calls the sink once per complete frame.
+   * Feeds bytes as read from the socket, chunk[start, end), and calls the sink once per
+   * complete frame (a thread that reads into one buffer passes the span it read, so no
+   * view is made per read).
    * A frame lying wholly inside `chunk` is passed as a view into `chunk` (no copy); a
    * frame split across reads is passed as a view into the reassembly buffer.
    * Returns FRAMER_OK, or a reason code; frames completed earlier in the same chunk have
    * already been delivered. After a non-OK return the framer is dead: nothing more is
    * delivered and every later push returns the same code. Never throws (unless the sink does).
    */
-  push(chunk: Buffer): number {
+  push(chunk: Buffer, start = 0, end = chunk.length): number {
     if (this._error !== FRAMER_OK) return this._error;
-    const end = chunk.length;
-    let i = 0;
+    let i = start;
     while (i < end) {
       if (this.need === 0) {
         // Reading a header.

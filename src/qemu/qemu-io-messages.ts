@@ -1,38 +1,45 @@
-// Messages between the main thread and the QEMU I/O thread (over its Worker's
-// parentPort), one typed interface each. Frames never travel here: they use
-// the rings named in `rings` messages.
+// Messages between the main thread and a QEMU I/O thread, one typed interface each.
+// Main posts on the thread's Worker port and bumps its doorbell's CONTROL count; the
+// thread reads them between batches. Frames never travel here: each connection has its
+// own ring pair with its VLAN's forwarding thread.
 
 import type { PortDropName } from '../core/counters.js';
-import type { ListenSpec } from './listen-spec.js';
 
 export interface QemuIoStart {
-  /** The QEMU thread's own doorbell: forwarding threads ring it after queuing frames for QEMU ports. */
+  /** Which QEMU I/O thread this is: the one beside forwarding thread `index`. */
+  index: number;
+  /** The thread's own doorbell, with an eventfd attached: forwarding threads ring it after queuing frames for its connections. */
   doorbellSab: SharedArrayBuffer;
   maxFrame: number;
-  /** Bytes a connection may have queued in its socket before frames to it are dropped. */
-  queueLimit: number;
   /** The first connection id: a restarted thread numbers past its predecessor's, so a late message for an old connection never hits a new one. */
   firstConnId: number;
+  /** The CPU to pin the thread to (its forwarding thread's), or -1. */
+  cpu: number;
 }
 
 // main → QEMU thread
-export interface QemuListenMsg { type: 'listen'; listenerId: number; vid: number; spec: ListenSpec }
+/** Accept connections on this listening fd (made by main, which closes it). */
+export interface QemuListenMsg { type: 'listen'; listenerId: number; fd: number; tcp: boolean; path: string | null }
+/** Stop accepting on a listener and close its connections; answered with `unlistened`. */
 export interface QemuUnlistenMsg { type: 'unlisten'; listenerId: number }
-/** The ring pair between this thread and one forwarding thread. */
-export interface QemuRingsMsg {
-  type: 'rings';
-  fw: number;
-  rxSab: SharedArrayBuffer; // QEMU thread produces, forwarding thread consumes
-  rxDoorbellSab: SharedArrayBuffer; // the forwarding thread's doorbell
-  txSab: SharedArrayBuffer; // forwarding thread produces, QEMU thread consumes
+/** A connection was given a port and its ring pair: start reading and writing it. */
+export interface QemuPortMsg {
+  type: 'port';
+  connId: number;
+  portId: number;
+  /** Ring meta stamped on every frame read from the connection. */
+  meta: number;
+  /** The ring this thread produces into (frames from the VM), and its consumer's doorbell. */
+  rxSab: SharedArrayBuffer;
+  fwDoorbellSab: SharedArrayBuffer;
+  /** The ring this thread consumes (frames to the VM). */
+  txSab: SharedArrayBuffer;
 }
-/** A connection was given a port: start reading it. */
-export interface QemuPortMsg { type: 'port'; connId: number; portId: number; vid: number; fw: number }
-/** Close one connection (e.g. its VLAN was removed). */
+/** Close one connection (its listener or VLAN went away). */
 export interface QemuCloseMsg { type: 'close'; connId: number }
 export interface QemuStatsMsg { type: 'stats'; reqId: number }
 export interface QemuStopMsg { type: 'stop' }
-export type QemuControl = QemuListenMsg | QemuUnlistenMsg | QemuRingsMsg | QemuPortMsg | QemuCloseMsg | QemuStatsMsg | QemuStopMsg;
+export type QemuControl = QemuListenMsg | QemuUnlistenMsg | QemuPortMsg | QemuCloseMsg | QemuStatsMsg | QemuStopMsg;
 
 export interface QemuConnStats {
   connId: number;
@@ -40,20 +47,19 @@ export interface QemuConnStats {
   remote: string;
   framesIn: number;
   framesOut: number;
-  /** The port drops this thread counts (rx-ring-full, qemu-queue-full, no-ring); the others are zero. */
+  /** The port drops this thread counts (rx-ring-full); the others are zero. */
   drops: Record<PortDropName, number>;
 }
 
 // QEMU thread → main
 export type QemuEvent =
-  | { type: 'listening'; listenerId: number; address: string }
-  | { type: 'listen-error'; listenerId: number; message: string }
-  | { type: 'connected'; connId: number; listenerId: number; remote: string }
+  /** A VM connected; it is not read until main sends `port`. `fd` is for main to close should this thread die. */
+  | { type: 'connected'; connId: number; listenerId: number; fd: number; remote: string }
   /** The connection got its port and is now read and written. */
   | { type: 'attached'; connId: number; portId: number }
+  /** The connection is closed (its fd too); `portId` -1 when it had none yet. */
   | { type: 'disconnected'; connId: number; portId: number; reason: string }
   | { type: 'unlistened'; listenerId: number }
-  /** `noPort`: frames queued for a port id this thread has no connection for (it just closed or is not attached yet). */
-  | { type: 'stats'; reqId: number; conns: QemuConnStats[]; noPort: number }
+  | { type: 'stats'; reqId: number; conns: QemuConnStats[] }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'stopped' };

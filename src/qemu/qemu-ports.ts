@@ -1,27 +1,33 @@
-// QemuPorts: the main thread's side of QEMU ports. It runs the one QEMU I/O thread
-// under a ThreadSupervisor, asks it to listen, gives each accepted connection a port
-// id in its listener's VLAN (and the ring pair to that VLAN's forwarding thread), and
-// removes the port and its MACs when the connection ends. Main thread.
+// QemuPorts: the main thread's side of QEMU ports. A listener is a socket main opens
+// (src/linux/stream-socket.ts), so an error is reported where `listen` was typed; it is
+// served by the QEMU I/O thread beside its VLAN's forwarding thread (src/qemu/qemu-thread.ts),
+// which accepts. Each accepted connection becomes a port of the listener's VLAN with a
+// ring pair of its own to the forwarding thread — so a VM that floods or stops reading
+// fills only its own rings — and leaves with its MACs when the connection ends. Main thread.
 
-import { Worker } from 'node:worker_threads';
-import { claimSocketPath } from '../linux/socket-path.js';
-import { Doorbell } from '../core/doorbell.js';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { rmSync } from 'node:fs';
 import { DivesError } from '../core/errors.js';
-import { PendingReplies } from '../core/pending-replies.js';
-import { ThreadSupervisor, workerRun, type ThreadRun } from '../core/thread-supervisor.js';
-import { IoRingPairs, type RingPairAnnouncement } from '../forwarding/io-ring-pairs.js';
+import type { PortDropName } from '../core/counters.js';
+import { ringMeta } from '../core/ring-record.js';
+import type { ThreadSupervisor } from '../core/thread-supervisor.js';
+import { claimSocketPath } from '../linux/socket-path.js';
+import { closeFd, listenTcp, listenUnix } from '../linux/stream-socket.js';
 import { formatListenSpec, type ListenSpec } from './listen-spec.js';
-import type { QemuConnStats, QemuControl, QemuEvent, QemuIoStart } from './qemu-io-messages.js';
+import type { QemuConnStats, QemuEvent } from './qemu-io-messages.js';
+import { QemuThread, type QemuThreadOwner } from './qemu-thread.js';
 import type { Logger } from '../core/log.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortTable } from '../forwarding/port-table.js';
 import type { RingTable } from '../forwarding/ring-table.js';
 
-// One ring pair carries every QEMU port of a forwarding thread, and a flood
-// writes one copy per port, so it is sized for bursts from many VMs at once.
-export const QEMU_RING_BYTES = 4 << 20;
-export const QEMU_QUEUE_LIMIT = 512 * 1024;
-const THREAD = 'qemu-io';
+/**
+ * Each direction of a QEMU port queues this much: a VM's frames are plain (at most 64 KiB),
+ * so this holds 16 of the largest and about 680 of 1514 bytes. Pages become resident only
+ * as the ring fills.
+ */
+export const QEMU_RING_BYTES = 1 << 20;
 
 /** A QEMU listener, as `show listeners` prints it. */
 export interface ListenerInfo {
@@ -29,7 +35,7 @@ export interface ListenerInfo {
   spec: ListenSpec;
   address: string; // "127.0.0.1:4000" or "unix:/run/dives/vm.sock"
   connections: number;
-  /** up: listening; down: not, for `reason` (the QEMU I/O thread is down, or it could not listen again). */
+  /** up: accepting; down: not, for `reason` (its QEMU I/O thread is down). */
   state: 'up' | 'down';
   reason: string | null;
 }
@@ -49,118 +55,94 @@ interface ListenerRec {
   vid: number;
   spec: ListenSpec;
   address: string;
+  fd: number;
+  thread: QemuThread;
   conns: Set<number>;
-  /** Why it does not listen, or null while it does. */
-  down: string | null;
 }
 
-interface Pending<T> {
-  resolve: (v: T) => void;
-  reject: (e: Error) => void;
+interface ConnRec {
+  connId: number;
+  portId: number;
+  vid: number;
+  listenerId: number;
+  rxRingId: number;
+  txRingId: number;
+  live: boolean;
 }
 
-export class QemuPorts {
-  private worker: Worker | null = null;
-  private readonly bell = new Doorbell();
+export class QemuPorts implements QemuThreadOwner {
+  private readonly threads = new Map<number, QemuThread>();
   private readonly listeners = new Map<number, ListenerRec>();
-  /** connId → port id, once placed. */
-  private readonly connPort = new Map<number, { portId: number; vid: number; listenerId: number; live: boolean }>();
-  /** Frames the QEMU thread had no connection for, as of the last stats(). */
-  noPortDrops = 0;
-  private readonly rings: IoRingPairs;
-  private readonly listenWaits = new Map<number, Pending<string>>();
+  /** connId → its port, once placed. */
+  private readonly connPort = new Map<number, ConnRec>();
   private readonly unlistenWaits = new Map<number, () => void>();
-  private readonly statsWaits = new PendingReplies<QemuConnStats[]>();
   private nextListener = 1;
-  /** Ring pairs announced so far, told again to a restarted thread. */
-  private readonly pairs: RingPairAnnouncement[] = [];
-  readonly io: ThreadSupervisor;
-
-  /** Wake-ups its doorbell has paid for, for `show threads`. */
-  get wakeups(): number {
-    return this.bell.wakeups;
-  }
   private closed = false;
 
   constructor(
     private readonly pool: ForwardingPool,
     private readonly ports: PortTable,
-    rings: RingTable,
-    private readonly maxFrame: number,
-    private readonly log: Logger,
-  ) {
-    this.rings = new IoRingPairs(QEMU_RING_BYTES, { name: THREAD, bell: this.bell }, rings, (pair) => {
-      this.pairs.push(pair);
-      this.post({ type: 'rings', ...pair });
-    });
-    this.io = new ThreadSupervisor({
-      name: THREAD,
-      kind: 'qemu-io',
-      log,
-      launch: (generation) => this.launch(generation),
-      askStop: () => this.worker?.postMessage({ type: 'stop' } satisfies QemuControl),
-      onDeath: () => this.died(),
-      onDown: (reason) => this.goneDown(reason),
-      restartNote: '; its connections are gone, it listens again on every listener',
-      downNote: '; QEMU ports stop working until the switch restarts',
-    });
+    private readonly rings: RingTable,
+    readonly maxFrame: number,
+    readonly log: Logger,
+  ) {}
+
+  /** The supervisors of the QEMU I/O threads, for `show threads`. */
+  supervisors(): { io: ThreadSupervisor; cpu: number; wakeups: number }[] {
+    return [...this.threads.values()].map((t) => ({ io: t.supervisor, cpu: t.cpu, wakeups: t.bell.wakeups }));
   }
 
-  /**
-   * One incarnation of the thread. A restarted one numbers its connections past the
-   * dead one's (so a late message for an old connection never reaches a new one), is
-   * told the ring pairs again and listens again on every listener's address.
-   */
-  private launch(generation: number): ThreadRun {
-    const start: QemuIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, queueLimit: QEMU_QUEUE_LIMIT, firstConnId: generation * 2 ** 32 + 1 };
-    const w = new Worker(new URL('../../workers/qemu-io.js', import.meta.url), { workerData: start, name: THREAD });
-    w.on('message', (e: QemuEvent) => this.onEvent(e));
-    this.worker = w;
-    if (generation > 0) {
-      for (const pair of this.pairs) this.post({ type: 'rings', ...pair });
-      for (const l of this.listeners.values()) void this.relisten(l);
+  /** The QEMU I/O thread beside forwarding thread `index`, started on first use. */
+  private thread(index: number, cpu: number): QemuThread {
+    let t = this.threads.get(index);
+    if (t === undefined) {
+      t = new QemuThread(index, cpu, this);
+      this.threads.set(index, t);
     }
-    return workerRun(w, () => null);
+    return t;
   }
 
-  /** The thread's connections died with it: their ports go, with their MACs; whatever waited for it fails. */
-  private died(): void {
-    this.worker = null;
-    for (const connId of [...this.connPort.keys()]) void this.unplace(connId, 'the QEMU I/O thread died');
-    const died = new DivesError('EWORKER', 'the QEMU I/O thread died');
-    for (const p of this.listenWaits.values()) p.reject(died);
-    this.listenWaits.clear();
+  onEvent(t: QemuThread, e: QemuEvent): void {
+    switch (e.type) {
+      case 'connected':
+        void this.place(t, e.connId, e.listenerId, e.remote);
+        break;
+      case 'attached': {
+        const c = this.connPort.get(e.connId);
+        if (c !== undefined) c.live = true;
+        break;
+      }
+      case 'disconnected':
+        void this.unplace(e.connId, e.reason);
+        break;
+      case 'unlistened':
+        this.unlistenWaits.get(e.listenerId)?.();
+        this.unlistenWaits.delete(e.listenerId);
+        break;
+      case 'log':
+        this.log[e.level](e.message);
+        break;
+      case 'stats':
+      case 'stopped':
+        break;
+    }
+  }
+
+  onDeath(_t: QemuThread, connIds: number[]): void {
+    for (const connId of connIds) void this.unplace(connId, 'its QEMU I/O thread died');
+  }
+
+  onDown(t: QemuThread, reason: string): void {
     for (const done of this.unlistenWaits.values()) done();
     this.unlistenWaits.clear();
-    this.statsWaits.failAll(died);
+    this.log.error(`listeners ${[...this.listeners.values()].filter((l) => l.thread === t).map((l) => l.address).join(', ') || 'none'} are down: ${reason}`);
   }
 
-  private goneDown(reason: string): void {
-    for (const l of this.listeners.values()) l.down = `the QEMU I/O thread is down: ${reason}`;
-  }
-
-  /** Post to the thread, starting it on first use. */
-  private post(msg: QemuControl): void {
-    if (this.closed) return;
-    if (this.io.state === 'stopped' && this.worker === null) this.io.start();
-    this.worker?.postMessage(msg);
-  }
-
-  /** Open a listener again in a restarted thread; the dead thread's UNIX socket file is still there. */
-  private async relisten(l: ListenerRec): Promise<void> {
-    try {
-      if (l.spec.kind === 'unix') await this.claimPath(l.spec.path);
-      this.post({ type: 'listen', listenerId: l.id, vid: l.vid, spec: l.spec });
-    } catch (err) {
-      l.down = `cannot listen again after the QEMU I/O thread restarted: ${err instanceof Error ? err.message : String(err)}`;
-      this.log.error(`listen ${l.address}: ${l.down}`);
-    }
-  }
-
-  /** Stop the QEMU thread as a crash would (the `debug crash-qemu` command, for drills and tests). */
+  /** Stop every QEMU I/O thread as a crash would (the `debug crash-qemu` command, for drills and tests). */
   async crash(): Promise<void> {
-    if (this.worker === null) throw new DivesError('EBADARG', 'no QEMU I/O thread runs (nothing listens)');
-    await this.io.crash();
+    const running = [...this.threads.values()].filter((t) => t.supervisor.state === 'up');
+    if (running.length === 0) throw new DivesError('EBADARG', 'no QEMU I/O thread runs (nothing listens)');
+    await Promise.all(running.map((t) => t.supervisor.crash()));
   }
 
   /** QEMU ports of a VLAN that are fully attached (reading and writing). */
@@ -171,7 +153,11 @@ export class QemuPorts {
   list(vid?: number): ListenerInfo[] {
     return [...this.listeners.values()]
       .filter((l) => vid === undefined || l.vid === vid)
-      .map((l) => ({ vid: l.vid, spec: l.spec, address: l.address, connections: l.conns.size, state: l.down === null ? 'up' : 'down', reason: l.down }));
+      .map((l) => {
+        const st = l.thread.supervisor.status();
+        const down = st.state === 'down';
+        return { vid: l.vid, spec: l.spec, address: l.address, connections: l.conns.size, state: down ? 'down' : 'up', reason: down ? `${l.thread.name} is down: ${st.reason}` : null };
+      });
   }
 
   private find(vid: number, spec: ListenSpec): ListenerRec | undefined {
@@ -183,22 +169,27 @@ export class QemuPorts {
     const address = formatListenSpec(spec);
     const clash = [...this.listeners.values()].find((l) => l.address === address);
     if (clash !== undefined) throw listenerClash(address, clash.vid);
-    if (this.io.state === 'down') throw new DivesError('EWORKER', `listen ${address}: the QEMU I/O thread is down (${this.io.status().reason}); restart the switch`);
-    if (spec.kind === 'unix') await this.claimPath(spec.path);
+    let fd: number;
+    if (spec.kind === 'unix') {
+      await this.claimPath(spec.path);
+      fd = listenUnix(spec.path).fd;
+    } else {
+      fd = listenTcp(await resolveHost(spec.host), spec.port).fd;
+    }
+    // The listener's connections are served beside the VLAN's forwarding thread.
+    const fw = this.pool.place(vid);
+    const t = this.thread(fw.index, fw.cpu);
     const id = this.nextListener++;
-    const bound = new Promise<string>((resolve, reject) => this.listenWaits.set(id, { resolve, reject }));
-    this.post({ type: 'listen', listenerId: id, vid, spec });
-    await bound;
-    const rec: ListenerRec = { id, vid, spec, address, conns: new Set(), down: null };
-    this.listeners.set(id, rec);
+    this.listeners.set(id, { id, vid, spec, address, fd, thread: t, conns: new Set() });
+    t.listen({ type: 'listen', listenerId: id, fd, tcp: spec.kind === 'tcp', path: spec.kind === 'unix' ? spec.path : null });
     this.log.info(`listening for QEMU on ${address} (VLAN ${vid})`);
     return { vid, spec, address, connections: 0, state: 'up', reason: null };
   }
 
   /**
-   * Make a UNIX listener's path free: a socket left by a switch that was killed (or by
-   * this switch's QEMU thread, which died) is removed, as a restarted daemon must;
-   * one something still accepts on, or a file that is not a socket, is refused.
+   * Make a UNIX listener's path free: a socket left by a switch that was killed is
+   * removed, as a restarted daemon must; one something still accepts on, or a file that
+   * is not a socket, is refused.
    */
   private async claimPath(path: string): Promise<void> {
     const c = await claimSocketPath(path);
@@ -220,87 +211,54 @@ export class QemuPorts {
   async unlisten(vid: number, spec: ListenSpec): Promise<void> {
     const l = this.find(vid, spec);
     if (l === undefined) throw notListening(spec, vid);
-    this.listeners.delete(l.id);
-    if (this.worker !== null && l.down === null) {
-      const done = new Promise<void>((r) => this.unlistenWaits.set(l.id, r));
-      this.post({ type: 'unlisten', listenerId: l.id });
-      await done;
-    }
+    await this.drop(l);
     this.log.info(`stopped listening on ${l.address}`);
   }
 
-  /** Per-connection counters from the QEMU thread, by port id. */
-  async stats(): Promise<Map<number, QemuConnStats>> {
-    if (this.worker === null) return new Map();
-    const conns = await this.statsWaits.request('the QEMU I/O thread', 5000, (reqId) => this.post({ type: 'stats', reqId }));
-    return new Map(conns.filter((c) => c.portId >= 0).map((c) => [c.portId, c]));
-  }
-
-  private onEvent(e: QemuEvent): void {
-    switch (e.type) {
-      case 'listening': {
-        const wait = this.listenWaits.get(e.listenerId);
-        this.listenWaits.delete(e.listenerId);
-        if (wait !== undefined) wait.resolve(e.address);
-        else this.log.info(`listening for QEMU on ${e.address} again`);
-        break;
-      }
-      case 'listen-error': {
-        const wait = this.listenWaits.get(e.listenerId);
-        this.listenWaits.delete(e.listenerId);
-        if (wait !== undefined) {
-          wait.reject(new DivesError('ELISTEN', `listen: ${e.message}`));
-          break;
-        }
-        // A listener opened again after a restart that could not be: it is down.
-        const l = this.listeners.get(e.listenerId);
-        if (l !== undefined) l.down = `cannot listen again after the QEMU I/O thread restarted: ${e.message}`;
-        this.log.error(`listen ${l?.address ?? e.listenerId}: cannot listen again after the QEMU I/O thread restarted: ${e.message}; "no listen" removes it`);
-        break;
-      }
-      case 'unlistened':
-        this.unlistenWaits.get(e.listenerId)?.();
-        this.unlistenWaits.delete(e.listenerId);
-        break;
-      case 'attached': {
-        const c = this.connPort.get(e.connId);
-        if (c !== undefined) c.live = true;
-        break;
-      }
-      case 'connected':
-        void this.place(e.connId, e.listenerId, e.remote);
-        break;
-      case 'disconnected':
-        void this.unplace(e.connId, e.reason);
-        break;
-      case 'stats':
-        this.noPortDrops = e.noPort;
-        this.statsWaits.settle(e.reqId, e.conns);
-        break;
-      case 'log':
-        this.log[e.level](e.message);
-        break;
-      case 'stopped':
-        break;
+  /** Stop accepting on a listener (its thread closes its connections), then close its socket. */
+  private async drop(l: ListenerRec): Promise<void> {
+    this.listeners.delete(l.id);
+    l.thread.listens.delete(l.id);
+    if (l.thread.supervisor.state === 'up') {
+      const done = new Promise<void>((r) => this.unlistenWaits.set(l.id, r));
+      l.thread.post({ type: 'unlisten', listenerId: l.id });
+      await done;
     }
+    closeFd(l.fd);
+    if (l.spec.kind === 'unix') rmSync(l.spec.path, { force: true });
   }
 
-  /** A QEMU connected: give it a port in its listener's VLAN, then let it send. */
-  private async place(connId: number, listenerId: number, remote: string): Promise<void> {
+  /** Per-connection counters from every QEMU I/O thread, by port id. */
+  async stats(): Promise<Map<number, QemuConnStats>> {
+    const all = await Promise.all([...this.threads.values()].map((t) => t.stats().catch(() => [])));
+    return new Map(all.flat().filter((c) => c.portId >= 0).map((c) => [c.portId, c]));
+  }
+
+  /** What the QEMU I/O threads dropped on a port, for `show ports`. */
+  async ioDrops(): Promise<Map<number, Partial<Record<PortDropName, number>>>> {
+    return new Map([...(await this.stats())].map(([portId, c]) => [portId, c.drops]));
+  }
+
+  /** A VM connected: give it a port in its listener's VLAN and a ring pair, then let it send. */
+  private async place(t: QemuThread, connId: number, listenerId: number, remote: string): Promise<void> {
     const l = this.listeners.get(listenerId);
-    if (l === undefined) {
-      this.post({ type: 'close', connId });
+    if (l === undefined || this.closed) {
+      t.post({ type: 'close', connId });
       return;
     }
     const port = this.ports.add('qemu', l.vid, `qemu:${l.address}#${connId}`);
     const fw = this.pool.place(l.vid);
-    const txRingId = this.rings.txRingFor(fw);
-    fw.configure(`port:${port.id}`, { type: 'add-port', vid: l.vid, portId: port.id, isPeer: false, txRingId });
-    this.connPort.set(connId, { portId: port.id, vid: l.vid, listenerId, live: false });
+    const io = t.name;
+    const rx = this.rings.create(QEMU_RING_BYTES, fw.bell, { name: `${port.name} rx`, producer: io, consumer: fw.name });
+    const tx = this.rings.create(QEMU_RING_BYTES, t.bell, { name: `${port.name} tx`, producer: fw.name, consumer: io });
+    fw.configure(`ring:${rx.id}`, { type: 'add-input', ringId: rx.id, sab: rx.ring.sab });
+    fw.configure(`ring:${tx.id}`, { type: 'add-output', ringId: tx.id, sab: tx.ring.sab, doorbellSab: t.bell.sab });
+    fw.configure(`port:${port.id}`, { type: 'add-port', vid: l.vid, portId: port.id, isPeer: false, txRingId: tx.id });
+    this.connPort.set(connId, { connId, portId: port.id, vid: l.vid, listenerId, rxRingId: rx.id, txRingId: tx.id, live: false });
     l.conns.add(connId);
     // The forwarding thread must know the port before its first frame arrives.
     await fw.request({ type: 'sync' }).catch(() => undefined);
-    this.post({ type: 'port', connId, portId: port.id, vid: l.vid, fw: fw.index });
+    t.post({ type: 'port', connId, portId: port.id, meta: ringMeta(l.vid, port.id), rxSab: rx.ring.sab, fwDoorbellSab: fw.bell.sab, txSab: tx.ring.sab });
     this.log.info(`qemu ${remote} connected to ${l.address}: port ${port.id} in VLAN ${l.vid}`);
   }
 
@@ -310,15 +268,35 @@ export class QemuPorts {
     this.connPort.delete(connId);
     this.listeners.get(c.listenerId)?.conns.delete(connId);
     const fw = this.pool.threadOf(c.vid);
-    fw?.unconfigure([`port:${c.portId}`], { type: 'remove-port', vid: c.vid, portId: c.portId });
-    await fw?.request({ type: 'sync' }).catch(() => undefined);
+    if (fw !== undefined) {
+      fw.unconfigure([`port:${c.portId}`], { type: 'remove-port', vid: c.vid, portId: c.portId });
+      fw.unconfigure([`ring:${c.rxRingId}`], { type: 'remove-ring', ringId: c.rxRingId });
+      fw.unconfigure([`ring:${c.txRingId}`], { type: 'remove-ring', ringId: c.txRingId });
+      await fw.request({ type: 'sync' }).catch(() => undefined);
+    }
+    this.rings.remove(c.rxRingId);
+    this.rings.remove(c.txRingId);
     this.ports.remove(c.portId);
     this.log.info(`qemu port ${c.portId} (VLAN ${c.vid}) disconnected: ${reason}`);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.io.stop();
-    this.worker = null;
+    await Promise.all([...this.threads.values()].map((t) => t.close()));
+    for (const l of this.listeners.values()) {
+      closeFd(l.fd);
+      if (l.spec.kind === 'unix') rmSync(l.spec.path, { force: true });
+    }
+    this.listeners.clear();
+  }
+}
+
+/** A listener's host as an address: numeric as given, a name resolved (IPv4 first, as Node's net module does). */
+async function resolveHost(host: string): Promise<string> {
+  if (isIP(host) !== 0) return host;
+  try {
+    return (await lookup(host)).address;
+  } catch (err) {
+    throw new DivesError('ELISTEN', `listen ${host}: cannot resolve it (${err instanceof Error ? err.message : String(err)})`);
   }
 }

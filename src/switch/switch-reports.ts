@@ -60,7 +60,7 @@ export async function reportPorts(parts: SwitchParts, vid?: number): Promise<Por
     }),
   );
   const byId = new Map(reports.map((r) => [`${r.vid}/${r.portId}`, r]));
-  const qemuStats = await qemu.stats();
+  const qemuDrops = await qemu.ioDrops();
   return ports
     .all()
     .flatMap((p) => (p.kind === 'peer' ? peers.memberships(p, vid) : [p]))
@@ -68,11 +68,11 @@ export async function reportPorts(parts: SwitchParts, vid?: number): Promise<Por
     .map((p) => {
       const r = byId.get(`${p.vid}/${p.id}`);
       const drops = r?.drops ?? PORT_DROPS.zero();
-      const io = p.kind === 'tap' ? taps.ioDrops(p.id) : p.kind === 'qemu' ? qemuStats.get(p.id)?.drops : undefined;
+      const io = p.kind === 'tap' ? taps.ioDrops(p.id) : p.kind === 'qemu' ? qemuDrops.get(p.id) : undefined;
       for (const [name, n] of Object.entries(io ?? {}) as [PortDropName, number][]) drops[name] += n;
       // The engine counts a frame as transmitted when it queued it; subtract what the
       // I/O thread then could not deliver, so tx means "left the port".
-      const undelivered = drops['tap-write'] + drops['qemu-queue-full'];
+      const undelivered = drops['tap-write'];
       return {
         id: p.id,
         name: p.name,
@@ -92,7 +92,6 @@ export async function reportThreads(parts: SwitchParts): Promise<ThreadInfo[]> {
   const { pool, taps, qemu, peers } = parts;
   // A query refreshes each forwarding thread's no-vlan count; a down thread keeps its last.
   await Promise.all(pool.threads.filter((t) => t.supervisor.state === 'up').map((t) => t.request({ type: 'sync' }).catch(() => undefined)));
-  if (qemu.io.running) await qemu.stats().catch(() => undefined);
   const info = (sv: ThreadSupervisor, cpu: number, vlans: number[], wakeups: number, extra: Partial<Record<(typeof THREAD_COUNTERS.names)[number], number>>): ThreadInfo => {
     const st = sv.status();
     return {
@@ -109,7 +108,7 @@ export async function reportThreads(parts: SwitchParts): Promise<ThreadInfo[]> {
   return [
     ...pool.threads.map((t) => info(t.supervisor, t.cpu, [...t.vids].sort((a, b) => a - b), t.bell.wakeups, { 'no-vlan': t.noVlan })),
     ...taps.threads().map((t) => info(t.io, t.cpu, [], t.wakeups, {})),
-    info(qemu.io, -1, [], qemu.wakeups, { 'no-port': qemu.noPortDrops }),
+    ...qemu.supervisors().map((t) => info(t.io, t.cpu, [], t.wakeups, {})),
     info(peers.io, -1, [], peers.wakeups, {}),
   ];
 }

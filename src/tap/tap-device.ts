@@ -12,16 +12,17 @@
 // spawned `ip` or QEMU never inherits it (an inherited fd would keep the TAP busy and keep
 // a TAP DiVES created alive after close()).
 //
-// Thread safety: the per-frame functions keep their scratch (a struct pollfd, a struct
-// iovec, two cached buffer addresses) in module state, which every thread has its own copy
-// of. close() must only run after the I/O thread stopped using the fd, or a later open()
-// could reuse the number under it.
+// Thread safety: the per-frame functions keep their scratch (a struct pollfd here, the
+// iovec and cached buffer addresses of src/linux/fd-io.ts) in module state, which every
+// thread has its own copy of. close() must only run after the I/O thread stopped using
+// the fd, or a later open() could reuse the number under it.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { fdRead, fdWrite } from '../linux/fd-io.js';
 import { DivesError } from '../core/errors.js';
 import {
   AF_INET, AF_INET6, ERRNO, IFF_MULTI_QUEUE, IFF_NO_PI, IFF_VNET_HDR, TUNSETOFFLOAD, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, IFF_PERSIST, IFF_TAP, IFF_TUN, IFF_UP, IFNAMSIZ,
-  LITTLE_ENDIAN, O_CLOEXEC, O_NONBLOCK, O_RDWR, POLLIN, POLLNVAL, SIOCGIFFLAGS, SIOCSIFFLAGS, SOCK_CLOEXEC,
+  O_CLOEXEC, O_NONBLOCK, O_RDWR, POLLIN, POLLNVAL, SIOCGIFFLAGS, SIOCSIFFLAGS, SOCK_CLOEXEC,
   SOCK_DGRAM, TUNGETIFF, TUNSETIFF, describeErrno, ifreq, ifrFlags, ifrName, loadLibc, setIfrFlags, type Libc,
 } from '../linux/libc.js';
 
@@ -124,72 +125,19 @@ export class TapDevice {
 
 // --- per-frame calls ----------------------------------------------------------------
 
-// Per-thread scratch. struct pollfd is {int fd; short events; short revents}; struct iovec
-// is {void *base; size_t len}, written as 32-bit halves so no BigInt or heap number is made.
+// Per-thread scratch for tapPoll: struct pollfd is {int fd; short events; short revents}.
 const pollfd = new Int32Array(2);
 const pollShorts = new Int16Array(pollfd.buffer);
-const iov = new Uint32Array(4);
-const LO = LITTLE_ENDIAN ? 0 : 1;
-const HI = LITTLE_ENDIAN ? 1 : 0;
-const TWO_32 = 0x1_0000_0000;
-let lc: Libc | undefined;
-// One cached buffer address per direction: an I/O thread reads into one ring buffer and
-// writes from another, so each cache stays hot. A miss costs one BigInt (koffi.address).
-let readBuf: Uint8Array | undefined;
-let readLo = 0;
-let readHi = 0;
-let writeBuf: Uint8Array | undefined;
-let writeLo = 0;
-let writeHi = 0;
-
-function libc(): Libc {
-  return lc ?? (lc = loadLibc());
-}
-
-/** Clamps [off, off+len) to the buffer: the C side trusts the length, so this is what keeps memory safe. */
-function span(buf: Uint8Array, off: number, len: number): number {
-  if ((off | 0) !== off || off < 0) return -1;
-  const room = buf.length - off;
-  const n = len < room ? len : room;
-  return n > 0 ? n : -1;
-}
 
 /**
  * Reads one frame into buf[off, off+max). Returns its length, 0 when no frame is waiting
- * (EAGAIN), or -errno (-EBADFD once the TAP was deleted under the fd). Never throws.
- * A frame longer than `max` is truncated by the kernel, so pass room for the MTU plus 14.
- * Allocation-free: off 0 passes the buffer itself; other offsets go through readv with
- * the iovec above, because a pointer passed as a JS number above 2^31 would box.
+ * (EAGAIN), or -errno (-EBADFD once the TAP was deleted under the fd). Never throws, never
+ * allocates (src/linux/fd-io.ts). A frame longer than `max` is truncated by the kernel, so
+ * pass room for the MTU plus 14.
  */
 export function tapRead(fd: number, buf: Uint8Array, off: number, max: number): number {
-  const n = span(buf, off, max);
-  if (n < 0) return -ERRNO.EINVAL;
-  try {
-    const c = libc();
-    let r: number;
-    if (off === 0) {
-      r = c.read(fd, buf, n);
-    } else {
-      if (readBuf !== buf) {
-        const a = Number(c.address(buf));
-        readBuf = buf;
-        readLo = a % TWO_32;
-        readHi = (a - readLo) / TWO_32;
-      }
-      const lo = readLo + off;
-      iov[LO] = lo;
-      iov[HI] = lo >= TWO_32 ? readHi + 1 : readHi;
-      iov[2 + LO] = n;
-      iov[2 + HI] = 0;
-      r = c.readv(fd, iov, 1);
-    }
-    if (r >= 0) return r;
-    const e = c.errno();
-    return e === ERRNO.EAGAIN || e === ERRNO.EINTR ? 0 : -e;
-  } catch {
-    // Only a failed libc load or a non-number argument gets here.
-    return -ERRNO.EINVAL;
-  }
+  const r = fdRead(fd, buf, off, max);
+  return r === -ERRNO.EAGAIN || r === -ERRNO.EINTR ? 0 : r;
 }
 
 /**
@@ -198,31 +146,7 @@ export function tapRead(fd: number, buf: Uint8Array, off: number, max: number): 
  * for a frame shorter than an Ethernet header). Never throws, never allocates.
  */
 export function tapWrite(fd: number, buf: Uint8Array, off: number, len: number): number {
-  const n = span(buf, off, len);
-  if (n < 0 || n !== len) return -ERRNO.EINVAL;
-  try {
-    const c = libc();
-    let r: number;
-    if (off === 0) {
-      r = c.write(fd, buf, n);
-    } else {
-      if (writeBuf !== buf) {
-        const a = Number(c.address(buf));
-        writeBuf = buf;
-        writeLo = a % TWO_32;
-        writeHi = (a - writeLo) / TWO_32;
-      }
-      const lo = writeLo + off;
-      iov[LO] = lo;
-      iov[HI] = lo >= TWO_32 ? writeHi + 1 : writeHi;
-      iov[2 + LO] = n;
-      iov[2 + HI] = 0;
-      r = c.writev(fd, iov, 1);
-    }
-    return r >= 0 ? r : -c.errno();
-  } catch {
-    return -ERRNO.EINVAL;
-  }
+  return fdWrite(fd, buf, off, len);
 }
 
 /**
@@ -232,7 +156,7 @@ export function tapWrite(fd: number, buf: Uint8Array, off: number, len: number):
  */
 export function tapPoll(fd: number, timeoutMs: number): number {
   try {
-    const c = libc();
+    const c = loadLibc();
     pollfd[0] = fd;
     pollShorts[2] = POLLIN;
     pollShorts[3] = 0;

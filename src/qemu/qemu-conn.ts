@@ -1,0 +1,125 @@
+// QemuConn: one VM's connection on a QEMU I/O thread — its fd, the framer that cuts the
+// byte stream into frames, the ring pair with its VLAN's forwarding thread, what the
+// socket has not taken yet of the last batch, and its counters. QEMU I/O thread only
+// (src/qemu/qemu-io.ts drives it); main sees snapshots.
+//
+// Nothing here throws or allocates per frame: a read goes into the thread's read buffer
+// and each frame from it into the rx ring; a batch to send is staged by the thread and
+// written in one call, and only what the socket would not take is kept here, in a buffer
+// made once, the first time that happens.
+
+import { PORT_DROP, PORT_DROPS } from '../core/counters.js';
+import { Ring } from '../core/ring.js';
+import { ERRNO, describeErrno } from '../linux/libc.js';
+import { fdRead, fdWrite } from '../linux/fd-io.js';
+import { FRAMER_OK, FRAMER_REASON_TEXT, QemuFramer } from './qemu-framer.js';
+import type { QemuConnStats } from './qemu-io-messages.js';
+
+const D_RX_RING_FULL = PORT_DROP['rx-ring-full'];
+
+export class QemuConn {
+  portId = -1;
+  private meta = 0;
+  rx: Ring | null = null;
+  tx: Ring | null = null;
+  framesIn = 0;
+  framesOut = 0;
+  /** Indexed by PORT_DROP; this thread counts rx-ring-full. */
+  readonly drops = PORT_DROPS.create();
+  private readonly framer: QemuFramer;
+  /** Bytes of the last batch the socket did not take: pending[pendingOff, pendingOff + pendingLen). */
+  private pending: Buffer | null = null;
+  private pendingOff = 0;
+  pendingLen = 0;
+  /** The socket may hold bytes to read (poll said so, or the last read filled the buffer). */
+  readable = false;
+  /** Why the connection ended, once it did. */
+  closed: string | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly fd: number,
+    readonly listenerId: number,
+    readonly remote: string,
+    maxFrame: number,
+  ) {
+    this.framer = new QemuFramer((buf, off, len) => {
+      const rx = this.rx as Ring;
+      if (rx.write(buf, off, len, this.meta) === 1) this.framesIn++;
+      else this.drops[D_RX_RING_FULL]++;
+    }, maxFrame);
+  }
+
+  get attached(): boolean {
+    return this.rx !== null;
+  }
+
+  /** Give the connection its port and rings: from now on it is read and written. */
+  attach(portId: number, meta: number, rx: Ring, tx: Ring): void {
+    this.portId = portId;
+    this.meta = meta;
+    this.rx = rx;
+    this.tx = tx;
+    this.readable = true;
+  }
+
+  /**
+   * One read of what the VM sent, into `buf`, through the framer into the rx ring (one
+   * commit). Returns the bytes read (buf.length: there may be more), 0 when nothing was
+   * waiting, or -1 when the connection ended (`closed` says why).
+   */
+  receive(buf: Buffer): number {
+    const r = fdRead(this.fd, buf, 0, buf.length);
+    if (r > 0) {
+      const code = this.framer.push(buf, 0, r);
+      this.rx?.commit();
+      if (code !== FRAMER_OK) return this.end(`bad frame ${FRAMER_REASON_TEXT[code]} (${this.framer.badLength})`);
+      return r;
+    }
+    if (r === 0) return this.end('closed');
+    if (r === -ERRNO.EAGAIN || r === -ERRNO.EINTR) return 0;
+    return this.end(`read failed: ${describeErrno(-r)}`);
+  }
+
+  /** Write what the socket did not take last time. Returns true when nothing is left. */
+  flushPending(): boolean {
+    if (this.pendingLen === 0) return true;
+    const w = fdWrite(this.fd, this.pending as Buffer, this.pendingOff, this.pendingLen);
+    if (w < 0) {
+      if (w !== -ERRNO.EAGAIN && w !== -ERRNO.EINTR) this.end(`write failed: ${describeErrno(-w)}`);
+      return false;
+    }
+    this.pendingOff += w;
+    this.pendingLen -= w;
+    return this.pendingLen === 0;
+  }
+
+  /**
+   * Write a staged batch, stage[0, len), of `frames` frames; keep what the socket would
+   * not take for flushPending(). A VM that stops reading thus holds at most one batch
+   * here, and its tx ring fills behind it: its frames, and only its, are dropped there.
+   */
+  send(stage: Buffer, len: number, frames: number): void {
+    this.framesOut += frames;
+    const w = fdWrite(this.fd, stage, 0, len);
+    if (w === len) return;
+    if (w < 0 && w !== -ERRNO.EAGAIN && w !== -ERRNO.EINTR) {
+      this.end(`write failed: ${describeErrno(-w)}`);
+      return;
+    }
+    const done = w < 0 ? 0 : w;
+    if (this.pending === null || this.pending.length < stage.length) this.pending = Buffer.allocUnsafe(stage.length);
+    stage.copy(this.pending, 0, done, len);
+    this.pendingOff = 0;
+    this.pendingLen = len - done;
+  }
+
+  private end(reason: string): number {
+    if (this.closed === null) this.closed = reason;
+    return -1;
+  }
+
+  snapshot(): QemuConnStats {
+    return { connId: this.id, portId: this.portId, remote: this.remote, framesIn: this.framesIn, framesOut: this.framesOut, drops: PORT_DROPS.toRecord(this.drops) };
+  }
+}
