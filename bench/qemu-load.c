@@ -249,8 +249,8 @@ int main(int argc, char **argv) {
     unsigned long frames = 0, bytes = 0;
     double first = 0, last = 0;
     for (;;) {
-      /* Wait for input with the idle timeout once frames have begun, else up to a minute. */
-      if (r.have - r.at < 4 && poll(&p, 1, frames == 0 ? 60000 : (int)idle_ms) == 0) break;
+      /* Wait for input with the idle timeout once frames have begun, else up to 20 s. */
+      if (r.have - r.at < 4 && poll(&p, 1, frames == 0 ? 20000 : (int)idle_ms) == 0) break;
       uint32_t len;
       unsigned char *f = next_frame(&r, &len);
       if (f == NULL) break;

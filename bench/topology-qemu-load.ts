@@ -133,10 +133,11 @@ async function measure(bin: string, setUp: (n: number) => Promise<{ pairs: Pair[
   return { fps, rttUs, pairsFps: sum, pairsFairness: Math.min(...each) / Math.max(...each) };
 }
 
+/** `n` distinct free TCP ports (a port just freed can come back from the kernel twice). */
 async function ports(n: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(await freeTcpPort());
-  return out;
+  const out = new Set<number>();
+  while (out.size < n) out.add(await freeTcpPort());
+  return [...out];
 }
 
 /** DiVES: each pair on two listen ports of one VLAN; 8 pairs over 4 VLANs. */

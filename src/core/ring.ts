@@ -221,6 +221,23 @@ export class Ring {
     this.wPushed++;
   }
 
+  /**
+   * Producer side: free bytes now, from the producer's cached view of the consumer
+   * (refreshed when it looks short), so a producer that can wait (one reading a stream)
+   * takes no more than fits instead of dropping. Records need their 8-byte header and
+   * padding, and one may not straddle the end of the region (up to one record's worth is
+   * skipped at the wrap): the caller leaves room for that. Can be late: the consumer may
+   * free more right after. Never allocates.
+   */
+  room(): number {
+    let free = this.capacity - ((this.wHead - this.wTail) >>> 0);
+    if (free < this.capacity >> 1) {
+      this.wTail = Atomics.load(this.words, TAIL) >>> 0;
+      free = this.capacity - ((this.wHead - this.wTail) >>> 0);
+    }
+    return free;
+  }
+
   /** Count a frame the producer could not stage (e.g. no room for a reserve). */
   countDrop(): void {
     Atomics.add(this.words, DROPS, 1);

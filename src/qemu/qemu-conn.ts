@@ -33,6 +33,10 @@ export class QemuConn {
   pendingLen = 0;
   /** The socket may hold bytes to read (poll said so, or the last read filled the buffer). */
   readable = false;
+  /** Readable, but its rx ring has no room for a read: not read (nor polled) until the forwarding thread drains it. */
+  blocked = false;
+  /** Its slot in the thread's poll set. */
+  slot = 0;
   /** Why the connection ended, once it did. */
   closed: string | null = null;
 
@@ -41,7 +45,7 @@ export class QemuConn {
     readonly fd: number,
     readonly listenerId: number,
     readonly remote: string,
-    maxFrame: number,
+    private readonly maxFrame: number,
   ) {
     this.framer = new QemuFramer((buf, off, len) => {
       const rx = this.rx as Ring;
@@ -64,12 +68,25 @@ export class QemuConn {
   }
 
   /**
-   * One read of what the VM sent, into `buf`, through the framer into the rx ring (one
-   * commit). Returns the bytes read (buf.length: there may be more), 0 when nothing was
-   * waiting, or -1 when the connection ended (`closed` says why).
+   * How much may be read now so every frame it holds fits in the rx ring: a stream byte
+   * becomes at most 4/3 of a ring byte (a 14-byte frame's 18 stream bytes take a 24-byte
+   * record), less room for the frame the framer holds from the last read and for the gap
+   * a wrap leaves. 0 when that is under a page: the VM waits, as QEMU's own hub makes it
+   * wait, instead of having its frames read only to be dropped.
    */
-  receive(buf: Buffer): number {
-    const r = fdRead(this.fd, buf, 0, buf.length);
+  readBudget(max: number): number {
+    const room = (this.rx as Ring).room() - 2 * (this.maxFrame + 16);
+    const n = Math.floor((room * 3) / 4);
+    return n < 4096 ? 0 : n < max ? n : max;
+  }
+
+  /**
+   * One read of at most `max` bytes of what the VM sent, into `buf`, through the framer
+   * into the rx ring (one commit). Returns the bytes read (max: there may be more), 0 when
+   * nothing was waiting, or -1 when the connection ended (`closed` says why).
+   */
+  receive(buf: Buffer, max: number): number {
+    const r = fdRead(this.fd, buf, 0, max);
     if (r > 0) {
       const code = this.framer.push(buf, 0, r);
       this.rx?.commit();

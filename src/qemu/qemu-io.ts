@@ -31,11 +31,17 @@ import type { QemuControl, QemuEvent, QemuIoStart } from './qemu-io-messages.js'
 /** One read per connection per turn: at most this much of what a VM sent, so no VM starves the others. */
 const READ_BYTES = 256 * 1024;
 /** The stage a batch to one VM is written from. */
-const STAGE_BYTES = 256 * 1024;
-/** Frames per batch to one VM, and the bytes of them that always fit in the stage with their lengths and padding. */
-const BATCH = 256;
-const BATCH_BYTES = STAGE_BYTES - BATCH * (QEMU_HDR_LEN + ETH_ZLEN);
+const STAGE_BYTES = 1024 * 1024;
+/**
+ * Frames per batch to one VM, and the bytes of them that always fit in the stage with
+ * their lengths and padding (at most 4 + 46 bytes a frame). As many as a read brings in:
+ * a batch as small as a read is large would let the other direction outrun it.
+ */
+const BATCH = 4096;
+const BATCH_BYTES = STAGE_BYTES - BATCH * (QEMU_HDR_LEN + ETH_ZLEN - 14);
 const SLEEP_MS = 1000;
+/** How long to sleep while a VM waits for room in its rx ring: the forwarding thread frees it without a wake-up. */
+const BLOCKED_SLEEP_MS = 1;
 
 interface Listener {
   id: number;
@@ -90,8 +96,12 @@ export class QemuIo {
       if (this.bell.controlSeq !== this.controlSeen) this.controlSeen = this.bell.drainControl<QemuControl>(this.control, (m) => this.handle(m));
       if (this.stopped) break;
       let work = 0;
+      let blocked = false;
       const live = this.live;
-      for (let i = 0; i < live.length; i++) work += this.serve(live[i]);
+      for (let i = 0; i < live.length; i++) {
+        work += this.serve(live[i]);
+        blocked ||= live[i].blocked;
+      }
       if (work > 0) continue;
       if (this.setDirty) this.rebuild();
       // Announce sleep, then look once more (see Doorbell.ring for why).
@@ -100,7 +110,7 @@ export class QemuIo {
         this.bell.cancelSleep();
         continue;
       }
-      const r = this.bell.sleepPollSet(this.set, SLEEP_MS);
+      const r = this.bell.sleepPollSet(this.set, blocked ? BLOCKED_SLEEP_MS : SLEEP_MS);
       if (r < 0) {
         this.emit({ type: 'log', level: 'error', message: `qemu-io:${this.start.index}: poll: ${describeErrno(-r)}` });
         break;
@@ -115,9 +125,15 @@ export class QemuIo {
   private serve(c: QemuConn): number {
     let work = 0;
     if (c.readable) {
-      const r = c.receive(this.readBuf);
-      c.readable = r === READ_BYTES;
-      if (r > 0) work++;
+      const max = c.readBudget(READ_BYTES);
+      if (max === 0) {
+        if (!c.blocked) this.block(c, true);
+      } else {
+        if (c.blocked) this.block(c, false);
+        const r = c.receive(this.readBuf, max);
+        c.readable = r === max;
+        if (r > 0) work++;
+      }
     }
     if (c.closed === null && c.flushPending()) {
       this.stageLen = 0;
@@ -125,7 +141,7 @@ export class QemuIo {
       if (n > 0) {
         c.send(this.stage, this.stageLen, n);
         // Bytes left over wait for POLLOUT; the set must ask for it.
-        if (c.pendingLen > 0) this.setDirty = true;
+        if (c.pendingLen > 0) this.events(c);
         work++;
       }
     }
@@ -153,10 +169,7 @@ export class QemuIo {
           continue;
         }
         if ((rev & (POLLIN | POLLHUP | POLLERR)) !== 0) s.readable = true;
-        if ((rev & POLLOUT) !== 0 && s.pendingLen > 0) {
-          s.flushPending();
-          this.setDirty = true;
-        }
+        if ((rev & POLLOUT) !== 0 && s.pendingLen > 0 && s.flushPending()) this.events(s);
         if (s.closed !== null) this.close(s, s.closed);
       } else if ((rev & POLLIN) !== 0) {
         this.accept(s);
@@ -190,14 +203,29 @@ export class QemuIo {
     this.emit({ type: 'disconnected', connId: c.id, portId: c.portId, reason });
   }
 
-  /** The poll set again: listeners for input, connections for input (attached ones) and for room when bytes are pending. */
+  /** A VM's rx ring is full (or has room again): stop (or start) polling it for input. */
+  private block(c: QemuConn, on: boolean): void {
+    c.blocked = on;
+    this.events(c);
+  }
+
+  /** What the poll set asks of a connection: input once attached and not blocked, room while bytes are pending. */
+  private events(c: QemuConn): void {
+    if (c.slot > 0) this.set.set(c.slot, c.fd, (c.attached && !c.blocked ? POLLIN : 0) | (c.pendingLen > 0 ? POLLOUT : 0));
+  }
+
+  /** The poll set again, after a listener or connection came or went: listeners for input, connections as events() says. */
   private rebuild(): void {
     this.setDirty = false;
     this.slots = [...this.listeners.values(), ...this.conns.values()];
     this.set.count = 1;
     this.slots.forEach((s, i) => {
-      if (s instanceof QemuConn) this.set.set(i + 1, s.fd, (s.attached ? POLLIN : 0) | (s.pendingLen > 0 ? POLLOUT : 0));
-      else this.set.set(i + 1, s.fd, POLLIN);
+      if (s instanceof QemuConn) {
+        s.slot = i + 1;
+        this.events(s);
+      } else {
+        this.set.set(i + 1, s.fd, POLLIN);
+      }
     });
   }
 

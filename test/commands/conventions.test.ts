@@ -59,7 +59,9 @@ test('the npm pack tarball installs with npm install -g, and its dives starts a 
   const dir = tempDir(t);
   const prefix = join(dir, 'prefix');
   const npm = { cwd: ROOT, env: { ...process.env, npm_config_update_notifier: 'false' }, maxBuffer: 16 << 20 };
-  const packed = await run('npm', ['pack', '--silent', '--pack-destination', dir], npm);
+  // --ignore-scripts: `npm test` has built already, and prepack's build would rewrite dist/
+  // under the tests running beside this one.
+  const packed = await run('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], npm);
   const tarball = join(dir, packed.stdout.trim().split('\n').pop() ?? '');
   t.true(existsSync(tarball), packed.stdout);
   // The dependencies come from npm's cache, which `npm ci` has just filled.
