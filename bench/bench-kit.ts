@@ -34,6 +34,8 @@ export interface Section {
   peers: Row[];
   /** What the section measures when it is not iperf3/ping between namespaces. */
   note?: string;
+  /** Lines printed under the table (e.g. where DiVES's RTT goes, bench/frame-budget.ts). */
+  after?: string[];
 }
 
 export async function must(file: string, args: string[], timeoutMs = 60_000): Promise<string> {
@@ -168,6 +170,7 @@ export function printSection(s: Section): void {
     const r = `TCP ${quotient(d.tcpGbps, f.tcpGbps)}  UDP-64 ${quotient(d.udpFps, f.udpFps)}  RTT ${quotient(d.rttUs, f.rttUs)}`;
     console.log(`${p.name.padEnd(38)} ${fmt(f)}   ${r}`);
   }
+  for (const line of s.after ?? []) console.log(line);
 }
 
 /** A section whose measurement failed: printed and kept in the JSON, so one broken topology does not hide the rest. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DivesProcess } from '../test/helpers/dives-process.js';
 import { NetnsFixture, run } from '../test/helpers/netns.js';
 import { measure, must, row, sleep, VM_A, VM_B, type Section, type Figures } from './bench-kit.js';
+import { budgetAfter, tracedPing } from './frame-budget.js';
 
 async function vmPair(fx: NetnsFixture, linkA: string, linkB: string): Promise<[string, string]> {
   const a = await fx.addNs('vmA');
@@ -34,7 +35,8 @@ async function dives(): Promise<Figures> {
     sw = await DivesProcess.start(['--no-console', '-c', rc, '-u', dir]);
     if (!/DiVES switch up/.test(sw.stderr)) throw new Error(`dives did not start:\n${sw.stderr}`);
     const [a, b] = await vmPair(fx, ta, tb);
-    return await measure(fx, a, b);
+    const figures = await measure(fx, a, b);
+    return { ...figures, extra: { budget: await tracedPing(fx, a, VM_B, [dir]) } };
   } finally {
     await sw?.stop();
     await fx.cleanup();
@@ -91,9 +93,11 @@ async function linuxBridge(offloads: boolean): Promise<Figures> {
 
 /** DiVES with two TAPs against vde_switch and the Linux bridge, measured one after the other. */
 export async function oneHost(): Promise<Section> {
+  const d = await row('DiVES, 2 TAPs, one VLAN', dives);
   return {
     title: 'one host: TAP ↔ TAP',
-    dives: await row('DiVES, 2 TAPs, one VLAN', dives),
+    dives: d,
+    after: budgetAfter(d),
     peers: [
       await row('vde_switch, 2 TAPs', vdeSwitch),
       await row('Linux bridge over veth', () => linuxBridge(true)),

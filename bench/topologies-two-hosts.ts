@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DivesProcess } from '../test/helpers/dives-process.js';
 import { ip, NetnsFixture } from '../test/helpers/netns.js';
 import { measure, row, sleep, VM_A, VM_B, waitReachable, type Figures, type Section } from './bench-kit.js';
+import { budgetAfter, tracedPing } from './frame-budget.js';
 
 const UNDERLAY_MTU = '9000';
 /** VMs keep the usual 1500: a full frame plus any of the three encapsulations fits 9000. */
@@ -67,7 +68,8 @@ async function dives(): Promise<Figures> {
     // Discovery announces every second; both must have heard the other before measuring.
     await Promise.all(switches.map((s) => s.waitStderr(/peer \S+ up/, 15_000)));
     await waitReachable(fx, hosts[0].vm, VM_B);
-    return await measure(fx, hosts[0].vm, hosts[1].vm);
+    const figures = await measure(fx, hosts[0].vm, hosts[1].vm);
+    return { ...figures, extra: { budget: await tracedPing(fx, hosts[0].vm, VM_B, dirs) } };
   } finally {
     await Promise.all(switches.map((s) => s.stop()));
     await fx.cleanup();
@@ -120,9 +122,11 @@ async function kernelVxlan(): Promise<Figures> {
 
 /** DiVES peering across two hosts against vxvde and kernel VXLAN, one after the other. */
 export async function twoHosts(): Promise<Section> {
+  const d = await row('DiVES, one switch per host, peered', dives);
   return {
     title: `two hosts: VM ↔ VM over a veth underlay (MTU ${UNDERLAY_MTU}, VM MTU ${VM_MTU})`,
-    dives: await row('DiVES, one switch per host, peered', dives),
+    dives: d,
+    after: budgetAfter(d),
     peers: [
       await row('vxvde (vde_plug tap:// vxvde://)', vxvde),
       await row('kernel VXLAN + bridge per host', kernelVxlan),

@@ -4,6 +4,7 @@
 
 import type { PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS } from '../core/counters.js';
 import type { ThreadKind, ThreadState } from '../core/thread-supervisor.js';
+import type { TraceStep } from '../core/frame-trace.js';
 import type { RingInfo } from '../forwarding/ring-table.js';
 import type { ListenSpec } from '../qemu/listen-spec.js';
 import type { ListenerInfo } from '../qemu/qemu-ports.js';
@@ -65,6 +66,12 @@ export interface ThreadInfo {
   counters: Record<(typeof THREAD_COUNTERS.names)[number], number>;
 }
 
+/** What `show trace` prints: whether tracing is on, and the mean time of each step of a frame's path. */
+export interface TraceInfo {
+  on: boolean;
+  steps: TraceStep[];
+}
+
 export interface SwitchControl {
   /** VLANs that exist (a VLAN exists while it has ports or was entered with `vlan ID`). */
   showVlans(): Promise<VlanInfo[]>;
@@ -77,6 +84,9 @@ export interface SwitchControl {
   showThreads(): Promise<ThreadInfo[]>;
   /** Every ring between the threads, with its producer, consumer and counters. */
   showRings(): RingInfo[];
+  /** Trace frames through the switch's threads (`debug trace on|off`): on clears what was traced before. */
+  setTrace(on: boolean): void;
+  showTrace(): TraceInfo;
   /** Make sure a VLAN exists (the `vlan ID` command). */
   ensureVlan(vid: number): void;
   attachTap(vid: number, dev: string): Promise<TapInfo>;

@@ -80,6 +80,7 @@ export const VLAN_COUNTERS = new CounterSet('VLAN', 'show vlans', {
   flushed: { by: ENGINE, help: 'MACs removed by a flush (a peer went down)' },
   deleted: { by: ENGINE, help: 'MACs removed with the port they were learned on' },
   'no-port': { by: ENGINE, help: 'frame dropped: its record named a port this VLAN does not have (it just left)' },
+  'left-port-drops': { by: `${ENGINE} / ${MAIN}`, help: 'drops counted on ports that have since left the VLAN (a VM that disconnected, a TAP detached, a peer gone); show ports lost their lines, the log has each one\'s reasons' },
 });
 
 /**

@@ -10,7 +10,7 @@
 // | 0-15  | port  | rx ring: the port the frame came in on; tx ring: the port it leaves by |
 // | 16-27 | vid   | the VLAN (1..4094)                                                    |
 // | 28    | VNET  | the record is a virtio_net_hdr (VNET_HDR_LEN bytes), then the frame    |
-// | 29-31 |       | zero                                                                 |
+// | 29-31 | TRACE | the frame's trace slot while `debug trace` is on, else 0 (src/core/frame-trace.ts) |
 //
 // The virtio_net_hdr (struct virtio_net_hdr, without num_buffers) is what a TAP opened
 // with IFF_VNET_HDR puts in front of every frame, and what offloaded peer datagrams

@@ -14,6 +14,7 @@ import type {
   SwitchControl,
   TapInfo,
   ThreadInfo,
+  TraceInfo,
   VlanInfo,
 } from '../control/switch-api.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
@@ -197,6 +198,27 @@ export class SampleSwitch implements SwitchControl {
     }));
     const io = (name: string, kind: ThreadInfo['kind']): ThreadInfo => ({ name, kind, state: 'up', cpu: -1, vlans: [], lastDeath: null, reason: null, counters: THREAD_COUNTERS.zero() });
     return [...forwarding, ...this.taps.map((t) => io(`tap-io:${t.name}`, 'tap-io')), io('qemu-io:0', 'qemu-io'), io('peer-io', 'peer-io')];
+  }
+
+  /** Tracing is on and has seen a few pings' frames; `show trace` prints them. */
+  trace: TraceInfo = {
+    on: true,
+    steps: [
+      { from: 'read', to: 'forwarding', meanUs: 24.5, frames: 20 },
+      { from: 'forwarding', to: 'tx-commit', meanUs: 1.5, frames: 20 },
+      { from: 'tx-commit', to: 'picked', meanUs: 31.2, frames: 20 },
+      { from: 'picked', to: 'written', meanUs: 9.8, frames: 20 },
+    ],
+  };
+
+  setTrace(on: boolean): void {
+    this.#call('setTrace', on);
+    this.trace = { on, steps: on ? this.trace.steps.map((s) => ({ ...s, meanUs: null, frames: 0 })) : this.trace.steps };
+  }
+
+  showTrace(): TraceInfo {
+    this.#call('showTrace');
+    return this.trace;
   }
 
   /** A ring pair per TAP; `show rings` lists them. */

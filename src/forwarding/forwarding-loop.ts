@@ -15,6 +15,7 @@ import { VlanEngine, type EngineClock } from './vlan-engine.js';
 import { VLAN_COUNTERS } from '../core/counters.js';
 import { srcMac } from '../core/frame.js';
 import { metaHdrLen, metaPort, metaVid } from '../core/ring-record.js';
+import { FrameTrace, STAGE_FORWARDING, STAGE_TX_COMMIT, TRACE_MASK } from '../core/frame-trace.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
 import type { ForwardingControl, ForwardingReply, ForwardingTask, PortReport, VlanReport } from './forwarding-messages.js';
 
@@ -52,6 +53,10 @@ export class ForwardingLoop {
   private readonly forward: FrameHandler;
   private drillVid = -1;
   private drillMac = -1;
+  private readonly trace: FrameTrace;
+  /** Metas of the traced frames of this batch, stamped once its tx rings are committed. */
+  private readonly traced = new Int32Array(8);
+  private tracedCount = 0;
 
   constructor(task: ForwardingTask) {
     this.bell = new Doorbell(task.doorbellSab);
@@ -61,6 +66,7 @@ export class ForwardingLoop {
     this.maxFrame = task.maxFrame;
     this.cpu = task.cpu;
     this.inflight = new Int32Array(task.inflightSab);
+    this.trace = new FrameTrace(task.traceSab);
     const engines = this.engines;
     const inflight = this.inflight;
     // One closure for the life of the thread: the ring calls it per frame.
@@ -71,7 +77,9 @@ export class ForwardingLoop {
         return;
       }
       inflight[0] = meta;
-      engine.forward(buf, off, len, metaPort(meta), metaHdrLen(meta));
+      const trace = meta & TRACE_MASK;
+      if (trace !== 0) this.traceIn(meta);
+      engine.forward(buf, off, len, metaPort(meta), metaHdrLen(meta), trace);
     };
     this.handler = this.forward;
   }
@@ -100,6 +108,8 @@ export class ForwardingLoop {
       for (let i = 0; i < inputs.length; i++) n += inputs[i].consume(BATCH, this.handler);
       this.inflight[0] = 0;
       if (n > 0) {
+        // Stamped before the commit: once committed, the output's thread may finish the frame.
+        if (this.tracedCount > 0) this.traceOut();
         const outputs = this.outputs;
         for (let i = 0; i < outputs.length; i++) outputs[i].commit();
       }
@@ -124,6 +134,18 @@ export class ForwardingLoop {
       this.bell.sleep(AGEING_INTERVAL_MS);
       idleSince = -1;
     }
+  }
+
+  /** A traced frame reached this thread (`debug trace`). */
+  private traceIn(meta: number): void {
+    this.trace.stamp(meta, STAGE_FORWARDING);
+    if (this.tracedCount < this.traced.length) this.traced[this.tracedCount++] = meta;
+  }
+
+  /** The batch's tx rings are about to be committed: the traced frames of the batch reached that stage. */
+  private traceOut(): void {
+    for (let i = 0; i < this.tracedCount; i++) this.trace.stamp(this.traced[i], STAGE_TX_COMMIT);
+    this.tracedCount = 0;
   }
 
   private anyInput(): boolean {
@@ -186,9 +208,11 @@ export class ForwardingLoop {
         this.engine(msg.vid).addPort(msg.portId, msg.isPeer, tx, msg.vnet === true);
         break;
       }
-      case 'remove-port':
-        this.engines[msg.vid]?.removePort(msg.portId);
+      case 'remove-port': {
+        const stats = this.engines[msg.vid]?.removePort(msg.portId);
+        if (stats !== undefined) this.send({ type: 'port-left', vid: msg.vid, portId: msg.portId, stats: stats.snapshot() });
         break;
+      }
       case 'flush-port':
         for (const vid of this.vids) this.engines[vid]?.deleteByPort(msg.portId);
         break;

@@ -25,6 +25,8 @@ export interface ForwardingTask {
    * between frames), so main can tell which VLAN and port a frame that killed it was on.
    */
   inflightSab: SharedArrayBuffer;
+  /** The switch's frame trace (src/core/frame-trace.ts), shared by every thread. */
+  traceSab: SharedArrayBuffer;
 }
 
 export interface AddVlanMsg { type: 'add-vlan'; vid: number }
@@ -81,4 +83,6 @@ export type ForwardingReply =
   | { type: 'started'; threadId: number }
   /** `noVlan`: frames this thread dropped because it does not run their VLAN (THREAD_COUNTERS no-vlan). */
   | { type: 'reply'; reqId: number; threadId: number; noVlan: number; vlans?: VlanReport[]; macs?: FdbEntry[]; ports?: PortReport[] }
-  | { type: 'log'; level: 'warn' | 'error'; message: string };
+  | { type: 'log'; level: 'warn' | 'error'; message: string }
+  /** A port left a VLAN (remove-port): its last counters, so its drops are logged and not lost. */
+  | { type: 'port-left'; vid: number; portId: number; stats: PortStatsSnapshot };

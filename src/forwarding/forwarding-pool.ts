@@ -4,6 +4,8 @@
 // least-loaded one), and knows which VLANs are down and why. Runs on the main thread.
 
 import { Piscina } from 'piscina';
+import type { PortDropName } from '../core/counters.js';
+import { FrameTrace } from '../core/frame-trace.js';
 import { allowedCpus } from '../linux/cpu-affinity.js';
 import type { Logger } from '../core/log.js';
 import { ForwardingThread, type ForwardingThreadContext } from './forwarding-thread.js';
@@ -27,11 +29,15 @@ export class ForwardingPool implements ForwardingThreadContext {
   readonly threads: ForwardingThread[] = [];
   readonly budget: number;
   readonly queryTimeoutMs: number;
-  readonly taskDefaults: Pick<ForwardingTask, 'ageingTimeMs' | 'fdbCapacity' | 'maxFrame'>;
+  readonly taskDefaults: Pick<ForwardingTask, 'ageingTimeMs' | 'fdbCapacity' | 'maxFrame' | 'traceSab'>;
   /** The CPUs forwarding threads are pinned to in turn; empty when they are not pinned. */
   readonly cpus: readonly number[];
+  /** The switch's frame trace (`debug trace`), shared with every thread: forwarding and I/O. */
+  readonly trace = new FrameTrace();
   /** Called when a VLAN goes down (its forwarding thread's budget was spent on it). */
   onVlanDown: (vid: number, reason: string) => void = () => {};
+  /** Called when a forwarding thread removed a port from a VLAN, with the drops it had counted there. */
+  onPortLeft: (vid: number, portId: number, drops: Record<PortDropName, number>) => void = () => {};
 
   constructor(opts: ForwardingPoolOptions) {
     this.budget = Math.max(1, opts.threads);
@@ -41,7 +47,7 @@ export class ForwardingPool implements ForwardingThreadContext {
     this.cpus = opts.cpuAffinity === false ? [] : allowedCpus();
     this.log = opts.log;
     this.queryTimeoutMs = opts.queryTimeoutMs ?? 5000;
-    this.taskDefaults = { ageingTimeMs: opts.ageingTimeMs, fdbCapacity: opts.fdbCapacity, maxFrame: opts.maxFrame };
+    this.taskDefaults = { ageingTimeMs: opts.ageingTimeMs, fdbCapacity: opts.fdbCapacity, maxFrame: opts.maxFrame, traceSab: this.trace.sab };
     // A forwarding task never returns while the switch runs, so each task holds
     // its own thread: one task per worker, no idle timeout, threads made on demand.
     this.piscina = new Piscina({
@@ -51,6 +57,10 @@ export class ForwardingPool implements ForwardingThreadContext {
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
     });
+  }
+
+  portLeft(vid: number, portId: number, drops: Record<PortDropName, number>): void {
+    this.onPortLeft(vid, portId, drops);
   }
 
   vlanDown(vid: number, reason: string): void {

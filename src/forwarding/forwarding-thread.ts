@@ -13,6 +13,7 @@
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
+import type { PortDropName } from '../core/counters.js';
 import { Doorbell } from '../core/doorbell.js';
 import { DivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -28,9 +29,11 @@ export interface ForwardingThreadContext {
   readonly piscina: Piscina;
   readonly log: Logger;
   readonly queryTimeoutMs: number;
-  readonly taskDefaults: Pick<ForwardingTask, 'ageingTimeMs' | 'fdbCapacity' | 'maxFrame'>;
+  readonly taskDefaults: Pick<ForwardingTask, 'ageingTimeMs' | 'fdbCapacity' | 'maxFrame' | 'traceSab'>;
   /** A VLAN of this thread went down (the thread is being started again without it, if it has others). */
   vlanDown(vid: number, reason: string): void;
+  /** A port left a VLAN of this thread; `drops` are what the thread counted on it. */
+  portLeft(vid: number, portId: number, drops: Record<PortDropName, number>): void;
 }
 
 export class ForwardingThread {
@@ -95,6 +98,8 @@ export class ForwardingThread {
         this.pending.settle(m.reqId, m);
       } else if (m.type === 'log') {
         this.ctx.log[m.level](`${this.name}: ${m.message}`);
+      } else if (m.type === 'port-left') {
+        this.ctx.portLeft(m.vid, m.portId, m.stats.drops);
       }
     });
     this.inflight[0] = 0;

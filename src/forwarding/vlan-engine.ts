@@ -23,6 +23,7 @@ const V_FORWARDED = VLAN_COUNTER.forwarded;
 const V_FLOODED = VLAN_COUNTER.flooded;
 const V_DROPPED = VLAN_COUNTER.dropped;
 const V_NO_PORT = VLAN_COUNTER['no-port'];
+const V_LEFT_PORT_DROPS = VLAN_COUNTER['left-port-drops'];
 
 /** One member port of a VLAN, as the engine sees it. */
 export class EnginePort {
@@ -114,13 +115,21 @@ export class VlanEngine {
     return p;
   }
 
-  /** Remove a member port and every MAC learned on it. Returns the MACs removed, or -1 if not a member. */
-  removePort(id: number): number {
-    if (this.byId[id] === undefined) return -1;
+  /**
+   * Remove a member port and every MAC learned on it; its drops are added to the VLAN's
+   * left-port-drops. Returns the port's last counters, or undefined if not a member.
+   */
+  removePort(id: number): PortStats | undefined {
+    const p = this.byId[id];
+    if (p === undefined) return undefined;
     this.byId[id] = undefined;
-    this.members = this.members.filter((p) => p.id !== id);
+    this.members = this.members.filter((m) => m !== p);
     this.learnedMac = -1;
-    return this.fdb.deleteByPort(id);
+    this.fdb.deleteByPort(id);
+    let drops = 0;
+    for (const n of p.stats.drops) drops += n;
+    this.counters[V_LEFT_PORT_DROPS] += drops;
+    return p.stats;
   }
 
   /** Remove every learned MAC (e.g. a peer expired). Returns how many. */
@@ -157,10 +166,10 @@ export class VlanEngine {
   /**
    * Forward one record that arrived on port `inId`: a frame, preceded by a
    * `hdr`-byte virtio_net_hdr when hdr is VNET_HDR_LEN. Stages copies on the tx
-   * rings (the caller commits them after the batch). Returns the number of
-   * copies queued.
+   * rings (the caller commits them after the batch), their meta carrying `trace`
+   * (the frame's trace bits, src/core/frame-trace.ts). Returns the number of copies queued.
    */
-  forward(buf: Buffer, off: number, len: number, inId: number, hdr = 0): number {
+  forward(buf: Buffer, off: number, len: number, inId: number, hdr = 0, trace = 0): number {
     const from = this.byId[inId];
     if (from === undefined) {
       this.counters[V_NO_PORT]++;
@@ -205,20 +214,20 @@ export class VlanEngine {
             return 0;
           }
           this.counters[V_FORWARDED]++;
-          return this.transmit(out, buf, off, len, hdr);
+          return this.transmit(out, buf, off, len, hdr, trace);
         }
       }
     }
-    return this.flood(from, buf, off, len, hdr);
+    return this.flood(from, buf, off, len, hdr, trace);
   }
 
   /** Send to every member the frame may reach: broadcast, multicast, unknown unicast. */
-  private flood(from: EnginePort, buf: Buffer, off: number, len: number, hdr: number): number {
+  private flood(from: EnginePort, buf: Buffer, off: number, len: number, hdr: number, trace: number): number {
     const members = this.members;
     let sent = 0;
     for (let i = 0; i < members.length; i++) {
       const out = members[i];
-      if (shouldDeliver(from, out)) sent += this.transmit(out, buf, off, len, hdr);
+      if (shouldDeliver(from, out)) sent += this.transmit(out, buf, off, len, hdr, trace);
     }
     this.counters[V_FLOODED]++;
     return sent;
@@ -229,18 +238,19 @@ export class VlanEngine {
    * frame's own, or zeros for a plain frame); a plain port gets the bare frame,
    * and an offloaded frame it could not take is dropped and counted.
    */
-  private transmit(out: EnginePort, buf: Buffer, off: number, len: number, hdr: number): number {
+  private transmit(out: EnginePort, buf: Buffer, off: number, len: number, hdr: number, trace: number): number {
     let ok: number;
+    const meta = out.meta | trace;
     if (out.vnet) {
-      ok = hdr !== 0 ? out.tx.write(buf, off, len, out.meta) : out.tx.writeWithPrefix(ZERO_VNET_HDR, VNET_HDR_LEN, buf, off, len, out.meta);
+      ok = hdr !== 0 ? out.tx.write(buf, off, len, meta) : out.tx.writeWithPrefix(ZERO_VNET_HDR, VNET_HDR_LEN, buf, off, len, meta);
     } else if (hdr !== 0) {
       if (vnetAsksWork(buf, off)) {
         out.stats.drops[D_OFFLOAD]++;
         return 0;
       }
-      ok = out.tx.write(buf, off + hdr, len - hdr, out.meta);
+      ok = out.tx.write(buf, off + hdr, len - hdr, meta);
     } else {
-      ok = out.tx.write(buf, off, len, out.meta);
+      ok = out.tx.write(buf, off, len, meta);
     }
     if (ok === 0) {
       out.stats.drops[D_RING_FULL]++;

@@ -16,6 +16,8 @@ export interface PeerIoStart {
   family: 'udp4' | 'udp6';
   address: string;
   port: number;
+  /** The switch's frame trace (src/core/frame-trace.ts). */
+  traceSab: SharedArrayBuffer;
 }
 
 // main → peer thread

@@ -33,6 +33,7 @@ import { Ring, type FrameHandler } from '../core/ring.js';
 import type { PeerControl, PeerEvent, PeerIoStart } from './peer-io-messages.js';
 import { PeerRec } from './peer-record.js';
 import { PeerTxBatch } from './peer-tx-batch.js';
+import { FrameTrace } from '../core/frame-trace.js';
 
 const RX_SLOTS = 32;
 const D_GIANT = PEER_DROP.giant;
@@ -72,6 +73,7 @@ export class PeerIo {
   /** What we tell peers about offloaded frames after each keepalive; null: nothing (we take none). */
   private advert: Buffer | null = null;
   private readonly txHandler: FrameHandler;
+  private readonly trace: FrameTrace;
 
   constructor(
     private readonly start: PeerIoStart,
@@ -79,6 +81,7 @@ export class PeerIo {
     private readonly emit: (e: PeerEvent) => void,
   ) {
     this.bell = new Doorbell(start.doorbellSab);
+    this.trace = new FrameTrace(start.traceSab);
     this.maxFrame = start.maxFrame;
     this.maxPayload = MAX_PAYLOAD[start.family];
     this.txHandler = (buf, off, len, meta) => this.queue(buf, off, len, meta);
@@ -92,7 +95,7 @@ export class PeerIo {
     // segment of up to 64 KiB) may fill one whatever maxFrame says; a plain frame
     // over maxFrame is still giant, and a datagram the slot cut short too.
     this.rx = new MmsgBatch(RX_SLOTS, Math.max(PEER_HDR_LEN + this.maxFrame, this.maxPayload));
-    this.tx = new PeerTxBatch(TX_SLOTS, this.maxPayload);
+    this.tx = new PeerTxBatch(TX_SLOTS, this.maxPayload, this.trace);
     const fd = this.socket.fd;
     // Whether the socket may hold datagrams: a recvmmsg that fills fewer slots than
     // it has drained the socket, so the loop reads again only after poll() says so
@@ -285,7 +288,7 @@ export class PeerIo {
         continue;
       }
       // An offloaded frame keeps its virtio_net_hdr in the record, as a TAP's does.
-      if (ring.write(msg, PEER_HDR_LEN, len - PEER_HDR_LEN, ringMeta(vid, p.portId, vnet)) === 0) {
+      if (ring.write(msg, PEER_HDR_LEN, len - PEER_HDR_LEN, ringMeta(vid, p.portId, vnet) | this.trace.begin()) === 0) {
         p.drops[D_RX_RING_FULL]++;
         continue;
       }

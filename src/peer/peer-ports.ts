@@ -129,7 +129,7 @@ export class PeerPorts {
    */
   private launch(): ThreadRun {
     const sock = this.socket as UdpSocket;
-    const start: PeerIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, fd: sock.fd, family: sock.family, address: sock.address, port: sock.port };
+    const start: PeerIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, fd: sock.fd, family: sock.family, address: sock.address, port: sock.port, traceSab: this.pool.trace.sab };
     const w = new Worker(new URL('../../workers/peer-io.js', import.meta.url), { workerData: start, name: THREAD });
     this.worker = w;
     let failure: string | null = null;

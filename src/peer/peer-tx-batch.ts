@@ -5,6 +5,7 @@
 // Peer I/O thread only; nothing here throws or allocates per frame.
 
 import { PEER_DROP } from '../core/counters.js';
+import { type FrameTrace, STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
 import { VNET_HDR_LEN, metaVid, vnetAsksWork } from '../core/ring-record.js';
 import { ERRNO } from '../linux/libc.js';
 import { MmsgBatch } from '../linux/mmsg.js';
@@ -22,6 +23,8 @@ export class PeerTxBatch {
   private readonly peer: (PeerRec | undefined)[];
   /** 1 where the slot holds an offloaded frame (PEER_F_VNET). */
   private readonly offloaded: Uint8Array;
+  /** The ring meta of each slot's frame, for `debug trace`. */
+  private readonly meta: Int32Array;
   /** Slots filled so far. */
   count = 0;
 
@@ -29,10 +32,12 @@ export class PeerTxBatch {
     readonly slots: number,
     /** The largest UDP payload of the socket's family. */
     private readonly maxPayload: number,
+    private readonly trace: FrameTrace,
   ) {
     this.tx = new MmsgBatch(slots, maxPayload);
     this.peer = new Array<PeerRec | undefined>(slots);
     this.offloaded = new Uint8Array(slots);
+    this.meta = new Int32Array(slots);
   }
 
   /** Room for this many more frames before the batch must be sent. */
@@ -69,6 +74,8 @@ export class PeerTxBatch {
     this.tx.prepareSend(i, PEER_HDR_LEN + n, p.at, p.sockaddr.length);
     this.peer[i] = p;
     this.offloaded[i] = offloaded ? 1 : 0;
+    this.meta[i] = meta;
+    if ((meta & TRACE_MASK) !== 0) this.trace.stamp(meta, STAGE_PICKED);
   }
 
   /** Send every filled slot on `fd`, counting what went out and what was dropped on its peer; the batch is empty after. */
@@ -83,6 +90,7 @@ export class PeerTxBatch {
         for (let i = from; i < from + r; i++) {
           const p = this.peer[i] as PeerRec;
           p.framesOut++;
+          if ((this.meta[i] & TRACE_MASK) !== 0) this.trace.finish(this.meta[i]);
           if (this.offloaded[i] !== 0) {
             p.offloadedOut++;
             p.bytesOut += tx.len(i) - PEER_HDR_LEN - VNET_HDR_LEN;

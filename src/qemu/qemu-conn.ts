@@ -9,6 +9,7 @@
 // made once, the first time that happens.
 
 import { PORT_DROP, PORT_DROPS } from '../core/counters.js';
+import type { FrameTrace } from '../core/frame-trace.js';
 import { Ring } from '../core/ring.js';
 import { ERRNO, describeErrno } from '../linux/libc.js';
 import { fdRead, fdWrite } from '../linux/fd-io.js';
@@ -46,10 +47,11 @@ export class QemuConn {
     readonly listenerId: number,
     readonly remote: string,
     private readonly maxFrame: number,
+    trace: FrameTrace,
   ) {
     this.framer = new QemuFramer((buf, off, len) => {
       const rx = this.rx as Ring;
-      if (rx.write(buf, off, len, this.meta) === 1) this.framesIn++;
+      if (rx.write(buf, off, len, this.meta | trace.begin()) === 1) this.framesIn++;
       else this.drops[D_RX_RING_FULL]++;
     }, maxFrame);
   }

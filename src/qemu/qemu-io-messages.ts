@@ -15,6 +15,8 @@ export interface QemuIoStart {
   firstConnId: number;
   /** The CPU to pin the thread to (its forwarding thread's), or -1. */
   cpu: number;
+  /** The switch's frame trace (src/core/frame-trace.ts). */
+  traceSab: SharedArrayBuffer;
 }
 
 // main → QEMU thread
@@ -57,8 +59,8 @@ export type QemuEvent =
   | { type: 'connected'; connId: number; listenerId: number; fd: number; remote: string }
   /** The connection got its port and is now read and written. */
   | { type: 'attached'; connId: number; portId: number }
-  /** The connection is closed (its fd too); `portId` -1 when it had none yet. */
-  | { type: 'disconnected'; connId: number; portId: number; reason: string }
+  /** The connection is closed (its fd too); `portId` -1 when it had none yet; `drops`: what this thread counted on it. */
+  | { type: 'disconnected'; connId: number; portId: number; reason: string; drops?: Record<PortDropName, number> }
   | { type: 'unlistened'; listenerId: number }
   | { type: 'stats'; reqId: number; conns: QemuConnStats[] }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }

@@ -18,7 +18,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../core/doorbell.js';
 import { ETH_ZLEN } from '../core/frame.js';
+import { PORT_DROPS } from '../core/counters.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
+import { FrameTrace, STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
 import { pinThisThread } from '../linux/cpu-affinity.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, describeErrno } from '../linux/libc.js';
 import { PollSet } from '../linux/poll-set.js';
@@ -67,6 +69,10 @@ export class QemuIo {
   private readonly stage = Buffer.allocUnsafe(STAGE_BYTES);
   private stageLen = 0;
   private readonly stageFrame: FrameHandler;
+  private readonly trace: FrameTrace;
+  /** Metas of the traced frames of the batch being staged, finished once it is written. */
+  private readonly traced = new Int32Array(8);
+  private tracedCount = 0;
   private readonly peer = Buffer.alloc(SOCKADDR_MAX);
   private readonly peerLen = new Uint32Array(1);
 
@@ -77,8 +83,10 @@ export class QemuIo {
   ) {
     this.bell = new Doorbell(start.doorbellSab);
     this.nextConn = start.firstConnId;
+    this.trace = new FrameTrace(start.traceSab);
     // One closure for the life of the thread: the tx rings call it per frame.
-    this.stageFrame = (buf, off, len) => {
+    this.stageFrame = (buf, off, len, meta) => {
+      if ((meta & TRACE_MASK) !== 0) this.tracePicked(meta);
       const stage = this.stage;
       const at = this.stageLen + QEMU_HDR_LEN;
       const wire = len < ETH_ZLEN ? ETH_ZLEN : len;
@@ -140,6 +148,7 @@ export class QemuIo {
       const n = (c.tx as Ring).consume(BATCH, this.stageFrame, BATCH_BYTES);
       if (n > 0) {
         c.send(this.stage, this.stageLen, n);
+        if (this.tracedCount > 0) this.traceWritten();
         // Bytes left over wait for POLLOUT; the set must ask for it.
         if (c.pendingLen > 0) this.events(c);
         work++;
@@ -147,6 +156,16 @@ export class QemuIo {
     }
     if (c.closed !== null) this.close(c, c.closed);
     return work;
+  }
+
+  private tracePicked(meta: number): void {
+    this.trace.stamp(meta, STAGE_PICKED);
+    if (this.tracedCount < this.traced.length) this.traced[this.tracedCount++] = meta;
+  }
+
+  private traceWritten(): void {
+    for (let i = 0; i < this.tracedCount; i++) this.trace.finish(this.traced[i]);
+    this.tracedCount = 0;
   }
 
   private anyTx(): boolean {
@@ -186,7 +205,7 @@ export class QemuIo {
         return;
       }
       const remote = l.tcp ? formatPeer(this.peer) : `unix:${l.path}`;
-      const c = new QemuConn(this.nextConn++, fd, l.id, remote, this.start.maxFrame);
+      const c = new QemuConn(this.nextConn++, fd, l.id, remote, this.start.maxFrame, this.trace);
       this.conns.set(c.id, c);
       this.setDirty = true;
       this.emit({ type: 'connected', connId: c.id, listenerId: l.id, fd, remote });
@@ -200,7 +219,7 @@ export class QemuIo {
     this.live = this.live.filter((x) => x !== c);
     this.setDirty = true;
     if (reason.startsWith('bad frame')) this.emit({ type: 'log', level: 'warn', message: `qemu port ${c.portId} (${c.remote}): closing: ${reason}` });
-    this.emit({ type: 'disconnected', connId: c.id, portId: c.portId, reason });
+    this.emit({ type: 'disconnected', connId: c.id, portId: c.portId, reason, drops: PORT_DROPS.toRecord(c.drops) });
   }
 
   /** A VM's rx ring is full (or has room again): stop (or start) polling it for input. */

@@ -21,6 +21,7 @@ import type { Logger } from '../core/log.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortTable } from '../forwarding/port-table.js';
 import type { RingTable } from '../forwarding/ring-table.js';
+import type { LeftPorts, PortDrops } from '../forwarding/left-ports.js';
 
 /**
  * Each direction of a QEMU port queues this much: a VM's frames are plain (at most 64 KiB),
@@ -79,12 +80,17 @@ export class QemuPorts implements QemuThreadOwner {
   private nextListener = 1;
   private closed = false;
 
+  get traceSab(): SharedArrayBuffer {
+    return this.pool.trace.sab;
+  }
+
   constructor(
     private readonly pool: ForwardingPool,
     private readonly ports: PortTable,
     private readonly rings: RingTable,
     readonly maxFrame: number,
     readonly log: Logger,
+    private readonly left: LeftPorts,
   ) {}
 
   /** The supervisors of the QEMU I/O threads, for `show threads`. */
@@ -113,7 +119,7 @@ export class QemuPorts implements QemuThreadOwner {
         break;
       }
       case 'disconnected':
-        void this.unplace(e.connId, e.reason);
+        void this.unplace(e.connId, e.reason, e.drops);
         break;
       case 'unlistened':
         this.unlistenWaits.get(e.listenerId)?.();
@@ -262,7 +268,7 @@ export class QemuPorts implements QemuThreadOwner {
     this.log.info(`qemu ${remote} connected to ${l.address}: port ${port.id} in VLAN ${l.vid}`);
   }
 
-  private async unplace(connId: number, reason: string): Promise<void> {
+  private async unplace(connId: number, reason: string, drops: PortDrops = {}): Promise<void> {
     const c = this.connPort.get(connId);
     if (c === undefined) return;
     this.connPort.delete(connId);
@@ -274,10 +280,11 @@ export class QemuPorts implements QemuThreadOwner {
       fw.unconfigure([`ring:${c.txRingId}`], { type: 'remove-ring', ringId: c.txRingId });
       await fw.request({ type: 'sync' }).catch(() => undefined);
     }
+    this.log.info(`qemu port ${c.portId} (VLAN ${c.vid}) disconnected: ${reason}`);
+    this.left.ioThread(c.vid, this.ports.get(c.portId)?.name ?? `qemu port ${c.portId}`, drops);
     this.rings.remove(c.rxRingId);
     this.rings.remove(c.txRingId);
     this.ports.remove(c.portId);
-    this.log.info(`qemu port ${c.portId} (VLAN ${c.vid}) disconnected: ${reason}`);
   }
 
   async close(): Promise<void> {

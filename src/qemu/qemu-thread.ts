@@ -18,6 +18,7 @@ import type { QemuConnStats, QemuControl, QemuEvent, QemuIoStart, QemuListenMsg 
 export interface QemuThreadOwner {
   readonly log: Logger;
   readonly maxFrame: number;
+  readonly traceSab: SharedArrayBuffer;
   onEvent(t: QemuThread, e: QemuEvent): void;
   /** The thread died: its connections are gone (their fds are closed already). */
   onDeath(t: QemuThread, connIds: number[]): void;
@@ -60,7 +61,7 @@ export class QemuThread {
 
   /** One incarnation; a restarted one numbers its connections past the dead one's and is told its listeners again. */
   private launch(generation: number): ThreadRun {
-    const start: QemuIoStart = { index: this.index, doorbellSab: this.bell.sab, maxFrame: this.owner.maxFrame, firstConnId: generation * 2 ** 32 + 1, cpu: this.cpu };
+    const start: QemuIoStart = { index: this.index, doorbellSab: this.bell.sab, maxFrame: this.owner.maxFrame, firstConnId: generation * 2 ** 32 + 1, cpu: this.cpu, traceSab: this.owner.traceSab };
     const w = new Worker(new URL('../../workers/qemu-io.js', import.meta.url), { workerData: start, name: this.name });
     w.on('message', (e: QemuEvent) => {
       if (e.type === 'connected') this.connFds.set(e.connId, e.fd);

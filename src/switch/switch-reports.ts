@@ -7,6 +7,7 @@
 import { PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS, type PortDropName } from '../core/counters.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortReport } from '../forwarding/forwarding-messages.js';
+import type { LeftPorts } from '../forwarding/left-ports.js';
 import type { PortTable } from '../forwarding/port-table.js';
 import type { PeerPorts } from '../peer/peer-ports.js';
 import type { QemuPorts } from '../qemu/qemu-ports.js';
@@ -20,6 +21,7 @@ export interface SwitchParts {
   taps: TapPorts;
   qemu: QemuPorts;
   peers: PeerPorts;
+  left: LeftPorts;
 }
 
 /** Every VLAN in `vids` (entered or with ports), with what its forwarding thread counted. */
@@ -37,6 +39,7 @@ export async function reportVlans(parts: SwitchParts, vids: Iterable<number>): P
         const r = await t.request({ type: 'query', what: 'vlans' });
         for (const v of r.vlans ?? []) {
           const c = v.counters;
+          c['left-port-drops'] += parts.left.ioDrops(v.vid);
           out.set(v.vid, { vid: v.vid, ports: v.ports, macs: v.macs, workerThread: r.threadId, forwarded: c.forwarded, flooded: c.flooded, dropped: c.dropped, state: 'up', reason: null, counters: c });
         }
       }),

@@ -8,8 +8,9 @@ import { DivesError } from '../core/errors.js';
 import { DEFAULT_MAX_FRAME, macToString, parseMac } from '../core/frame.js';
 import { DEFAULT_AGEING_TIME_MS, DEFAULT_FDB_CAPACITY } from '../forwarding/fdb.js';
 import type { Logger } from '../core/log.js';
-import type { ListenSpec, ListenerInfo, MacEntry, PortInfo, RingInfo, SwitchControl, TapInfo, ThreadInfo, VlanInfo } from '../control/switch-api.js';
+import type { ListenSpec, ListenerInfo, MacEntry, PortInfo, RingInfo, SwitchControl, TapInfo, ThreadInfo, TraceInfo, VlanInfo } from '../control/switch-api.js';
 import { ForwardingPool } from '../forwarding/forwarding-pool.js';
+import { LeftPorts } from '../forwarding/left-ports.js';
 import { PortTable } from '../forwarding/port-table.js';
 import { RingTable } from '../forwarding/ring-table.js';
 import { QemuPorts } from '../qemu/qemu-ports.js';
@@ -38,6 +39,8 @@ export class Switch implements SwitchControl {
   readonly pool: ForwardingPool;
   readonly ports = new PortTable();
   readonly rings = new RingTable();
+  /** The drops of ports that have left their VLANs. */
+  readonly left: LeftPorts;
   readonly taps: TapPorts;
   readonly qemu: QemuPorts;
   /** Peer ports (the peer I/O thread) and the policy that decides who the peers are. */
@@ -58,8 +61,10 @@ export class Switch implements SwitchControl {
       maxFrame,
       log: this.log,
     });
-    this.taps = new TapPorts(this.pool, this.ports, this.rings, maxFrame, this.log);
-    this.qemu = new QemuPorts(this.pool, this.ports, this.rings, maxFrame, this.log);
+    this.left = new LeftPorts(this.ports, this.log);
+    this.pool.onPortLeft = (vid, portId, drops) => this.left.forwarding(vid, portId, drops);
+    this.taps = new TapPorts(this.pool, this.ports, this.rings, maxFrame, this.log, this.left);
+    this.qemu = new QemuPorts(this.pool, this.ports, this.rings, maxFrame, this.log, this.left);
     this.peers = new PeerPorts(this.pool, this.ports, this.rings, maxFrame, this.log, opts.peerOffload ?? true);
     // Offloads follow membership: any port that needs plain frames (QEMU, a
     // peer that does not take offloaded ones) in a VLAN turns them off for that
@@ -100,6 +105,15 @@ export class Switch implements SwitchControl {
 
   showRings(): RingInfo[] {
     return this.rings.list();
+  }
+
+  setTrace(on: boolean): void {
+    this.pool.trace.set(on);
+    this.log.info(`debug: frame tracing ${on ? 'on' : 'off'}`);
+  }
+
+  showTrace(): TraceInfo {
+    return { on: this.pool.trace.on, steps: this.pool.trace.steps() };
   }
 
   showTaps(vid?: number): TapInfo[] {

@@ -19,6 +19,7 @@ import { Doorbell } from '../core/doorbell.js';
 import { pinThisThread } from '../linux/cpu-affinity.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
 import { tapRead, tapWrite } from './tap-device.js';
+import { FrameTrace, STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
 import type { TapIoStart } from './tap-io-messages.js';
 
 const BATCH = 64;
@@ -31,6 +32,7 @@ export class TapIoLoop {
   private readonly bell: Doorbell;
   private readonly scratch: Buffer;
   private readonly txHandler: FrameHandler;
+  private readonly trace: FrameTrace;
 
   constructor(private readonly start: TapIoStart) {
     this.rx = new Ring(start.rxSab, new Doorbell(start.fwDoorbellSab));
@@ -39,10 +41,14 @@ export class TapIoLoop {
     this.scratch = Buffer.alloc(start.maxFrame);
     const fd = start.fd;
     const tx = this.tx;
-    this.txHandler = (buf, off, len) => {
+    const trace = (this.trace = new FrameTrace(start.traceSab));
+    this.txHandler = (buf, off, len, meta) => {
+      const traced = (meta & TRACE_MASK) !== 0;
+      if (traced) trace.stamp(meta, STAGE_PICKED);
       // A TAP whose link is down or whose queue is full refuses the frame: a
       // counted drop on this port, never a reason to stop.
       if (tapWrite(fd, buf, off, len) !== len) tx.countConsumerDrop();
+      if (traced) trace.finish(meta);
     };
   }
 
@@ -114,7 +120,7 @@ export class TapIoLoop {
         ring.commit();
         return r;
       }
-      ring.commitReserved(r, meta);
+      ring.commitReserved(r, meta | this.trace.begin());
     }
     ring.commit();
     return n;

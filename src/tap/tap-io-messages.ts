@@ -19,6 +19,8 @@ export interface TapIoStart {
   maxFrame: number;
   /** The CPU of the VLAN's forwarding thread, which this thread pins itself to; -1: none. */
   cpu: number;
+  /** The switch's frame trace (src/core/frame-trace.ts). */
+  traceSab: SharedArrayBuffer;
 }
 
 /** Posted to main when the I/O thread ends on its own (the TAP failed). */

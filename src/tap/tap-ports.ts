@@ -17,6 +17,7 @@ import type { Logger } from '../core/log.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortTable } from '../forwarding/port-table.js';
 import type { RingTable } from '../forwarding/ring-table.js';
+import type { LeftPorts } from '../forwarding/left-ports.js';
 
 /**
  * Each direction of a TAP port queues this much. With offloads on, a frame is a TCP
@@ -76,6 +77,7 @@ export class TapPorts {
     private readonly rings: RingTable,
     private readonly maxFrame: number,
     private readonly log: Logger,
+    private readonly left: LeftPorts,
   ) {}
 
   list(vid?: number): TapInfo[] {
@@ -149,6 +151,7 @@ export class TapPorts {
       txSab: tx.ring.sab,
       doorbellSab: bell.sab,
       cpu: fw.cpu,
+      traceSab: this.pool.trace.sab,
     };
     const t: TapPort = {
       dev, vid, portId: port.id, rx: rx.ring, tx: tx.ring, rxRingId: rx.id, txRingId: tx.id, bell, offload: false,
@@ -216,6 +219,7 @@ export class TapPorts {
     // Stop the I/O thread before closing the fds it uses. The forwarding thread
     // dropped the tx ring above, so nothing rings the eventfd any more.
     await t.io.stop();
+    this.left.ioThread(t.vid, `tap ${t.dev.name}`, { 'rx-ring-full': t.rx.drops, 'tap-write': t.tx.consumerDrops });
     this.rings.remove(t.rxRingId);
     this.rings.remove(t.txRingId);
     const efd = t.bell.eventfd;

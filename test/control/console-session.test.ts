@@ -205,12 +205,12 @@ test('completion offers command words for the level, after json and after a one-
   const { s } = session();
   t.deepEqual(s.complete(''), [['end', 'exit', 'help', 'json', 'no', 'peer', 'quit', 'show', 'vlan', 'write'], '']);
   t.deepEqual(s.complete('sh'), [['show'], 'sh']);
-  t.deepEqual(s.complete('show '), [['listeners', 'peers', 'ports', 'rings', 'running-config', 'taps', 'threads', 'vlans'], '']);
+  t.deepEqual(s.complete('show '), [['listeners', 'peers', 'ports', 'rings', 'running-config', 'taps', 'threads', 'trace', 'vlans'], '']);
   t.deepEqual(s.complete('json show v'), [['vlans'], 'v']);
   t.deepEqual(s.complete('vlan 10 show m'), [['macs'], 'm']);
   t.deepEqual(s.complete('vlan 10 no l'), [['listen'], 'l']);
   t.deepEqual(s.complete('vlan 99999 sh'), [[], 'sh']);
-  t.deepEqual(s.complete('debug '), [['crash-on-frame', 'crash-peers', 'crash-qemu', 'crash-tap', 'crash-worker'], '']);
+  t.deepEqual(s.complete('debug '), [['crash-on-frame', 'crash-peers', 'crash-qemu', 'crash-tap', 'crash-worker', 'trace'], '']);
   t.deepEqual(s.complete('help de'), [['debug'], 'de']);
   t.deepEqual(s.complete('help no '), [['listen', 'peer', 'tap'], '']);
   s.mode = { vid: 10 };

@@ -2,7 +2,7 @@
 // unicast forwarding, flooding, split horizon, ageing and per-port counters.
 
 import test from 'ava';
-import { VLAN_COUNTERS } from '../../src/core/counters.js';
+import { PORT_DROP, VLAN_COUNTERS } from '../../src/core/counters.js';
 import { VNET_HDR_LEN, metaPort, metaVid } from '../../src/core/ring-record.js';
 import { VlanEngine } from '../../src/forwarding/vlan-engine.js';
 import { Ring } from '../../src/core/ring.js';
@@ -143,13 +143,21 @@ test('learned MACs age out and the destination floods again', (t) => {
   t.deepEqual(drain(fx), { 1: 1, 3: 1 }, 'flooded after ageing');
 });
 
-test('removing a port deletes its MACs and stops flooding to it', (t) => {
+test('removing a port deletes its MACs, stops flooding to it, and keeps its drops in the VLAN\'s left-port-drops', (t) => {
   const fx = fixture(3);
   send(fx, 1, ethFrame(BCAST, '02:00:00:00:00:01'));
   send(fx, 1, ethFrame(BCAST, '02:00:00:00:00:09'));
   drain(fx);
-  t.is(fx.engine.removePort(1), 2);
-  t.is(fx.engine.removePort(1), -1);
+  // Two frames to a station on their own ingress port: two same-port drops on port 1.
+  send(fx, 1, ethFrame('02:00:00:00:00:09', '02:00:00:00:00:01'));
+  send(fx, 1, ethFrame('02:00:00:00:00:01', '02:00:00:00:00:09'));
+  const last = fx.engine.removePort(1);
+  t.is(last?.rxFrames, 4);
+  t.is(last?.drops[PORT_DROP['same-port']], 2);
+  t.is(fx.engine.removePort(1), undefined);
+  const counts = VLAN_COUNTERS.toRecord(fx.engine.counts());
+  t.is(counts.deleted, 2, 'its two MACs went with it');
+  t.is(counts['left-port-drops'], 2);
   send(fx, 2, ethFrame('02:00:00:00:00:01', '02:00:00:00:00:02'));
   t.deepEqual(drain(fx), { 3: 1 });
 });

@@ -6,6 +6,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Switch } from '../../src/switch/switch.js';
@@ -16,8 +17,8 @@ import { freeTcpPort } from '../helpers/guest.js';
 const BCAST = 'ff:ff:ff:ff:ff:ff';
 const mac = (n: number): string => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
 
-async function switchWithClients(t: import('ava').ExecutionContext, n: number, vid = 10) {
-  const sw = new Switch({ log: createLogger('warn'), forwardingThreads: 2 });
+async function switchWithClients(t: import('ava').ExecutionContext, n: number, vid = 10, log = createLogger('warn')) {
+  const sw = new Switch({ log, forwardingThreads: 2 });
   t.teardown(() => sw.close());
   const port = await freeTcpPort();
   await sw.listen(vid, { kind: 'tcp', host: '127.0.0.1', port });
@@ -187,9 +188,12 @@ test('no listen closes the listener and its connections', async (t) => {
   await t.throwsAsync(QemuClient.connect({ port }));
 });
 
-test('a QEMU that stops reading loses only its own frames, counted as ring-full on its port, and never stalls the others', async (t) => {
+test('a QEMU that stops reading loses only its own frames, counted as ring-full on its port, and never stalls the others; its drops outlive its port', async (t) => {
   t.timeout(60_000);
-  const { sw, clients } = await switchWithClients(t, 3);
+  const logged = new PassThrough();
+  let log = '';
+  logged.on('data', (d: Buffer) => (log += d.toString()));
+  const { sw, clients } = await switchWithClients(t, 3, 10, createLogger('info', logged));
   const [sender, reader, stuck] = clients;
   // The stuck VM stops reading: its socket buffers fill, then its tx ring, and DiVES must
   // drop frames to it rather than queue without bound or hold up the reader.
@@ -210,4 +214,12 @@ test('a QEMU that stops reading loses only its own frames, counted as ring-full 
   t.true(stuckPort.drops['ring-full'] > 0, JSON.stringify(stuckPort.drops));
   t.is(ports[1].drops['ring-full'], 0, 'the reading VM lost nothing');
   t.is(ports[0].drops['rx-ring-full'], 0, 'nor did the sender');
+
+  // The stuck VM goes away: its line leaves show ports, its drops stay with the VLAN and in the log.
+  stuck.close();
+  for (let i = 0; i < 250 && sw.ports.byVlan(10).length > 2; i++) await sleep(20);
+  t.is(sw.ports.byVlan(10).length, 2);
+  const [vlan] = await sw.showVlans();
+  t.true(vlan.counters['left-port-drops'] >= stuckPort.drops['ring-full'], JSON.stringify(vlan.counters));
+  t.regex(log, new RegExp(`VLAN 10: ${stuckPort.name.replace(/[.]/g, '\\.')} left with drops ring-full \\d+ \\(kept in show vlans' left-port-drops\\)`));
 });

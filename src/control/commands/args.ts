@@ -66,6 +66,12 @@ export function parseMacWord(word: string): string {
   return word;
 }
 
+/** "on" or "off". */
+export function parseOnOff(word: string): string {
+  if (word !== 'on' && word !== 'off') throw new DivesError('EBADARG', `WHAT must be on or off, got ${quote(word)}`);
+  return word;
+}
+
 export const ID: ArgSpec = { name: 'ID', parse: parseVid };
 export const DEVNAME: ArgSpec = { name: 'DEVNAME', parse: parseDevname };
 export const HOSTNAME_PORT: ArgSpec[] = [

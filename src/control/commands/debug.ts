@@ -3,7 +3,7 @@
 // exercised on a running switch. Listed by `help debug`; main thread.
 
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
-import { DEVNAME, ID, command, parseMacWord } from './args.js';
+import { DEVNAME, ID, command, parseMacWord, parseOnOff } from './args.js';
 
 async function crashWorker(ctx: CommandContext): Promise<CommandResult> {
   const vid = ctx.args.number('ID');
@@ -22,6 +22,12 @@ async function crashTap(ctx: CommandContext): Promise<CommandResult> {
   const name = ctx.args.string('DEVNAME');
   await ctx.sw.crashTapIo(name);
   return { lines: [`stopped the I/O thread of tap ${name} as a crash would`], json: { crashed: name } };
+}
+
+function trace(ctx: CommandContext): CommandResult {
+  const word = ctx.args.string('WHAT');
+  ctx.sw.setTrace(word === 'on');
+  return { lines: [word === 'on' ? 'tracing frames; "show trace" says where their time goes' : 'tracing stopped; "show trace" keeps what it saw'], json: { trace: word === 'on' } };
 }
 
 async function crashPeers(ctx: CommandContext): Promise<CommandResult> {
@@ -64,4 +70,13 @@ export const DEBUG_COMMANDS: readonly CommandSpec[] = [
   }),
   command({ mode: 'any', syntax: 'debug crash-peers', example: 'debug crash-peers', handler: crashPeers, hidden: true, help: 'Stop the peer I/O thread as a crash would, for recovery drills.' }),
   command({ mode: 'any', syntax: 'debug crash-qemu', example: 'debug crash-qemu', handler: crashQemu, hidden: true, help: 'Stop the QEMU I/O thread as a crash would, for recovery drills.' }),
+  command({
+    mode: 'any',
+    syntax: 'debug trace WHAT',
+    example: 'debug trace on',
+    args: [{ name: 'WHAT', parse: parseOnOff }],
+    handler: trace,
+    hidden: true,
+    help: 'Trace frames through the threads (WHAT: on or off); "show trace" prints where their time goes. Costs a clock read per frame and thread while on.',
+  }),
 ];

@@ -68,11 +68,21 @@ function showRings(ctx: CommandContext): CommandResult {
   return { lines: formatTable(header, rows, '(no rings)'), json: { rings } };
 }
 
+function showTrace(ctx: CommandContext): CommandResult {
+  const t = ctx.sw.showTrace();
+  const us = (n: number | null): string => (n === null ? '-' : `${n.toFixed(1)} µs`);
+  const rows = t.steps.map((s) => [s.from, s.to, us(s.meanUs), String(s.frames)]);
+  const total = t.steps.reduce((sum, s) => sum + (s.meanUs ?? 0), 0);
+  const lines = [`trace: ${t.on ? 'on ("debug trace off" stops it)' : 'off ("debug trace on" starts it)'}`, ...formatTable(['FROM', 'TO', 'MEAN', 'FRAMES'], rows, '(no steps)'), `in the switch: ${us(total)} a frame`];
+  return { lines, json: t };
+}
+
 export const SHOW_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'any', syntax: 'show vlans', example: 'show vlans', handler: showVlans, help: 'Show every VLAN: its state, ports, MACs, worker thread, frame counts and fdb counters.' }),
   command({ mode: 'switch', syntax: 'show ports', example: 'show ports', handler: showPorts, help: 'Show every port of every VLAN with its counters and drops.' }),
   command({ mode: 'vlan', syntax: 'show ports', example: 'show ports', handler: showPorts, help: 'Show the ports of this VLAN with their counters and drops.' }),
   command({ mode: 'vlan', syntax: 'show macs', example: 'show macs', handler: showMacs, help: 'Show the MACs learned in this VLAN, the port each was seen on and its age.' }),
   command({ mode: 'any', syntax: 'show threads', example: 'show threads', handler: showThreads, help: 'Show every thread of the switch: its state, CPU, VLANs, restarts, wake-ups and drops.' }),
+  command({ mode: 'any', syntax: 'show trace', example: 'show trace', handler: showTrace, help: 'Show where traced frames spent their time, step by step, from read to written (see "debug trace").' }),
   command({ mode: 'any', syntax: 'show rings', example: 'show rings', handler: showRings, help: 'Show every ring between threads: producer, consumer, size, bytes queued and counters.' }),
 ];

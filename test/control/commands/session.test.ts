@@ -30,6 +30,7 @@ test('help lists every visible command grouped by level, and help debug the hidd
       '  debug crash-tap DEVNAME      Stop the I/O thread of TAP DEVNAME as a crash would, for recovery drills.',
       '  debug crash-peers            Stop the peer I/O thread as a crash would, for recovery drills.',
       '  debug crash-qemu             Stop the QEMU I/O thread as a crash would, for recovery drills.',
+      '  debug trace WHAT             Trace frames through the threads (WHAT: on or off); "show trace" prints where their time goes. Costs a clock read per frame and thread while on.',
     ],
   });
 });
