@@ -21,6 +21,8 @@ export interface Figures {
   udpFps: number;
   udpLoss: number;
   rttUs: number;
+  /** Mean RTT of back-to-back pings (`ping -A`: the next as soon as the answer is in), where the threads stay warm; absent: not measured. */
+  rttBusyUs?: number;
   /** Anything else worth keeping in the JSON (set-up notes, per-VLAN figures). */
   extra?: Record<string, unknown>;
 }
@@ -36,6 +38,11 @@ export interface Section {
   note?: string;
   /** Lines printed under the table (e.g. where DiVES's RTT goes, bench/frame-budget.ts). */
   after?: string[];
+}
+
+/** Extra `dives start` flags for every DiVES topology (DIVES_BENCH_ARGS, e.g. "--no-cpu-affinity"), for A/B runs. */
+export function benchArgs(): string[] {
+  return (process.env.DIVES_BENCH_ARGS ?? '').split(' ').filter(Boolean);
 }
 
 export async function must(file: string, args: string[], timeoutMs = 60_000): Promise<string> {
@@ -75,6 +82,7 @@ export async function measure(fx: NetnsFixture, vmA: string, vmB: string): Promi
     udpFps: (sum.packets - sum.lost_packets) / sum.seconds,
     udpLoss: sum.lost_percent,
     rttUs: await pingRtt(fx, vmA, VM_B),
+    rttBusyUs: await pingRtt(fx, vmA, VM_B, true),
   };
 }
 
@@ -91,9 +99,9 @@ export async function iperf(fx: NetnsFixture, vmA: string, vmB: string, args: st
   }
 }
 
-/** Mean RTT in µs of 50 pings, 20 ms apart. */
-export async function pingRtt(fx: NetnsFixture, ns: string, to: string): Promise<number> {
-  const out = await execIn(fx, ns, ['ping', '-c', '50', '-i', '0.02', '-q', to]);
+/** Mean RTT in µs of 50 pings 20 ms apart, or (busy) of 1000 back to back. */
+export async function pingRtt(fx: NetnsFixture, ns: string, to: string, busy = false): Promise<number> {
+  const out = await execIn(fx, ns, ['ping', ...(busy ? ['-c', '1000', '-A'] : ['-c', '50', '-i', '0.02']), '-q', to]);
   const m = /= [\d.]+\/([\d.]+)\//.exec(out);
   return m === null ? NaN : Number(m[1]) * 1000;
 }
@@ -148,7 +156,7 @@ function num(v: number, digits: number, unit: string, width: number): string {
 
 function fmt(f: Figures): string {
   const loss = Number.isFinite(f.udpLoss) ? ` (${f.udpLoss.toFixed(0)}% lost)` : '';
-  return `${num(f.tcpGbps, f.tcpGbps < 1 ? 3 : 2, 'Gbit/s', 13)}  ${(num(f.udpFps / 1000, 0, 'kfps', 9) + loss).padEnd(22)} ${num(f.rttUs, 0, 'µs', 8)}`;
+  return `${num(f.tcpGbps, f.tcpGbps < 1 ? 3 : 2, 'Gbit/s', 13)}  ${(num(f.udpFps / 1000, 0, 'kfps', 9) + loss).padEnd(22)} ${num(f.rttUs, 0, 'µs', 8)} ${num(f.rttBusyUs ?? NaN, 0, 'µs', 9)}`;
 }
 
 function quotient(a: number, b: number): string {
@@ -156,18 +164,18 @@ function quotient(a: number, b: number): string {
 }
 
 /** DiVES/peer for each figure, as the table prints and the JSON keeps them. */
-export function ratios(d: Figures, p: Figures): { tcp: number; udp: number; rtt: number } {
-  return { tcp: d.tcpGbps / p.tcpGbps, udp: d.udpFps / p.udpFps, rtt: d.rttUs / p.rttUs };
+export function ratios(d: Figures, p: Figures): { tcp: number; udp: number; rtt: number; rttBusy: number } {
+  return { tcp: d.tcpGbps / p.tcpGbps, udp: d.udpFps / p.udpFps, rtt: d.rttUs / p.rttUs, rttBusy: (d.rttBusyUs ?? NaN) / (p.rttBusyUs ?? NaN) };
 }
 
 export function printSection(s: Section): void {
   console.log(`\n${s.title}${s.note === undefined ? '' : `\n  (${s.note})`}`);
-  console.log(`${'topology'.padEnd(38)} ${'TCP'.padStart(13)}  ${'UDP-64 received'.padEnd(22)} ${'RTT'.padStart(8)}   DiVES/peer`);
+  console.log(`${'topology'.padEnd(38)} ${'TCP'.padStart(13)}  ${'UDP-64 received'.padEnd(22)} ${'RTT'.padStart(8)} ${'RTT busy'.padStart(9)}   DiVES/peer`);
   console.log(`${s.dives.name.padEnd(38)} ${fmt(s.dives.figures)}`);
   const d = s.dives.figures;
   for (const p of s.peers) {
     const f = p.figures;
-    const r = `TCP ${quotient(d.tcpGbps, f.tcpGbps)}  UDP-64 ${quotient(d.udpFps, f.udpFps)}  RTT ${quotient(d.rttUs, f.rttUs)}`;
+    const r = `TCP ${quotient(d.tcpGbps, f.tcpGbps)}  UDP-64 ${quotient(d.udpFps, f.udpFps)}  RTT ${quotient(d.rttUs, f.rttUs)}  busy ${quotient(d.rttBusyUs ?? NaN, f.rttBusyUs ?? NaN)}`;
     console.log(`${p.name.padEnd(38)} ${fmt(f)}   ${r}`);
   }
   for (const line of s.after ?? []) console.log(line);

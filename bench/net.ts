@@ -1,26 +1,29 @@
 // bench (network): `npm run bench` measures DiVES beside its peers in the same run —
 // one host (vde_switch, the Linux bridge), two hosts (vxvde, kernel VXLAN), QEMU ports at
-// VM line rate (qemu-load endpoints against QEMU's own hub and a direct pair) and QEMU
-// guests (TCG, a functional check) — prints a table of DiVES/peer ratios and writes the
-// results as JSON; `npm run bench -- scale` runs the scale runs instead, and
-// `npm run bench -- one-host qemu` picks sections. A benchmark, not a test.
-// Runs on its own main thread; every topology runs in network namespaces it removes.
+// VM line rate (qemu-load endpoints against QEMU's own hub and a direct pair), QEMU guests
+// (TCG, a functional check), and what one hand-off between two threads costs warm and
+// after idle — prints a table of DiVES/peer ratios and writes the results as JSON;
+// `npm run bench -- scale` runs the scale runs instead, and `npm run bench -- one-host
+// qemu` picks sections. A benchmark, not a test. Runs on its own main thread; every
+// topology runs in network namespaces it removes.
 
 import { sweepStale } from '../test/helpers/netns.js';
 import { ensureTools, printSection, SECONDS, writeResults, type Section } from './bench-kit.js';
+import { handOff, type HandOffRow } from './hand-off.js';
 import { scale } from './scale.js';
 import { oneHost } from './topologies-one-host.js';
 import { twoHosts } from './topologies-two-hosts.js';
 import { qemu as qemuGuests } from './topology-qemu.js';
 import { printLoadSection, qemuLoad, type LoadSection } from './topology-qemu-load.js';
 
-type Any = { kind: 'net'; section: Section } | { kind: 'load'; section: LoadSection };
+type Any = { kind: 'net'; section: Section } | { kind: 'load'; section: LoadSection } | { kind: 'hand-off'; section: { title: string; rows: HandOffRow[] } };
 
 const SECTIONS: Record<string, () => Promise<Any>> = {
   'one-host': async () => ({ kind: 'net', section: await oneHost() }),
   'two-hosts': async () => ({ kind: 'net', section: await twoHosts() }),
   qemu: async () => ({ kind: 'load', section: await qemuLoad() }),
   'qemu-guests': async () => ({ kind: 'net', section: await qemuGuests() }),
+  'hand-off': async () => ({ kind: 'hand-off', section: { title: 'hand-off between two threads', rows: await handOff() } }),
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -39,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
   for (const name of names) {
     const s = await SECTIONS[name]();
     if (s.kind === 'net') printSection(s.section);
-    else printLoadSection(s.section);
+    else if (s.kind === 'load') printLoadSection(s.section);
     sections.push(s);
   }
   console.log(`\nresults: ${writeResults('net', { sections: sections.map((s) => s.section) })}`);

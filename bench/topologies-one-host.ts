@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DivesProcess } from '../test/helpers/dives-process.js';
 import { NetnsFixture, run } from '../test/helpers/netns.js';
-import { measure, must, row, sleep, VM_A, VM_B, type Section, type Figures } from './bench-kit.js';
+import { benchArgs, measure, must, row, sleep, VM_A, VM_B, type Section, type Figures } from './bench-kit.js';
 import { budgetAfter, tracedPing } from './frame-budget.js';
 
 async function vmPair(fx: NetnsFixture, linkA: string, linkB: string): Promise<[string, string]> {
@@ -32,7 +32,7 @@ async function dives(): Promise<Figures> {
     writeFileSync(rc, `vlan 10\ntap ${ta}\ntap ${tb}\n`);
     // DivesProcess gives the switch free peer and discovery ports, so it never peers
     // with a switch of a test running beside the bench.
-    sw = await DivesProcess.start(['--no-console', '-c', rc, '-u', dir]);
+    sw = await DivesProcess.start([...benchArgs(), '--no-console', '-c', rc, '-u', dir]);
     if (!/DiVES switch up/.test(sw.stderr)) throw new Error(`dives did not start:\n${sw.stderr}`);
     const [a, b] = await vmPair(fx, ta, tb);
     const figures = await measure(fx, a, b);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DivesProcess } from '../test/helpers/dives-process.js';
 import { ip, NetnsFixture } from '../test/helpers/netns.js';
-import { measure, row, sleep, VM_A, VM_B, waitReachable, type Figures, type Section } from './bench-kit.js';
+import { benchArgs, measure, row, sleep, VM_A, VM_B, waitReachable, type Figures, type Section } from './bench-kit.js';
 import { budgetAfter, tracedPing } from './frame-budget.js';
 
 const UNDERLAY_MTU = '9000';
@@ -60,7 +60,7 @@ async function dives(): Promise<Figures> {
       await ip('-n', h.ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap');
       const rc = join(dir, 'dives.rc');
       writeFileSync(rc, `vlan 10\ntap ${tap}\n`);
-      const sw = await DivesProcess.start(['--no-console', '-h', h.addr, '-p', '3333', '-d', '3535', '-u', dir, '-c', rc], { netns: h.ns, cwd: dir });
+      const sw = await DivesProcess.start([...benchArgs(), '--no-console', '-h', h.addr, '-p', '3333', '-d', '3535', '-u', dir, '-c', rc], { netns: h.ns, cwd: dir });
       switches.push(sw);
       if (!/DiVES switch up/.test(sw.stderr)) throw new Error(`dives on host ${i + 1} did not start:\n${sw.stderr}`);
     }

@@ -12,7 +12,7 @@ import path, { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DivesProcess } from '../test/helpers/dives-process.js';
 import { freeTcpPort, waitForListening } from '../test/helpers/guest.js';
-import { exited, must, SECONDS, sleep } from './bench-kit.js';
+import { benchArgs, exited, must, SECONDS, sleep } from './bench-kit.js';
 
 export const SIZES = [64, 1514, 9014] as const;
 const PAIRS = 8;
@@ -151,7 +151,7 @@ function dives(dir: string) {
     }
     const rc = join(dir, 'dives.rc');
     writeFileSync(rc, [...byVlan].map(([vid, lines]) => `vlan ${vid}\n${lines.join('\n')}\nexit\n`).join(''));
-    const sw = await DivesProcess.start([...(process.env.DIVES_BENCH_ARGS ?? '').split(' ').filter(Boolean), '--no-console', '--no-discovery', '-p', String(await freeTcpPort()), '-c', rc, '-u', dir]);
+    const sw = await DivesProcess.start([...benchArgs(), '--no-console', '--no-discovery', '-p', String(await freeTcpPort()), '-c', rc, '-u', dir]);
     if (!/DiVES switch up/.test(sw.stderr)) throw new Error(`dives did not start:\n${sw.stderr}`);
     const pairs = Array.from({ length: n }, (_, i) => ({ a: `127.0.0.1:${ps[2 * i]}`, b: `127.0.0.1:${ps[2 * i + 1]}` }));
     return { pairs, done: () => sw.stop().then(() => undefined) };

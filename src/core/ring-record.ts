@@ -10,7 +10,8 @@
 // | 0-15  | port  | rx ring: the port the frame came in on; tx ring: the port it leaves by |
 // | 16-27 | vid   | the VLAN (1..4094)                                                    |
 // | 28    | VNET  | the record is a virtio_net_hdr (VNET_HDR_LEN bytes), then the frame    |
-// | 29-31 | TRACE | the frame's trace slot while `debug trace` is on, else 0 (src/core/frame-trace.ts) |
+// | 29    | TRACE | the frame is traced (`debug trace`, src/core/frame-trace.ts)           |
+// | 30-31 | 0     | kept clear: a meta stays in V8's unboxed integer range (-2^30..2^30-1)  |
 //
 // The virtio_net_hdr (struct virtio_net_hdr, without num_buffers) is what a TAP opened
 // with IFF_VNET_HDR puts in front of every frame, and what offloaded peer datagrams
