@@ -22,8 +22,13 @@ async function ctl(dir: string, line: string): Promise<unknown> {
 
 /** Traces a ping from `ns` to `to` through the switches whose socket directories are `dirs`. */
 export async function tracedPing(fx: NetnsFixture, ns: string, to: string, dirs: string[]): Promise<FrameBudget> {
+  return traceDuring(dirs, () => pingRtt(fx, ns, to));
+}
+
+/** Runs `probe` (which returns an RTT in µs) with tracing on in the switches whose socket directories are `dirs`. */
+export async function traceDuring(dirs: string[], probe: () => Promise<number>): Promise<FrameBudget> {
   for (const d of dirs) await ctl(d, 'debug trace on');
-  const rttUs = await pingRtt(fx, ns, to);
+  const rttUs = await probe();
   const switches: TraceInfo[] = [];
   for (const d of dirs) {
     switches.push((await ctl(d, 'show trace')) as TraceInfo);
@@ -39,7 +44,7 @@ export async function tracedPing(fx: NetnsFixture, ns: string, to: string, dirs:
  */
 export function budgetLines(b: FrameBudget): string[] {
   const pct = (us: number): string => `${((100 * us) / b.rttUs).toFixed(0)}%`;
-  const lines = [`  where a traced ping's ${b.rttUs.toFixed(0)} µs RTT goes (two crossings of each switch):`];
+  const lines = [`  where a traced ping's ${b.rttUs.toFixed(0)} µs RTT goes in DiVES (a ping crosses each switch twice):`];
   for (const [i, sw] of b.switches.entries()) {
     const steps = sw.steps.map((s) => `${s.to} ${s.meanUs === null ? '—' : `${s.meanUs.toFixed(1)} µs`}`);
     const total = sw.steps.reduce((sum, s) => sum + (s.meanUs ?? 0), 0);

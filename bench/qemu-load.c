@@ -8,9 +8,10 @@
  *
  *   qemu-load send  (--connect H:P | --unix PATH | --listen H:P) --size N --seconds S [--src MAC --dst MAC]
  *       frames of N bytes back to back for S seconds, written in batches
- *   qemu-load recv  (...) [--idle-ms MS]
+ *   qemu-load recv  (...) [--idle-ms MS] [--src MAC]
  *       counts frames until none came for MS ms after the first; prints the rate
- *       between the first and the last frame
+ *       between the first and the last frame. With --src it first sends one broadcast
+ *       from MAC, so a switch learns where MAC is, and counts only frames to MAC
  *   qemu-load ping  (...) --size N --count K [--src MAC --dst MAC]
  *       one frame, waits for the answer, K times; prints the round trips' median and
  *       percentiles in microseconds
@@ -211,6 +212,7 @@ int main(int argc, char **argv) {
   double seconds = 5;
   long count = 10000, idle_ms = 500;
   unsigned char src[6] = {2, 0, 0, 0, 0xaa, 1}, dst[6] = {2, 0, 0, 0, 0xaa, 2};
+  int have_src = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (!strcmp(k, "--connect")) connect_to = v;
@@ -220,7 +222,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--seconds")) seconds = atof(v);
     else if (!strcmp(k, "--count")) count = atol(v);
     else if (!strcmp(k, "--idle-ms")) idle_ms = atol(v);
-    else if (!strcmp(k, "--src")) { if (parse_mac(v, src) < 0) return 2; }
+    else if (!strcmp(k, "--src")) { if (parse_mac(v, src) < 0) return 2; have_src = 1; }
     else if (!strcmp(k, "--dst")) { if (parse_mac(v, dst) < 0) return 2; }
     else { fprintf(stderr, "qemu-load: unknown option %s\n", k); return 2; }
   }
@@ -247,6 +249,11 @@ int main(int argc, char **argv) {
     struct reader r = {fd, buf, 0, 0};
     struct pollfd p = {fd, POLLIN, 0};
     unsigned long frames = 0, bytes = 0;
+    if (have_src) {
+      static const unsigned char bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+      unsigned char hello[64];
+      write_all(fd, hello, put_frame(hello, 60, bcast, src, 0));
+    }
     double first = 0, last = 0;
     for (;;) {
       /* Wait for input with the idle timeout once frames have begun, else up to 20 s. */
@@ -254,6 +261,7 @@ int main(int argc, char **argv) {
       uint32_t len;
       unsigned char *f = next_frame(&r, &len);
       if (f == NULL) break;
+      if (have_src && memcmp(f, src, 6) != 0) continue;
       if (frames == 0) first = now();
       last = now();
       frames++;

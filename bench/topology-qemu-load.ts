@@ -6,17 +6,20 @@
 // and 8 sender/receiver pairs at once (over 4 VLANs for DiVES). Bench main thread.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import path, { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { DivesProcess } from '../test/helpers/dives-process.js';
 import { freeTcpPort, waitForListening } from '../test/helpers/guest.js';
-import { benchArgs, exited, must, SECONDS, sleep } from './bench-kit.js';
+import { buildQemuLoad } from './build-qemu-load.js';
+import { benchArgs, exited, SECONDS, sleep } from './bench-kit.js';
+import { budgetLines, traceDuring, type FrameBudget } from './frame-budget.js';
 
 export const SIZES = [64, 1514, 9014] as const;
 const PAIRS = 8;
 const PINGS = 20_000;
+/** One frame is traced at a time, so a traced run needs fewer. */
+const TRACED_PINGS = 2000;
 
 /** One topology's figures: delivered frames/s per size, median RTT, and the 8-pair aggregate at 1514 bytes. */
 export interface LoadFigures {
@@ -25,33 +28,19 @@ export interface LoadFigures {
   pairsFps: number;
   /** The slowest pair's rate over the fastest's, 0..1 (1 is fair). */
   pairsFairness: number;
+  /** Where a traced ping's time went inside DiVES (bench/frame-budget.ts). */
+  budget?: FrameBudget;
   error?: string;
 }
 
 export interface LoadRow { name: string; figures: LoadFigures }
 
 /** Two endpoints' addresses: where A and B connect, or where B listens for the direct pair. */
-interface Pair {
+export interface Pair {
   a: string;
   b: string;
   /** B listens on b (the direct pair) instead of connecting to it. */
   bListens?: boolean;
-}
-
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-}
-
-/** bench/qemu-load.c compiled into .bench-results/, again when the source is newer. */
-export async function buildLoad(): Promise<string> {
-  const root = repoRoot();
-  const src = join(root, 'bench', 'qemu-load.c');
-  const out = join(root, '.bench-results', 'qemu-load');
-  mkdirSync(path.dirname(out), { recursive: true });
-  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) await must('cc', ['-O2', '-Wall', '-o', out, src]);
-  return out;
 }
 
 function run(bin: string, args: string[]): { child: ChildProcess; json: Promise<Record<string, number>> } {
@@ -60,12 +49,19 @@ function run(bin: string, args: string[]): { child: ChildProcess; json: Promise<
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  // An endpoint that can no longer write (a switch that stopped reading) must not hang the bench.
+  const watchdog = setTimeout(() => child.kill('SIGKILL'), (SECONDS + 60) * 1000);
   const json = new Promise<Record<string, number>>((resolve, reject) => {
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`qemu-load ${args.join(' ')}: exit ${code}: ${err}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}'));
+    // 'close', not 'exit': the exit can come before the last of stdout.
+    child.once('close', (code) => {
+      clearTimeout(watchdog);
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !last.startsWith('{')) reject(new Error(`qemu-load ${args.join(' ')}: exit ${code}: ${err}${out}`));
+      else resolve(JSON.parse(last) as Record<string, number>);
     });
   });
+  // Callers may await it late (receivers after senders): never an unhandled rejection meanwhile.
+  json.catch(() => undefined);
   return { child, json };
 }
 
@@ -73,23 +69,37 @@ function endpoint(mode: string, addr: string, listens: boolean, extra: string[] 
   return [mode, listens ? '--listen' : '--connect', addr, ...extra];
 }
 
-/** Frames/s B received from A sending `size`-byte frames for SECONDS, for each pair at once. */
-async function throughput(bin: string, pairs: Pair[], size: number): Promise<number[]> {
-  const recv = pairs.map((p) => run(bin, endpoint('recv', p.b, p.bListens === true)));
+/** Pair i's two MACs: A sends from the first to the second, where B is. */
+function pairMacs(i: number): [string, string] {
+  const h = (i & 0xff).toString(16).padStart(2, '0');
+  return [`02:00:00:01:${h}:01`, `02:00:00:01:${h}:02`];
+}
+
+/**
+ * Frames/s B received from A sending `size`-byte frames for SECONDS, for each pair at
+ * once. Each pair has its own MACs and B announces its own first, so a switch forwards
+ * each pair's frames to its receiver only, as it would between VMs that have talked;
+ * B counts only frames addressed to it, and the rate is over the sender's time.
+ */
+export async function throughput(bin: string, pairs: Pair[], size: number): Promise<number[]> {
+  // A receiver stops 2 s after its last frame: with many endpoints on two cores, one can wait that long for its turn.
+  const recv = pairs.map((p, i) => run(bin, endpoint('recv', p.b, p.bListens === true, ['--src', pairMacs(i)[1], '--idle-ms', '2000'])));
   if (pairs.some((p) => p.bListens)) await Promise.all(pairs.map((p) => waitForListening(Number(p.b.split(':').pop()), 10_000)));
-  else await sleep(300);
-  const send = pairs.map((p) => run(bin, endpoint('send', p.a, false, ['--size', String(size), '--seconds', String(SECONDS)])));
-  await Promise.all(send.map((s) => s.json));
+  else await sleep(300 + 20 * pairs.length);
+  const send = pairs.map((p, i) => run(bin, endpoint('send', p.a, false, ['--size', String(size), '--seconds', String(SECONDS), '--src', pairMacs(i)[0], '--dst', pairMacs(i)[1]])));
+  const sent = await Promise.all(send.map((s) => s.json));
   const got = await Promise.all(recv.map((r) => r.json));
-  return got.map((g) => g.fps);
+  // Frames delivered over the time the sender sent: a receiver's own first-to-last span
+  // would make a pair that got a handful of frames at once look fast.
+  return got.map((g, i) => g.frames / sent[i].seconds);
 }
 
 /** Median request/response time: A sends a frame, B answers it, PINGS times. */
-async function latency(bin: string, p: Pair): Promise<number> {
+async function latency(bin: string, p: Pair, count = PINGS): Promise<number> {
   const echo = run(bin, endpoint('echo', p.b, p.bListens === true));
   if (p.bListens) await waitForListening(Number(p.b.split(':').pop()), 10_000);
   else await sleep(300);
-  const ping = run(bin, endpoint('ping', p.a, false, ['--size', '64', '--count', String(PINGS)]));
+  const ping = run(bin, endpoint('ping', p.a, false, ['--size', '64', '--count', String(count)]));
   // Through a switch the echo side never sees the pinger hang up: end it once the pings are done.
   echo.json.catch(() => undefined);
   try {
@@ -105,7 +115,7 @@ async function latency(bin: string, p: Pair): Promise<number> {
  * port set each time, so no measurement inherits another's state) and returns them with
  * a tear-down.
  */
-async function measure(bin: string, setUp: (n: number) => Promise<{ pairs: Pair[]; done: () => Promise<void> }>): Promise<LoadFigures> {
+async function measure(bin: string, setUp: (n: number) => Promise<{ pairs: Pair[]; done: () => Promise<void>; dir?: string }>): Promise<LoadFigures> {
   const fps = {} as LoadFigures['fps'];
   for (const size of SIZES) {
     const t = await setUp(1);
@@ -117,8 +127,12 @@ async function measure(bin: string, setUp: (n: number) => Promise<{ pairs: Pair[
   }
   const l = await setUp(1);
   let rttUs: number;
+  let budget: FrameBudget | undefined;
   try {
     rttUs = await latency(bin, l.pairs[0]);
+    // A switch (one with a socket directory) is traced once more, after the figure is taken.
+    const dir = l.dir;
+    if (dir !== undefined) budget = await traceDuring([dir], () => latency(bin, l.pairs[0], TRACED_PINGS));
   } finally {
     await l.done();
   }
@@ -130,7 +144,7 @@ async function measure(bin: string, setUp: (n: number) => Promise<{ pairs: Pair[
     await m.done();
   }
   const sum = each.reduce((a, b) => a + b, 0);
-  return { fps, rttUs, pairsFps: sum, pairsFairness: Math.min(...each) / Math.max(...each) };
+  return { fps, rttUs, pairsFps: sum, pairsFairness: Math.min(...each) / Math.max(...each), budget };
 }
 
 /** `n` distinct free TCP ports (a port just freed can come back from the kernel twice). */
@@ -140,13 +154,13 @@ async function ports(n: number): Promise<number[]> {
   return [...out];
 }
 
-/** DiVES: each pair on two listen ports of one VLAN; 8 pairs over 4 VLANs. */
-function dives(dir: string) {
+/** DiVES: each pair on two listen ports of one VLAN; pairs spread over `vlans` VLANs (8 pairs over 4). */
+export function dives(dir: string, vlans = 4) {
   return async (n: number) => {
     const ps = await ports(2 * n);
     const byVlan = new Map<number, string[]>();
     for (let i = 0; i < n; i++) {
-      const vid = 10 + (i % 4);
+      const vid = 10 + (i % vlans);
       byVlan.set(vid, [...(byVlan.get(vid) ?? []), `  listen 127.0.0.1 ${ps[2 * i]}`, `  listen 127.0.0.1 ${ps[2 * i + 1]}`]);
     }
     const rc = join(dir, 'dives.rc');
@@ -154,12 +168,12 @@ function dives(dir: string) {
     const sw = await DivesProcess.start([...benchArgs(), '--no-console', '--no-discovery', '-p', String(await freeTcpPort()), '-c', rc, '-u', dir]);
     if (!/DiVES switch up/.test(sw.stderr)) throw new Error(`dives did not start:\n${sw.stderr}`);
     const pairs = Array.from({ length: n }, (_, i) => ({ a: `127.0.0.1:${ps[2 * i]}`, b: `127.0.0.1:${ps[2 * i + 1]}` }));
-    return { pairs, done: () => sw.stop().then(() => undefined) };
+    return { pairs, dir, done: () => sw.stop().then(() => undefined) };
   };
 }
 
 /** QEMU's own hub: per pair, two `-netdev socket,listen` joined by `hubport`s of one hub. */
-function qemuHub() {
+export function qemuHub() {
   return async (n: number) => {
     const ps = await ports(2 * n);
     const args = ['-nodefaults', '-display', 'none', '-M', 'none'];
@@ -206,7 +220,7 @@ export interface LoadSection {
 
 /** DiVES, QEMU's hub and the direct pair, one after the other, with the same endpoints. */
 export async function qemuLoad(): Promise<LoadSection> {
-  const bin = await buildLoad();
+  const bin = await buildQemuLoad();
   const dir = mkdtempSync(join(tmpdir(), 'dives-bench-load-'));
   try {
     return {
@@ -242,4 +256,5 @@ export function printLoadSection(s: LoadSection): void {
     const r = [...SIZES.map((z) => `${z} B ${ratio(d.fps[z], f.fps[z])}`), `RTT ${ratio(d.rttUs, f.rttUs)}`, `8 pairs ${ratio(d.pairsFps, f.pairsFps)}`].join('  ');
     console.log(`${line(p)}   DiVES/peer: ${r}`);
   }
+  if (d.budget !== undefined) for (const l of budgetLines(d.budget)) console.log(l);
 }

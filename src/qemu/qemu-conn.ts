@@ -11,7 +11,7 @@
 import { PORT_DROP, PORT_DROPS } from '../core/counters.js';
 import type { FrameTrace } from '../core/frame-trace.js';
 import { Ring } from '../core/ring.js';
-import { ERRNO, describeErrno } from '../linux/libc.js';
+import { ERRNO, POLLIN, POLLOUT, describeErrno } from '../linux/libc.js';
 import { fdRead, fdWrite } from '../linux/fd-io.js';
 import { FRAMER_OK, FRAMER_REASON_TEXT, QemuFramer } from './qemu-framer.js';
 import type { QemuConnStats } from './qemu-io-messages.js';
@@ -98,6 +98,22 @@ export class QemuConn {
     if (r === 0) return this.end('closed');
     if (r === -ERRNO.EAGAIN || r === -ERRNO.EINTR) return 0;
     return this.end(`read failed: ${describeErrno(-r)}`);
+  }
+
+  /** What poll() should wait for: input once attached and not blocked, room while bytes are pending. */
+  pollEvents(): number {
+    return (this.attached && !this.blocked ? POLLIN : 0) | (this.pendingLen > 0 ? POLLOUT : 0);
+  }
+
+  /**
+   * The fd to poll, or -1 (poll() skips it) while the connection waits for nothing: blocked,
+   * with nothing to write. poll() reports a hang-up or an error whatever was asked, and a
+   * blocked VM that hung up would otherwise wake the thread at once, again and again, until
+   * its rx ring has room; it is read, and its end seen, once it has. Before it is attached
+   * it is polled for nothing but exactly that: a hang-up while main places it.
+   */
+  pollFd(): number {
+    return this.attached && this.blocked && this.pendingLen === 0 ? -1 : this.fd;
   }
 
   /** Write what the socket did not take last time. Returns true when nothing is left. */

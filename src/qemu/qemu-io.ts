@@ -110,8 +110,14 @@ export class QemuIo {
         work += this.serve(live[i]);
         blocked ||= live[i].blocked;
       }
-      if (work > 0) continue;
       if (this.setDirty) this.rebuild();
+      if (work > 0) {
+        // Busy: ask poll() without waiting which other connections have input, or one
+        // that went quiet for a moment would not be read again while the others keep the
+        // thread busy (they stay readable while each read fills its buffer).
+        if (this.set.poll(0) > 0) this.ready();
+        continue;
+      }
       // Announce sleep, then look once more (see Doorbell.ring for why).
       this.bell.prepareSleep();
       if (this.anyTx() || this.bell.controlSeq !== this.controlSeen) {
@@ -228,9 +234,9 @@ export class QemuIo {
     this.events(c);
   }
 
-  /** What the poll set asks of a connection: input once attached and not blocked, room while bytes are pending. */
+  /** What the poll set asks of a connection (QemuConn.pollFd, pollEvents). */
   private events(c: QemuConn): void {
-    if (c.slot > 0) this.set.set(c.slot, c.fd, (c.attached && !c.blocked ? POLLIN : 0) | (c.pendingLen > 0 ? POLLOUT : 0));
+    if (c.slot > 0) this.set.set(c.slot, c.pollFd(), c.pollEvents());
   }
 
   /** The poll set again, after a listener or connection came or went: listeners for input, connections as events() says. */
