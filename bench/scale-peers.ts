@@ -127,7 +127,9 @@ export async function manyPeers(n = SWITCHES): Promise<PeersFigure> {
 
 export function printPeers(p: PeersFigure): void {
   const once = p.copies.filter((c) => c === 1).length;
-  const converge = Number.isFinite(p.convergeMs) ? `${(p.convergeMs / 1000).toFixed(1)} s, ${(p.convergeMs / CONVERGE_AIM_MS).toFixed(2)}× the ${CONVERGE_AIM_MS / 1000} s aim` : `not within 30 s (fewest up peers: ${p.fewestUpPeers}/${p.switches - 1})`;
-  console.log(`  every switch had ${p.switches - 1} peers up ${converge} after the last switch was up; at the end the fewest any listed up was ${p.fewestUpPeers}`);
+  const converge = Number.isFinite(p.convergeMs)
+    ? `${(p.convergeMs / 1000).toFixed(1)} s after the last switch was up (${(p.convergeMs / CONVERGE_AIM_MS).toFixed(2)}× the ${CONVERGE_AIM_MS / 1000} s aim)`
+    : 'not within 30 s of the last switch being up';
+  console.log(`  every switch had its ${p.switches - 1} peers up ${converge}; at the end the fewest any listed up was ${p.fewestUpPeers}`);
   console.log(`  one broadcast reached ${once}/${p.copies.length} other hosts exactly once (copies: ${[...new Set(p.copies)].sort().join(', ')}); RSS of one switch ${p.rssMiB.toFixed(0)} MiB`);
 }
