@@ -44,7 +44,7 @@ export function tokenize(line: string): string[] {
     } else if (ch === '"') {
       quoted = true;
       inWord = true;
-    } else if (/\s/.test(ch)) {
+    } else if (ch === ' ' || ch === '\t' || (ch === '\r' && i === line.length - 1)) {
       if (inWord) words.push(word);
       word = '';
       inWord = false;

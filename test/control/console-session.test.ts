@@ -77,6 +77,10 @@ test('a comment after a command is ignored, but # inside a word is kept', async 
 
 test('words split on whitespace and double quotes group words with spaces', (t) => {
   t.deepEqual(tokenize('  show   macs\t'), ['show', 'macs']);
+  // Spaces and tabs only, as docs/console.md says (and the CR of a CR LF line end): other
+  // whitespace is part of a word, so a pasted no-break space cannot split one.
+  t.deepEqual(tokenize('show macs\r'), ['show', 'macs']);
+  for (const odd of ['\u00a0', '\u2003', '\u3000', '\v', '\f', '\r']) t.deepEqual(tokenize(`show${odd}macs`), [`show${odd}macs`], JSON.stringify(odd));
   t.deepEqual(tokenize('listen unix "/run/my vms/a.sock"'), ['listen', 'unix', '/run/my vms/a.sock']);
   t.deepEqual(tokenize('a"b c"d'), ['ab cd']);
   t.deepEqual(tokenize('say "a \\"quoted\\" \\\\ word"'), ['say', 'a "quoted" \\ word']);
