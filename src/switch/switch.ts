@@ -216,6 +216,7 @@ export class Switch implements SwitchControl {
     // Peers first: nothing more arrives from other switches while the ports go.
     await this.peering.close();
     await this.taps.detachAll();
+    this.taps.watch.close();
     await this.qemu.close();
     await this.pool.close();
   }

@@ -12,6 +12,7 @@ import type { Ring } from '../core/ring.js';
 import type { PortDropName } from '../core/counters.js';
 import { ThreadSupervisor, workerRun } from '../core/thread-supervisor.js';
 import { TapDevice } from './tap-device.js';
+import { TapWatch } from './tap-watch.js';
 import type { TapIoExit, TapIoStart } from './tap-io-messages.js';
 import type { Logger } from '../core/log.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
@@ -35,8 +36,12 @@ export interface TapInfo {
   portId: number;
   /** True when DiVES created the device (it disappears when detached). */
   created: boolean;
-  /** up: its I/O thread carries frames; down: it does not, for `reason`. */
-  state: 'up' | 'down';
+  /**
+   * up: its I/O thread carries frames; down: it does not, for `reason`; gone: the device
+   * went away, the port with it, and it is attached again when a TAP of that name exists
+   * (portId -1 meanwhile).
+   */
+  state: 'up' | 'down' | 'gone';
   reason: string | null;
 }
 
@@ -70,6 +75,8 @@ interface TapPort {
 
 export class TapPorts {
   private readonly taps = new Map<string, TapPort>();
+  /** TAPs whose device went away, waited for. */
+  readonly watch: TapWatch;
 
   constructor(
     private readonly pool: ForwardingPool,
@@ -78,17 +85,25 @@ export class TapPorts {
     private readonly maxFrame: number,
     private readonly log: Logger,
     private readonly left: LeftPorts,
-  ) {}
+  ) {
+    this.watch = new TapWatch((g) => this.attach(g.vid, g.name, { create: false }).then(() => undefined), log);
+  }
 
   list(vid?: number): TapInfo[] {
-    return [...this.taps.values()]
-      .filter((t) => vid === undefined || t.vid === vid)
-      .map((t): TapInfo => {
-        const st = t.io.status();
-        const down = st.state !== 'up';
-        return { name: t.dev.name, vid: t.vid, portId: t.portId, created: t.dev.created, state: down ? 'down' : 'up', reason: down ? st.reason : null };
-      })
-      .sort((a, b) => a.name.localeCompare(b.name));
+    const attached = [...this.taps.values()].map((t): TapInfo => {
+      const st = t.io.status();
+      const down = st.state !== 'up';
+      return { name: t.dev.name, vid: t.vid, portId: t.portId, created: t.dev.created, state: down ? 'down' : 'up', reason: down ? st.reason : null };
+    });
+    const gone = this.watch.list().map((g): TapInfo => ({
+      name: g.name,
+      vid: g.vid,
+      portId: -1,
+      created: false,
+      state: 'gone',
+      reason: `the device went away at ${new Date(g.since).toISOString()} (${g.reason}); attached again when a TAP named ${g.name} exists`,
+    }));
+    return [...attached, ...gone].filter((t) => vid === undefined || t.vid === vid).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** The TAP I/O threads, for `show threads`. */
@@ -119,12 +134,16 @@ export class TapPorts {
     return undefined;
   }
 
-  async attach(vid: number, name: string): Promise<TapInfo> {
+  /** Attach `name` to `vid`, creating the device unless `create` is false (a gone TAP that came back). */
+  async attach(vid: number, name: string, opts: { create?: boolean } = {}): Promise<TapInfo> {
     const held = this.taps.get(name);
     if (held !== undefined) {
       throw tapAttachedElsewhere(name, held.vid);
     }
-    const dev = TapDevice.open(name, { vnetHdr: true });
+    const waited = this.watch.get(name);
+    if (waited !== undefined && waited.vid !== vid && opts.create !== false) throw tapAttachedElsewhere(name, waited.vid);
+    const dev = TapDevice.open(name, { vnetHdr: true, create: opts.create });
+    this.watch.forget(name);
     // The I/O thread sleeps in poll() on the TAP and on this eventfd, which the
     // forwarding thread's doorbell rings bump (src/core/doorbell.ts).
     const bell = new Doorbell();
@@ -189,8 +208,21 @@ export class TapPorts {
         return workerRun(w, () => failure);
       },
       askStop: () => bell.control(),
-      downNote: `; the port stops carrying frames, detach it with "no tap ${name}"`,
+      // A TAP that failed (its device deleted underneath, most often) is detached and waited for.
+      onDown: (reason) => {
+        if (failure !== null) void this.vanished(name, reason);
+      },
+      downNote: '; the port stops carrying frames',
     });
+  }
+
+  /** The TAP's device failed: detach its port and wait for a device of that name (TapWatch). */
+  private async vanished(name: string, reason: string): Promise<void> {
+    const t = this.taps.get(name);
+    if (t === undefined) return;
+    await this.teardown(t);
+    this.watch.add({ name, vid: t.vid, since: Date.now(), reason });
+    this.log.warn(`tap ${name}: detached from VLAN ${t.vid}, its port and MACs with it; it is attached again when a TAP named ${name} exists ("no tap ${name}" stops waiting)`);
   }
 
   /** Stop a TAP's I/O thread as a crash would (the `debug crash-tap` command, for drills and tests). */
@@ -201,6 +233,12 @@ export class TapPorts {
   }
 
   async detach(vid: number, name: string): Promise<void> {
+    const waited = this.watch.get(name);
+    if (waited !== undefined && waited.vid === vid) {
+      this.watch.forget(name);
+      this.log.info(`tap ${name}: no longer waited for in VLAN ${vid}`);
+      return;
+    }
     const t = this.taps.get(name);
     if (t === undefined || t.vid !== vid) throw tapNotAttached(name, vid, t?.vid);
     await this.teardown(t);
@@ -229,8 +267,9 @@ export class TapPorts {
     this.ports.remove(t.portId);
   }
 
-  /** Detach every TAP of one VLAN (or all). */
+  /** Detach every TAP of one VLAN (or all), and stop waiting for gone ones there. */
   async detachAll(vid?: number): Promise<void> {
+    for (const g of this.watch.list()) if (vid === undefined || g.vid === vid) this.watch.forget(g.name);
     await Promise.all([...this.taps.values()].filter((t) => vid === undefined || t.vid === vid).map((t) => this.teardown(t)));
   }
 }

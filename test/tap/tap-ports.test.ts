@@ -7,7 +7,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { allowedCpus } from '../../src/linux/cpu-affinity.js';
 import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/core/log.js';
-import { NetnsFixture, sweepStale } from '../helpers/netns.js';
+import { NetnsFixture, ip, sweepStale } from '../helpers/netns.js';
+import { renderRunningConfig } from '../../src/control/running-config.js';
 import { privileged, privTest } from '../helpers/privileged.js';
 import { QemuClient, sleep } from '../helpers/qemu-client.js';
 import { freeTcpPort } from '../helpers/guest.js';
@@ -258,4 +259,33 @@ privTest('a VLAN of TAPs only carries TCP with kernel offloads on, and a QEMU po
   for (let i = 0; i < 250 && sw.qemu.livePorts(10) > 0; i++) await sleep(20);
   for (let i = 0; i < 50 && (await tso(fx, a.ns, a.tap)) !== 'on'; i++) await sleep(20);
   t.is(await tso(fx, a.ns, a.tap), 'on', 'offloads come back when the VLAN is TAPs only again');
+});
+
+privTest('a TAP deleted underneath is detached and waited for, kept in the running-config, and attached again when a TAP of that name comes back', async (t) => {
+  t.timeout(60_000);
+  const { sw, fx } = await setup(t);
+  const a = await host(sw, fx, 'da', 10, '10.77.4.1/24');
+  const b = await host(sw, fx, 'db', 10, '10.77.4.2/24');
+  t.true(await fx.ping(a.ns, '10.77.4.2', { count: 2 }));
+  await ip('-n', b.ns, 'link', 'del', b.tap);
+  const gone = async (): Promise<boolean> => sw.showTaps(10).some((x) => x.name === b.tap && x.state === 'gone');
+  for (let i = 0; i < 250 && !(await gone()); i++) await sleep(20);
+  t.like(sw.showTaps(10).find((x) => x.name === b.tap), { state: 'gone', portId: -1 });
+  t.deepEqual((await sw.showPorts(10)).map((p) => p.name), [`tap:${a.tap}`], 'its port went with it');
+  t.false((await sw.showMacs(10)).some((m) => m.port === `tap:${b.tap}`), 'and its MACs');
+  t.true((await renderRunningConfig(sw)).lines.some((l) => l.trim() === `tap ${b.tap}`), 'the operator\'s tap line stays');
+  // A TAP of that name again (made in the switch's namespace, handed to the VM after).
+  await fx.createTap(b.tap);
+  const up = async (): Promise<boolean> => sw.showTaps(10).some((x) => x.name === b.tap && x.state === 'up');
+  for (let i = 0; i < 250 && !(await up()); i++) await sleep(20);
+  t.true(await up(), JSON.stringify(sw.showTaps(10)));
+  await fx.moveToNs(b.tap, b.ns, '10.77.4.2/24');
+  // The new device has a new MAC: a forgets the old one, as it would after a VM's NIC was replaced.
+  await ip('-n', a.ns, 'neigh', 'flush', 'all');
+  t.true(await fx.ping(a.ns, '10.77.4.2', { count: 3 }), 'a reaches b again');
+  // Deleted again, then forgotten with no tap: nothing is waited for any more.
+  await ip('-n', b.ns, 'link', 'del', b.tap);
+  for (let i = 0; i < 250 && !(await gone()); i++) await sleep(20);
+  await sw.detachTap(10, b.tap);
+  t.deepEqual(sw.showTaps(10).map((x) => x.name), [a.tap]);
 });

@@ -11,7 +11,7 @@ function showTaps(ctx: CommandContext): CommandResult {
   const taps = ctx.sw.showTaps(vid ?? undefined);
   const header = ['NAME', 'VID', 'PORT', 'CREATED', 'STATE'];
   const rows = taps.map((t) => [t.name, String(t.vid), String(t.portId), t.created ? 'yes' : 'no', t.state]);
-  const notes = taps.map((t) => (t.reason === null ? [] : [`down: ${t.reason}`]));
+  const notes = taps.map((t) => (t.reason === null ? [] : [`${t.state}: ${t.reason}`]));
   return { lines: formatNotedTable(header, rows, notes, '(no TAPs attached)'), json: { vid, taps } };
 }
 
