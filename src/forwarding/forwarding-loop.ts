@@ -193,6 +193,12 @@ export class ForwardingLoop {
       case 'remove-ring': {
         const r = this.rings.get(msg.ringId);
         if (r === undefined) break;
+        // An input's last frames were committed before its producer said it was done
+        // (a VM that sent, then hung up): forward them, while their port is still here.
+        if (this.inputs.includes(r) && r.consume(Number.MAX_SAFE_INTEGER, this.handler) > 0) {
+          this.inflight[0] = 0;
+          for (const out of this.outputs) out.commit();
+        }
         r.commit();
         this.rings.delete(msg.ringId);
         this.inputs = this.inputs.filter((x) => x !== r);

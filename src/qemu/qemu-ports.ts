@@ -275,8 +275,9 @@ export class QemuPorts implements QemuThreadOwner {
     this.listeners.get(c.listenerId)?.conns.delete(connId);
     const fw = this.pool.threadOf(c.vid);
     if (fw !== undefined) {
-      fw.unconfigure([`port:${c.portId}`], { type: 'remove-port', vid: c.vid, portId: c.portId });
+      // The rx ring first: the forwarding thread forwards what is left in it while the port exists.
       fw.unconfigure([`ring:${c.rxRingId}`], { type: 'remove-ring', ringId: c.rxRingId });
+      fw.unconfigure([`port:${c.portId}`], { type: 'remove-port', vid: c.vid, portId: c.portId });
       fw.unconfigure([`ring:${c.txRingId}`], { type: 'remove-ring', ringId: c.txRingId });
       await fw.request({ type: 'sync' }).catch(() => undefined);
     }

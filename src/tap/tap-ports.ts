@@ -249,8 +249,9 @@ export class TapPorts {
     this.taps.delete(t.dev.name);
     const fw = this.pool.threadOf(t.vid);
     if (fw !== undefined) {
-      fw.unconfigure([`port:${t.portId}`], { type: 'remove-port', vid: t.vid, portId: t.portId });
+      // The rx ring first: the forwarding thread forwards what is left in it while the port exists.
       fw.unconfigure([`ring:${t.rxRingId}`], { type: 'remove-ring', ringId: t.rxRingId });
+      fw.unconfigure([`port:${t.portId}`], { type: 'remove-port', vid: t.vid, portId: t.portId });
       fw.unconfigure([`ring:${t.txRingId}`], { type: 'remove-ring', ringId: t.txRingId });
       await fw.request({ type: 'sync' }).catch(() => undefined);
     }

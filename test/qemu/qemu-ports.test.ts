@@ -223,3 +223,24 @@ test('a QEMU that stops reading loses only its own frames, counted as ring-full 
   t.true(vlan.counters['left-port-drops'] >= stuckPort.drops['ring-full'], JSON.stringify(vlan.counters));
   t.regex(log, new RegExp(`VLAN 10: ${stuckPort.name.replace(/[.]/g, '\\.')} left with drops ring-full \\d+ \\(kept in show vlans' left-port-drops\\)`));
 });
+
+test('a frame a VM sends just before it hangs up is forwarded, never lost with its port', async (t) => {
+  t.timeout(120_000);
+  const { sw, clients, port } = await switchWithClients(t, 1);
+  const [receiver] = clients;
+  const N = 200;
+  for (let i = 0; i < N; i++) {
+    const c = await QemuClient.connect({ port });
+    for (let k = 0; k < 250 && sw.qemu.livePorts(10) < 2; k++) await sleep(5);
+    const f = ethFrame(BCAST, mac(0x80 + (i % 64)), `last-${i}`);
+    const hdr = Buffer.alloc(4);
+    hdr.writeUInt32BE(f.length);
+    // The frame and the hang-up in one go, as a VM that sends and powers off.
+    c.socket.end(Buffer.concat([hdr, f]));
+    for (let k = 0; k < 250 && sw.qemu.livePorts(10) > 1; k++) await sleep(5);
+  }
+  await sleep(300);
+  const got = new Set(receiver.frames.map((f) => f.subarray(14, 24).toString('latin1').replace(/\0+$/, '')));
+  const lost = Array.from({ length: N }, (_, i) => `last-${i}`).filter((m) => !got.has(m));
+  t.deepEqual(lost, [], `${lost.length} of ${N} lost`);
+});
