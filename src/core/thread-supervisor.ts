@@ -72,8 +72,8 @@ export interface ThreadSupervisorOptions {
   onDown?(reason: string): void;
   /** Appended to the log line of a restart, e.g. "; its listeners come back". */
   restartNote?: string;
-  /** Appended to the log line when the thread goes down, e.g. "; the port stops carrying frames". */
-  downNote?: string;
+  /** Appended to the log line when the thread goes down, e.g. "; the port stops carrying frames"; a function is asked then. */
+  downNote?: string | (() => string);
 }
 
 export class ThreadSupervisor {
@@ -170,7 +170,8 @@ export class ThreadSupervisor {
   private down(reason: string, logLine: string, settle: () => void): void {
     this._state = 'down';
     this._reason = reason;
-    this.opts.log.error(`${logLine}${this.opts.downNote ?? ''}`);
+    const note = this.opts.downNote;
+    this.opts.log.error(`${logLine}${typeof note === 'function' ? note() : (note ?? '')}`);
     settle();
     this.opts.onDown?.(reason);
   }
@@ -184,7 +185,11 @@ export class ThreadSupervisor {
       return;
     }
     this.opts.askStop();
-    const timer = setTimeout(() => void run.kill(), this.opts.stopTimeoutMs ?? 3000);
+    const ms = this.opts.stopTimeoutMs ?? 3000;
+    const timer = setTimeout(() => {
+      this.opts.log.warn(`${this.name} did not stop within ${ms} ms; ending it`);
+      void run.kill();
+    }, ms);
     await this.gone;
     clearTimeout(timer);
   }

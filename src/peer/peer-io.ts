@@ -44,6 +44,13 @@ const S_STRANGERS = PEER_SOCKET.strangers;
 const S_NO_PORT = PEER_SOCKET['no-port'];
 const S_RECV_ERROR = PEER_SOCKET['recv-error'];
 const TX_SLOTS = 32;
+/**
+ * Batches per tx ring per round of the loop. A ring that forwarding threads keep
+ * filling is never empty, so draining it "until empty" could hold the thread there
+ * for seconds and the stop message unread (SIGTERM under traffic took 3 s, the
+ * forced stop); after this many the loop reads control and the socket, then goes on.
+ */
+const TX_ROUNDS = 16;
 const SLEEP_MS = 1000;
 // The largest UDP payload: 65535 less the UDP header (8) and, over IPv4, the IP header (20).
 const MAX_PAYLOAD = { udp4: 65507, udp6: 65527 } as const;
@@ -305,13 +312,13 @@ export class PeerIo {
     return n;
   }
 
-  /** Drain the tx rings in batches of TX_SLOTS datagrams, one sendmmsg each. */
+  /** Drain the tx rings in batches of TX_SLOTS datagrams, one sendmmsg each, at most TX_ROUNDS per ring. */
   private transmit(fd: number): number {
     const rings = this.txRings;
     const tx = this.tx as PeerTxBatch;
     let total = 0;
     for (let i = 0; i < rings.length; i++) {
-      for (;;) {
+      for (let round = 0; round < TX_ROUNDS; round++) {
         const n = rings[i].consume(tx.room, this.txHandler);
         if (tx.count > 0) tx.flush(fd);
         total += n;

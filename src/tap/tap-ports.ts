@@ -212,7 +212,8 @@ export class TapPorts {
       onDown: (reason) => {
         if (failure !== null) void this.vanished(name, reason);
       },
-      downNote: '; the port stops carrying frames',
+      // A crash (not a failed device) leaves the port attached and down: say how to clear it.
+      downNote: () => `; the port stops carrying frames${failure === null ? `, detach it with "no tap ${name}"` : ''}`,
     });
   }
 

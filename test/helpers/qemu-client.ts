@@ -69,3 +69,28 @@ export function ethFrame(dst: string, src: string, payload = 'dives', size = 64)
 export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * Send one frame over and over, in 1 MiB writes as fast as the switch takes them
+ * (waiting on 'drain' when it pushes back). Resolves to a function that stops it.
+ */
+export function startFlood(c: QemuClient, frame: Buffer): () => Promise<void> {
+  const one = Buffer.alloc(4 + frame.length);
+  one.writeUInt32BE(frame.length, 0);
+  frame.copy(one, 4);
+  const chunk = Buffer.concat(Array.from({ length: Math.max(1, Math.floor((1 << 20) / one.length)) }, () => one));
+  let flooding = true;
+  const done = (async () => {
+    while (flooding && !c.socket.destroyed) {
+      if (c.socket.write(chunk)) {
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      await new Promise<void>((r) => c.socket.once('drain', r).once('close', r));
+    }
+  })();
+  return async () => {
+    flooding = false;
+    await done;
+  };
+}

@@ -1,0 +1,48 @@
+// SIGTERM under traffic toward a peer: two `dives start` processes peered over
+// loopback, a VM on each, one VM flooding broadcasts (every one goes to the peer);
+// the switch must stop at once, not after the 3 s forced end of its peer thread.
+// Needs no privileges.
+
+import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DivesProcess } from '../helpers/dives-process.js';
+import { freeTcpPort } from '../helpers/guest.js';
+import { QemuClient, sleep, startFlood } from '../helpers/qemu-client.js';
+import { BCAST, freeUdpPort, frame, mac } from '../helpers/peer-switches.js';
+
+type Ctx = import('ava').ExecutionContext;
+
+/** A switch with a static peer and a QEMU listener on VLAN 10, its own socket directory. */
+async function peered(t: Ctx, port: number, peer: number, qemu: number): Promise<DivesProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'dives-stop-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'sw.rc'), `peer 127.0.0.1 ${peer}\nvlan 10\nlisten 127.0.0.1 ${qemu}\nexit\n`);
+  const p = await DivesProcess.start(['-c', join(dir, 'sw.rc'), '-u', dir, '-p', String(port)]);
+  t.teardown(() => p.stop('SIGKILL'));
+  return p;
+}
+
+test('SIGTERM under a flood toward a peer stops the switch at once, its peer thread unforced', async (t) => {
+  t.timeout(60_000);
+  const [pa, pb, qa, qb] = [await freeUdpPort(), await freeUdpPort(), await freeTcpPort(), await freeTcpPort()];
+  const a = await peered(t, pa, pb, qa);
+  await peered(t, pb, pa, qb);
+  const vmA = await QemuClient.connect({ port: qa });
+  const vmB = await QemuClient.connect({ port: qb });
+  t.teardown(() => (vmA.close(), vmB.close()));
+  await a.waitStderr(/peer 127\.0\.0\.1:\d+ up/);
+  await a.waitStderr(/peers joined it/);
+  const stopFlood = startFlood(vmA, frame(BCAST, mac(1), 'flood'));
+  await sleep(1500);
+  const crossed = vmB.frames.length;
+  const started = performance.now();
+  t.is(await a.stop('SIGTERM'), 0, a.stderr);
+  const took = performance.now() - started;
+  vmA.close();
+  await stopFlood();
+  t.false(/did not stop within/.test(a.stderr), a.stderr);
+  t.true(took < 1000, `SIGTERM to exit took ${took.toFixed(0)} ms`);
+  t.true(crossed > 1000, `the flood crossed to B (${crossed} frames)`);
+});
