@@ -6,6 +6,8 @@ import { Command, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { createLogger, isLogLevel } from '../core/log.js';
 import { runSwitch } from '../switch/run-switch.js';
+import { DEFAULT_MAX_PEERS, DEFAULT_PEER_RATE } from '../peer/discovery-limits.js';
+import { MAX_MAX_PEERS, MAX_PEER_RATE } from '../peer/peering-options.js';
 
 export default class Start extends Command {
   static override summary = 'Run a DiVES switch on this host, with a control console on stdio and on DIR/dives.ctl.';
@@ -33,6 +35,8 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
     'discovery-interval': Flags.string({ helpValue: 'SECONDS', default: '1', description: 'seconds between announcements and keepalives (decimals allowed)' }),
     'peer-expiry': Flags.integer({ helpValue: 'N', default: 3, min: 1, max: 1000, description: 'a peer not heard for N intervals expires and its MACs are flushed' }),
     'multicast-ttl': Flags.integer({ helpValue: 'TTL', default: 1, min: 0, max: 255, description: 'TTL of announcements (1: this network only)' }),
+    'max-peers': Flags.integer({ helpValue: 'N', default: DEFAULT_MAX_PEERS, min: 1, max: MAX_MAX_PEERS, description: 'discovered peers at most; announcements of more are refused and counted (show peers: peer-limit); static peers do not count' }),
+    'peer-rate': Flags.integer({ helpValue: 'N', default: DEFAULT_PEER_RATE, min: 1, max: MAX_PEER_RATE, description: 'new discovered peers a second at most; more are refused and counted (show peers: peer-rate) until a later announcement' }),
     'multicast-if': Flags.string({ helpValue: 'ADDRESS', description: 'IPv4 address of the interface discovery uses (default: the -h address)' }),
     'ctl-group': Flags.string({ helpValue: 'GROUP', description: 'let GROUP use the control socket DIR/dives.ctl (mode 0660); default: owner only (0600)' }),
     'log-format': Flags.string({ default: 'text', options: ['text', 'json'], description: 'log lines on stderr as text, or as one JSON object each' }),
@@ -41,6 +45,8 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
     'no-peer-offload': Flags.boolean({ default: false, description: 'carry only plain Ethernet frames between peers, never offloaded TCP segments of up to 64 KiB (datagrams the underlay must fragment)' }),
     'ageing-time': Flags.integer({ min: 1, default: 300, helpValue: 'SECONDS', description: 'seconds a learned MAC lives without being seen' }),
     'log-level': Flags.string({ default: 'info', options: ['debug', 'info', 'warn', 'error', 'silent'], description: 'what to log on stderr' }),
+    'max-connections': Flags.integer({ min: 1, max: 65535, default: 256, helpValue: 'N', description: 'QEMU connections of the whole switch at most; more are closed at once and counted (a listener may have its own limit: listen ... max-connections N)' }),
+    'memory-budget': Flags.integer({ min: 16, max: 1048576, default: 1024, helpValue: 'MIB', description: 'MiB every queue of the switch may hold together (rings of TAPs, peers and QEMU connections); a port that would pass it is refused' }),
     'no-console': Flags.boolean({ default: false, description: 'do not read commands from stdin (for daemons; use -c)' }),
   };
 
@@ -58,12 +64,16 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
       forwardingThreads: flags['forwarding-threads'],
       cpuAffinity: !flags['no-cpu-affinity'],
       peerOffload: !flags['no-peer-offload'],
+      maxConnections: flags['max-connections'],
+      memoryBudgetBytes: flags['memory-budget'] * 2 ** 20,
       peering: {
         discovery: !flags['no-discovery'],
         interval: flags['discovery-interval'],
         expiry: flags['peer-expiry'],
         ttl: flags['multicast-ttl'],
         multicastIf: flags['multicast-if'],
+        maxPeers: flags['max-peers'],
+        peerRate: flags['peer-rate'],
       },
       ageingTimeMs: flags['ageing-time'] * 1000,
       console: !flags['no-console'],

@@ -3,6 +3,8 @@
 // speaks the line protocol of control-protocol.ts. It claims the socket path
 // (refusing a live owner, replacing a stale file), sets its permissions and
 // removes it at close. Runs on the main thread, one event-loop task per request.
+// Whoever may use the socket can connect at will, so every line a connection causes is
+// rate-limited (src/core/log-limiter.ts).
 
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { DivesError } from '../core/errors.js';
 import { claimSocketPath } from '../linux/socket-path.js';
 import type { Logger } from '../core/log.js';
+import { LogLimiter } from '../core/log-limiter.js';
 import type { CommandRegistry } from './command-registry.js';
 import { ConsoleSession, type Reply } from './console-session.js';
 import { CTL_SOCKET, LineReader, MAX_REQUEST_BYTES, encodeReply, type RequestLine } from './control-protocol.js';
@@ -200,14 +203,14 @@ const TOO_LONG: Reply = {
  * backpressure instead of by the switch's memory.
  */
 function serveConnection(socket: Socket, id: number, ctx: ConnectionContext): void {
-  const { log } = ctx;
-  const session = new ConsoleSession(ctx.registry, ctx.sw, { log: (m) => log.error(`control[${id}]: ${m}`) });
+  const lines = LogLimiter.of(ctx.log);
+  const session = new ConsoleSession(ctx.registry, ctx.sw, { log: (m) => lines.error('control-internal-error', `control[${id}]: ${m}`) });
   const reader = new LineReader();
   const queue: RequestLine[] = [];
   let running = false;
   let inputEnded = false;
   let finished = false;
-  log.debug(`control[${id}]: connected`);
+  lines.debug('control-connected', `control[${id}]: connected`);
 
   // `hangUp` is for `quit`: the client may still be sending, so once the reply
   // is flushed the connection is destroyed rather than left half open.
@@ -226,7 +229,7 @@ function serveConnection(socket: Socket, id: number, ctx: ConnectionContext): vo
     while (queue.length > 0 && !finished && !socket.destroyed) {
       const req = queue.shift() as RequestLine;
       const reply = 'tooLong' in req ? TOO_LONG : await session.execute(req.line);
-      if ('line' in req) log.debug(`control[${id}]: ${JSON.stringify(req.line)} -> ${reply.ok ? 'ok' : reply.code}`);
+      if ('line' in req) lines.debug('control-request', `control[${id}]: ${JSON.stringify(req.line)} -> ${reply.ok ? 'ok' : reply.code}`);
       if (socket.destroyed) break;
       const flushed = socket.write(encodeReply(reply));
       if (reply.ok && reply.close) {
@@ -245,7 +248,7 @@ function serveConnection(socket: Socket, id: number, ctx: ConnectionContext): vo
     queue.push(...reqs);
     if (queue.length >= MAX_QUEUED) socket.pause();
     void pump().catch((err: unknown) => {
-      log.error(`control[${id}]: ${String(err)}`);
+      lines.error('control-internal-error', `control[${id}]: ${String(err)}`);
       socket.destroy();
     });
   };
@@ -260,6 +263,6 @@ function serveConnection(socket: Socket, id: number, ctx: ConnectionContext): vo
     if (!running && queue.length === 0) finish();
   });
   // A client that vanishes mid-reply (EPIPE, ECONNRESET) ends only its own connection.
-  socket.on('error', (err) => log.debug(`control[${id}]: ${err.message}`));
-  socket.on('close', () => log.debug(`control[${id}]: closed`));
+  socket.on('error', (err) => lines.debug('control-socket-error', `control[${id}]: ${err.message}`));
+  socket.on('close', () => lines.debug('control-closed', `control[${id}]: closed`));
 }

@@ -3,6 +3,7 @@
 // `write FILE` saves it with (src/control/commands/running-config.ts). Reads the
 // switch through SwitchControl; runs on the main thread.
 
+import { limitLines, noLimits } from '../forwarding/port-limits.js';
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -21,8 +22,9 @@ export interface RunningConfig {
 export const RUNNING_CONFIG_HEADER = '# DiVES running-config: the commands that recreate this switch.';
 
 /** How a listener is written as an rc line, inside its VLAN. */
-function listenLine(spec: ListenSpec): string {
-  return spec.kind === 'unix' ? `listen unix ${quoteWord(spec.path)}` : `listen ${quoteWord(spec.host)} ${spec.port}`;
+function listenLine(spec: ListenSpec, max: number | null): string {
+  const where = spec.kind === 'unix' ? `listen unix ${quoteWord(spec.path)}` : `listen ${quoteWord(spec.host)} ${spec.port}`;
+  return max === null ? where : `${where} max-connections ${max}`;
 }
 
 /** Plain code-unit order: the same on every machine, whatever its locale. */
@@ -45,16 +47,14 @@ export async function renderRunningConfig(sw: SwitchControl): Promise<RunningCon
   const peers: StaticPeer[] = sw.staticPeers().map((p) => ({ host: p.host, port: p.port }));
   const taps = sw.showTaps();
   const listeners = sw.showListeners();
+  const sorted = [...listeners].sort((a, b) => byText(listenKey(a.spec), listenKey(b.spec)));
   const vlans = vlanInfos.map(({ vid }) => ({
     vid,
     taps: taps
       .filter((t) => t.vid === vid)
       .map((t) => t.name)
       .sort(byText),
-    listeners: listeners
-      .filter((l) => l.vid === vid)
-      .map((l) => l.spec)
-      .sort((a, b) => byText(listenKey(a), listenKey(b))),
+    listeners: sorted.filter((l) => l.vid === vid).map((l) => l.spec),
   }));
   peers.sort((a, b) => byText(a.host, b.host) || a.port - b.port);
 
@@ -62,7 +62,8 @@ export async function renderRunningConfig(sw: SwitchControl): Promise<RunningCon
   for (const v of vlans) {
     lines.push(`vlan ${v.vid}`);
     for (const name of v.taps) lines.push(`  tap ${quoteWord(name)}`);
-    for (const spec of v.listeners) lines.push(`  ${listenLine(spec)}`);
+    for (const l of sorted.filter((x) => x.vid === v.vid)) lines.push(`  ${listenLine(l.spec, l.maxConnections)}`);
+    for (const line of limitLines(vlanInfos.find((x) => x.vid === v.vid)?.limits ?? noLimits())) lines.push(`  ${line}`);
     lines.push('exit');
   }
   for (const p of peers) lines.push(`peer ${quoteWord(p.host)} ${p.port}`);

@@ -2,6 +2,7 @@
 // ask of a running switch, and the typed results that `show` commands print as
 // text or JSON. Implemented by src/switch/switch.ts; runs on the main thread.
 
+import type { PortLimits, StormClass } from '../forwarding/port-limits.js';
 import type { PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS } from '../core/counters.js';
 import type { ThreadKind, ThreadState } from '../core/thread-supervisor.js';
 import type { TraceStep } from '../core/frame-trace.js';
@@ -47,6 +48,8 @@ export interface VlanInfo {
   reason: string | null;
   /** Every VLAN counter (VLAN_COUNTERS), forwarded, flooded and dropped included. */
   counters: Record<(typeof VLAN_COUNTERS.names)[number], number>;
+  /** Its port limits (`storm-control`, `mac-limit`); 0 is off. */
+  limits: PortLimits;
 }
 
 export interface ThreadInfo {
@@ -91,7 +94,12 @@ export interface SwitchControl {
   ensureVlan(vid: number): void;
   attachTap(vid: number, dev: string): Promise<TapInfo>;
   detachTap(vid: number, dev: string): Promise<void>;
-  listen(vid: number, spec: ListenSpec): Promise<ListenerInfo>;
+  /** `maxConnections`: the listener's own limit (`listen ... max-connections N`); null: only the switch's. */
+  /** Limit the frames/s of `cls` each port of `vid` may flood; null turns it off. */
+  setStormControl(vid: number, cls: StormClass, rate: number | null): void;
+  /** Limit the MACs each port of `vid` may have learned; null turns it off. */
+  setMacLimit(vid: number, n: number | null): void;
+  listen(vid: number, spec: ListenSpec, maxConnections?: number | null): Promise<ListenerInfo>;
   unlisten(vid: number, spec: ListenSpec): Promise<void>;
   /** Deliberately crash the forwarding thread of a VLAN (the `debug crash-worker` command, for drills and tests). */
   crashWorker(vid: number): Promise<void>;

@@ -66,6 +66,10 @@ export const PORT_DROPS = new CounterSet('port', 'show ports', {
   offload: { by: ENGINE, help: 'offloaded frame (TCP segment, checksum to do) for a port that takes only plain frames' },
   'rx-ring-full': { by: `${TAP_IO} / ${QEMU_IO}`, help: 'received frame the rx ring toward the forwarding thread had no room for' },
   'tap-write': { by: TAP_IO, help: 'frame the TAP refused to take (link down, queue full)' },
+  'storm-broadcast': { by: ENGINE, help: 'received broadcast over the VLAN\'s storm-control broadcast rate for this port' },
+  'storm-multicast': { by: ENGINE, help: 'received multicast over the VLAN\'s storm-control multicast rate for this port' },
+  'storm-unknown': { by: ENGINE, help: 'received unicast for an unknown MAC (to be flooded) over the VLAN\'s storm-control unknown rate for this port' },
+  'mac-limit': { by: ENGINE, help: 'received frame from a new source MAC while the port had the VLAN\'s mac-limit of MACs learned' },
 });
 
 /** Counted per VLAN by its forwarding thread; `show vlans` prints them. */
@@ -86,12 +90,14 @@ export const VLAN_COUNTERS = new CounterSet('VLAN', 'show vlans', {
 /**
  * Why the peer thread dropped a datagram or frame of one peer; `show peers` prints them
  * under each peer. The first three are the peer datagram codec's reasons
- * (src/peer/wire/peer-datagram.ts returns -1 - index).
+ * (src/peer/wire/peer-datagram.ts returns -1 - index); bad-vnet-hdr is the
+ * virtio_net_hdr check's (src/peer/wire/vnet-hdr-check.ts).
  */
 export const PEER_DROPS = new CounterSet('peer', 'show peers', {
   short: { by: PEER_IO, help: 'datagram shorter than a vid word plus an Ethernet header' },
   'bad-vid': { by: PEER_IO, help: 'datagram whose vid word is 0, 4095 or above (and not a keepalive or advertisement)' },
   giant: { by: PEER_IO, help: 'datagram whose frame is over the maximum frame' },
+  'bad-vnet-hdr': { by: PEER_IO, help: 'offloaded frame whose virtio_net_hdr does not fit it (unknown flags or segment type, a bad segment size, checksum or header length outside the frame)' },
   'no-vlan': { by: PEER_IO, help: 'frame for a VLAN with no local ports here' },
   down: { by: PEER_IO, help: 'frame from a known peer that has no port (not up yet, or going down)' },
   'rx-ring-full': { by: PEER_IO, help: 'frame the rx ring toward the forwarding thread had no room for' },
@@ -117,6 +123,8 @@ export const DISCOVERY_COUNTERS = new CounterSet('discovery socket', 'show peers
   accepted: { by: MAIN, help: "other switches' announcements taken" },
   malformed: { by: MAIN, help: 'datagrams dropped: unparsable, oversized, or a loopback host from a remote source' },
   oversized: { by: MAIN, help: 'the part of malformed longer than the longest announcement' },
+  'peer-limit': { by: MAIN, help: 'announcements of a new peer refused because the discovered peers were at --max-peers' },
+  'peer-rate': { by: MAIN, help: 'announcements of a new peer refused because new peers came faster than --peer-rate a second' },
 });
 
 /** Counted per thread; `show threads` prints them. */
@@ -124,6 +132,13 @@ export const THREAD_COUNTERS = new CounterSet('thread', 'show threads', {
   restarts: { by: MAIN, help: 'times the thread died without being asked to and was started again' },
   wakeups: { by: 'producers', help: "times a producer woke the thread from sleep through its doorbell" },
   'no-vlan': { by: ENGINE, help: 'frames for a VLAN this forwarding thread does not run (the VLAN just left, or is down)' },
+});
+
+/** QEMU connections a listener accepted and closed at once; `show listeners` prints them. */
+export const LISTENER_REFUSALS = new CounterSet('listener', 'show listeners', {
+  'listener-full': { by: MAIN, help: 'connections refused because the listener had its max-connections already' },
+  'switch-full': { by: MAIN, help: 'connections refused because the switch had --max-connections QEMU connections already' },
+  'memory-budget': { by: MAIN, help: "connections refused because the switch's memory budget (--memory-budget) had no room for their queues" },
 });
 
 /** Kept in each ring's shared header; `show rings` prints them. */
@@ -142,6 +157,7 @@ export const COUNTER_SETS: readonly CounterSet<string>[] = [
   PEER_SOCKET_COUNTERS,
   DISCOVERY_COUNTERS,
   THREAD_COUNTERS,
+  LISTENER_REFUSALS,
   RING_COUNTERS,
 ];
 
@@ -152,6 +168,7 @@ export const PEER_DROP = PEER_DROPS.index;
 export const PEER_SOCKET = PEER_SOCKET_COUNTERS.index;
 export const THREAD_COUNTER = THREAD_COUNTERS.index;
 export const RING_COUNTER = RING_COUNTERS.index;
+export const LISTENER_REFUSAL = LISTENER_REFUSALS.index;
 
 export type PortDropName = (typeof PORT_DROPS.names)[number];
 export type PeerDropName = (typeof PEER_DROPS.names)[number];

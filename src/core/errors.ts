@@ -19,7 +19,8 @@ export type DivesErrorCode =
   | 'EINTERNAL'
   | 'ECTLBUSY' // a live switch already owns the control socket
   | 'ECTLSOCK' // the control socket cannot be created, or `dives ctl` cannot reach it
-  | 'EWRITE'; // `write FILE` could not save the running-config
+  | 'EWRITE' // `write FILE` could not save the running-config
+  | 'EBUDGET'; // the memory budget has no room for another ring or connection
 
 export class DivesError extends Error {
   readonly code: DivesErrorCode;

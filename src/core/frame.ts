@@ -58,6 +58,11 @@ export function isGroupAddr(buf: Uint8Array, off: number): boolean {
   return (buf[off] & 1) !== 0;
 }
 
+/** True when the address at buf[off] is the broadcast address ff:ff:ff:ff:ff:ff. */
+export function isBroadcastAddr(buf: Uint8Array, off: number): boolean {
+  return (buf[off] & buf[off + 1] & buf[off + 2] & buf[off + 3] & buf[off + 4] & buf[off + 5]) === 0xff;
+}
+
 /** Formats a MAC as lowercase colon-separated octets, e.g. "02:00:00:00:00:01". Control path only. */
 export function macToString(mac: number): string {
   const hi = Math.floor(mac / TWO_32);

@@ -3,8 +3,9 @@
 // into docs/console.md, and the control-plane tests run against it: it records every
 // call and can be told to throw on a method's next call. Pure; no threads or sockets.
 
+import { STORM_CLASSES, noLimits, type PortLimits, type StormClass } from '../forwarding/port-limits.js';
 import { DivesError } from '../core/errors.js';
-import { DISCOVERY_COUNTERS, PEER_DROPS, PEER_SOCKET_COUNTERS, PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS } from '../core/counters.js';
+import { DISCOVERY_COUNTERS, LISTENER_REFUSALS, PEER_DROPS, PEER_SOCKET_COUNTERS, PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS } from '../core/counters.js';
 import type {
   ListenSpec,
   ListenerInfo,
@@ -41,6 +42,8 @@ export class SampleSwitch implements SwitchControl {
   readonly ports: PortInfo[] = [];
   readonly taps: TapInfo[] = [];
   readonly listeners: ListenerInfo[] = [];
+  /** Port limits of VLANs that have any. */
+  readonly limits = new Map<number, PortLimits>();
   /** VLANs `show vlans` says are down, with why. */
   readonly downVlans = new Map<number, string>();
   /** TAP devices that exist before the switch attaches them; others are "created". */
@@ -99,6 +102,7 @@ export class SampleSwitch implements SwitchControl {
         state: this.downVlans.has(vid) ? 'down' : 'up',
         reason: this.downVlans.get(vid) ?? null,
         counters: { ...VLAN_COUNTERS.zero(), ...c, learned: this.macs.filter((m) => m.vid === vid).length },
+        limits: this.limits.get(vid) ?? noLimits(),
       }));
   }
 
@@ -148,13 +152,27 @@ export class SampleSwitch implements SwitchControl {
     );
   }
 
-  async listen(vid: number, spec: ListenSpec): Promise<ListenerInfo> {
-    this.#call('listen', vid, spec);
+  setStormControl(vid: number, cls: StormClass, rate: number | null): void {
+    this.#call('setStormControl', vid, cls, rate);
+    this.#ensure(vid);
+    const l = this.limits.get(vid) ?? noLimits();
+    l.storm[STORM_CLASSES.indexOf(cls)] = rate ?? 0;
+    this.limits.set(vid, l);
+  }
+
+  setMacLimit(vid: number, n: number | null): void {
+    this.#call('setMacLimit', vid, n);
+    this.#ensure(vid);
+    this.limits.set(vid, { ...(this.limits.get(vid) ?? noLimits()), macLimit: n ?? 0 });
+  }
+
+  async listen(vid: number, spec: ListenSpec, maxConnections: number | null = null): Promise<ListenerInfo> {
+    this.#call('listen', vid, spec, ...(maxConnections === null ? [] : [maxConnections]));
     if (this.listeners.some((l) => sameSpec(l.spec, spec))) {
       throw listenerClash(formatListenSpec(spec), this.listeners.find((l) => sameSpec(l.spec, spec))?.vid ?? vid);
     }
     this.#ensure(vid);
-    const info: ListenerInfo = { vid, spec, address: formatListenSpec(spec), connections: 0, state: 'up', reason: null };
+    const info: ListenerInfo = { vid, spec, address: formatListenSpec(spec), connections: 0, maxConnections, refused: LISTENER_REFUSALS.zero(), state: 'up', reason: null };
     this.listeners.push(info);
     return info;
   }
@@ -244,7 +262,7 @@ export class SampleSwitch implements SwitchControl {
     intervalSeconds: 1,
     expiryIntervals: 3,
     discovery: {
-      group: '239.13.13.13', port: 3535, interface: '10.0.0.1', ttl: 1, sent: 40, received: 81, own: 40, accepted: 40, malformed: 1, oversized: 0,
+      group: '239.13.13.13', port: 3535, interface: '10.0.0.1', ttl: 1, sent: 40, received: 81, own: 40, accepted: 40, malformed: 1, oversized: 0, maxPeers: 256, peerRate: 16,
       counters: { ...DISCOVERY_COUNTERS.zero(), sent: 40, received: 81, own: 40, accepted: 40, malformed: 1 },
     },
     offload: true,
@@ -324,14 +342,15 @@ export function sampleSwitch(): SampleSwitch {
   const guest = sw.addPort(10, 'qemu', 'qemu:127.0.0.1:4000#3', { rxFrames: 7, rxBytes: 602, txFrames: 9, txBytes: 1200 });
   guest.drops['ring-full'] = 3;
   guest.drops.runt = 1;
-  sw.listeners.push({ vid: 10, spec: { kind: 'tcp', host: '127.0.0.1', port: 4000 }, address: '127.0.0.1:4000', connections: 1, state: 'up', reason: null });
-  sw.listeners.push({ vid: 20, spec: { kind: 'unix', path: '/run/dives/vm.sock' }, address: 'unix:/run/dives/vm.sock', connections: 0, state: 'up', reason: null });
+  sw.listeners.push({ vid: 10, spec: { kind: 'tcp', host: '127.0.0.1', port: 4000 }, address: '127.0.0.1:4000', connections: 1, maxConnections: 16, refused: { ...LISTENER_REFUSALS.zero(), 'listener-full': 2 }, state: 'up', reason: null });
+  sw.listeners.push({ vid: 20, spec: { kind: 'unix', path: '/run/dives/vm.sock' }, address: 'unix:/run/dives/vm.sock', connections: 0, maxConnections: null, refused: LISTENER_REFUSALS.zero(), state: 'up', reason: null });
   const peer = sw.addPort(20, 'peer', 'peer:10.0.0.2:3333', { rxFrames: 1, rxBytes: 64, txFrames: 2, txBytes: 128 });
   sw.addMac(tap0, '02:00:00:00:00:01', 3);
   sw.addMac(guest, '02:00:00:00:00:02', 125);
   sw.addMac(peer, '02:00:00:00:00:03', 7300);
   sw.vlans.set(10, { forwarded: 100, flooded: 20, dropped: 4 });
   sw.vlans.set(30, { forwarded: 0, flooded: 0, dropped: 0 });
+  sw.limits.set(10, { storm: [1000, 0, 0], macLimit: 8 });
   const p = sw.addPeer('10.0.0.2:3333', 'discovered', {
     portId: peer.id,
     framesIn: 120,

@@ -12,6 +12,10 @@
 // per batch), never read here.
 //
 // Memory: 20 bytes per slot, so the default capacity of 65536 entries costs 2.5 MiB.
+//
+// It also counts the entries of each port (portCount), for a VLAN's mac-limit: a port is
+// made known with trackPort() when it joins, on the control path, so learn() still
+// allocates nothing; an entry of a port never tracked is stored but not counted.
 
 import { DivesError } from '../core/errors.js';
 
@@ -98,6 +102,8 @@ export class Fdb {
   readonly #ports: Int32Array;
   readonly #seen: Float64Array;
   #size = 0;
+  /** Entries per port id, expired ones included until removed. */
+  #perPort = new Int32Array(0);
   #ageingTimeMs: number;
 
   constructor(opts: FdbOptions = {}) {
@@ -128,6 +134,23 @@ export class Fdb {
     this.#ageingTimeMs = checkAgeing(ms);
   }
 
+  /** Count the entries of port `id` from now on (a port joined). Control path: it may allocate. */
+  trackPort(id: number): void {
+    if (id < this.#perPort.length) return;
+    const grown = new Int32Array(Math.max(id + 1, this.#perPort.length * 2, 16));
+    grown.set(this.#perPort);
+    this.#perPort = grown;
+  }
+
+  /** Entries learned on `port` (expired ones included until swept or looked up). */
+  portCount(port: number): number {
+    return port < this.#perPort.length ? this.#perPort[port] : 0;
+  }
+
+  #count(port: number, by: number): void {
+    if (port < this.#perPort.length) this.#perPort[port] += by;
+  }
+
   /** Entries stored, including expired ones that no lookup, learn or age() has removed yet. */
   get size(): number {
     return this.#size;
@@ -152,12 +175,16 @@ export class Fdb {
           // learned, exactly as if age() had swept it just before this frame.
           this.counters.aged++;
           this.counters.learned++;
+          this.#count(this.#ports[i], -1);
+          this.#count(port, 1);
           this.#ports[i] = port;
           this.#seen[i] = nowMs;
           return LEARN_NEW;
         }
         this.#seen[i] = nowMs;
         if (this.#ports[i] === port) return LEARN_REFRESH;
+        this.#count(this.#ports[i], -1);
+        this.#count(port, 1);
         this.#ports[i] = port;
         this.counters.moved++;
         return LEARN_MOVED;
@@ -173,6 +200,7 @@ export class Fdb {
     this.#ports[i] = port;
     this.#seen[i] = nowMs;
     this.#size++;
+    this.#count(port, 1);
     this.counters.learned++;
     return LEARN_NEW;
   }
@@ -216,6 +244,7 @@ export class Fdb {
   flush(): number {
     const n = this.#size;
     this.#keys.fill(EMPTY);
+    this.#perPort.fill(0);
     this.#size = 0;
     this.counters.flushed += n;
     return n;
@@ -287,6 +316,7 @@ export class Fdb {
     const ports = this.#ports;
     const seen = this.#seen;
     const mask = this.#mask;
+    this.#count(ports[hole], -1);
     let j = hole;
     while (true) {
       j = (j + 1) & mask;

@@ -17,6 +17,7 @@ import { srcMac } from '../core/frame.js';
 import { metaHdrLen, metaPort, metaVid } from '../core/ring-record.js';
 import { FrameTrace, STAGE_FORWARDING, STAGE_TX_COMMIT, TRACE_MASK } from '../core/frame-trace.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
+import { collectGarbage } from '../core/collect-garbage.js';
 import type { ForwardingControl, ForwardingReply, ForwardingTask, PortReport, VlanReport } from './forwarding-messages.js';
 
 const BATCH = 256; // frames taken from one ring per turn, so no ring starves the others
@@ -168,6 +169,20 @@ export class ForwardingLoop {
     return e;
   }
 
+  /** Forget a ring; an input's last frames, committed before its producer said it was done (a VM that sent, then hung up), are forwarded first, while their port is still here. */
+  private removeRing(ringId: number): void {
+    const r = this.rings.get(ringId);
+    if (r === undefined) return;
+    if (this.inputs.includes(r) && r.consume(Number.MAX_SAFE_INTEGER, this.handler) > 0) {
+      this.inflight[0] = 0;
+      for (const out of this.outputs) out.commit();
+    }
+    r.commit();
+    this.rings.delete(ringId);
+    this.inputs = this.inputs.filter((x) => x !== r);
+    this.outputs = this.outputs.filter((x) => x !== r);
+  }
+
   /** Apply one control message. Public so tests can drive the loop without a thread. */
   apply(msg: ForwardingControl): void {
     switch (msg.type) {
@@ -190,21 +205,9 @@ export class ForwardingLoop {
         this.outputs = [...this.outputs, r];
         break;
       }
-      case 'remove-ring': {
-        const r = this.rings.get(msg.ringId);
-        if (r === undefined) break;
-        // An input's last frames were committed before its producer said it was done
-        // (a VM that sent, then hung up): forward them, while their port is still here.
-        if (this.inputs.includes(r) && r.consume(Number.MAX_SAFE_INTEGER, this.handler) > 0) {
-          this.inflight[0] = 0;
-          for (const out of this.outputs) out.commit();
-        }
-        r.commit();
-        this.rings.delete(msg.ringId);
-        this.inputs = this.inputs.filter((x) => x !== r);
-        this.outputs = this.outputs.filter((x) => x !== r);
+      case 'remove-ring':
+        this.removeRing(msg.ringId);
         break;
-      }
       case 'add-port': {
         const tx = this.rings.get(msg.txRingId);
         if (tx === undefined) {
@@ -246,6 +249,12 @@ export class ForwardingLoop {
       case 'stop':
         this.stopped = true;
         for (const r of this.outputs) r.commit();
+        break;
+      case 'gc':
+        collectGarbage();
+        break;
+      case 'set-limits':
+        this.engine(msg.vid).setLimits(msg.limits);
         break;
     }
   }

@@ -28,6 +28,7 @@ export interface ForwardingTask {
   /** The switch's frame trace (src/core/frame-trace.ts), shared by every thread. */
   traceSab: SharedArrayBuffer;
 }
+import type { PortLimits } from './port-limits.js';
 
 export interface AddVlanMsg { type: 'add-vlan'; vid: number }
 export interface RemoveVlanMsg { type: 'remove-vlan'; vid: number }
@@ -49,6 +50,10 @@ export interface CrashMsg { type: 'crash' }
 /** The drill of a frame that kills the thread: die on any frame of `vid` from `mac` (a 48-bit number), as a bug on it would. */
 export interface CrashOnFrameMsg { type: 'crash-on-frame'; vid: number; mac: number }
 export interface StopMsg { type: 'stop' }
+/** The port limits of VLAN `vid` (src/forwarding/port-limits.ts). */
+export interface SetLimitsMsg { type: 'set-limits'; vid: number; limits: PortLimits }
+/** Collect garbage now: rings and ports went, and their memory is to be given back (src/switch/memory-reclaim.ts). */
+export interface GcMsg { type: 'gc' }
 
 export type ForwardingControl =
   | AddVlanMsg
@@ -64,7 +69,9 @@ export type ForwardingControl =
   | SyncMsg
   | CrashMsg
   | CrashOnFrameMsg
-  | StopMsg;
+  | StopMsg
+  | GcMsg
+  | SetLimitsMsg;
 
 export interface VlanReport {
   vid: number;

@@ -1,7 +1,8 @@
 // ForwardingPool: the main thread's side of the forwarding threads. It hosts them
 // in piscina (one long-running task per thread, src/forwarding/forwarding-thread.ts),
 // places each VLAN on a thread (a thread of its own while the budget lasts, else the
-// least-loaded one), and knows which VLANs are down and why. Runs on the main thread.
+// least-loaded one), and knows which VLANs are down and why, and each VLAN's port limits
+// (`storm-control`, `mac-limit`), told to its thread when it is placed. Runs on the main thread.
 
 import { Piscina } from 'piscina';
 import type { PortDropName } from '../core/counters.js';
@@ -10,6 +11,7 @@ import { allowedCpus } from '../linux/cpu-affinity.js';
 import type { Logger } from '../core/log.js';
 import { ForwardingThread, type ForwardingThreadContext } from './forwarding-thread.js';
 import type { ForwardingTask } from './forwarding-messages.js';
+import { hasLimits, noLimits, type PortLimits } from './port-limits.js';
 
 export interface ForwardingPoolOptions {
   threads: number;
@@ -38,6 +40,8 @@ export class ForwardingPool implements ForwardingThreadContext {
   onVlanDown: (vid: number, reason: string) => void = () => {};
   /** Called when a forwarding thread removed a port from a VLAN, with the drops it had counted there. */
   onPortLeft: (vid: number, portId: number, drops: Record<PortDropName, number>) => void = () => {};
+  /** The port limits of each VLAN that has any. */
+  private readonly limits = new Map<number, PortLimits>();
 
   constructor(opts: ForwardingPoolOptions) {
     this.budget = Math.max(1, opts.threads);
@@ -83,7 +87,22 @@ export class ForwardingPool implements ForwardingThreadContext {
     }
     thread.vids.add(vid);
     thread.configure(`vlan:${vid}`, { type: 'add-vlan', vid });
+    const l = this.limits.get(vid);
+    if (l !== undefined) thread.configure(`limits:${vid}`, { type: 'set-limits', vid, limits: l });
     return thread;
+  }
+
+  /** VLAN `vid`'s port limits (all off when it has none set). */
+  limitsOf(vid: number): PortLimits {
+    const l = this.limits.get(vid);
+    return l === undefined ? noLimits() : { storm: [...l.storm], macLimit: l.macLimit };
+  }
+
+  /** Set VLAN `vid`'s port limits; its thread, if it has one, applies them from the next frame. */
+  setLimits(vid: number, l: PortLimits): void {
+    if (hasLimits(l)) this.limits.set(vid, l);
+    else this.limits.delete(vid);
+    this.threadOf(vid)?.configure(`limits:${vid}`, { type: 'set-limits', vid, limits: l });
   }
 
   threadOf(vid: number): ForwardingThread | undefined {

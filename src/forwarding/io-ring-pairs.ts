@@ -32,6 +32,7 @@ export class IoRingPairs {
     const have = this.txRingIds.get(fw.index);
     if (have !== undefined) return have;
     const io = this.io.name;
+    this.rings.ensureRoom(2 * this.ringBytes, `${io} rings for ${fw.name}`);
     const rx = this.rings.create(this.ringBytes, null, { name: `${io} rx, ${fw.name}`, producer: io, consumer: fw.name });
     const tx = this.rings.create(this.ringBytes, null, { name: `${io} tx, ${fw.name}`, producer: fw.name, consumer: io });
     this.txRingIds.set(fw.index, tx.id);

@@ -1,12 +1,13 @@
 // LeftPorts: what stays of a port after it leaves its VLAN (a VM disconnects, a TAP is
 // detached, a peer goes down): its drops. `show ports` loses the port's line, so each
 // drop is added to the VLAN's left-port-drops (`show vlans`) and logged once with its
-// reasons. The forwarding thread adds what it counted to that counter itself and reports
+// reasons (rate-limited, src/core/log-limiter.ts). The forwarding thread adds what it counted to that counter itself and reports
 // the port's last drops here to be logged; what the I/O threads counted (rx-ring-full,
 // tap-write) is added and logged here. Main thread.
 
 import { PORT_DROPS, type PortDropName } from '../core/counters.js';
 import type { Logger } from '../core/log.js';
+import { LogLimiter } from '../core/log-limiter.js';
 import type { PortTable } from './port-table.js';
 
 export type PortDrops = Partial<Record<PortDropName, number>>;
@@ -41,7 +42,8 @@ export class LeftPorts {
   private logDrops(vid: number, name: string, drops: PortDrops): void {
     if (total(drops) === 0) return;
     const reasons = PORT_DROPS.names.filter((r) => (drops[r] ?? 0) > 0).map((r) => `${r} ${drops[r]}`);
-    this.log.info(`VLAN ${vid}: ${name} left with drops ${reasons.join(', ')} (kept in show vlans' left-port-drops)`);
+    // A VM can connect, send junk and hang up at will, so this is a line an outsider can cause.
+    LogLimiter.of(this.log).info('port-left-drops', `VLAN ${vid}: ${name} left with drops ${reasons.join(', ')} (kept in show vlans' left-port-drops)`);
   }
 }
 

@@ -5,12 +5,18 @@
 //
 // The per-frame path (forward) never throws and never allocates: it returns how
 // many copies it queued and counts every frame it drops under a named reason.
+//
+// The VLAN's port limits (src/forwarding/port-limits.ts) apply per ingress port: a frame
+// from a new source MAC of a port that has mac-limit MACs learned is dropped, and a frame
+// to be flooded past the port's storm-control rate for its class is dropped, each counted
+// on that port — the other ports' frames are untouched.
 
 import { Fdb, LEARN_FULL, type FdbOptions } from './fdb.js';
-import { dstMac, isGroupAddr, srcMac, validateFrame, FRAME_OK, FRAME_RUNT, DEFAULT_MAX_FRAME } from '../core/frame.js';
+import { dstMac, isBroadcastAddr, isGroupAddr, srcMac, validateFrame, FRAME_OK, FRAME_RUNT, DEFAULT_MAX_FRAME } from '../core/frame.js';
 import { PORT_DROP, VLAN_COUNTER, VLAN_COUNTERS } from '../core/counters.js';
 import { PortStats } from './port-stats.js';
 import type { Ring } from '../core/ring.js';
+import { STORM_BROADCAST, STORM_MULTICAST, STORM_UNKNOWN, StormMeter, type PortLimits } from './port-limits.js';
 import { GSO_MAX_FRAME, VNET_HDR_LEN, ZERO_VNET_HDR, ringMeta, vnetAsksWork } from '../core/ring-record.js';
 
 const D_RUNT = PORT_DROP.runt;
@@ -19,6 +25,9 @@ const D_SAME_PORT = PORT_DROP['same-port'];
 const D_SPLIT_HORIZON = PORT_DROP['split-horizon'];
 const D_RING_FULL = PORT_DROP['ring-full'];
 const D_OFFLOAD = PORT_DROP.offload;
+const D_MAC_LIMIT = PORT_DROP['mac-limit'];
+/** The drop of each storm class, indexed by STORM_BROADCAST, STORM_MULTICAST, STORM_UNKNOWN. */
+const D_STORM = [PORT_DROP['storm-broadcast'], PORT_DROP['storm-multicast'], PORT_DROP['storm-unknown']];
 const V_FORWARDED = VLAN_COUNTER.forwarded;
 const V_FLOODED = VLAN_COUNTER.flooded;
 const V_DROPPED = VLAN_COUNTER.dropped;
@@ -37,8 +46,11 @@ export class EnginePort {
   /** Precomputed ring meta so the flood loop does no arithmetic. */
   readonly meta: number;
   readonly stats = new PortStats();
+  /** What the port has flooded lately, against the VLAN's storm-control rates. */
+  readonly meter: StormMeter;
 
-  constructor(vid: number, id: number, isPeer: boolean, tx: Ring, vnet = false) {
+  constructor(vid: number, id: number, isPeer: boolean, tx: Ring, vnet = false, nowMs = 0) {
+    this.meter = new StormMeter(nowMs);
     this.id = id;
     this.isPeer = isPeer;
     this.vnet = vnet;
@@ -82,6 +94,9 @@ export class VlanEngine {
   private learnedMac = -1;
   private learnedPort = -1;
   private learnedAt = -1;
+  /** The port limits: frames/s per storm class (0: off), and MACs per port (0: off). */
+  private readonly storm = new Float64Array(3);
+  private macLimit = 0;
 
   constructor(vid: number, opts: VlanEngineOptions = {}) {
     this.vid = vid;
@@ -109,7 +124,8 @@ export class VlanEngine {
   /** Make `id` a member port whose frames go to `tx`. Replaces an existing member with the same id. */
   addPort(id: number, isPeer: boolean, tx: Ring, vnet = false): EnginePort {
     if (this.byId[id] !== undefined) this.removePort(id);
-    const p = new EnginePort(this.vid, id, isPeer, tx, vnet);
+    const p = new EnginePort(this.vid, id, isPeer, tx, vnet, this.clock.nowMs);
+    this.fdb.trackPort(id);
     this.byId[id] = p;
     this.members = [...this.members, p];
     return p;
@@ -130,6 +146,12 @@ export class VlanEngine {
     for (const n of p.stats.drops) drops += n;
     this.counters[V_LEFT_PORT_DROPS] += drops;
     return p.stats;
+  }
+
+  /** Apply the VLAN's port limits (`storm-control`, `mac-limit`); from the next frame on. */
+  setLimits(l: PortLimits): void {
+    this.storm.set(l.storm);
+    this.macLimit = l.macLimit;
   }
 
   /** Remove every learned MAC (e.g. a peer expired). Returns how many. */
@@ -195,6 +217,12 @@ export class VlanEngine {
     if (!isGroupAddr(buf, f + 6)) {
       const src = srcMac(buf, f);
       if (src !== this.learnedMac || inId !== this.learnedPort || now !== this.learnedAt) {
+        // A new MAC for a port at its mac-limit: the frame goes no further.
+        if (this.macLimit > 0 && this.fdb.portCount(inId) >= this.macLimit && this.fdb.lookup(src, now) !== inId) {
+          st.drops[D_MAC_LIMIT]++;
+          this.counters[V_DROPPED]++;
+          return 0;
+        }
         if (this.fdb.learn(src, inId, now) !== LEARN_FULL) {
           this.learnedMac = src;
           this.learnedPort = inId;
@@ -203,7 +231,10 @@ export class VlanEngine {
       }
     }
 
-    if (!isGroupAddr(buf, f)) {
+    let storm = STORM_UNKNOWN;
+    if (isGroupAddr(buf, f)) {
+      storm = isBroadcastAddr(buf, f) ? STORM_BROADCAST : STORM_MULTICAST;
+    } else {
       const outId = this.fdb.lookup(dstMac(buf, f), now);
       if (outId >= 0) {
         const out = this.byId[outId];
@@ -217,6 +248,12 @@ export class VlanEngine {
           return this.transmit(out, buf, off, len, hdr, trace);
         }
       }
+    }
+    const rate = this.storm[storm];
+    if (rate > 0 && !from.meter.take(storm, rate, now)) {
+      st.drops[D_STORM[storm]]++;
+      this.counters[V_DROPPED]++;
+      return 0;
     }
     return this.flood(from, buf, off, len, hdr, trace);
   }

@@ -2,7 +2,7 @@
 // ioctl, poll, fcntl, socket, connect, bind, listen, accept4, getsockname, setsockopt,
 // getsockopt, sendto, recvmmsg,
 // sendmmsg, eventfd, inet_pton, inet_ntop, if_nametoindex, sched_getaffinity,
-// sched_setaffinity, strerror), bound through koffi,
+// sched_setaffinity, strerror, mallopt, malloc_trim), bound through koffi,
 // plus errno helpers.
 // Runs on any thread: each thread (main, a TAP I/O thread) loads its own bindings on first use.
 //
@@ -150,6 +150,10 @@ export interface Libc {
   sched_getaffinity(pid: number, size: number, mask: Uint8Array): number;
   sched_setaffinity(pid: number, size: number, mask: Uint8Array): number;
   strerror(errnum: number): string;
+  /** Set a malloc parameter (M_MMAP_THRESHOLD); returns 1 on success. */
+  mallopt(param: number, value: number): number;
+  /** Give free heap memory back to the kernel; returns 1 when some was. */
+  malloc_trim(pad: number): number;
   /** Address of a buffer's first byte, for building iovecs; the caller keeps the buffer alive. */
   address(buf: ArrayBufferView): bigint;
   /** The calling thread's errno; read it right after the failing call. */
@@ -209,6 +213,8 @@ export function loadLibc(): Libc {
     sched_getaffinity: lib.func('int sched_getaffinity(int pid, size_t size, void *mask)'),
     sched_setaffinity: lib.func('int sched_setaffinity(int pid, size_t size, const void *mask)'),
     strerror: lib.func('const char *strerror(int errnum)'),
+    mallopt: lib.func('int mallopt(int param, int value)'),
+    malloc_trim: lib.func('int malloc_trim(size_t pad)'),
     address: (buf: ArrayBufferView): bigint => koffi.address(buf),
     errno: (): number => koffi.errno(),
   }) as Libc;

@@ -8,7 +8,8 @@
 // The TTL and the outgoing interface are set explicitly rather than left to the
 // routing table, so an announcement leaves where the operator said and goes no
 // further. Everything that fails the strict parse (src/peer/wire/announcement.ts), or the
-// loopback rule, is counted as malformed and dropped.
+// loopback rule, is counted as malformed and dropped; anyone on the group can send it,
+// so its log lines go through the logger's LogLimiter (src/core/log-limiter.ts).
 
 import dgram from 'node:dgram';
 import { isIPv4 } from 'node:net';
@@ -16,6 +17,7 @@ import { MAX_ANNOUNCEMENT, acceptFromSource, parseAnnouncementReason, type Annou
 import { DISCOVERY_COUNTERS } from '../core/counters.js';
 import { DivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { LogLimiter } from '../core/log-limiter.js';
 
 export interface DiscoveryOptions {
   /** The multicast group (-m), IPv4. */
@@ -35,18 +37,16 @@ export interface DiscoveryOptions {
 
 const C = DISCOVERY_COUNTERS.index;
 
-// How often a malformed announcement may be logged: anyone on the group can send
-// them, so a stream of junk must not become a stream of log lines.
-const MALFORMED_LOG_MS = 60_000;
-
 export class Discovery {
   /** Indexed by DISCOVERY_COUNTER (src/core/counters.ts). */
   readonly counts = DISCOVERY_COUNTERS.create();
   private socket: dgram.Socket | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private lastMalformedLog = -Infinity;
+  private readonly lines: LogLimiter;
 
-  constructor(private readonly opts: DiscoveryOptions) {}
+  constructor(private readonly opts: DiscoveryOptions) {
+    this.lines = LogLimiter.of(opts.log);
+  }
 
   /** Join the group on the interface and start announcing. Throws DivesError('ELISTEN') when that fails. */
   async start(): Promise<void> {
@@ -79,7 +79,7 @@ export class Discovery {
       const msg = err instanceof Error ? err.message : String(err);
       throw new DivesError('ELISTEN', `discovery on ${o.group}:${o.port} via ${o.interfaceAddress}: ${msg}; check -m, -d and --multicast-if`, { cause: err });
     }
-    s.on('error', (err) => o.log.error(`discovery socket: ${err.message}`));
+    s.on('error', (err) => this.lines.error('discovery-socket', `discovery socket: ${err.message}`));
     s.on('message', (msg, rinfo) => this.receive(msg, rinfo.address));
     this.announce();
     this.timer = setInterval(() => this.announce(), o.intervalMs);
@@ -104,12 +104,12 @@ export class Discovery {
     if (!parsed.ok) {
       c[C.malformed]++;
       if (msg.length > MAX_ANNOUNCEMENT) c[C.oversized]++;
-      this.logMalformed(`from ${source}: ${parsed.reason}`);
+      this.lines.warn('discovery-malformed', `discovery: dropped a malformed announcement from ${source}: ${parsed.reason} (counted as malformed)`);
       return;
     }
     if (!acceptFromSource(parsed.value, source)) {
       c[C.malformed]++;
-      this.logMalformed(`from ${source}: loopback host ${parsed.value.host} from a remote source`);
+      this.lines.warn('discovery-malformed', `discovery: dropped a malformed announcement from ${source}: loopback host ${parsed.value.host} from a remote source (counted as malformed)`);
       return;
     }
     c[C.accepted]++;
@@ -119,13 +119,6 @@ export class Discovery {
   /** The counters as name → count, for `show peers` and tests. */
   get counters(): Record<(typeof DISCOVERY_COUNTERS.names)[number], number> {
     return DISCOVERY_COUNTERS.toRecord(this.counts);
-  }
-
-  private logMalformed(what: string): void {
-    const now = Date.now();
-    if (now - this.lastMalformedLog < MALFORMED_LOG_MS) return;
-    this.lastMalformedLog = now;
-    this.opts.log.warn(`discovery: dropped a malformed announcement ${what} (counted; further ones are logged at most once a minute)`);
   }
 
   async close(): Promise<void> {

@@ -41,6 +41,10 @@ export interface DiscoveryInfo {
   accepted: number;
   malformed: number;
   oversized: number;
+  /** --max-peers: discovered peers at most. */
+  maxPeers: number;
+  /** --peer-rate: new discovered peers a second at most. */
+  peerRate: number;
   /** Every discovery counter (DISCOVERY_COUNTERS), the ones above included. */
   counters: Record<(typeof DISCOVERY_COUNTERS.names)[number], number>;
 }

@@ -1,7 +1,8 @@
 // PeerIo: every peer of the switch over one UDP socket bound on -h:-p (by main). Datagrams
-// from known peers are checked (keepalive, vid header, VLAN, port) and their frames
-// queued on the rx ring to the VLAN's forwarding thread; frames the forwarding threads queue
-// for a peer port are sent to that peer with the 4-byte vid header in front.
+// from known peers are checked (keepalive, vid header, an offloaded frame's virtio_net_hdr,
+// VLAN, port) and their frames queued on the rx ring to the VLAN's forwarding thread;
+// frames the forwarding threads queue for a peer port are sent to that peer with the
+// 4-byte vid header in front.
 // Runs on the peer I/O thread (workers/peer-io.ts), a blocking loop with no event loop.
 //
 // The loop receives up to RX_SLOTS datagrams per recvmmsg and sends up to TX_SLOTS per
@@ -29,6 +30,7 @@ import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, socka
 import { PEER_DECODED_VNET, PEER_HDR_LEN, decodePeerDatagram, peerDropOf } from './wire/peer-datagram.js';
 import { KEEPALIVE, KEEPALIVE_LEN, isKeepalive } from './wire/keepalive.js';
 import { OFFLOAD_ADVERT_LEN, encodeOffloadAdvert, isOffloadAdvert } from './wire/offload-advert.js';
+import { VNET_OK, checkVnetHdr } from './wire/vnet-hdr-check.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
 import type { PeerControl, PeerEvent, PeerIoStart } from './peer-io-messages.js';
 import { PeerRec } from './peer-record.js';
@@ -37,6 +39,7 @@ import { FrameTrace } from '../core/frame-trace.js';
 
 const RX_SLOTS = 32;
 const D_GIANT = PEER_DROP.giant;
+const D_BAD_VNET_HDR = PEER_DROP['bad-vnet-hdr'];
 const D_DOWN = PEER_DROP.down;
 const D_NO_VLAN = PEER_DROP['no-vlan'];
 const D_RX_RING_FULL = PEER_DROP['rx-ring-full'];
@@ -284,6 +287,12 @@ export class PeerIo {
       }
       const vid = r & 0xfff;
       const vnet = (r & PEER_DECODED_VNET) !== 0;
+      // A header that does not fit its frame never reaches a TAP's kernel, which might
+      // refuse it (a tap-write drop) or, worse, take it and act on it.
+      if (vnet && checkVnetHdr(msg, PEER_HDR_LEN, len - PEER_HDR_LEN, this.maxFrame) !== VNET_OK) {
+        p.drops[D_BAD_VNET_HDR]++;
+        continue;
+      }
       if (p.portId < 0) {
         p.drops[D_DOWN]++;
         continue;

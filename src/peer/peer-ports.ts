@@ -25,6 +25,7 @@ import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart } from './peer-i
 import type { UdpSocket } from '../linux/udp-socket.js';
 import { bindPeerSocket, type PeerBind } from './peer-socket.js';
 import type { Logger } from '../core/log.js';
+import { LogLimiter } from '../core/log-limiter.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { ForwardingThread } from '../forwarding/forwarding-thread.js';
 import type { PortRecord, PortTable } from '../forwarding/port-table.js';
@@ -189,7 +190,7 @@ export class PeerPorts {
         break;
       case 'offload':
         this.offload.heard(e.peerId, e.plainVids);
-        this.log.debug(`peers: peer ${e.peerId} takes offloaded frames${e.plainVids.length > 0 ? ` except on VLANs ${e.plainVids.join(',')}` : ''}`);
+        LogLimiter.of(this.log).debug('peer-offload', `peers: peer ${e.peerId} takes offloaded frames${e.plainVids.length > 0 ? ` except on VLANs ${e.plainVids.join(',')}` : ''}`);
         this.onOffloadChange();
         break;
       case 'stats': {
@@ -198,7 +199,7 @@ export class PeerPorts {
         break;
       }
       case 'log':
-        this.log[e.level](e.message);
+        LogLimiter.of(this.log)[e.level]('peer-io', e.message);
         break;
       case 'stopped':
       case 'failed':

@@ -50,6 +50,8 @@ export function canonicalAddress(address: string): string {
 export class PeerTable {
   private readonly peers = new Map<string, PeerEntry>();
   private nextId = 1;
+  /** How many of the peers are discovered (not static): what --max-peers bounds. */
+  private discovered = 0;
   readonly intervalMs: number;
   readonly expiryIntervals: number;
 
@@ -61,6 +63,11 @@ export class PeerTable {
   /** How long a peer may stay unheard before it expires. */
   get expiryMs(): number {
     return this.intervalMs * this.expiryIntervals;
+  }
+
+  /** Discovered peers now (static ones are not counted). */
+  get discoveredCount(): number {
+    return this.discovered;
   }
 
   get(key: string): PeerEntry | undefined {
@@ -84,6 +91,7 @@ export class PeerTable {
       lastHeardMs: -1,
     };
     this.peers.set(entry.key, entry);
+    if (learned === 'discovered') this.discovered++;
     return entry;
   }
 
@@ -122,6 +130,7 @@ export class PeerTable {
     if (existing !== undefined) {
       if (existing.learned === 'static') return null;
       existing.learned = 'static';
+      this.discovered--;
       return { entry: existing, created: false };
     }
     return { entry: this.create(host, port, address, 'static'), created: true };
@@ -149,6 +158,7 @@ export class PeerTable {
         down.push(p);
       } else {
         this.peers.delete(p.key);
+        this.discovered--;
         removed.push(p);
       }
     }

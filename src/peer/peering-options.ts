@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { encodeAnnouncement, isLoopbackHost, isWildcardHost } from './wire/announcement.js';
 import { DivesError, isDivesError } from '../core/errors.js';
 import type { PeerBind } from './peer-socket.js';
+import { DEFAULT_MAX_PEERS, DEFAULT_PEER_RATE } from './discovery-limits.js';
 
 export const DEFAULT_DISCOVERY_INTERVAL_S = 1;
 export const DEFAULT_PEER_EXPIRY = 3;
@@ -31,6 +32,10 @@ export interface PeeringFlags {
   ttl: number;
   /** --multicast-if: the IPv4 address of the interface discovery uses. */
   multicastIf?: string;
+  /** --max-peers: discovered peers at most (default DEFAULT_MAX_PEERS). */
+  maxPeers?: number;
+  /** --peer-rate: new discovered peers a second at most (default DEFAULT_PEER_RATE). */
+  peerRate?: number;
 }
 
 export interface DiscoverySettings {
@@ -39,6 +44,9 @@ export interface DiscoverySettings {
   interfaceAddress: string;
   ttl: number;
   announcement: Buffer;
+  /** Discovered peers at most, and new ones a second at most (src/peer/discovery-limits.ts). */
+  maxPeers: number;
+  peerRate: number;
 }
 
 export interface PeeringOptions {
@@ -53,9 +61,18 @@ export interface PeeringOptions {
   discovery: DiscoverySettings | null;
   /** Things that work but are probably not what was meant; logged at start. */
   warnings: string[];
+  /** How announced and configured names are resolved; the system resolver when left out (tests give their own). */
+  lookup?: FamilyLookup;
 }
 
 export type Lookup = (host: string) => Promise<string>;
+/** A name to one address of the peer socket's family. */
+export type FamilyLookup = (host: string, family: 4 | 6) => Promise<string>;
+
+/** The most --max-peers may be: every peer takes a port, and a switch has 65535. */
+export const MAX_MAX_PEERS = 65535;
+/** The most --peer-rate may be. */
+export const MAX_PEER_RATE = 10_000;
 
 const defaultLookup: Lookup = async (host) => (await dnsLookup(host)).address;
 
@@ -77,6 +94,14 @@ export async function resolvePeeringOptions(f: PeeringFlags, lookup: Lookup = de
   }
   if (!Number.isInteger(f.ttl) || f.ttl < 0 || f.ttl > 255) {
     throw new DivesError('EBADARG', `--multicast-ttl must be 0..255, got ${f.ttl}`);
+  }
+  const maxPeers = f.maxPeers ?? DEFAULT_MAX_PEERS;
+  if (!Number.isInteger(maxPeers) || maxPeers < 1 || maxPeers > MAX_MAX_PEERS) {
+    throw new DivesError('EBADARG', `--max-peers must be a whole number of peers 1..${MAX_MAX_PEERS}, got ${maxPeers}`);
+  }
+  const peerRate = f.peerRate ?? DEFAULT_PEER_RATE;
+  if (!Number.isInteger(peerRate) || peerRate < 1 || peerRate > MAX_PEER_RATE) {
+    throw new DivesError('EBADARG', `--peer-rate must be a whole number of new peers a second 1..${MAX_PEER_RATE}, got ${peerRate}`);
   }
   const host = /^\[.*\]$/.test(f.host) ? f.host.slice(1, -1) : f.host;
   let address = host;
@@ -116,5 +141,5 @@ export async function resolvePeeringOptions(f: PeeringFlags, lookup: Lookup = de
         `switch's announcements, because another host's loopback is unreachable; give -h this host's address on that network`,
     );
   }
-  return { ...base, discovery: { group: f.group, port: f.discoveryPort, interfaceAddress, ttl: f.ttl, announcement } };
+  return { ...base, discovery: { group: f.group, port: f.discoveryPort, interfaceAddress, ttl: f.ttl, announcement, maxPeers, peerRate } };
 }

@@ -10,21 +10,35 @@
 // unless one went to it within the last half interval, so a switch that has us as a
 // static peer hears from us even when we only discovered it, without keepalives
 // bouncing back and forth.
+//
+// Everything an outsider can make happen here — announcements of new peers, names that
+// do not resolve, peers that come and go — is bounded: new discovered peers by
+// DiscoveryLimits (src/peer/discovery-limits.ts), their log lines by the logger's
+// LogLimiter (src/core/log-limiter.ts), and what is remembered about names by
+// MAX_UNRESOLVABLE; a forgotten peer leaves nothing behind here, in PeerPorts or in the
+// peer I/O thread.
 
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { encodeAnnouncement, isWildcardHost, type Announcement } from './wire/announcement.js';
 import { DivesError, isDivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { LogLimiter } from '../core/log-limiter.js';
 import type { PeerIoStats } from './peer-io-messages.js';
 import { PEER_DROPS, PEER_SOCKET_COUNTERS } from '../core/counters.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from './peer-info.js';
 import type { PeerPorts } from './peer-ports.js';
 import { Discovery } from './discovery.js';
+import { DiscoveryLimits } from './discovery-limits.js';
 import { PeerTable, canonicalAddress, peerKey, type PeerEntry } from './peer-table.js';
 import type { PeeringOptions } from './peering-options.js';
 
 const RESOLVE_RETRY_MS = 60_000;
+/**
+ * Unresolvable names remembered at most. New names are resolved at --peer-rate a second
+ * at most and forgotten after RESOLVE_RETRY_MS, so this bites only with a high rate.
+ */
+const MAX_UNRESOLVABLE = 1024;
 
 /** The refusal of `peer HOST PORT` for a peer that is static already. */
 export function alreadyStatic(key: string): DivesError {
@@ -40,22 +54,24 @@ export class Peering {
   private opts: PeeringOptions | null = null;
   private table: PeerTable | null = null;
   private discovery: Discovery | null = null;
+  private limits: DiscoveryLimits | null = null;
+  private readonly lines: LogLimiter;
   private timer: NodeJS.Timeout | null = null;
   private nextKeepaliveAt = 0;
   /** Peer id → when we last sent it a keepalive. */
   private readonly keepaliveSent = new Map<number, number>();
   /** Hosts of announcements being resolved, so a burst resolves each name once. */
   private readonly resolving = new Set<string>();
-  /** Announced names that did not resolve, and when: tried again (and logged) once a minute. */
+  /** Announced names that did not resolve, oldest first, and when: tried again once a minute. */
   private readonly unresolvable = new Map<string, number>();
-  /** Announced peers of the other IP family, warned about once each. */
-  private readonly wrongFamily = new Set<string>();
   private closed = false;
 
   constructor(
     private readonly ports: PeerPorts,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.lines = LogLimiter.of(log);
+  }
 
   get running(): boolean {
     return this.opts !== null && !this.closed;
@@ -81,13 +97,14 @@ export class Peering {
         log: this.log,
         onAnnouncement: (ann, source) => this.onAnnouncement(ann, source),
       });
+      this.limits = new DiscoveryLimits({ maxPeers: d.maxPeers, peerRate: d.peerRate, counts: this.discovery.counts, lines: this.lines });
       try {
         await this.discovery.start();
       } catch (err) {
         await this.close();
         throw err;
       }
-      this.log.info(`discovery: announcing ${d.announcement.toString('latin1')} to ${d.group}:${d.port} via ${d.interfaceAddress}, ttl ${d.ttl}, every ${opts.intervalMs / 1000} s`);
+      this.log.info(`discovery: announcing ${d.announcement.toString('latin1')} to ${d.group}:${d.port} via ${d.interfaceAddress}, ttl ${d.ttl}, every ${opts.intervalMs / 1000} s; at most ${d.maxPeers} discovered peers, ${d.peerRate} new a second`);
     } else {
       this.log.info('discovery is off: only static peers ("peer HOST PORT")');
     }
@@ -102,33 +119,45 @@ export class Peering {
     const opts = this.opts;
     if (opts === null || this.closed) return;
     if (isIP(ann.host) !== 0) {
-      this.announced(ann.host, ann.port, ann.host);
+      this.announced(ann.host, ann.port, ann.host, source, false);
       return;
     }
     // A name: resolve it once; later announcements find the peer by its key.
     const key = peerKey(ann.host, ann.port);
     if (this.table?.get(key) !== undefined) {
-      this.announced(ann.host, ann.port, '');
+      this.announced(ann.host, ann.port, '', source, false);
       return;
     }
-    if (this.resolving.has(key) || Date.now() - (this.unresolvable.get(key) ?? -Infinity) < RESOLVE_RETRY_MS) return;
+    const now = Date.now();
+    if (this.resolving.has(key) || now - (this.unresolvable.get(key) ?? -Infinity) < RESOLVE_RETRY_MS) return;
+    // A lookup is work an outsider asks for: it is a new peer's, so it needs the room and the token first.
+    if (!this.admit(key, source, now)) return;
     this.resolving.add(key);
     void this.resolve(ann.host).then(
       (address) => {
         this.resolving.delete(key);
         this.unresolvable.delete(key);
-        this.announced(ann.host, ann.port, address);
+        this.announced(ann.host, ann.port, address, source, true);
       },
       (err: unknown) => {
         this.resolving.delete(key);
+        this.unresolvable.delete(key);
         this.unresolvable.set(key, Date.now());
+        if (this.unresolvable.size > MAX_UNRESOLVABLE) this.unresolvable.delete(this.unresolvable.keys().next().value as string);
         const why = err instanceof Error ? err.message : String(err);
-        this.log.warn(`discovery: announcement ${key} from ${source}: cannot resolve ${ann.host} (${why}); trying again in a minute`);
+        this.lines.warn('discovery-unresolvable', `discovery: announcement ${key} from ${source}: cannot resolve ${ann.host} (${why}); trying again in a minute`);
       },
     );
   }
 
-  private announced(host: string, port: number, address: string): void {
+  /** May `key` become a new discovered peer now? Counted and logged when not (DiscoveryLimits). */
+  private admit(key: string, source: string, now: number): boolean {
+    const table = this.table;
+    return table !== null && this.limits !== null && this.limits.admit(key, source, table.discoveredCount + this.resolving.size, now);
+  }
+
+  /** An announcement of host:port, `address` its resolved address ('' when the peer is known); `admitted` when admit() passed it already. */
+  private announced(host: string, port: number, address: string, source: string, admitted: boolean): void {
     const opts = this.opts;
     const table = this.table;
     if (opts === null || table === null || this.closed) return;
@@ -136,15 +165,13 @@ export class Peering {
     if (address !== '') {
       if (this.isSelf(address, port)) return;
       if (!this.sameFamily(address)) {
-        const key = peerKey(host, port);
-        if (!this.wrongFamily.has(key)) {
-          this.wrongFamily.add(key);
-          this.log.warn(`discovery: ${key} resolves to ${address}, which this switch's ${opts.bind.family} peer socket cannot reach; ignored`);
-        }
+        this.lines.warn('discovery-wrong-family', `discovery: ${peerKey(host, port)} resolves to ${address}, which this switch's ${opts.bind.family} peer socket cannot reach; ignored`);
         return;
       }
     }
-    const { entry, created, wentUp } = table.announce(host, port, address, Date.now());
+    const now = Date.now();
+    if (!admitted && table.get(peerKey(host, port)) === undefined && !this.admit(peerKey(host, port), source, now)) return;
+    const { entry, created, wentUp } = table.announce(host, port, address, now);
     if (created) this.ports.addPeer(entry.id, entry.address, entry.port);
     if (wentUp) this.bringUp(entry, 'discovered');
   }
@@ -162,9 +189,9 @@ export class Peering {
   private bringUp(entry: PeerEntry, how: string): void {
     void this.ports.up(entry.id, `peer:${entry.key}`).then(
       (portId) => {
-        if (portId >= 0) this.log.info(`peer ${entry.key} up (${entry.learned}, heard by ${how}): port ${portId} in VLANs ${this.ports.memberVlans().join(',') || 'none yet'}`);
+        if (portId >= 0) this.lines.info('peer-up', `peer ${entry.key} up (${entry.learned}, heard by ${how}): port ${portId} in VLANs ${this.ports.memberVlans().join(',') || 'none yet'}`);
       },
-      (err: unknown) => this.log.error(`peer ${entry.key}: cannot bring it up: ${String(err)}`),
+      (err: unknown) => this.lines.error('peer-error', `peer ${entry.key}: cannot bring it up: ${String(err)}`),
     );
   }
 
@@ -177,13 +204,14 @@ export class Peering {
     for (const p of [...removed, ...down]) {
       const silent = ((now - p.lastHeardMs) / 1000).toFixed(1);
       const what = p.learned === 'static' ? 'static peer stays configured, down until heard again' : 'forgotten until it announces itself again';
-      this.log.info(`peer ${p.key} expired: not heard for ${silent} s; its port and MACs are gone from every VLAN (${what})`);
+      this.lines.info('peer-expired', `peer ${p.key} expired: not heard for ${silent} s; its port and MACs are gone from every VLAN (${what})`);
     }
     for (const p of removed) {
       this.keepaliveSent.delete(p.id);
-      void this.ports.removePeer(p.id).catch((err: unknown) => this.log.error(`peer ${p.key}: ${String(err)}`));
+      void this.ports.removePeer(p.id).catch((err: unknown) => this.lines.error('peer-error', `peer ${p.key}: ${String(err)}`));
     }
-    for (const p of down) void this.ports.down(p.id).catch((err: unknown) => this.log.error(`peer ${p.key}: ${String(err)}`));
+    for (const p of down) void this.ports.down(p.id).catch((err: unknown) => this.lines.error('peer-error', `peer ${p.key}: ${String(err)}`));
+    this.forgetUnresolvable(now);
     if (now >= this.nextKeepaliveAt) {
       this.nextKeepaliveAt = now + opts.intervalMs;
       this.ports.readvertise();
@@ -194,6 +222,14 @@ export class Peering {
           .map((p) => p.id),
         now,
       );
+    }
+  }
+
+  /** Names that failed long enough ago are tried afresh at their next announcement; oldest first, so stop at the first recent one. */
+  private forgetUnresolvable(now: number): void {
+    for (const [key, at] of this.unresolvable) {
+      if (now - at < RESOLVE_RETRY_MS) break;
+      this.unresolvable.delete(key);
     }
   }
 
@@ -214,7 +250,8 @@ export class Peering {
   private async resolve(host: string): Promise<string> {
     if (isIP(host) !== 0) return host;
     const family = this.opts?.bind.family === 'udp6' ? 6 : 4;
-    return (await dnsLookup(host, { family })).address;
+    const lookup = this.opts?.lookup;
+    return lookup !== undefined ? lookup(host, family) : (await dnsLookup(host, { family })).address;
   }
 
   private need(): { opts: PeeringOptions; table: PeerTable } {
@@ -325,6 +362,8 @@ export class Peering {
               accepted: c.accepted,
               malformed: c.malformed,
               oversized: c.oversized,
+              maxPeers: d.maxPeers,
+              peerRate: d.peerRate,
               counters: c,
             },
       peers,

@@ -41,7 +41,9 @@ export interface QemuPortMsg {
 export interface QemuCloseMsg { type: 'close'; connId: number }
 export interface QemuStatsMsg { type: 'stats'; reqId: number }
 export interface QemuStopMsg { type: 'stop' }
-export type QemuControl = QemuListenMsg | QemuUnlistenMsg | QemuPortMsg | QemuCloseMsg | QemuStatsMsg | QemuStopMsg;
+/** Collect garbage now: connections went, and their memory is to be given back (src/switch/memory-reclaim.ts). */
+export interface QemuGcMsg { type: 'gc' }
+export type QemuControl = QemuListenMsg | QemuUnlistenMsg | QemuPortMsg | QemuCloseMsg | QemuStatsMsg | QemuStopMsg | QemuGcMsg;
 
 export interface QemuConnStats {
   connId: number;
@@ -63,5 +65,6 @@ export type QemuEvent =
   | { type: 'disconnected'; connId: number; portId: number; reason: string; drops?: Record<PortDropName, number> }
   | { type: 'unlistened'; listenerId: number }
   | { type: 'stats'; reqId: number; conns: QemuConnStats[] }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  /** A line for main's log; `kind` names it for the rate limit (src/core/log-limiter.ts), since a VM or a connection flood can cause it. */
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; kind: string; message: string }
   | { type: 'stopped' };

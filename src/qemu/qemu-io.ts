@@ -20,6 +20,7 @@ import { Doorbell } from '../core/doorbell.js';
 import { ETH_ZLEN } from '../core/frame.js';
 import { PORT_DROPS } from '../core/counters.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
+import { collectGarbage } from '../core/collect-garbage.js';
 import { FrameTrace, STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
 import { pinThisThread } from '../linux/cpu-affinity.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, describeErrno } from '../linux/libc.js';
@@ -33,14 +34,14 @@ import type { QemuControl, QemuEvent, QemuIoStart } from './qemu-io-messages.js'
 /** One read per connection per turn: at most this much of what a VM sent, so no VM starves the others. */
 const READ_BYTES = 256 * 1024;
 /** The stage a batch to one VM is written from. */
-const STAGE_BYTES = 1024 * 1024;
+export const QEMU_STAGE_BYTES = 1024 * 1024;
 /**
  * Frames per batch to one VM, and the bytes of them that always fit in the stage with
  * their lengths and padding (at most 4 + 46 bytes a frame). As many as a read brings in:
  * a batch as small as a read is large would let the other direction outrun it.
  */
 const BATCH = 4096;
-const BATCH_BYTES = STAGE_BYTES - BATCH * (QEMU_HDR_LEN + ETH_ZLEN - 14);
+const BATCH_BYTES = QEMU_STAGE_BYTES - BATCH * (QEMU_HDR_LEN + ETH_ZLEN - 14);
 const SLEEP_MS = 1000;
 /** How long to sleep while a VM waits for room in its rx ring: the forwarding thread frees it without a wake-up. */
 const BLOCKED_SLEEP_MS = 1;
@@ -66,7 +67,7 @@ export class QemuIo {
   private controlSeen = 0;
   private stopped = false;
   private readonly readBuf = Buffer.allocUnsafe(READ_BYTES);
-  private readonly stage = Buffer.allocUnsafe(STAGE_BYTES);
+  private readonly stage = Buffer.allocUnsafe(QEMU_STAGE_BYTES);
   private stageLen = 0;
   private readonly stageFrame: FrameHandler;
   private readonly trace: FrameTrace;
@@ -126,7 +127,7 @@ export class QemuIo {
       }
       const r = this.bell.sleepPollSet(this.set, blocked ? BLOCKED_SLEEP_MS : SLEEP_MS);
       if (r < 0) {
-        this.emit({ type: 'log', level: 'error', message: `qemu-io:${this.start.index}: poll: ${describeErrno(-r)}` });
+        this.emit({ type: 'log', level: 'error', kind: 'qemu-poll', message: `qemu-io:${this.start.index}: poll: ${describeErrno(-r)}` });
         break;
       }
       if (r > 0) this.ready();
@@ -207,7 +208,7 @@ export class QemuIo {
       const fd = acceptStream(l.fd, l.tcp, this.peer, this.peerLen);
       if (fd === 0) return;
       if (fd < 0) {
-        this.emit({ type: 'log', level: 'warn', message: `listener ${l.id}: accept: ${describeErrno(-fd)}` });
+        this.emit({ type: 'log', level: 'warn', kind: 'qemu-accept', message: `listener ${l.id}: accept: ${describeErrno(-fd)}` });
         return;
       }
       const remote = l.tcp ? formatPeer(this.peer) : `unix:${l.path}`;
@@ -224,7 +225,7 @@ export class QemuIo {
     closeFd(c.fd);
     this.live = this.live.filter((x) => x !== c);
     this.setDirty = true;
-    if (reason.startsWith('bad frame')) this.emit({ type: 'log', level: 'warn', message: `qemu port ${c.portId} (${c.remote}): closing: ${reason}` });
+    if (reason.startsWith('bad frame')) this.emit({ type: 'log', level: 'warn', kind: 'qemu-bad-frame', message: `qemu port ${c.portId} (${c.remote}): closing: ${reason}` });
     this.emit({ type: 'disconnected', connId: c.id, portId: c.portId, reason, drops: PORT_DROPS.toRecord(c.drops) });
   }
 
@@ -290,6 +291,9 @@ export class QemuIo {
         break;
       case 'stop':
         this.stopped = true;
+        break;
+      case 'gc':
+        collectGarbage();
         break;
     }
   }

@@ -4,12 +4,18 @@
 // which accepts. Each accepted connection becomes a port of the listener's VLAN with a
 // ring pair of its own to the forwarding thread — so a VM that floods or stops reading
 // fills only its own rings — and leaves with its MACs when the connection ends. Main thread.
+//
+// Limits: a connection past its listener's max-connections, past the switch's
+// --max-connections, or whose queues the memory budget (src/forwarding/ring-table.ts) has
+// no room for is closed at once, counted under LISTENER_REFUSALS and logged (rate-limited,
+// src/core/log-limiter.ts: any local user can connect). Each connection reserves its worst case: both rings and
+// the unsent batch its QEMU I/O thread may keep for a VM that stops reading.
 
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { rmSync } from 'node:fs';
 import { DivesError } from '../core/errors.js';
-import type { PortDropName } from '../core/counters.js';
+import { LISTENER_REFUSAL, LISTENER_REFUSALS, type PortDropName } from '../core/counters.js';
 import { ringMeta } from '../core/ring-record.js';
 import type { ThreadSupervisor } from '../core/thread-supervisor.js';
 import { claimSocketPath } from '../linux/socket-path.js';
@@ -17,7 +23,9 @@ import { closeFd, listenTcp, listenUnix } from '../linux/stream-socket.js';
 import { formatListenSpec, type ListenSpec } from './listen-spec.js';
 import type { QemuConnStats, QemuEvent } from './qemu-io-messages.js';
 import { QemuThread, type QemuThreadOwner } from './qemu-thread.js';
+import { QEMU_STAGE_BYTES } from './qemu-io.js';
 import type { Logger } from '../core/log.js';
+import { LogLimiter } from '../core/log-limiter.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortTable } from '../forwarding/port-table.js';
 import type { RingTable } from '../forwarding/ring-table.js';
@@ -29,6 +37,12 @@ import type { LeftPorts, PortDrops } from '../forwarding/left-ports.js';
  * as the ring fills.
  */
 export const QEMU_RING_BYTES = 1 << 20;
+/** What one connection reserves of the memory budget: its two rings and the unsent batch. */
+export const QEMU_CONN_BYTES = 2 * QEMU_RING_BYTES + QEMU_STAGE_BYTES;
+/** QEMU connections of the whole switch at most, by default (--max-connections). */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+
+export type ListenerRefusal = (typeof LISTENER_REFUSALS.names)[number];
 
 /** A QEMU listener, as `show listeners` prints it. */
 export interface ListenerInfo {
@@ -36,6 +50,10 @@ export interface ListenerInfo {
   spec: ListenSpec;
   address: string; // "127.0.0.1:4000" or "unix:/run/dives/vm.sock"
   connections: number;
+  /** Connections it takes at most (`listen ... max-connections N`); null: only the switch's limit. */
+  maxConnections: number | null;
+  /** Connections it closed at once, by why. */
+  refused: Record<ListenerRefusal, number>;
   /** up: accepting; down: not, for `reason` (its QEMU I/O thread is down). */
   state: 'up' | 'down';
   reason: string | null;
@@ -59,6 +77,9 @@ interface ListenerRec {
   fd: number;
   thread: QemuThread;
   conns: Set<number>;
+  max: number | null;
+  /** Indexed by LISTENER_REFUSAL. */
+  refused: Float64Array;
 }
 
 interface ConnRec {
@@ -91,7 +112,14 @@ export class QemuPorts implements QemuThreadOwner {
     readonly maxFrame: number,
     readonly log: Logger,
     private readonly left: LeftPorts,
+    /** QEMU connections of the whole switch at most (--max-connections). */
+    readonly maxConnections = DEFAULT_MAX_CONNECTIONS,
   ) {}
+
+  /** Ask every QEMU I/O thread to collect garbage (src/switch/memory-reclaim.ts). */
+  gc(): void {
+    for (const t of this.threads.values()) t.post({ type: 'gc' });
+  }
 
   /** The supervisors of the QEMU I/O threads, for `show threads`. */
   supervisors(): { io: ThreadSupervisor; cpu: number; wakeups: number }[] {
@@ -126,7 +154,7 @@ export class QemuPorts implements QemuThreadOwner {
         this.unlistenWaits.delete(e.listenerId);
         break;
       case 'log':
-        this.log[e.level](e.message);
+        LogLimiter.of(this.log)[e.level](e.kind, e.message);
         break;
       case 'stats':
       case 'stopped':
@@ -162,7 +190,7 @@ export class QemuPorts implements QemuThreadOwner {
       .map((l) => {
         const st = l.thread.supervisor.status();
         const down = st.state === 'down';
-        return { vid: l.vid, spec: l.spec, address: l.address, connections: l.conns.size, state: down ? 'down' : 'up', reason: down ? `${l.thread.name} is down: ${st.reason}` : null };
+        return { ...this.info(l), state: down ? 'down' : 'up', reason: down ? `${l.thread.name} is down: ${st.reason}` : null };
       });
   }
 
@@ -171,7 +199,11 @@ export class QemuPorts implements QemuThreadOwner {
     return [...this.listeners.values()].find((l) => l.vid === vid && l.address === want);
   }
 
-  async listen(vid: number, spec: ListenSpec): Promise<ListenerInfo> {
+  private info(l: ListenerRec): ListenerInfo {
+    return { vid: l.vid, spec: l.spec, address: l.address, connections: l.conns.size, maxConnections: l.max, refused: LISTENER_REFUSALS.toRecord(l.refused), state: 'up', reason: null };
+  }
+
+  async listen(vid: number, spec: ListenSpec, maxConnections: number | null = null): Promise<ListenerInfo> {
     const address = formatListenSpec(spec);
     const clash = [...this.listeners.values()].find((l) => l.address === address);
     if (clash !== undefined) throw listenerClash(address, clash.vid);
@@ -186,10 +218,11 @@ export class QemuPorts implements QemuThreadOwner {
     const fw = this.pool.place(vid);
     const t = this.thread(fw.index, fw.cpu);
     const id = this.nextListener++;
-    this.listeners.set(id, { id, vid, spec, address, fd, thread: t, conns: new Set() });
+    const l: ListenerRec = { id, vid, spec, address, fd, thread: t, conns: new Set(), max: maxConnections, refused: LISTENER_REFUSALS.create() };
+    this.listeners.set(id, l);
     t.listen({ type: 'listen', listenerId: id, fd, tcp: spec.kind === 'tcp', path: spec.kind === 'unix' ? spec.path : null });
-    this.log.info(`listening for QEMU on ${address} (VLAN ${vid})`);
-    return { vid, spec, address, connections: 0, state: 'up', reason: null };
+    this.log.info(`listening for QEMU on ${address} (VLAN ${vid})${maxConnections === null ? '' : `, ${maxConnections} connections at most`}`);
+    return this.info(l);
   }
 
   /**
@@ -252,6 +285,13 @@ export class QemuPorts implements QemuThreadOwner {
       t.post({ type: 'close', connId });
       return;
     }
+    const why = this.refusal(l);
+    if (why !== null) {
+      t.post({ type: 'close', connId });
+      this.refused(l, why, remote);
+      return;
+    }
+    this.rings.reserve(QEMU_STAGE_BYTES, `qemu:${l.address}#${connId} unsent batch`);
     const port = this.ports.add('qemu', l.vid, `qemu:${l.address}#${connId}`);
     const fw = this.pool.place(l.vid);
     const io = t.name;
@@ -265,7 +305,8 @@ export class QemuPorts implements QemuThreadOwner {
     // The forwarding thread must know the port before its first frame arrives.
     await fw.request({ type: 'sync' }).catch(() => undefined);
     t.post({ type: 'port', connId, portId: port.id, meta: ringMeta(l.vid, port.id), rxSab: rx.ring.sab, fwDoorbellSab: fw.bell.sab, txSab: tx.ring.sab });
-    this.log.info(`qemu ${remote} connected to ${l.address}: port ${port.id} in VLAN ${l.vid}`);
+    // Anyone who can reach a listener connects at will: these lines are rate-limited.
+    LogLimiter.of(this.log).info('qemu-connected', `qemu ${remote} connected to ${l.address}: port ${port.id} in VLAN ${l.vid}`);
   }
 
   private async unplace(connId: number, reason: string, drops: PortDrops = {}): Promise<void> {
@@ -281,11 +322,32 @@ export class QemuPorts implements QemuThreadOwner {
       fw.unconfigure([`ring:${c.txRingId}`], { type: 'remove-ring', ringId: c.txRingId });
       await fw.request({ type: 'sync' }).catch(() => undefined);
     }
-    this.log.info(`qemu port ${c.portId} (VLAN ${c.vid}) disconnected: ${reason}`);
+    LogLimiter.of(this.log).info('qemu-disconnected', `qemu port ${c.portId} (VLAN ${c.vid}) disconnected: ${reason}`);
     this.left.ioThread(c.vid, this.ports.get(c.portId)?.name ?? `qemu port ${c.portId}`, drops);
+    this.rings.release(QEMU_STAGE_BYTES);
     this.rings.remove(c.rxRingId);
     this.rings.remove(c.txRingId);
     this.ports.remove(c.portId);
+  }
+
+  /** Why a new connection to `l` is refused, or null when it is taken. */
+  private refusal(l: ListenerRec): ListenerRefusal | null {
+    if (l.max !== null && l.conns.size >= l.max) return 'listener-full';
+    if (this.connPort.size >= this.maxConnections) return 'switch-full';
+    if (!this.rings.fits(QEMU_CONN_BYTES)) return 'memory-budget';
+    return null;
+  }
+
+  private refused(l: ListenerRec, why: ListenerRefusal, remote: string): void {
+    l.refused[LISTENER_REFUSAL[why]]++;
+    const limit = why === 'listener-full' ? `its max-connections (${l.max})` : why === 'switch-full' ? `the switch's --max-connections (${this.maxConnections})` : `the memory budget (${this.budgetText()})`;
+    // Anyone local may connect again and again: rate-limited like every line an outsider causes.
+    LogLimiter.of(this.log).warn('qemu-refused', `qemu ${remote} refused on ${l.address} (VLAN ${l.vid}): ${limit} reached; counted in "show listeners"`);
+  }
+
+  private budgetText(): string {
+    const b = this.rings.budget();
+    return `${(b.reservedBytes / 2 ** 20).toFixed(0)} of ${(b.budgetBytes / 2 ** 20).toFixed(0)} MiB reserved`;
   }
 
   async close(): Promise<void> {

@@ -30,8 +30,11 @@ export interface StartOptions {
   /** Offloaded frames between peers (--no-peer-offload turns them off). */
   peerOffload?: boolean;
   ageingTimeMs?: number;
+  /** QEMU connections at most (--max-connections), and the memory budget (--memory-budget), in bytes. */
+  maxConnections?: number;
+  memoryBudgetBytes?: number;
   /** Discovery and liveness flags (--no-discovery, --discovery-interval, ...); defaults when left out. */
-  peering?: Partial<Pick<PeeringFlags, 'discovery' | 'interval' | 'expiry' | 'ttl' | 'multicastIf'>>;
+  peering?: Partial<Pick<PeeringFlags, 'discovery' | 'interval' | 'expiry' | 'ttl' | 'multicastIf' | 'maxPeers' | 'peerRate'>>;
   /** Serve the console on stdio (default true). */
   console?: boolean;
   log: Logger;
@@ -61,7 +64,7 @@ export async function runSwitch(opts: StartOptions): Promise<number> {
   // switch starts (or just after it says it is up) must shut it down cleanly, not
   // meet Node's default action and leave the control socket and TAPs behind.
   const signals = new SignalLatch();
-  const sw = new Switch({ log, forwardingThreads: opts.forwardingThreads, cpuAffinity: opts.cpuAffinity, peerOffload: opts.peerOffload, ageingTimeMs: opts.ageingTimeMs });
+  const sw = new Switch({ log, forwardingThreads: opts.forwardingThreads, cpuAffinity: opts.cpuAffinity, peerOffload: opts.peerOffload, ageingTimeMs: opts.ageingTimeMs, maxConnections: opts.maxConnections, memoryBudgetBytes: opts.memoryBudgetBytes });
   const registry = createCommandRegistry();
   const logLine = (m: string): void => log.error(m);
 

@@ -30,7 +30,7 @@ export async function reportVlans(parts: SwitchParts, vids: Iterable<number>): P
   const out = new Map<number, VlanInfo>();
   for (const vid of vids) {
     const reason = pool.downReason(vid);
-    out.set(vid, { vid, ports: 0, macs: 0, workerThread: -1, forwarded: 0, flooded: 0, dropped: 0, state: reason === null ? 'up' : 'down', reason, counters: VLAN_COUNTERS.zero() });
+    out.set(vid, { vid, ports: 0, macs: 0, workerThread: -1, forwarded: 0, flooded: 0, dropped: 0, state: reason === null ? 'up' : 'down', reason, counters: VLAN_COUNTERS.zero(), limits: pool.limitsOf(vid) });
   }
   await Promise.all(
     pool.threads
@@ -40,7 +40,7 @@ export async function reportVlans(parts: SwitchParts, vids: Iterable<number>): P
         for (const v of r.vlans ?? []) {
           const c = v.counters;
           c['left-port-drops'] += parts.left.ioDrops(v.vid);
-          out.set(v.vid, { vid: v.vid, ports: v.ports, macs: v.macs, workerThread: r.threadId, forwarded: c.forwarded, flooded: c.flooded, dropped: c.dropped, state: 'up', reason: null, counters: c });
+          out.set(v.vid, { vid: v.vid, ports: v.ports, macs: v.macs, workerThread: r.threadId, forwarded: c.forwarded, flooded: c.flooded, dropped: c.dropped, state: 'up', reason: null, counters: c, limits: pool.limitsOf(v.vid) });
         }
       }),
   );

@@ -13,6 +13,8 @@ import { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import { LeftPorts } from '../forwarding/left-ports.js';
 import { PortTable } from '../forwarding/port-table.js';
 import { RingTable } from '../forwarding/ring-table.js';
+import { MemoryReclaim, enableMemoryReclaim } from './memory-reclaim.js';
+import { STORM_CLASSES, type StormClass } from '../forwarding/port-limits.js';
 import { QemuPorts } from '../qemu/qemu-ports.js';
 import { TapPorts } from '../tap/tap-ports.js';
 import { PeerPorts } from '../peer/peer-ports.js';
@@ -32,13 +34,22 @@ export interface SwitchOptions {
   maxFrame?: number;
   /** Offloaded frames between peers (default true; --no-peer-offload; docs/architecture.md). */
   peerOffload?: boolean;
+  /** Bytes every queue of the switch may reserve together (--memory-budget; src/forwarding/ring-table.ts); default DEFAULT_MEMORY_BUDGET. */
+  memoryBudgetBytes?: number;
+  /** QEMU connections of the whole switch at most (--max-connections). */
+  maxConnections?: number;
 }
+
+/** The memory budget by default: 1 GiB of queues. */
+export const DEFAULT_MEMORY_BUDGET = 1 << 30;
 
 export class Switch implements SwitchControl {
   readonly log: Logger;
   readonly pool: ForwardingPool;
   readonly ports = new PortTable();
-  readonly rings = new RingTable();
+  readonly rings: RingTable;
+  /** Gives the memory of rings that went back to the kernel. */
+  readonly reclaim: MemoryReclaim;
   /** The drops of ports that have left their VLANs. */
   readonly left: LeftPorts;
   readonly taps: TapPorts;
@@ -52,6 +63,9 @@ export class Switch implements SwitchControl {
 
   constructor(opts: SwitchOptions) {
     this.log = opts.log;
+    // Before the first thread starts: every thread is to be able to give memory back.
+    enableMemoryReclaim();
+    this.rings = new RingTable(opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET);
     const maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME;
     this.pool = new ForwardingPool({
       threads: opts.forwardingThreads ?? availableParallelism(),
@@ -64,7 +78,12 @@ export class Switch implements SwitchControl {
     this.left = new LeftPorts(this.ports, this.log);
     this.pool.onPortLeft = (vid, portId, drops) => this.left.forwarding(vid, portId, drops);
     this.taps = new TapPorts(this.pool, this.ports, this.rings, maxFrame, this.log, this.left);
-    this.qemu = new QemuPorts(this.pool, this.ports, this.rings, maxFrame, this.log, this.left);
+    this.qemu = new QemuPorts(this.pool, this.ports, this.rings, maxFrame, this.log, this.left, opts.maxConnections);
+    this.reclaim = new MemoryReclaim(() => {
+      for (const t of this.pool.threads) t.post({ type: 'gc' });
+      this.qemu.gc();
+    });
+    this.rings.onRemove = () => this.reclaim.soon();
     this.peers = new PeerPorts(this.pool, this.ports, this.rings, maxFrame, this.log, opts.peerOffload ?? true);
     // Offloads follow membership: any port that needs plain frames (QEMU, a
     // peer that does not take offloaded ones) in a VLAN turns them off for that
@@ -139,14 +158,28 @@ export class Switch implements SwitchControl {
     this.peers.advertise([...plain].sort((a, b) => a - b));
   }
 
+  setStormControl(vid: number, cls: StormClass, rate: number | null): void {
+    this.alive();
+    this.vlans.add(vid);
+    const l = this.pool.limitsOf(vid);
+    l.storm[STORM_CLASSES.indexOf(cls)] = rate ?? 0;
+    this.pool.setLimits(vid, l);
+  }
+
+  setMacLimit(vid: number, n: number | null): void {
+    this.alive();
+    this.vlans.add(vid);
+    this.pool.setLimits(vid, { ...this.pool.limitsOf(vid), macLimit: n ?? 0 });
+  }
+
   async detachTap(vid: number, dev: string): Promise<void> {
     return this.taps.detach(vid, dev);
   }
 
-  async listen(vid: number, spec: ListenSpec): Promise<ListenerInfo> {
+  async listen(vid: number, spec: ListenSpec, maxConnections: number | null = null): Promise<ListenerInfo> {
     this.alive();
     this.vlans.add(vid);
-    return this.qemu.listen(vid, spec);
+    return this.qemu.listen(vid, spec, maxConnections);
   }
 
   async unlisten(vid: number, spec: ListenSpec): Promise<void> {
@@ -213,6 +246,7 @@ export class Switch implements SwitchControl {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.reclaim.close();
     // Peers first: nothing more arrives from other switches while the ports go.
     await this.peering.close();
     await this.taps.detachAll();

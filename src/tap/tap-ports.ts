@@ -142,6 +142,7 @@ export class TapPorts {
     }
     const waited = this.watch.get(name);
     if (waited !== undefined && waited.vid !== vid && opts.create !== false) throw tapAttachedElsewhere(name, waited.vid);
+    this.rings.ensureRoom(2 * TAP_RING_BYTES, `tap ${name}`);
     const dev = TapDevice.open(name, { vnetHdr: true, create: opts.create });
     this.watch.forget(name);
     // The I/O thread sleeps in poll() on the TAP and on this eventfd, which the

@@ -22,7 +22,7 @@ test('a command that runs prints its reply on stdout and exits 0', async (t) => 
   t.deepEqual(listen, { code: 0, stdout: `listening for QEMU on 127.0.0.1:${port} in VLAN 10\n`, stderr: '' });
   const show = await runCtl(['-u', dir, 'vlan', '10', 'show', 'listeners']);
   t.is(show.code, 0);
-  t.regex(show.stdout, new RegExp(`^ADDRESS +VID +CONNECTIONS +STATE\\n127\\.0\\.0\\.1:${port} +10 +0 +up\\n$`));
+  t.regex(show.stdout, new RegExp(`^ADDRESS +VID +CONNECTIONS +MAX +STATE\\n127\\.0\\.0\\.1:${port} +10 +0 +- +up\\n +refused: none\\n$`));
   const macs = await runCtl(['-u', dir, 'vlan 10 show macs']);
   t.deepEqual(macs, { code: 0, stdout: 'MAC  PORT  AGE\n(no MACs learned)\n', stderr: '' }, 'one quoted line works too');
 });

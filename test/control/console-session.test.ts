@@ -160,8 +160,8 @@ test('bad ports, device names and missing or extra arguments are one EBADARG lin
     ['tap this-name-is-too-long', 'DEVNAME must be 1..15 characters of A-Z a-z 0-9 _ . -, got "this-name-is-too-long"'],
     ['no tap tap/0', 'DEVNAME must be 1..15 characters of A-Z a-z 0-9 _ . -, got "tap/0"'],
     ['tap', '"tap" needs DEVNAME; usage: tap DEVNAME'],
-    ['listen 127.0.0.1', '"listen" needs PORT; usage: listen HOSTNAME PORT'],
-    ['listen unix', '"listen unix" needs PATH; usage: listen unix PATH'],
+    ['listen 127.0.0.1', '"listen" needs PORT; usage: listen HOSTNAME PORT [max-connections N]'],
+    ['listen unix', '"listen unix" needs PATH; usage: listen unix PATH [max-connections N]'],
     ['listen unix ""', 'PATH must be a non-empty path, got ""'],
     ['vlan', '"vlan" needs ID; usage: vlan ID [COMMAND...]'],
     ['debug crash-worker', '"debug crash-worker" needs ID; usage: debug crash-worker ID'],
@@ -216,7 +216,7 @@ test('completion offers command words for the level, after json and after a one-
   t.deepEqual(s.complete('vlan 99999 sh'), [[], 'sh']);
   t.deepEqual(s.complete('debug '), [['crash-on-frame', 'crash-peers', 'crash-qemu', 'crash-tap', 'crash-worker', 'trace'], '']);
   t.deepEqual(s.complete('help de'), [['debug'], 'de']);
-  t.deepEqual(s.complete('help no '), [['listen', 'peer', 'tap'], '']);
+  t.deepEqual(s.complete('help no '), [['listen', 'mac-limit', 'peer', 'storm-control', 'tap'], '']);
   s.mode = { vid: 10 };
   t.deepEqual(s.complete('t'), [['tap'], 't']);
   t.deepEqual(s.complete('show m'), [['macs'], 'm']);

@@ -7,6 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { lstatSync, existsSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import { startControlServer, type ControlServer } from '../../src/control/control-server.js';
 import { CtlClient } from '../../src/control/ctl-client.js';
@@ -96,7 +97,7 @@ test('completion comes from the switch for the session\'s level', async (t) => {
   t.deepEqual((await c.request('complete "show r"')).lines, ['rings', 'running-config']);
   t.deepEqual(JSON.parse((await c.request('json complete "vlan 10 show m"')).lines[0]), { line: 'vlan 10 show m', partial: 'm', words: ['macs'] });
   await c.request('vlan 10');
-  t.deepEqual((await c.request('complete "no "')).lines, ['listen', 'tap']);
+  t.deepEqual((await c.request('complete "no "')).lines, ['listen', 'mac-limit', 'storm-control', 'tap']);
 });
 
 test('requests wait until the switch is ready, then are answered in order', async (t) => {
@@ -227,4 +228,19 @@ test('anything that accepts connections on the socket path counts as live and is
   await new Promise<void>((r) => other.listen(join(dir, 'dives.ctl'), r));
   t.teardown(() => other.close());
   await t.throwsAsync(startControlServer({ dir, registry: createCommandRegistry(), sw: fixture(), log: quiet }), { message: /another DiVES switch/ });
+});
+
+test('connections that come and go by the hundred leave a few debug lines, not one per connection', async (t) => {
+  const out = new PassThrough();
+  const lines: string[] = [];
+  out.on('data', (d: Buffer) => lines.push(d.toString()));
+  const log = createLogger('debug', out);
+  const dir = tempDir(t);
+  const server = await startControlServer({ dir, registry: createCommandRegistry(), sw: fixture(), log });
+  t.teardown(() => server.close());
+  server.ready();
+  lines.length = 0;
+  for (let i = 0; i < 300; i++) await exchange(server.path, 'show vlans\n');
+  t.true(lines.length <= 3 * 5, `${lines.length} lines for 300 connections`);
+  t.is(lines.filter((l) => /control\[\d+\]: connected/.test(l)).length, 5);
 });

@@ -37,3 +37,12 @@ test('forwarding-thread drops are logged under the port\'s name (the thread coun
   t.regex(log(), /VLAN 10: qemu:127\.0\.0\.1:4000#1 left with drops runt 1, ring-full 7 /);
   t.regex(log(), /VLAN 10: port 99 left with drops giant 1 /);
 });
+
+test('ports leaving with drops again and again are logged a few at a time, the rest counted', (t) => {
+  const { left, log } = fixture();
+  for (let i = 0; i < 1000; i++) left.ioThread(10, `qemu:127.0.0.1:4000#${i}`, { runt: 1 });
+  t.is(left.ioDrops(10), 1000, 'every drop is kept');
+  const lines = log().trim().split('\n');
+  t.is(lines.length, 5);
+  t.regex(lines[4], /further similar lines are suppressed for up to 60 s, and counted\)$/);
+});

@@ -6,8 +6,8 @@
 import dgram from 'node:dgram';
 import type { ExecutionContext } from 'ava';
 import { Switch } from '../../src/switch/switch.js';
-import { createLogger } from '../../src/core/log.js';
-import { resolvePeeringOptions, type PeeringFlags } from '../../src/peer/peering-options.js';
+import { createLogger, type Logger } from '../../src/core/log.js';
+import { resolvePeeringOptions, type FamilyLookup, type PeeringFlags } from '../../src/peer/peering-options.js';
 import { freeTcpPort } from './guest.js';
 import { QemuClient, sleep } from './qemu-client.js';
 
@@ -25,10 +25,13 @@ export interface PeerSwitch {
   port: number;
 }
 
-/** Start a switch peering on 127.0.0.1:port (a free one unless given); closed in teardown. */
-export async function peerSwitch(t: ExecutionContext, flags: Partial<PeeringFlags> = {}): Promise<PeerSwitch> {
+/**
+ * Start a switch peering on 127.0.0.1:port (a free one unless given); closed in teardown.
+ * `log` replaces the test logger, `lookup` the resolver of announced names.
+ */
+export async function peerSwitch(t: ExecutionContext, flags: Partial<PeeringFlags> = {}, with_: { log?: Logger; lookup?: FamilyLookup } = {}): Promise<PeerSwitch> {
   const port = flags.port ?? (await freeUdpPort());
-  const sw = new Switch({ log: createLogger(process.env.DIVES_TEST_LOG === '1' ? 'debug' : 'error'), forwardingThreads: 2 });
+  const sw = new Switch({ log: with_.log ?? createLogger(process.env.DIVES_TEST_LOG === '1' ? 'debug' : 'error'), forwardingThreads: 2 });
   t.teardown(() => sw.close());
   const opts = await resolvePeeringOptions({
     host: '127.0.0.1',
@@ -43,7 +46,7 @@ export async function peerSwitch(t: ExecutionContext, flags: Partial<PeeringFlag
     ttl: 0,
     ...flags,
   });
-  await sw.startPeering(opts);
+  await sw.startPeering({ ...opts, lookup: with_.lookup });
   return { sw, port };
 }
 

@@ -86,7 +86,13 @@ export function startFlood(c: QemuClient, frame: Buffer): () => Promise<void> {
         await new Promise((r) => setImmediate(r));
         continue;
       }
-      await new Promise<void>((r) => c.socket.once('drain', r).once('close', r));
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          c.socket.off('drain', done).off('close', done);
+          resolve();
+        };
+        c.socket.on('drain', done).on('close', done);
+      });
     }
   })();
   return async () => {

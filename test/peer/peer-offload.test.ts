@@ -84,6 +84,7 @@ privTest('on a VLAN of TAPs only, TCP crosses between peers as offloaded 64 KiB 
   t.true(inn.offloadedIn > 0 && inn.offloadedIn <= out.offloadedOut, `host 2 received them: ${inn.offloadedIn} of ${out.offloadedOut}`);
   t.true(out.bytesOut / out.framesOut > 3000, `frames longer than any MTU crossed: ${out.bytesOut} bytes in ${out.framesOut} frames`);
   t.is(out.drops.offload, 0);
+  t.is(inn.drops['bad-vnet-hdr'], 0, 'every header a TAP handed over passed host 2\'s check');
   t.regex((await h1.dives?.command('show peers', /strangers:/)) ?? '', /offload: yes, \d+ frames in, \d+ out/);
 
   // A QEMU port on host 2's VLAN 10 needs plain frames: host 2 says so, and both TAPs stop offloading.

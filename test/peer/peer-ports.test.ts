@@ -64,6 +64,8 @@ test('a frame for a VLAN only one side has is dropped and counted there, and rea
   vmA.send(frame(BCAST, mac(1), 'crossed-10'));
   await until(() => withMarker(vmB, 'crossed-10').length > 0, 3000, 'a VLAN 10 frame at B');
   const vmA20 = await vm(t, a.sw, 20);
+  // Peers join a VLAN once its first local port is wired, a moment after the port.
+  await until(() => a.sw.peers.memberVlans().includes(20), 3000, 'A\'s peers in VLAN 20');
   t.deepEqual(a.sw.peers.memberVlans(), [10, 20]);
   t.deepEqual(b.sw.peers.memberVlans(), [10]);
   for (let i = 0; i < 3; i++) vmA20.send(frame(BCAST, mac(20), 'vlan-20'));
@@ -119,7 +121,7 @@ test('datagrams from a stranger are dropped and counted, and a stranger\'s keepa
   t.is(withMarker(vmB, 'injected').length, 0);
 });
 
-test('offloaded datagrams from a peer: a checksum still to do never reaches a QEMU port (counted), a header that asks for nothing is stripped, a short one is counted, and the switch says VLAN 10 needs plain frames', async (t) => {
+test('offloaded datagrams from a peer: a checksum still to do never reaches a QEMU port (counted), a header that asks for nothing is stripped, a short one and one whose header does not fit its frame are counted, and the switch says VLAN 10 needs plain frames', async (t) => {
   const b = await peerSwitch(t);
   const vmB = await vm(t, b.sw, 10);
   // A hand-made peer: a UDP socket the switch has as a static peer.
@@ -144,10 +146,13 @@ test('offloaded datagrams from a peer: a checksum still to do never reaches a QE
   await send(encodeOffloadAdvert([]));
   await until(async () => (await b.sw.showPeers()).peers[0]?.plainVids?.length === 0, 3000, 'our advertisement heard');
 
-  const vnet = (flags: number): Buffer => Buffer.from([flags, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  // flags, then csum_start and csum_offset (little-endian); gso_type, hdr_len and gso_size 0.
+  const vnet = (flags: number, start = 0, offset = 0): Buffer => Buffer.from([flags, 0, 0, 0, 0, 0, start, 0, offset, 0]);
   const word = Buffer.from([0x80, 0, 0, 10]);
-  // NEEDS_CSUM (1): a QEMU port cannot finish the checksum.
-  await send(Buffer.concat([word, vnet(1), frame(BCAST, mac(61), 'needs-csum')]));
+  // NEEDS_CSUM (1) over bytes 34.. of the 60-byte frame: a QEMU port cannot finish the checksum.
+  await send(Buffer.concat([word, vnet(1, 34, 6), frame(BCAST, mac(61), 'needs-csum')]));
+  // A checksum to write into the Ethernet header: not a header DiVES forwards.
+  await send(Buffer.concat([word, vnet(1, 0, 0), frame(BCAST, mac(64), 'bad-vnet')]));
   // DATA_VALID (2) only: a complete frame, delivered bare.
   await send(Buffer.concat([word, vnet(2), frame(BCAST, mac(62), 'plain-vnet')]));
   // Flagged, but too short to hold the header and an Ethernet header.
@@ -158,6 +163,8 @@ test('offloaded datagrams from a peer: a checksum still to do never reaches a QE
   t.is(withMarker(vmB, 'needs-csum').length, 0);
   const peer = (await b.sw.showPeers()).peers[0];
   t.is(peer.drops.short, 1);
+  t.is(peer.drops['bad-vnet-hdr'], 1);
+  t.is(withMarker(vmB, 'bad-vnet').length, 0);
   t.is(peer.offloadedIn, 2);
   // The switch still forwards: a plain frame crosses as before.
   await send(Buffer.concat([Buffer.from([0, 0, 0, 10]), frame(BCAST, mac(63), 'after')]));

@@ -79,3 +79,16 @@ test('peer addresses are kept in the form the peer socket reports senders in', (
   t.is(pt.announce('10.0.0.2', 3333, '10.0.0.2', 0).entry.address, '10.0.0.2');
   t.is(canonicalAddress('::FFFF:A00:1'), '::ffff:10.0.0.1');
 });
+
+test('the table counts its discovered peers, which static ones are not, for --max-peers', (t) => {
+  const pt = table();
+  pt.announce('10.0.0.2', 3333, '10.0.0.2', 0);
+  pt.announce('10.0.0.3', 3333, '10.0.0.3', 0);
+  pt.addStatic('10.0.0.9', 3333, '10.0.0.9');
+  t.is(pt.discoveredCount, 2);
+  pt.addStatic('10.0.0.3', 3333, '10.0.0.3');
+  t.is(pt.discoveredCount, 1, 'a discovered peer made static is the operator\'s');
+  pt.expire(10_000);
+  t.is(pt.discoveredCount, 0);
+  t.is(pt.list().length, 2, 'the static peers stay');
+});

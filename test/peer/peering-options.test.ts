@@ -65,6 +65,17 @@ test('bad intervals, expiries, TTLs, interfaces and unresolvable names are refus
   });
 });
 
+test('discovery makes at most 256 peers, 16 new a second, unless --max-peers and --peer-rate say otherwise, and refuses nonsense', async (t) => {
+  t.like((await resolvePeeringOptions(base, noLookup)).discovery, { maxPeers: 256, peerRate: 16 });
+  t.like((await resolvePeeringOptions({ ...base, maxPeers: 4000, peerRate: 1 }, noLookup)).discovery, { maxPeers: 4000, peerRate: 1 });
+  for (const maxPeers of [0, -1, 1.5, 65536]) {
+    await t.throwsAsync(resolvePeeringOptions({ ...base, maxPeers }, noLookup), { code: 'EBADARG', message: /--max-peers must be a whole number of peers 1\.\.65535/ }, String(maxPeers));
+  }
+  for (const peerRate of [0, 0.5, 10_001]) {
+    await t.throwsAsync(resolvePeeringOptions({ ...base, peerRate }, noLookup), { code: 'EBADARG', message: /--peer-rate must be a whole number of new peers a second 1\.\.10000/ }, String(peerRate));
+  }
+});
+
 test('intervals take decimals', (t) => {
   t.is(parseIntervalSeconds('0.5'), 0.5);
   t.is(parseIntervalSeconds(2), 2);

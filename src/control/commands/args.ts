@@ -72,7 +72,30 @@ export function parseOnOff(word: string): string {
   return word;
 }
 
+/** A count 1..max in plain decimal, named `name` in errors. */
+export function countParser(name: string, max: number): (word: string) => number {
+  return (word) => {
+    const n = /^[0-9]{1,9}$/.test(word) ? Number(word) : NaN;
+    if (!(n >= 1 && n <= max)) throw new DivesError('EBADARG', `${name} must be a number 1..${max}, got ${quote(word)}`);
+    return n;
+  };
+}
+
 export const ID: ArgSpec = { name: 'ID', parse: parseVid };
+/** The keyword `word` itself, as an optional argument that names an optional value after it. */
+export function keyword(word: string): ArgSpec {
+  return {
+    name: word,
+    optional: true,
+    parse: (w) => {
+      if (w !== word) throw new DivesError('EBADARG', `expected ${word}, got ${quote(w)}`);
+      return w;
+    },
+  };
+}
+
+/** `[max-connections N]`: a listener's connections at most. */
+export const MAX_CONNECTIONS: ArgSpec[] = [keyword('max-connections'), { name: 'N', optional: true, parse: countParser('N', 65535) }];
 export const DEVNAME: ArgSpec = { name: 'DEVNAME', parse: parseDevname };
 export const HOSTNAME_PORT: ArgSpec[] = [
   { name: 'HOSTNAME', parse: parseHostname },

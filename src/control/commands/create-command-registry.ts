@@ -5,6 +5,7 @@
 
 import { CommandRegistry, type CommandSpec } from '../command-registry.js';
 import { DEBUG_COMMANDS } from './debug.js';
+import { LIMIT_COMMANDS } from './limits.js';
 import { LISTEN_COMMANDS } from './listen.js';
 import { PEER_COMMANDS } from './peer.js';
 import { RUNNING_CONFIG_COMMANDS } from './running-config.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...SHOW_COMMANDS,
   ...TAP_COMMANDS,
   ...LISTEN_COMMANDS,
+  ...LIMIT_COMMANDS,
   ...PEER_COMMANDS,
   ...RUNNING_CONFIG_COMMANDS,
   ...SESSION_COMMANDS,

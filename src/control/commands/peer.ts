@@ -30,6 +30,9 @@ export function peersLines(info: PeersInfo): string[] {
     const c = d.counters;
     const errors = c['send-errors'] === 0 ? '' : `, send errors ${c['send-errors']}`;
     lines.push(`announcements: sent ${c.sent}${errors}, accepted ${c.accepted}, own ${c.own}, malformed ${c.malformed} (oversized ${c.oversized})`);
+    const discovered = info.peers.filter((p) => p.learned === 'discovered').length;
+    const refused = formatCounters('refused', { 'peer-limit': c['peer-limit'], 'peer-rate': c['peer-rate'] });
+    lines.push(`discovered peers: ${discovered} of at most ${d.maxPeers}, at most ${d.peerRate} new a second; ${refused}`);
   }
   const last = info.lastStranger === null ? '' : ` (last from ${info.lastStranger})`;
   lines.push(`strangers: ${info.strangers} datagrams from non-peers dropped${last}`);

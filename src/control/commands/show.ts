@@ -3,6 +3,7 @@
 // listeners`, `show peers` and `show running-config` sit with their areas.) Each
 // handler only calls SwitchControl and formats; it runs on the main thread.
 
+import { limitLines } from '../../forwarding/port-limits.js';
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { formatAge, formatBytes, formatCounters, formatNotedTable, formatTable } from '../format.js';
 import type { PortInfo, ThreadInfo, VlanInfo } from '../switch-api.js';
@@ -12,6 +13,8 @@ function vlanNotes(v: VlanInfo): string[] {
   // Forwarded, flooded and dropped have columns of their own.
   const notes = [formatCounters('counters', v.counters, ['forwarded', 'flooded', 'dropped'])];
   if (v.reason !== null) notes.push(`down: ${v.reason}`);
+  const limits = limitLines(v.limits);
+  if (limits.length > 0) notes.push(`limits: ${limits.join(', ')} (per port)`);
   return notes;
 }
 

@@ -8,7 +8,7 @@ test('listen HOSTNAME PORT opens a TCP listener for QEMU guests', async (t) => {
   t.deepEqual(await at(session, 10, 'listen 0.0.0.0 4001'), {
     ok: true,
     lines: ['listening for QEMU on 0.0.0.0:4001 in VLAN 10'],
-    json: { listener: { vid: 10, spec: { kind: 'tcp', host: '0.0.0.0', port: 4001 }, address: '0.0.0.0:4001', connections: 0, state: 'up', reason: null } },
+    json: { listener: { vid: 10, spec: { kind: 'tcp', host: '0.0.0.0', port: 4001 }, address: '0.0.0.0:4001', connections: 0, maxConnections: null, refused: { 'listener-full': 0, 'switch-full': 0, 'memory-budget': 0 }, state: 'up', reason: null } },
   });
   t.like(await at(session, 10, 'listen ::1 4002'), { ok: true, lines: ['listening for QEMU on [::1]:4002 in VLAN 10'] });
   t.like(await at(session, 10, 'listen [::1] 4003'), { ok: true, lines: ['listening for QEMU on [::1]:4003 in VLAN 10'] });
@@ -29,10 +29,33 @@ test('listen unix PATH opens a UNIX socket listener, with quotes for spaces', as
   t.deepEqual(await at(session, 10, 'listen unix "/run/my vms/a.sock"'), {
     ok: true,
     lines: ['listening for QEMU on unix:/run/my vms/a.sock in VLAN 10'],
-    json: { listener: { vid: 10, spec: { kind: 'unix', path: '/run/my vms/a.sock' }, address: 'unix:/run/my vms/a.sock', connections: 0, state: 'up', reason: null } },
+    json: { listener: { vid: 10, spec: { kind: 'unix', path: '/run/my vms/a.sock' }, address: 'unix:/run/my vms/a.sock', connections: 0, maxConnections: null, refused: { 'listener-full': 0, 'switch-full': 0, 'memory-budget': 0 }, state: 'up', reason: null } },
   });
   t.like(await at(session, 10, 'listen unix vm.sock'), { ok: true, lines: ['listening for QEMU on unix:vm.sock in VLAN 10'] });
   t.deepEqual(sw.changes[1], { method: 'listen', args: [10, { kind: 'unix', path: 'vm.sock' }] });
+});
+
+test('listen ... max-connections N gives the listener its own limit, shown and kept in the running-config', async (t) => {
+  const { sw, session } = fixture();
+  t.like(await at(session, 10, 'listen 0.0.0.0 4001 max-connections 16'), { ok: true, lines: ['listening for QEMU on 0.0.0.0:4001 in VLAN 10, 16 connections at most'] });
+  t.like(await at(session, 10, 'listen unix vm.sock max-connections 1'), { ok: true });
+  t.deepEqual(sw.changes.map((c) => c.args), [
+    [10, { kind: 'tcp', host: '0.0.0.0', port: 4001 }, 16],
+    [10, { kind: 'unix', path: 'vm.sock' }, 1],
+  ]);
+  t.like(await at(session, 10, 'show listeners'), { ok: true });
+  const rc = await at(session, null, 'show running-config');
+  const lines = rc.ok ? rc.lines : [];
+  t.true(lines.includes('  listen 0.0.0.0 4001 max-connections 16'), lines.join('\n'));
+  t.true(lines.includes('  listen unix vm.sock max-connections 1'));
+  for (const [line, message] of [
+    ['listen 0.0.0.0 4005 max-connections', 'max-connections needs a number N: listen ... max-connections N'],
+    ['listen 0.0.0.0 4005 max-connections 0', 'N must be a number 1..65535, got "0"'],
+    ['listen 0.0.0.0 4005 maximum 3', 'expected max-connections, got "maximum"'],
+    ['listen unix vm2.sock max-connections 70000', 'N must be a number 1..65535, got "70000"'],
+  ]) {
+    t.like(await at(session, 10, line), { ok: false, code: 'EBADARG', message }, line);
+  }
 });
 
 test('no listen closes TCP and UNIX listeners', async (t) => {

@@ -31,11 +31,21 @@ test('show peers prints where the switch peers, each peer with its counters and 
       '    drops: none',
       '    offload: no (the peer has not advertised it), 0 frames in, 0 out',
       'announcements: sent 40, accepted 40, own 40, malformed 1 (oversized 0)',
+      'discovered peers: 1 of at most 256, at most 16 new a second; refused: none',
       'strangers: 2 datagrams from non-peers dropped (last from 10.0.0.66:40000)',
       'peer socket drops: recv-error=1',
     ],
     json: (reply as { json: unknown }).json,
   });
+});
+
+test('show peers says how many announcements of new peers the discovery limits refused, and why', async (t) => {
+  const { sw, session } = fixture();
+  const d = sw.peering.discovery;
+  if (d === null) return t.fail();
+  sw.peering.discovery = { ...d, maxPeers: 1, peerRate: 4, counters: { ...d.counters, 'peer-limit': 1900, 'peer-rate': 84 } };
+  const reply = await session.execute('show peers');
+  t.true(reply.ok && reply.lines.includes('discovered peers: 1 of at most 1, at most 4 new a second; refused: peer-limit=1900 peer-rate=84'));
 });
 
 test('show peers says when offloaded frames between peers are off here', async (t) => {

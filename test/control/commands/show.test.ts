@@ -49,7 +49,7 @@ test('empty tables print their header and say what is missing', async (t) => {
   t.like(await at(session, 30, 'show macs'), { lines: ['MAC  PORT  AGE', '(no MACs learned)'] });
   t.like(await at(session, 30, 'show ports'), { lines: ['ID  NAME  KIND  VID  RX-FRAMES  RX-BYTES  TX-FRAMES  TX-BYTES', '(no ports in VLAN 30)'] });
   t.like(await at(session, 30, 'show taps'), { lines: ['NAME  VID  PORT  CREATED  STATE', '(no TAPs attached)'] });
-  t.like(await at(session, 30, 'show listeners'), { lines: ['ADDRESS  VID  CONNECTIONS  STATE', '(no listeners)'] });
+  t.like(await at(session, 30, 'show listeners'), { lines: ['ADDRESS  VID  CONNECTIONS  MAX  STATE', '(no listeners)'] });
   const empty = new ConsoleSession(createCommandRegistry(), new SampleSwitch());
   t.like(await empty.execute('show vlans'), { lines: ['VID  STATE  PORTS  MACS  WORKER  FORWARDED  FLOODED  DROPPED', '(no VLANs)'] });
   t.like(await empty.execute('show ports'), { lines: ['ID  NAME  KIND  VID  RX-FRAMES  RX-BYTES  TX-FRAMES  TX-BYTES', '(no ports)'] });

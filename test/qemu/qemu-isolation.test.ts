@@ -1,0 +1,119 @@
+// Isolation between QEMU ports (issue 13, finding 2), on a real switch (threads, rings,
+// sockets) with QEMU-protocol test clients as VMs: a VM flooding broadcasts under
+// storm-control and a VM that never reads lose only their own frames while two other
+// VMs talk undisturbed; mac-limit caps the MACs one port may bring. Needs no privileges.
+
+import test from 'ava';
+import { Switch } from '../../src/switch/switch.js';
+import { createLogger } from '../../src/core/log.js';
+import { renderRunningConfig } from '../../src/control/running-config.js';
+import { QemuClient, sleep, startFlood } from '../helpers/qemu-client.js';
+import { freeTcpPort } from '../helpers/guest.js';
+import { BCAST, frame, mac, withMarker } from '../helpers/peer-switches.js';
+
+type Ctx = import('ava').ExecutionContext;
+
+/** A MAC from a 16-bit number, for more stations than mac() can name. */
+function mac16(n: number): Buffer {
+  return Buffer.from([0x02, 0xd1, 0x7e, 0x00, (n >> 8) & 0xff, n & 0xff]);
+}
+
+async function vms(t: Ctx, n: number) {
+  const sw = new Switch({ log: createLogger('error'), forwardingThreads: 1 });
+  t.teardown(() => sw.close());
+  const port = await freeTcpPort();
+  await sw.listen(10, { kind: 'tcp', host: '127.0.0.1', port });
+  const clients: QemuClient[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = await QemuClient.connect({ port });
+    t.teardown(() => c.close());
+    clients.push(c);
+  }
+  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < n; i++) await sleep(20);
+  const ports = await sw.showPorts(10);
+  return { sw, clients, portIds: ports.map((p) => p.id) };
+}
+
+/** Send `count` unicast frames marked `marker`, in bursts of 100, as a VM talking would. */
+async function talk(from: QemuClient, dst: Buffer, src: Buffer, marker: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 100) {
+    for (let j = i; j < Math.min(count, i + 100); j++) from.send(frame(dst, src, marker));
+    await sleep(5);
+  }
+}
+
+test('a VM flooding broadcasts past storm-control and a VM that never reads lose only their own frames; two VMs talking lose none', async (t) => {
+  t.timeout(60_000);
+  const { sw, clients, portIds } = await vms(t, 4);
+  const [flooder, idle, a, b] = clients;
+  const [fId, idleId, aId, bId] = portIds;
+  idle.socket.pause();
+  sw.setStormControl(10, 'broadcast', 1000);
+  // A and B make themselves known.
+  a.send(frame(BCAST, mac(0xa), 'hello-a'));
+  b.send(frame(BCAST, mac(0xb), 'hello-b'));
+  await Promise.all([a.waitFrames(1), b.waitFrames(1)]);
+  const stopFlood = startFlood(flooder, frame(BCAST, mac(0xf), 'x'.repeat(1400)));
+  const started = performance.now();
+  await sleep(500);
+  await Promise.all([talk(a, mac(0xb), mac(0xa), 'a-to-b', 3000), talk(b, mac(0xa), mac(0xb), 'b-to-a', 3000)]);
+  await sleep(300);
+  await stopFlood();
+  const seconds = (performance.now() - started) / 1000;
+  await sleep(300);
+  t.is(withMarker(b, 'a-to-b').length, 3000, 'B got every frame A sent');
+  t.is(withMarker(a, 'b-to-a').length, 3000, 'A got every frame B sent');
+  const ports = new Map((await sw.showPorts(10)).map((p) => [p.id, p]));
+  for (const id of [aId, bId]) {
+    t.like(ports.get(id)?.drops, { 'ring-full': 0, 'rx-ring-full': 0, 'storm-broadcast': 0 }, `port ${id} dropped nothing`);
+  }
+  const f = ports.get(fId);
+  t.true((f?.drops['storm-broadcast'] ?? 0) > 1000, `the flooder's port counts its own storm drops: ${JSON.stringify(f?.drops)}`);
+  t.true((f?.rxFrames ?? 0) > 5 * 1000 * seconds, 'it sent far more than the rate');
+  const floods = withMarker(a, 'x'.repeat(20)).length;
+  t.true(floods <= 1000 * (seconds + 1.5), `A got ${floods} of its broadcasts in ${seconds.toFixed(1)} s: at most the rate and a burst`);
+  // Now the flooder sends to the VM that never reads, as fast as it can: that VM's queue
+  // fills and only its frames are dropped, while A and B go on talking.
+  idle.send(frame(BCAST, mac(0x1d), 'hello-idle'));
+  await sleep(200);
+  const stopUnicast = startFlood(flooder, frame(mac(0x1d), mac(0xf), 'y'.repeat(1400)));
+  await sleep(1500);
+  await Promise.all([talk(a, mac(0xb), mac(0xa), 'a-to-b-2', 3000), talk(b, mac(0xa), mac(0xb), 'b-to-a-2', 3000)]);
+  await sleep(300);
+  await stopUnicast();
+  await sleep(300);
+  t.is(withMarker(b, 'a-to-b-2').length, 3000);
+  t.is(withMarker(a, 'b-to-a-2').length, 3000);
+  const after = new Map((await sw.showPorts(10)).map((p) => [p.id, p]));
+  t.true((after.get(idleId)?.drops['ring-full'] ?? 0) > 0, `the VM that never reads lost frames on its own queue: ${JSON.stringify(after.get(idleId)?.drops)}`);
+  for (const id of [aId, bId]) t.like(after.get(id)?.drops, { 'ring-full': 0, 'rx-ring-full': 0 }, `port ${id} still dropped nothing`);
+  t.is(withMarker(a, 'y'.repeat(20)).length, 0, 'the unicast flood reached only its destination');
+});
+
+test('mac-limit caps the MACs one port may have learned; its frames from more MACs are dropped and counted there, others learn freely', async (t) => {
+  const { sw, clients, portIds } = await vms(t, 2);
+  const [many, other] = clients;
+  sw.setMacLimit(10, 4);
+  for (let s = 1; s <= 50; s++) many.send(frame(BCAST, mac16(0x100 + s), `from-${s}`));
+  await sleep(300);
+  other.send(frame(BCAST, mac16(0x200), 'other'));
+  await many.waitFrames(1);
+  await sleep(200);
+  t.is(other.frames.length, 4, 'only frames of the first 4 MACs went on');
+  const macs = await sw.showMacs(10);
+  const ports = await sw.showPorts(10);
+  const name = ports.find((p) => p.id === portIds[0])?.name;
+  t.deepEqual(macs.filter((m) => m.port === name).map((m) => m.mac), ['02:d1:7e:00:01:01', '02:d1:7e:00:01:02', '02:d1:7e:00:01:03', '02:d1:7e:00:01:04']);
+  t.true(macs.some((m) => m.mac === '02:d1:7e:00:02:00'), 'the other port learned its MAC');
+  t.is(ports.find((p) => p.id === portIds[0])?.drops['mac-limit'], 46);
+  t.is(ports.find((p) => p.id === portIds[1])?.drops['mac-limit'], 0);
+  t.deepEqual((await sw.showVlans()).find((v) => v.vid === 10)?.limits, { storm: [0, 0, 0], macLimit: 4 });
+  sw.setStormControl(10, 'unknown', 500);
+  const rc = await renderRunningConfig(sw);
+  t.true(rc.lines.join('\n').includes('vlan 10\n  listen 127.0.0.1'), rc.lines.join('\n'));
+  t.true(rc.lines.includes('  storm-control unknown 500') && rc.lines.includes('  mac-limit 4'), rc.lines.join('\n'));
+  sw.setMacLimit(10, null);
+  many.send(frame(BCAST, mac16(0x150), 'after'));
+  await other.waitFrames(5);
+  t.pass();
+});
