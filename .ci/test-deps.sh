@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `npm run setup`: installs the Debian packages the test suite drives for real
 # (iproute2 for namespaces and TAPs, ping, QEMU, busybox and cpio for the guest test,
-# tcpdump, ethtool, iperf3 for the multi-host test) when any is missing. Run by
+# tcpdump, ethtool, iperf3 for the multi-host and VXLAN tests, vdeplug for the vxvde
+# test's vde_plug, prometheus for promtool, which checks a
+# scrape of /metrics) when any is missing. Run by
 # .ci/run and named in the README's test command; a no-op when all are present.
 # `npm test` itself installs nothing.
 set -euo pipefail
@@ -16,6 +18,8 @@ have dpkg-deb || need+=(dpkg)
 have tcpdump || need+=(tcpdump)
 have ethtool || need+=(ethtool)
 have iperf3 || need+=(iperf3)
+have vde_plug || need+=(vdeplug)
+have promtool || need+=(prometheus)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ] || ! have apt-get; then
   echo "test-deps: missing ${need[*]}; install them (Debian: apt-get install ${need[*]})" >&2
@@ -25,3 +29,5 @@ echo "test-deps: installing ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# The prometheus package starts its server where systemd runs; the tests need only promtool.
+case " ${need[*]} " in *" prometheus "*) systemctl disable --now prometheus >/dev/null 2>&1 || true ;; esac

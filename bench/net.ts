@@ -1,5 +1,6 @@
 // bench (network): `npm run bench` measures DiVES beside its peers in the same run —
-// one host (vde_switch, the Linux bridge), two hosts (vxvde, kernel VXLAN), QEMU ports at
+// one host (vde_switch, the Linux bridge), two hosts (vxvde, kernel VXLAN), DiVES as a
+// VXLAN VTEP beside the kernel's (against the kernel's on both hosts), QEMU ports at
 // VM line rate (qemu-load endpoints against QEMU's own hub and a direct pair), QEMU guests
 // (TCG, a functional check), and what one hand-off between two threads costs warm and
 // after idle — prints a table of DiVES/peer ratios and writes the results as JSON;
@@ -13,6 +14,7 @@ import { handOff, type HandOffRow } from './hand-off.js';
 import { scale } from './scale.js';
 import { oneHost } from './topologies-one-host.js';
 import { twoHosts } from './topologies-two-hosts.js';
+import { vxlan } from './topology-vxlan.js';
 import { qemu as qemuGuests } from './topology-qemu.js';
 import { printLoadSection, qemuLoad, type LoadSection } from './topology-qemu-load.js';
 
@@ -21,6 +23,7 @@ type Any = { kind: 'net'; section: Section } | { kind: 'load'; section: LoadSect
 const SECTIONS: Record<string, () => Promise<Any>> = {
   'one-host': async () => ({ kind: 'net', section: await oneHost() }),
   'two-hosts': async () => ({ kind: 'net', section: await twoHosts() }),
+  vxlan: async () => ({ kind: 'net', section: await vxlan() }),
   qemu: async () => ({ kind: 'load', section: await qemuLoad() }),
   'qemu-guests': async () => ({ kind: 'net', section: await qemuGuests() }),
   'hand-off': async () => ({ kind: 'hand-off', section: { title: 'hand-off between two threads', rows: await handOff() } }),

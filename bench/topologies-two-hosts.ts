@@ -12,16 +12,16 @@ import { ip, NetnsFixture } from '../test/helpers/netns.js';
 import { benchArgs, measure, row, sleep, VM_A, VM_B, waitReachable, type Figures, type Section } from './bench-kit.js';
 import { budgetAfter, tracedPing } from './frame-budget.js';
 
-const UNDERLAY_MTU = '9000';
+export const UNDERLAY_MTU = '9000';
 /** VMs keep the usual 1500: a full frame plus any of the three encapsulations fits 9000. */
-const VM_MTU = '1500';
+export const VM_MTU = '1500';
 const VXVDE_GROUP = '239.1.2.3';
 const VXLAN_GROUP = '239.1.2.4';
 
-interface HostNs { ns: string; dev: string; addr: string; vm: string; vmAddr: string }
+export interface HostNs { ns: string; dev: string; addr: string; vm: string; vmAddr: string }
 
 /** Two hosts 10.98.0.1 and .2 on one veth, each with an empty VM namespace. */
-async function underlay(fx: NetnsFixture): Promise<[HostNs, HostNs]> {
+export async function underlay(fx: NetnsFixture): Promise<[HostNs, HostNs]> {
   const [ua, ub] = [fx.ifname('u1'), fx.ifname('u2')];
   await fx.createVeth(ua, ub);
   const hosts: HostNs[] = [];
@@ -38,7 +38,7 @@ async function underlay(fx: NetnsFixture): Promise<[HostNs, HostNs]> {
 }
 
 /** Moves a link from its host namespace into the host's VM namespace and addresses it. */
-async function handToVm(h: HostNs, link: string): Promise<void> {
+export async function handToVm(h: HostNs, link: string): Promise<void> {
   await ip('-n', h.ns, 'link', 'set', 'dev', link, 'netns', h.vm);
   await ip('-n', h.vm, 'addr', 'add', `${h.vmAddr}/24`, 'dev', link);
   await ip('-n', h.vm, 'link', 'set', 'dev', link, 'mtu', VM_MTU, 'up');

@@ -15,6 +15,7 @@ export default class Ctl extends Command {
   static override description = [
     'Talks to the switch that "dives start -u DIR" started, through its control socket DIR/dives.ctl.',
     'With a COMMAND it runs that one console command (see "dives ctl help", or docs/console.md), prints the reply and exits: 0 when the command ran, 1 when the switch refused it (an "error CODE: message" line on stderr, or {"error":{"code","message"}} with --json), 2 for bad flags, 3 when no switch answers on the socket. Give the command as separate words or as one quoted line.',
+    '"dives ctl monitor" prints one line per event (one JSON object per line with --json) until Ctrl-C, SIGTERM or the end of the pipe it writes to, then exits 0; 3 if the switch goes away meanwhile.',
     'Without a COMMAND it opens an interactive console with the switch\'s prompt, history (~/.dives_history, or the file $DIVES_HISTORY names) and Tab completion of command words. Fed from a pipe, it runs each line and exits 1 if any of them failed.',
   ].join('\n\n');
 
@@ -26,6 +27,8 @@ export default class Ctl extends Command {
     '<%= config.bin %> ctl vlan 10 tap tap3',
     '<%= config.bin %> ctl "vlan 20 listen unix /run/dives/vm20.sock"',
     '<%= config.bin %> ctl write /etc/dives/dives.rc',
+    '<%= config.bin %> ctl monitor --json',
+    '<%= config.bin %> ctl monitor peer-up peer-down',
     '<%= config.bin %> ctl -u /run/dives',
   ];
 
@@ -60,14 +63,35 @@ export default class Ctl extends Command {
     }
 
     let result;
+    const stop = stopSignal();
     try {
-      result = await runCtlCommand(dir, words, { json: this.jsonEnabled(), timeoutMs: flags.timeout * 1000 });
+      result = await runCtlCommand(dir, words, {
+        json: this.jsonEnabled(),
+        timeoutMs: flags.timeout * 1000,
+        signal: stop.signal,
+        // stdout carries exactly one line per event; what the reply says is for people, on stderr.
+        onStreamStart: (r) => {
+          if (!this.jsonEnabled() && r.lines.length > 0) process.stderr.write(`${r.lines.join('\n')}\n`);
+        },
+        onStreamLine: (l) => void process.stdout.write(`${l}\n`),
+        // `capture` without a FILE: the pcap goes to stdout (`dives ctl capture vlan 10 | tcpdump -nr -`).
+        bytesOut: process.stdout,
+      });
     } catch (err) {
       if (!isDivesError(err)) throw err;
       return this.fail(err.code, err.message, CtlExit.UNREACHABLE);
+    } finally {
+      stop.dispose();
     }
     const { reply, json } = result;
     if (!reply.ok) return this.fail(reply.code, reply.message, CtlExit.FAILED);
+    if (result.streamEnded === 'switch-closed') return this.fail('ECTLSOCK', `the switch on ${ctlSocketPath(dir)} closed the connection`, CtlExit.UNREACHABLE);
+    if (result.streamEnded !== undefined) return undefined;
+    if (result.bytes === true) {
+      // stdout held the pcap; what the reply says is for people.
+      if (reply.lines.length > 0) process.stderr.write(`${reply.lines.join('\n')}\n`);
+      return undefined;
+    }
     if (this.jsonEnabled()) {
       // oclif prints what run() returns as JSON; a null document is printed here instead.
       if (json === null || json === undefined) this.logJson(null);
@@ -84,4 +108,28 @@ export default class Ctl extends Command {
     process.exitCode = exit;
     return undefined;
   }
+}
+
+/**
+ * What stops a streaming command (`monitor`): Ctrl-C, SIGTERM, or the reader of stdout
+ * going away (`dives ctl monitor | head`). Listening from the start, so a signal that
+ * lands while the command is sent stops it too.
+ */
+function stopSignal(): { signal: AbortSignal; dispose(): void } {
+  const abort = new AbortController();
+  const stop = (): void => abort.abort();
+  const onError = (err: NodeJS.ErrnoException): void => {
+    if (err.code === 'EPIPE') stop();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.stdout.on('error', onError);
+  return {
+    signal: abort.signal,
+    dispose: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.stdout.off('error', onError);
+    },
+  };
 }

@@ -8,6 +8,8 @@ import { createLogger, isLogLevel } from '../core/log.js';
 import { runSwitch } from '../switch/run-switch.js';
 import { DEFAULT_MAX_PEERS, DEFAULT_PEER_RATE } from '../peer/discovery-limits.js';
 import { MAX_MAX_PEERS, MAX_PEER_RATE } from '../peer/peering-options.js';
+import { DEFAULT_MAX_VTEPS } from '../vxlan/vxlan-sockets.js';
+import { VXLAN_PORT } from '../vxlan/vxlan-header.js';
 
 export default class Start extends Command {
   static override summary = 'Run a DiVES switch on this host, with a control console on stdio and on DIR/dives.ctl.';
@@ -21,6 +23,7 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
     '<%= config.bin %> start -c /etc/dives/dives.rc -u /run/dives',
     'printf "vlan 10\\ntap tap0\\nlisten 127.0.0.1 4000\\n" > dives.rc && sudo <%= config.bin %> start -c dives.rc',
     '<%= config.bin %> start --no-console -c /etc/dives/dives.rc -u /run/dives --ctl-group dives --log-format json',
+    '<%= config.bin %> start -c /etc/dives/dives.rc --metrics 127.0.0.1:9470',
   ];
 
   static override flags = {
@@ -37,7 +40,13 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
     'multicast-ttl': Flags.integer({ helpValue: 'TTL', default: 1, min: 0, max: 255, description: 'TTL of announcements (1: this network only)' }),
     'max-peers': Flags.integer({ helpValue: 'N', default: DEFAULT_MAX_PEERS, min: 1, max: MAX_MAX_PEERS, description: 'discovered peers at most; announcements of more are refused and counted (show peers: peer-limit); static peers do not count' }),
     'peer-rate': Flags.integer({ helpValue: 'N', default: DEFAULT_PEER_RATE, min: 1, max: MAX_PEER_RATE, description: 'new discovered peers a second at most; more are refused and counted (show peers: peer-rate) until a later announcement' }),
+    'discovery-format': Flags.string({ default: 'text', options: ['text', 'sockaddr'], description: 'what announcements say: HOST:PORT text, or the raw sockaddr the original DiVES sends and parses (its switches exit on text); never both' }),
     'multicast-if': Flags.string({ helpValue: 'ADDRESS', description: 'IPv4 address of the interface discovery uses (default: the -h address)' }),
+    // VXLAN (src/vxlan/vxlan-sockets.ts checks these); the sockets are bound with the first `vxlan remote` or `vxlan group`.
+    'vxlan-port': Flags.integer({ helpValue: 'PORT', default: VXLAN_PORT, min: 1, max: 65535, description: 'UDP port VXLAN VTEPs send to, and the default port of "vxlan remote" (Linux\'s default is 8472, vxvde\'s 14789)' }),
+    'vxlan-local': Flags.string({ helpValue: 'ADDRESS', description: 'address of this host VXLAN datagrams leave from and groups are joined on (default: as the routing table says)' }),
+    'vxlan-max-vteps': Flags.integer({ helpValue: 'N', default: DEFAULT_MAX_VTEPS, min: 1, max: 65535, description: 'VTEPs learned on VXLAN groups at most; datagrams from more are carried as the group\'s and counted (show vxlan: vtep-limit)' }),
+    metrics: Flags.string({ helpValue: 'HOST:PORT', description: 'serve Prometheus metrics at http://HOST:PORT/metrics ([::1]:PORT for IPv6; 0.0.0.0:PORT for every interface); off by default' }),
     'ctl-group': Flags.string({ helpValue: 'GROUP', description: 'let GROUP use the control socket DIR/dives.ctl (mode 0660); default: owner only (0600)' }),
     'log-format': Flags.string({ default: 'text', options: ['text', 'json'], description: 'log lines on stderr as text, or as one JSON object each' }),
     'forwarding-threads': Flags.integer({ min: 1, max: 256, helpValue: 'N', description: 'forwarding threads at most (default: the cores this process may use); past it, VLANs share the least-loaded thread' }),
@@ -66,6 +75,8 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
       peerOffload: !flags['no-peer-offload'],
       maxConnections: flags['max-connections'],
       memoryBudgetBytes: flags['memory-budget'] * 2 ** 20,
+      vxlan: { port: flags['vxlan-port'], local: flags['vxlan-local'], maxVteps: flags['vxlan-max-vteps'] },
+      metrics: flags.metrics,
       peering: {
         discovery: !flags['no-discovery'],
         interval: flags['discovery-interval'],
@@ -74,6 +85,7 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
         multicastIf: flags['multicast-if'],
         maxPeers: flags['max-peers'],
         peerRate: flags['peer-rate'],
+        discoveryFormat: flags['discovery-format'] === 'sockaddr' ? 'sockaddr' : 'text',
       },
       ageingTimeMs: flags['ageing-time'] * 1000,
       console: !flags['no-console'],

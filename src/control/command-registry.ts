@@ -5,7 +5,8 @@
 // handler against SwitchControl. Runs on the main thread.
 
 import { DivesError } from '../core/errors.js';
-import type { SwitchControl } from './switch-api.js';
+import type { CommandStream } from './command-stream.js';
+import type { ByteSink, SwitchControl } from './switch-api.js';
 import { quote } from './format.js';
 
 /** Where a command may run: at switch level, inside `vlan ID`, or at either level. */
@@ -34,6 +35,8 @@ export interface CommandResult {
   close?: boolean;
   /** Change the session's mode: enter VLAN `vid`, or leave VLAN mode with null. Undefined keeps it. */
   mode?: { vid: number } | null;
+  /** Lines to send after the reply as they happen, until the client stops them (`monitor`; src/control/command-stream.ts). */
+  stream?: CommandStream;
 }
 
 /** The validated arguments of one command invocation, by their ArgSpec names. */
@@ -75,6 +78,12 @@ export interface CommandContext {
   /** True when the command runs under a one-shot `vlan ID ...` prefix. */
   readonly oneShot: boolean;
   readonly args: ArgValues;
+  /**
+   * Start streaming bytes to the client instead of lines (the control socket's binary
+   * stream, docs/console.md "The protocol"); null where the transport cannot (the stdio
+   * console, rc files). `capture` without a FILE uses it.
+   */
+  readonly openStream: (() => ByteSink) | null;
 }
 
 export interface CommandSpec {
@@ -104,6 +113,7 @@ export interface RunOptions {
   sw: SwitchControl;
   vid: number | null;
   oneShot?: boolean;
+  openStream?: (() => ByteSink) | null;
 }
 
 function allowedAt(mode: CommandMode, level: Level): boolean {
@@ -170,7 +180,7 @@ export class CommandRegistry {
       throw new DivesError('EBADCMD', `${quote(spec.path.join(' '))} cannot follow a one-shot "vlan ${opts.vid}" prefix`);
     }
     const args = parseArgs(spec, rest);
-    return spec.handler({ sw: opts.sw, registry: this, vid: opts.vid, oneShot, args });
+    return spec.handler({ sw: opts.sw, registry: this, vid: opts.vid, oneShot, args, openStream: opts.openStream ?? null });
   }
 
   /**

@@ -5,24 +5,37 @@
 
 import { isDivesError, type DivesErrorCode } from '../core/errors.js';
 import type { CommandRegistry } from './command-registry.js';
-import type { SwitchControl } from './switch-api.js';
+import type { LineSink, StreamHandle } from './command-stream.js';
+import type { ByteSink, SwitchControl } from './switch-api.js';
 import { completeLine, promptFor } from './commands/session.js';
 
 /** The longest line a session accepts; the control socket relies on this bound. */
 export const MAX_LINE = 4096;
 
 export type Reply =
-  | { ok: true; lines: string[]; json?: unknown; close?: boolean }
+  | { ok: true; lines: string[]; json?: unknown; close?: boolean; stream?: ReplyStream }
   | { ok: false; code: DivesErrorCode; message: string };
+
+/** A streaming command's lines (src/control/command-stream.ts), in the form (text or JSON) the request asked for. */
+export interface ReplyStream {
+  open(sink: LineSink): StreamHandle;
+}
 
 export interface ExecuteOptions {
   /** Reply with the command's JSON form as the one line, instead of text. */
   json?: boolean;
+  /** How the command may stream bytes to the client (the control socket's), if the transport can. */
+  openStream?: () => ByteSink;
 }
 
 export interface ConsoleSessionOptions {
   /** Where to report errors that are not DivesErrors (bugs), with their stack; they reply EINTERNAL. */
   log?: (message: string) => void;
+  /**
+   * The transport carries a command's stream after its reply (the control socket does).
+   * Without it a streaming command (`monitor`) is refused with EBADCMD. Default false.
+   */
+  streams?: boolean;
 }
 
 /**
@@ -66,11 +79,13 @@ export class ConsoleSession {
   readonly #registry: CommandRegistry;
   readonly #sw: SwitchControl;
   readonly #log: (message: string) => void;
+  readonly #streams: boolean;
 
   constructor(registry: CommandRegistry, sw: SwitchControl, opts: ConsoleSessionOptions = {}) {
     this.#registry = registry;
     this.#sw = sw;
     this.#log = opts.log ?? (() => {});
+    this.#streams = opts.streams ?? false;
   }
 
   get prompt(): string {
@@ -97,11 +112,16 @@ export class ConsoleSession {
     }
 
     try {
-      const result = await this.#registry.run(words, { sw: this.#sw, vid: this.mode?.vid ?? null });
+      const result = await this.#registry.run(words, { sw: this.#sw, vid: this.mode?.vid ?? null, openStream: opts.openStream ?? null });
+      const stream = result.stream;
+      if (stream !== undefined && !this.#streams) {
+        return { ok: false, code: 'EBADCMD', message: `${JSON.stringify(words[0])} streams what happens until stopped, which only the control socket carries: run "dives ctl ${words.join(' ')}" (the log has the same events at info)` };
+      }
       if (result.mode !== undefined) this.mode = result.mode === null ? null : { vid: result.mode.vid };
       const reply: Reply = { ok: true, lines: json ? [JSON.stringify(result.json ?? null)] : result.lines };
       if (result.json !== undefined) reply.json = result.json;
       if (result.close) reply.close = true;
+      if (stream !== undefined) reply.stream = { open: (sink) => stream.open(sink, json) };
       return reply;
     } catch (err) {
       if (isDivesError(err)) return { ok: false, code: err.code, message: err.message };

@@ -4,7 +4,10 @@
 // (refusing a live owner, replacing a stale file), sets its permissions and
 // removes it at close. Runs on the main thread, one event-loop task per request.
 // Whoever may use the socket can connect at will, so every line a connection causes is
-// rate-limited (src/core/log-limiter.ts).
+// rate-limited (src/core/log-limiter.ts). A command that streams (`monitor`) holds its
+// connection until the client sends a line or closes its side; what it sends goes
+// straight to the socket while the socket takes it, and is dropped (and counted by the
+// stream) while it does not, so a client that stops reading costs one socket buffer.
 
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,9 +19,10 @@ import { claimSocketPath } from '../linux/socket-path.js';
 import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
 import type { CommandRegistry } from './command-registry.js';
-import { ConsoleSession, type Reply } from './console-session.js';
-import { CTL_SOCKET, LineReader, MAX_REQUEST_BYTES, encodeReply, type RequestLine } from './control-protocol.js';
+import { ConsoleSession, type Reply, type ReplyStream } from './console-session.js';
+import { CTL_SOCKET, LineReader, MAX_REQUEST_BYTES, encodeLine, encodeReply, type RequestLine } from './control-protocol.js';
 import type { SwitchControl } from './switch-api.js';
+import { byteStream, type ByteStream } from './byte-stream.js';
 
 /** sun_path holds 108 bytes with the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
@@ -169,6 +173,45 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   };
 }
 
+/** What ends a running stream of a connection: a request came, its input ended, or it closed. */
+class StreamStop {
+  #stop: (() => void) | null = null;
+
+  /** Settles at the next fire(), or at once when `now`. */
+  wait(now: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      this.#stop = resolve;
+      if (now) this.fire();
+    });
+  }
+
+  fire(): void {
+    const stop = this.#stop;
+    this.#stop = null;
+    stop?.();
+  }
+}
+
+/**
+ * Send a stream's lines (`monitor`) until `stopped` settles. A line goes straight to the
+ * socket while it takes writes; while it does not, the stream drops and counts, and is told
+ * when it drains. The socket keeps being read meanwhile, so the line that stops it is seen.
+ */
+async function serveStream(socket: Socket, stream: ReplyStream, stopped: Promise<void>): Promise<void> {
+  const handle = stream.open({
+    get ready() {
+      return !socket.destroyed && !socket.writableNeedDrain;
+    },
+    write: (line) => void socket.write(encodeLine(line)),
+  });
+  const resume = (): void => handle.resume();
+  socket.on('drain', resume);
+  if (socket.isPaused()) socket.resume();
+  await stopped;
+  socket.off('drain', resume);
+  handle.close();
+}
+
 /** Wait until the socket takes writes again or is gone, leaving no listener behind either way. */
 function drainedOrClosed(socket: Socket): Promise<void> {
   return new Promise((resolve) => {
@@ -204,12 +247,13 @@ const TOO_LONG: Reply = {
  */
 function serveConnection(socket: Socket, id: number, ctx: ConnectionContext): void {
   const lines = LogLimiter.of(ctx.log);
-  const session = new ConsoleSession(ctx.registry, ctx.sw, { log: (m) => lines.error('control-internal-error', `control[${id}]: ${m}`) });
+  const session = new ConsoleSession(ctx.registry, ctx.sw, { log: (m) => lines.error('control-internal-error', `control[${id}]: ${m}`), streams: true });
   const reader = new LineReader();
   const queue: RequestLine[] = [];
   let running = false;
   let inputEnded = false;
   let finished = false;
+  const streamStop = new StreamStop();
   lines.debug('control-connected', `control[${id}]: connected`);
 
   // `hangUp` is for `quit`: the client may still be sending, so once the reply
@@ -228,13 +272,24 @@ function serveConnection(socket: Socket, id: number, ctx: ConnectionContext): vo
     await ctx.readyGate;
     while (queue.length > 0 && !finished && !socket.destroyed) {
       const req = queue.shift() as RequestLine;
-      const reply = 'tooLong' in req ? TOO_LONG : await session.execute(req.line);
+      // A command may stream bytes before its reply (`capture`; src/control/byte-stream.ts).
+      let bytes: ByteStream | null = null;
+      const reply = 'tooLong' in req ? TOO_LONG : await session.execute(req.line, { openStream: () => (bytes ??= byteStream(socket)) });
+      (bytes as ByteStream | null)?.finish();
       if ('line' in req) lines.debug('control-request', `control[${id}]: ${JSON.stringify(req.line)} -> ${reply.ok ? 'ok' : reply.code}`);
       if (socket.destroyed) break;
       const flushed = socket.write(encodeReply(reply));
       if (reply.ok && reply.close) {
         finish(true);
         break;
+      }
+      if (reply.ok && reply.stream !== undefined) {
+        await serveStream(socket, reply.stream, streamStop.wait(queue.length > 0 || inputEnded || socket.destroyed));
+        if (socket.destroyed) break;
+        // The line that stopped the stream is not run; "ok" ends the stream's reply.
+        if (queue.length > 0) queue.shift();
+        socket.write('ok\n');
+        continue;
       }
       if (!flushed) await drainedOrClosed(socket);
       if (queue.length < MAX_QUEUED / 2 && socket.isPaused() && !inputEnded) socket.resume();
@@ -246,6 +301,7 @@ function serveConnection(socket: Socket, id: number, ctx: ConnectionContext): vo
   const enqueue = (reqs: RequestLine[]): void => {
     if (reqs.length === 0) return;
     queue.push(...reqs);
+    streamStop.fire();
     if (queue.length >= MAX_QUEUED) socket.pause();
     void pump().catch((err: unknown) => {
       lines.error('control-internal-error', `control[${id}]: ${String(err)}`);
@@ -260,9 +316,13 @@ function serveConnection(socket: Socket, id: number, ctx: ConnectionContext): vo
     // The client sent all it will; answer what it sent, then close our side.
     inputEnded = true;
     enqueue(reader.end());
+    streamStop.fire();
     if (!running && queue.length === 0) finish();
   });
   // A client that vanishes mid-reply (EPIPE, ECONNRESET) ends only its own connection.
   socket.on('error', (err) => lines.debug('control-socket-error', `control[${id}]: ${err.message}`));
-  socket.on('close', () => lines.debug('control-closed', `control[${id}]: closed`));
+  socket.on('close', () => {
+    streamStop.fire();
+    lines.debug('control-closed', `control[${id}]: closed`);
+  });
 }

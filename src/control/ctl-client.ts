@@ -1,6 +1,7 @@
 // `dives ctl`'s side of the control socket: CtlClient sends request lines and
-// matches the replies (control-protocol.ts) to them in order; runCtlCommand runs
-// one command for the CLI; the interactive console (ctl-console.ts) builds on it.
+// matches the replies (control-protocol.ts) to them in order, and hands on the lines
+// of a streaming command (`monitor`) as they come; runCtlCommand runs one command for
+// the CLI; the interactive console (ctl-console.ts) builds on it.
 // Runs on the main thread of the `dives ctl` process.
 
 import { createConnection, type Socket } from 'node:net';
@@ -59,7 +60,11 @@ interface Waiter {
 export class CtlClient {
   readonly path: string;
   readonly #socket: Socket;
-  readonly #decoder = new ReplyDecoder();
+  /** Where the lines of a running stream go; null when none runs. */
+  #onStreamLine: ((line: string) => void) | null = null;
+  /** Where the bytes of a byte stream go (`capture`; null: none expected, they are dropped). */
+  #byteOut: NodeJS.WritableStream | null = null;
+  readonly #decoder = new ReplyDecoder((line) => this.#onStreamLine?.(line), (chunk) => this.#onChunk(chunk));
   readonly #waiters: Waiter[] = [];
   #closedError: DivesError | null = null;
   #bye = false;
@@ -69,8 +74,8 @@ export class CtlClient {
   private constructor(path: string, socket: Socket) {
     this.path = path;
     this.#socket = socket;
-    socket.setEncoding('utf8');
-    socket.on('data', (text: string) => this.#onData(text));
+    // Bytes, not text: a byte stream (`capture`) may come before a reply.
+    socket.on('data', (data: Buffer) => this.#onData(data));
     socket.on('error', () => {
       // 'close' follows and fails whatever is still waiting.
     });
@@ -104,6 +109,57 @@ export class CtlClient {
     return promise;
   }
 
+  /**
+   * Send a command that may stream (`monitor`): resolves with its reply; when that is a
+   * stream ("ok stream"), `onLine` gets each of its lines until stopStream() or the end
+   * of the connection.
+   */
+  async stream(line: string, onLine: (line: string) => void): Promise<ClientReply> {
+    // Set before sending: the stream's first lines may come in the same chunk as the reply.
+    this.#onStreamLine = onLine;
+    const reply = await this.request(line).catch((err: unknown) => {
+      this.#onStreamLine = null;
+      throw err;
+    });
+    if (!reply.ok || reply.stream !== true) this.#onStreamLine = null;
+    return reply;
+  }
+
+  /**
+   * Send a command that may stream bytes before its reply (`capture` without a FILE):
+   * they go to `out` as they come, the connection held back while `out` is behind.
+   */
+  async requestBytes(line: string, out: NodeJS.WritableStream): Promise<ClientReply> {
+    this.#byteOut = out;
+    this.streamedBytes = false;
+    try {
+      return await this.request(line);
+    } finally {
+      this.#byteOut = null;
+    }
+  }
+
+  /** The last requestBytes() did stream bytes (a `capture` to a FILE does not). */
+  streamedBytes = false;
+
+  #onChunk(chunk: Buffer): void {
+    const out = this.#byteOut;
+    if (out === null) return;
+    this.streamedBytes = true;
+    // The copy outlives the decoder's buffer; pausing the socket lets the switch see the reader is behind.
+    if (!out.write(Buffer.from(chunk))) {
+      this.#socket.pause();
+      out.once('drain', () => this.#socket.resume());
+    }
+  }
+
+  /** Stop the running stream: any line does; the switch answers "ok" once it has stopped. */
+  async stopStream(): Promise<ClientReply> {
+    const reply = await this.request('');
+    this.#onStreamLine = null;
+    return reply;
+  }
+
   /** Say goodbye politely: no more requests; the switch answers what was sent and closes. */
   end(): void {
     this.#socket.end();
@@ -118,10 +174,10 @@ export class CtlClient {
     return this.#bye;
   }
 
-  #onData(text: string): void {
+  #onData(data: Buffer): void {
     let replies: ClientReply[];
     try {
-      replies = this.#decoder.push(text);
+      replies = this.#decoder.push(data);
     } catch (err) {
       this.#fail(new DivesError('ECTLSOCK', `${this.path} does not speak the DiVES control protocol: ${(err as Error).message}`));
       this.#socket.destroy();
@@ -153,15 +209,71 @@ export interface CtlResult {
   reply: ClientReply;
   /** The parsed JSON document, when the command ran with `json`. */
   json?: unknown;
+  /** A streaming command's stream ended: `signal` stopped it, or the switch closed the connection. */
+  streamEnded?: 'stopped' | 'switch-closed';
+  /** The command streamed bytes (to `bytesOut`) before its reply. */
+  bytes?: boolean;
 }
 
-/** Connect to the switch of `dir`, run one command, and close. */
-export async function runCtlCommand(dir: string, words: readonly string[], opts: { json?: boolean; timeoutMs?: number } = {}): Promise<CtlResult> {
+export interface CtlCommandOptions {
+  json?: boolean;
+  /** Give up on a reply not there after this long (its stream, if any, runs on); 0 waits forever. */
+  timeoutMs?: number;
+  /** Each line of a streaming command's stream (`monitor`), as it comes; without it a stream is stopped at once. */
+  onStreamLine?: (line: string) => void;
+  /** A streaming command's reply came ("ok stream"): its lines follow. */
+  onStreamStart?: (reply: ClientReply) => void;
+  /** Stops a stream (Ctrl-C, the reader of stdout went away). */
+  signal?: AbortSignal;
+  /** Where a byte stream before the reply goes (`capture` without a FILE; stdout for `dives ctl`); no timeout applies to such a command. */
+  bytesOut?: NodeJS.WritableStream;
+}
+
+/** Until the stream of `client` ends: `signal` aborts (stopped), or the switch closes the connection. */
+function streamEnd(client: CtlClient, signal: AbortSignal | undefined): Promise<'stopped' | 'switch-closed'> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      resolve('stopped');
+      client.destroy();
+    };
+    if (signal?.aborted === true) return stop();
+    signal?.addEventListener('abort', stop, { once: true });
+    void client.closed.then(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve('switch-closed');
+    });
+  });
+}
+
+/**
+ * A command whose bytes stream before its reply (`capture`): no timeout (it runs until its
+ * count, its seconds, or `signal`, which closes the connection and so ends it).
+ */
+async function byteCommand(client: CtlClient, line: string, out: NodeJS.WritableStream, signal: AbortSignal | undefined): Promise<CtlResult> {
+  const stop = (): void => client.destroy();
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const reply = await client.requestBytes(line, out);
+    client.end();
+    const json = line.startsWith('json ') && reply.ok ? (JSON.parse(reply.lines.join('\n')) as unknown) : undefined;
+    return { reply, json, bytes: client.streamedBytes };
+  } catch (err) {
+    if (signal?.aborted === true) return { reply: { ok: true, lines: [], close: false }, streamEnded: 'stopped', bytes: true };
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
+/** Connect to the switch of `dir`, run one command, and close (for a streaming command, once its stream ends). */
+export async function runCtlCommand(dir: string, words: readonly string[], opts: CtlCommandOptions = {}): Promise<CtlResult> {
   const client = await CtlClient.connect(ctlSocketPath(dir));
   const timeoutMs = opts.timeoutMs ?? 0;
   let timer: NodeJS.Timeout | undefined;
   try {
-    const pending = client.request(requestLine(words, opts.json === true));
+    const line = requestLine(words, opts.json === true);
+    if (opts.bytesOut !== undefined && /^(?:json )?(?:vlan [0-9]+ )?capture\b/.test(line)) return await byteCommand(client, line, opts.bytesOut, opts.signal);
+    const pending = opts.onStreamLine === undefined ? client.request(line) : client.stream(line, opts.onStreamLine);
     const reply =
       timeoutMs > 0
         ? await Promise.race([
@@ -174,7 +286,12 @@ export async function runCtlCommand(dir: string, words: readonly string[], opts:
             }),
           ])
         : await pending;
-    // Ending our side lets the switch close the connection in its own time.
+    clearTimeout(timer);
+    if (reply.ok && reply.stream === true && opts.onStreamLine !== undefined) {
+      opts.onStreamStart?.(reply);
+      return { reply, streamEnded: await streamEnd(client, opts.signal) };
+    }
+    // Ending our side lets the switch close the connection in its own time (and stops a stream nobody reads).
     client.end();
     if (opts.json !== true || !reply.ok) return { reply };
     return { reply, json: reply.lines.length > 0 ? (JSON.parse(reply.lines.join('\n')) as unknown) : null };

@@ -1,7 +1,9 @@
 // The interactive console of `dives ctl` with no command: a readline prompt over
 // a CtlClient, with the switch's own prompt, history kept across runs, and Tab
 // completion of command words answered by the switch (`complete LINE`). Without
-// a TTY it reads lines and prints replies. Main thread of the `dives ctl` process.
+// a TTY it reads lines and prints replies. A streaming command (`monitor`) prints its
+// lines until the next line typed (Enter) or Ctrl-C stops it. Main thread of the
+// `dives ctl` process.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -71,6 +73,20 @@ function switchCompleter(client: CtlClient): (line: string, callback: (err: Erro
   };
 }
 
+/** The console's line reader: history and completion from the switch on a terminal. */
+function consoleReadline(client: CtlClient, opts: CtlConsoleOptions, terminal: boolean, historyFile: string | null): readline.Interface {
+  return readline.createInterface({
+    input: opts.input,
+    output: opts.output,
+    terminal,
+    crlfDelay: Infinity,
+    history: loadHistory(historyFile),
+    historySize: HISTORY_SIZE,
+    removeHistoryDuplicates: true,
+    ...(terminal ? { completer: switchCompleter(client) } : {}),
+  });
+}
+
 /**
  * Run the console until input ends, the user says `quit`, or the switch goes
  * away. Resolves with the exit code: UNREACHABLE if the switch went away, FAILED
@@ -83,17 +99,10 @@ export async function runCtlConsole(client: CtlClient, opts: CtlConsoleOptions):
   let failures = 0;
   let quitting = false;
   let lost = false;
+  /** A command's stream is running: the next line only stops it. */
+  let streaming = false;
 
-  const rl = readline.createInterface({
-    input,
-    output,
-    terminal,
-    crlfDelay: Infinity,
-    history: loadHistory(historyFile),
-    historySize: HISTORY_SIZE,
-    removeHistoryDuplicates: true,
-    ...(terminal ? { completer: switchCompleter(client) } : {}),
-  });
+  const rl = consoleReadline(client, opts, terminal, historyFile);
   const write = (lines: string[]): void => {
     if (lines.length > 0) output.write(`${lines.join('\n')}\n`);
   };
@@ -112,14 +121,25 @@ export async function runCtlConsole(client: CtlClient, opts: CtlConsoleOptions):
   });
 
   let queue: Promise<void> = Promise.resolve();
+  const stopStream = async (): Promise<void> => {
+    streaming = false;
+    await client.stopStream();
+    await prompt();
+  };
   rl.on('line', (line) => {
     queue = queue.then(async () => {
       if (quitting || lost) return;
+      if (streaming) return void (await stopStream().catch(() => undefined));
       if (line.trim() === '') return void (await prompt());
       try {
-        const reply = await client.request(line);
+        const reply = await client.stream(line, (l) => write([l]));
         write(replyLines(reply));
         if (!reply.ok) failures++;
+        if (reply.ok && reply.stream === true) {
+          streaming = true;
+          if (terminal) write(['(Enter or Ctrl-C stops it)']);
+          return;
+        }
         // `quit`, and `exit` at switch level, end the session; the switch closes the connection next.
         if (reply.ok && reply.close) {
           quitting = true;
@@ -138,6 +158,10 @@ export async function runCtlConsole(client: CtlClient, opts: CtlConsoleOptions):
   });
   rl.on('SIGINT', () => {
     output.write('\n');
+    if (streaming) {
+      queue = queue.then(() => stopStream().catch(() => undefined));
+      return;
+    }
     rl.close();
   });
 

@@ -1,5 +1,5 @@
-// The running-config: the switch's state (VLANs, TAPs, QEMU listeners, static
-// peers) printed as the rc file that recreates it, and the atomic file write that
+// The running-config: the switch's state (VLANs, TAPs, QEMU listeners, VXLAN
+// settings, static peers) printed as the rc file that recreates it, and the atomic file write that
 // `write FILE` saves it with (src/control/commands/running-config.ts). Reads the
 // switch through SwitchControl; runs on the main thread.
 
@@ -9,11 +9,17 @@ import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DivesError } from '../core/errors.js';
 import { quoteWord } from './format.js';
-import type { ListenSpec, StaticPeer, SwitchControl } from './switch-api.js';
+import type { ListenSpec, StaticPeer, SwitchControl, VxlanVlanConfig } from './switch-api.js';
 
 export interface RunningConfig {
   vlans: { vid: number; taps: string[]; listeners: ListenSpec[] }[];
+  /** Trunk TAPs, at switch level: each spans VLANs. */
+  trunks: { name: string; vlans: string; native: number | null }[];
+  /** Mirrors, after everything they name exists. */
+  mirrors: { source: string; to: string }[];
   peers: StaticPeer[];
+  /** Each VLAN's VXLAN settings, as typed. */
+  vxlan: VxlanVlanConfig[];
   /** The rc file, one entry per line. */
   lines: string[];
 }
@@ -21,15 +27,27 @@ export interface RunningConfig {
 /** The first line of every running-config, so a reader (and `write`) can tell one from other files. */
 export const RUNNING_CONFIG_HEADER = '# DiVES running-config: the commands that recreate this switch.';
 
-/** How a listener is written as an rc line, inside its VLAN. */
-function listenLine(spec: ListenSpec, max: number | null): string {
+/** How a listener is written as an rc line: inside its VLAN, or a trunk listener at switch level. */
+function listenLine(spec: ListenSpec, max: number | null, trunk?: { vlans: string; native: number | null }): string {
   const where = spec.kind === 'unix' ? `listen unix ${quoteWord(spec.path)}` : `listen ${quoteWord(spec.host)} ${spec.port}`;
-  return max === null ? where : `${where} max-connections ${max}`;
+  const tagged = trunk === undefined ? '' : ` trunk ${trunk.vlans}${trunk.native === null ? '' : ` native ${trunk.native}`}`;
+  return max === null ? `${where}${tagged}` : `${where}${tagged} max-connections ${max}`;
 }
 
 /** Plain code-unit order: the same on every machine, whatever its locale. */
 function byText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A VLAN's VXLAN settings as rc lines: the VNI first, so the remotes and group are carried as it. */
+function vxlanLines(c: VxlanVlanConfig | undefined): string[] {
+  if (c === undefined) return [];
+  const remotes = [...c.remotes].sort((a, b) => byText(a.host, b.host) || (a.port ?? 0) - (b.port ?? 0));
+  return [
+    ...(c.vni === null ? [] : [`vxlan vni ${c.vni}`]),
+    ...remotes.map((r) => `vxlan remote ${quoteWord(r.host)}${r.port === null ? '' : ` ${r.port}`}`),
+    ...(c.group === null ? [] : [`vxlan group ${quoteWord(c.group.address)}${c.group.replyToSource ? ' reply-to-source' : ''}`]),
+  ];
 }
 
 function listenKey(spec: ListenSpec): string {
@@ -47,6 +65,7 @@ export async function renderRunningConfig(sw: SwitchControl): Promise<RunningCon
   const peers: StaticPeer[] = sw.staticPeers().map((p) => ({ host: p.host, port: p.port }));
   const taps = sw.showTaps();
   const listeners = sw.showListeners();
+  const vxlan = sw.vxlanConfig();
   const sorted = [...listeners].sort((a, b) => byText(listenKey(a.spec), listenKey(b.spec)));
   const vlans = vlanInfos.map(({ vid }) => ({
     vid,
@@ -64,10 +83,16 @@ export async function renderRunningConfig(sw: SwitchControl): Promise<RunningCon
     for (const name of v.taps) lines.push(`  tap ${quoteWord(name)}`);
     for (const l of sorted.filter((x) => x.vid === v.vid)) lines.push(`  ${listenLine(l.spec, l.maxConnections)}`);
     for (const line of limitLines(vlanInfos.find((x) => x.vid === v.vid)?.limits ?? noLimits())) lines.push(`  ${line}`);
+    for (const line of vxlanLines(vxlan.find((x) => x.vid === v.vid))) lines.push(`  ${line}`);
     lines.push('exit');
   }
+  const trunks = sw.showTrunks().map((t) => ({ name: t.name, vlans: t.vlans, native: t.native }));
+  for (const t of trunks) lines.push(`tap ${quoteWord(t.name)} trunk ${t.vlans}${t.native === null ? '' : ` native ${t.native}`}`);
+  for (const l of sorted.filter((x) => x.trunk !== undefined)) lines.push(listenLine(l.spec, l.maxConnections, l.trunk));
   for (const p of peers) lines.push(`peer ${quoteWord(p.host)} ${p.port}`);
-  return { vlans, peers, lines };
+  const mirrors = sw.showMirrors().mirrors.map((m) => ({ source: m.source, to: m.to }));
+  for (const m of mirrors) lines.push(`mirror ${m.source.replace(/^port (.*)$/, (_, p: string) => `port ${quoteWord(p)}`)} to ${quoteWord(m.to)}`);
+  return { vlans, trunks, mirrors, peers, vxlan, lines };
 }
 
 /**

@@ -6,13 +6,26 @@ import type { PortLimits, StormClass } from '../forwarding/port-limits.js';
 import type { PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS } from '../core/counters.js';
 import type { ThreadKind, ThreadState } from '../core/thread-supervisor.js';
 import type { TraceStep } from '../core/frame-trace.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { RingInfo } from '../forwarding/ring-table.js';
 import type { ListenSpec } from '../qemu/listen-spec.js';
 import type { ListenerInfo } from '../qemu/qemu-ports.js';
 import type { TapInfo } from '../tap/tap-ports.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
+import type { VtepInfo, VxlanInfo, VxlanVlanConfig } from '../vxlan/vxlan-info.js';
+import type { TrunkInfo } from '../tap/trunk-ports.js';
+import type { ByteSink } from '../capture/byte-sink.js';
+import type { CaptureInfo, CaptureRequest, CapturesInfo, MirrorInfo, MirrorSource, MirrorsInfo } from '../capture/capture-info.js';
+export type { ByteSink, CaptureInfo, CaptureRequest, CapturesInfo, MirrorInfo, MirrorSource, MirrorsInfo, TrunkInfo };
+export type { VtepInfo, VxlanInfo, VxlanVlanConfig, VxlanVlanInfo } from '../vxlan/vxlan-info.js';
 export type { DiscoveryInfo, PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
 export type { ListenSpec, ListenerInfo, RingInfo, TapInfo };
+
+/** A trunk listener's VLANs (`listen ... trunk VLANS [native ID]`): the tagged ones, and the VLAN of untagged frames or null. */
+export interface TrunkListen {
+  tagged: number[];
+  native: number | null;
+}
 
 export interface MacEntry {
   mac: string; // "02:00:00:00:00:01"
@@ -24,7 +37,7 @@ export interface MacEntry {
 export interface PortInfo {
   id: number;
   name: string;
-  kind: 'tap' | 'qemu' | 'peer';
+  kind: 'tap' | 'qemu' | 'peer' | 'vxlan';
   vid: number;
   rxFrames: number;
   rxBytes: number;
@@ -76,6 +89,8 @@ export interface TraceInfo {
 }
 
 export interface SwitchControl {
+  /** The switch's events (src/events/event-bus.ts): what `monitor` streams. */
+  readonly events: EventBus;
   /** VLANs that exist (a VLAN exists while it has ports or was entered with `vlan ID`). */
   showVlans(): Promise<VlanInfo[]>;
   showMacs(vid: number): Promise<MacEntry[]>;
@@ -99,7 +114,9 @@ export interface SwitchControl {
   setStormControl(vid: number, cls: StormClass, rate: number | null): void;
   /** Limit the MACs each port of `vid` may have learned; null turns it off. */
   setMacLimit(vid: number, n: number | null): void;
-  listen(vid: number, spec: ListenSpec, maxConnections?: number | null): Promise<ListenerInfo>;
+  /** With `trunk`, a trunk listener at switch level (`vid` 0 then): each connection a trunk of those VLANs. */
+  listen(vid: number, spec: ListenSpec, maxConnections?: number | null, trunk?: TrunkListen | null): Promise<ListenerInfo>;
+  /** `vid` 0: a trunk listener. */
   unlisten(vid: number, spec: ListenSpec): Promise<void>;
   /** Deliberately crash the forwarding thread of a VLAN (the `debug crash-worker` command, for drills and tests). */
   crashWorker(vid: number): Promise<void>;
@@ -121,4 +138,40 @@ export interface SwitchControl {
   removeStaticPeer(host: string, port: number): Promise<void>;
   /** The static peers as configured, for the running-config (`peer HOST PORT` lines). */
   staticPeers(): StaticPeer[];
+
+  // VXLAN (src/vxlan/vxlan-ports.ts): `show vxlan`, and in VLAN mode `vxlan vni`, `vxlan remote`, `vxlan group`.
+  /** The VXLAN sockets, their counters, and every VLAN's (or only `vid`'s) VNI and VTEPs with theirs. */
+  showVxlan(vid?: number): Promise<VxlanInfo>;
+  /** Carry `vid` as VXLAN network `vni` (null: the vid); DivesError EATTACHED if another VLAN carries it. */
+  setVxlanVni(vid: number, vni: number | null): Promise<void>;
+  /** A static remote VTEP at host:port (port null: the VXLAN port), flooded to by head-end replication. */
+  addVxlanRemote(vid: number, host: string, port: number | null): Promise<VtepInfo>;
+  /** Remove a static remote VTEP; DivesError ENOTATTACHED if the VLAN does not have it. */
+  removeVxlanRemote(vid: number, host: string, port: number | null): Promise<void>;
+  /** Flood `vid` to a multicast group and learn the VTEPs heard on it (answered at their source port with `replyToSource`). */
+  setVxlanGroup(vid: number, group: string, replyToSource: boolean): Promise<VtepInfo>;
+  /** Stop using the group; DivesError ENOTATTACHED if the VLAN does not use it. */
+  removeVxlanGroup(vid: number, group: string): Promise<void>;
+  /** Each VLAN's VXLAN configuration as typed, for the running-config. */
+  vxlanConfig(): VxlanVlanConfig[];
+  /** Stop the VXLAN I/O thread as a crash would (the `debug crash-vxlan` command); it is restarted. */
+  crashVxlanIo(): Promise<void>;
+
+  // Trunk TAPs (src/tap/trunk-ports.ts): `tap DEVNAME trunk VLANS [native ID]`, `no tap DEVNAME trunk`.
+  /** Attach `dev` as a trunk of the tagged VLANs `vids` and the untagged VLAN `native` (null: none). */
+  attachTrunk(dev: string, vids: number[], native: number | null): Promise<TrunkInfo>;
+  /** Detach a trunk; DivesError ENOTATTACHED if `dev` is none. */
+  detachTrunk(dev: string): Promise<void>;
+  /** The trunks (with a member port in `vid`, when given) and their drops. */
+  showTrunks(vid?: number): TrunkInfo[];
+
+  // Captures and mirrors (src/capture/): `capture`, `show captures`, `mirror`, `no mirror`, `show mirrors`.
+  /** Capture into a new file (mode 0600) or a sink (the control socket's stream) until the capture ends; its counts. */
+  capture(req: CaptureRequest, out: { file: string } | { sink: ByteSink }): Promise<CaptureInfo>;
+  showCaptures(): CapturesInfo;
+  /** Copy `source`'s frames to the access TAP port `to` (an id, or a name as `show ports` prints it). */
+  addMirror(source: MirrorSource, to: string): Promise<MirrorInfo>;
+  /** Remove the mirrors of `source` (to `to` only, when given); how many. DivesError ENOTATTACHED if none. */
+  removeMirror(source: MirrorSource, to: string | null): Promise<number>;
+  showMirrors(): MirrorsInfo;
 }

@@ -54,6 +54,7 @@ const ENGINE = 'forwarding thread';
 const TAP_IO = 'TAP I/O thread';
 const QEMU_IO = 'QEMU I/O thread';
 const PEER_IO = 'peer I/O thread';
+const VXLAN_IO = 'VXLAN I/O thread';
 const MAIN = 'main thread';
 
 /** Why a frame of one port was dropped. `show ports` prints them under each port. */
@@ -61,7 +62,7 @@ export const PORT_DROPS = new CounterSet('port', 'show ports', {
   runt: { by: ENGINE, help: 'received frame shorter than an Ethernet header (14 bytes)' },
   giant: { by: ENGINE, help: 'received frame longer than the maximum frame' },
   'same-port': { by: ENGINE, help: 'received unicast whose destination was learned on this same port' },
-  'split-horizon': { by: ENGINE, help: 'unicast from a peer to a MAC behind another peer: peers never forward for each other' },
+  'split-horizon': { by: ENGINE, help: 'unicast from a peer (a DiVES switch or a VXLAN VTEP) to a MAC behind another peer: peers never forward for each other' },
   'ring-full': { by: ENGINE, help: 'frame for this port that its tx ring had no room for (a VM that stops reading fills its own)' },
   offload: { by: ENGINE, help: 'offloaded frame (TCP segment, checksum to do) for a port that takes only plain frames' },
   'rx-ring-full': { by: `${TAP_IO} / ${QEMU_IO}`, help: 'received frame the rx ring toward the forwarding thread had no room for' },
@@ -72,6 +73,34 @@ export const PORT_DROPS = new CounterSet('port', 'show ports', {
   'mac-limit': { by: ENGINE, help: 'received frame from a new source MAC while the port had the VLAN\'s mac-limit of MACs learned' },
 });
 
+/**
+ * Why a trunk's I/O thread dropped a frame the trunk sent before it reached any VLAN
+ * (src/core/trunk-demux.ts, for trunk TAPs and QEMU trunk listeners); `show trunks` prints
+ * them under each trunk TAP, and their sum; `show listeners` under each trunk listener.
+ */
+export const TRUNK_DROPS = new CounterSet('trunk', 'show trunks', {
+  untagged: { by: `${TAP_IO} / ${QEMU_IO}`, help: 'untagged (or priority-tagged) frame on a trunk that has no native VLAN' },
+  'unlisted-vid': { by: `${TAP_IO} / ${QEMU_IO}`, help: "tagged frame whose vid is not on the trunk's list" },
+  'double-tag': { by: `${TAP_IO} / ${QEMU_IO}`, help: 'frame with a second tag inside the first (QinQ), which a trunk does not carry' },
+  'bad-tag': { by: `${TAP_IO} / ${QEMU_IO}`, help: 'frame whose tag is malformed: cut short, vid 4095, or an outer service tag (0x88a8, 0x9100)' },
+});
+
+/**
+ * A capture's frames (src/capture/capture-session.ts), counted over every capture since
+ * the switch started and per capture; `show captures` prints them.
+ */
+export const CAPTURE_COUNTERS = new CounterSet('capture', 'show captures', {
+  captured: { by: MAIN, help: 'frames written to the capture file or stream' },
+  'capture-full': { by: ENGINE, help: "frames not captured because the capture ring was full: its reader (a file, `dives ctl` and what reads it) fell behind; the switch's own frames are never held up" },
+});
+
+/** A mirror's copies (src/capture/mirrors.ts); `show mirrors` prints them per mirror and their sum. */
+export const MIRROR_COUNTERS = new CounterSet('mirror', 'show mirrors', {
+  mirrored: { by: ENGINE, help: "copies queued toward the mirror's monitoring TAP" },
+  'mirror-full': { by: ENGINE, help: "copies dropped because the mirror's ring toward the monitoring TAP was full (the monitoring side fell behind)" },
+  'mirror-write': { by: TAP_IO, help: 'copies the monitoring TAP refused to take (link down, queue full)' },
+});
+
 /** Counted per VLAN by its forwarding thread; `show vlans` prints them. */
 export const VLAN_COUNTERS = new CounterSet('VLAN', 'show vlans', {
   forwarded: { by: ENGINE, help: 'frames sent to the one port their destination was learned on' },
@@ -79,6 +108,7 @@ export const VLAN_COUNTERS = new CounterSet('VLAN', 'show vlans', {
   dropped: { by: ENGINE, help: 'frames that left through no port (the ports\' drop counters say why)' },
   learned: { by: ENGINE, help: 'MACs learned (new, or again after they expired)' },
   moved: { by: ENGINE, help: 'known MACs seen on another port than before' },
+  'mac-flaps': { by: ENGINE, help: 'MACs that moved more than 3 times within a second (flapping): each reported once as a mac-flap event, its further moves only counted in moved until it stays put for a second' },
   'fdb-full': { by: ENGINE, help: 'new MACs not learned because the fdb was full' },
   aged: { by: ENGINE, help: 'MACs removed because they were not seen for the ageing time' },
   flushed: { by: ENGINE, help: 'MACs removed by a flush (a peer went down)' },
@@ -105,6 +135,7 @@ export const PEER_DROPS = new CounterSet('peer', 'show peers', {
   'queue-full': { by: PEER_IO, help: "frame to send that the socket's send buffer had no room for" },
   'send-error': { by: PEER_IO, help: 'datagram the kernel refused to send (no route, too big for the path)' },
   offload: { by: PEER_IO, help: 'offloaded frame for a peer that takes none on its VLAN' },
+  'legacy-too-big': { by: PEER_IO, help: 'frame to a legacy peer (the original DiVES) whose datagram is over the 16384 bytes it reads from a peer' },
 });
 
 /** Counted by the peer thread for the socket as a whole; `show peers` prints them. */
@@ -114,6 +145,33 @@ export const PEER_SOCKET_COUNTERS = new CounterSet('peer socket', 'show peers', 
   'recv-error': { by: PEER_IO, help: 'receive calls on the peer socket that failed (the datagrams, if any, are lost)' },
 });
 
+/**
+ * Counted by the VXLAN I/O thread for its sockets as a whole (src/vxlan/vxlan-io.ts);
+ * `show vxlan` prints them. The header checks are src/vxlan/vxlan-header.ts's.
+ */
+export const VXLAN_COUNTERS = new CounterSet('VXLAN socket', 'show vxlan', {
+  'datagrams-in': { by: VXLAN_IO, help: 'datagrams from VTEPs whose frame was queued to a forwarding thread' },
+  'datagrams-out': { by: VXLAN_IO, help: 'datagrams sent to VTEPs and multicast groups' },
+  flooded: { by: VXLAN_IO, help: 'the part of datagrams-out sent to a multicast group, or to a VTEP with a broadcast or multicast frame (head-end replication)' },
+  short: { by: VXLAN_IO, help: 'datagram shorter than the 8-byte VXLAN header' },
+  'bad-header': { by: VXLAN_IO, help: 'datagram whose VXLAN flags are not exactly the I bit (0x08), or whose reserved bits are set' },
+  'unknown-vni': { by: VXLAN_IO, help: 'datagram for a VNI no VLAN here carries' },
+  runt: { by: VXLAN_IO, help: 'datagram whose inner frame is shorter than an Ethernet header (14 bytes), a header-only one included' },
+  giant: { by: VXLAN_IO, help: 'datagram whose inner frame is over the maximum frame' },
+  strangers: { by: VXLAN_IO, help: 'datagram from an address that is no VTEP of the VNI\'s VLAN, which has no group to learn VTEPs from' },
+  'vtep-limit': { by: VXLAN_IO, help: 'datagram from a new VTEP on a group not made a port because the switch had --vxlan-max-vteps learned VTEPs (its frame is carried as the group\'s)' },
+  'no-port': { by: VXLAN_IO, help: 'frames a forwarding thread queued for a VTEP port that had just gone' },
+  'recv-error': { by: VXLAN_IO, help: 'receive calls on the VXLAN sockets that failed (the datagrams, if any, are lost)' },
+});
+
+/** Why the VXLAN I/O thread dropped a frame of one VTEP; `show vxlan` prints them under each VTEP, and their sum over every VTEP, departed ones included. */
+export const VTEP_DROPS = new CounterSet('VTEP', 'show vxlan', {
+  'rx-ring-full': { by: VXLAN_IO, help: 'frame from the VTEP the rx ring toward the forwarding thread had no room for' },
+  'too-big': { by: VXLAN_IO, help: 'frame to send that is over the largest UDP payload with its VXLAN header' },
+  'queue-full': { by: VXLAN_IO, help: "frame to send that the socket's send buffer had no room for" },
+  'send-error': { by: VXLAN_IO, help: 'datagram the kernel refused to send (no route, too big for the path)' },
+});
+
 /** Discovery's counters, kept by the main thread; `show peers` prints them. */
 export const DISCOVERY_COUNTERS = new CounterSet('discovery socket', 'show peers', {
   sent: { by: MAIN, help: 'announcements this switch sent' },
@@ -121,6 +179,7 @@ export const DISCOVERY_COUNTERS = new CounterSet('discovery socket', 'show peers
   received: { by: MAIN, help: 'datagrams received on the discovery group, of every kind' },
   own: { by: MAIN, help: "this switch's own announcements, back through multicast loopback" },
   accepted: { by: MAIN, help: "other switches' announcements taken" },
+  sockaddr: { by: MAIN, help: "the part of accepted in the original DiVES's sockaddr format" },
   malformed: { by: MAIN, help: 'datagrams dropped: unparsable, oversized, or a loopback host from a remote source' },
   oversized: { by: MAIN, help: 'the part of malformed longer than the longest announcement' },
   'peer-limit': { by: MAIN, help: 'announcements of a new peer refused because the discovered peers were at --max-peers' },
@@ -156,9 +215,14 @@ export const COUNTER_SETS: readonly CounterSet<string>[] = [
   PEER_DROPS,
   PEER_SOCKET_COUNTERS,
   DISCOVERY_COUNTERS,
+  VXLAN_COUNTERS,
+  VTEP_DROPS,
   THREAD_COUNTERS,
   LISTENER_REFUSALS,
   RING_COUNTERS,
+  TRUNK_DROPS,
+  CAPTURE_COUNTERS,
+  MIRROR_COUNTERS,
 ];
 
 /** Typed indexes. Per-frame paths copy the ones they use into module constants. */
@@ -166,9 +230,12 @@ export const PORT_DROP = PORT_DROPS.index;
 export const VLAN_COUNTER = VLAN_COUNTERS.index;
 export const PEER_DROP = PEER_DROPS.index;
 export const PEER_SOCKET = PEER_SOCKET_COUNTERS.index;
+export const VXLAN_COUNTER = VXLAN_COUNTERS.index;
+export const VTEP_DROP = VTEP_DROPS.index;
 export const THREAD_COUNTER = THREAD_COUNTERS.index;
 export const RING_COUNTER = RING_COUNTERS.index;
 export const LISTENER_REFUSAL = LISTENER_REFUSALS.index;
+export const TRUNK_DROP = TRUNK_DROPS.index;
 
 export type PortDropName = (typeof PORT_DROPS.names)[number];
 export type PeerDropName = (typeof PEER_DROPS.names)[number];

@@ -169,10 +169,10 @@ export class Ring {
   }
 
   /**
-   * Stage one record made of `prefix[0..pLen)` followed by `buf[off..off+len)`
+   * Stage one record made of `prefix[pOff..pOff+pLen)` followed by `buf[off..off+len)`
    * (e.g. a zero virtio_net_hdr in front of a plain frame). Same results as write().
    */
-  writeWithPrefix(prefix: Buffer, pLen: number, buf: Buffer, off: number, len: number, meta: number): number {
+  writeWithPrefix(prefix: Buffer, pLen: number, buf: Buffer, off: number, len: number, meta: number, pOff = 0): number {
     const total = pLen + len;
     if (total > this.maxFrame) {
       Atomics.add(this.words, OVERSIZE, 1);
@@ -186,7 +186,7 @@ export class Ring {
     const w = (RING_HEADER_BYTES + at) >> 2;
     this.words[w] = total;
     this.words[w + 1] = meta;
-    prefix.copy(this.data, at + REC_HDR, 0, pLen);
+    prefix.copy(this.data, at + REC_HDR, pOff, pOff + pLen);
     buf.copy(this.data, at + REC_HDR + pLen, off, off + len);
     this.wHead = (this.wHead + recordBytes(total)) >>> 0;
     this.staged = true;

@@ -3,8 +3,8 @@
 // being asked to, as often as its RestartBudget allows, drill a crash on request, and
 // say what happened when the budget is spent: the thread is down, and its owner marks
 // what it served (a port, a VLAN, the listeners, the peers) down with the reason.
-// Every thread kind uses it: the forwarding threads (hosted by piscina), the TAP, QEMU
-// and peer I/O threads (node Workers, through workerRun below). Main thread.
+// Every thread kind uses it: the forwarding threads (hosted by piscina), the TAP, QEMU,
+// peer and VXLAN I/O threads (node Workers, through workerRun below). Main thread.
 //
 // An owner supplies launch() — start one incarnation and tell it everything it must
 // know, so a restarted thread carries on where the dead one was — and askStop(). The
@@ -19,6 +19,7 @@ import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { DivesError } from './errors.js';
 import type { Logger } from './log.js';
+import { EventBus } from '../events/event-bus.js';
 import { RestartBudget } from './restart-budget.js';
 
 /** How one incarnation of a thread ended, as its host saw it. */
@@ -39,7 +40,7 @@ export interface ThreadRun {
   kill(): Promise<void>;
 }
 
-export type ThreadKind = 'forwarding' | 'tap-io' | 'qemu-io' | 'peer-io';
+export type ThreadKind = 'forwarding' | 'tap-io' | 'qemu-io' | 'peer-io' | 'vxlan-io';
 export type ThreadState = 'up' | 'down' | 'stopped';
 
 export interface ThreadStatus {
@@ -146,7 +147,7 @@ export class ThreadSupervisor {
       return;
     }
     if (exit.failure !== null) {
-      this.down(exit.failure, `${this.name}: ${exit.failure}`, settle);
+      this.down(exit.failure, null, settle);
       return;
     }
     const why = exit.error ?? `exited unexpectedly (code ${exit.code ?? 'none'})`;
@@ -159,19 +160,22 @@ export class ThreadSupervisor {
       return;
     }
     if (!this.budget.take()) {
-      this.down(`${this.budget.exhausted}, last: ${why}`, `${this.name} ${this.budget.exhausted} (last: ${why}); not restarting it`, settle);
+      this.down(`${this.budget.exhausted}, last: ${why}`, why, settle);
       return;
     }
     this._restarts++;
-    o.log.error(`${this.name} died: ${why}; restarting it${o.restartNote ?? ''}`);
+    EventBus.of(o.log).emit({ kind: 'thread-restarted', thread: this.name, threadKind: this.kind, why, restarts: this._restarts, note: o.restartNote ?? '' });
     this.launch(settle);
   }
 
-  private down(reason: string, logLine: string, settle: () => void): void {
+  /** It is down for `reason`: a failure it reported (lastDeath null), or its budget spent on deaths, the last for `lastDeath`. */
+  private down(reason: string, lastDeath: string | null, settle: () => void): void {
     this._state = 'down';
     this._reason = reason;
-    const note = this.opts.downNote;
-    this.opts.log.error(`${logLine}${typeof note === 'function' ? note() : (note ?? '')}`);
+    const n = this.opts.downNote;
+    const note = typeof n === 'function' ? n() : (n ?? '');
+    const exhausted = lastDeath === null ? null : this.budget.exhausted;
+    EventBus.of(this.opts.log).emit({ kind: 'thread-down', thread: this.name, threadKind: this.kind, reason, exhausted, lastDeath, note });
     settle();
     this.opts.onDown?.(reason);
   }

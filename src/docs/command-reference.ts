@@ -5,7 +5,7 @@
 
 import type { CommandRegistry, CommandSpec } from '../control/command-registry.js';
 import { ConsoleSession } from '../control/console-session.js';
-import { sampleSwitch } from './sample-switch.js';
+import { sampleSwitch } from './sample-data.js';
 
 const LEVELS: Record<CommandSpec['mode'], string> = { switch: 'switch', vlan: 'VLAN', any: 'either' };
 
@@ -36,7 +36,8 @@ export async function renderCommandReplies(registry: CommandRegistry): Promise<s
     const prompt = vid === null ? 'dives> ' : `dives(vlan ${vid})> `;
     const transcript: string[] = [];
     for (const json of [false, true]) {
-      const session = new ConsoleSession(registry, sampleSwitch());
+      // As the control socket runs it: a streaming command's example shows its reply, whose stream follows.
+      const session = new ConsoleSession(registry, sampleSwitch(), { streams: true });
       session.mode = vid === null ? null : { vid };
       const reply = await session.execute(spec.example, { json });
       transcript.push(`${prompt}${json ? 'json ' : ''}${spec.example}`);

@@ -1,6 +1,7 @@
 // `npm run docs`: writes the generated sections of docs/ — the command reference from
 // the command registry, the counter tables from src/core/counters.ts, the `dives start`
-// options from its oclif flags — and `npm run docs -- --check` only says which pages
+// options from its oclif flags, the event kinds from src/events/event-kinds.ts, the
+// metric names from src/metrics/switch-metrics.ts — and `npm run docs -- --check` only says which pages
 // differ (exit 1). test/docs/generate-docs.test.ts fails on the same difference, so a
 // help text changed without regenerating cannot land. Main thread.
 
@@ -10,6 +11,8 @@ import type { CommandRegistry } from '../control/command-registry.js';
 import { createCommandRegistry } from '../control/commands/create-command-registry.js';
 import { renderCommandReplies, renderCommandTable, renderErrorExamples } from './command-reference.js';
 import { renderCounterReference } from './counter-reference.js';
+import { renderEventReference } from './event-reference.js';
+import { renderMetricReference } from './metric-reference.js';
 import { replaceSection } from './doc-sections.js';
 import { renderStartOptions } from './start-options.js';
 
@@ -28,9 +31,13 @@ export async function renderDocs(dir = DOCS_DIR, registry: CommandRegistry = cre
       ['commands', renderCommandTable(registry)],
       ['replies', replies],
       ['errors', await renderErrorExamples(registry)],
+      ['events', renderEventReference()],
     ],
     'architecture.md': [['counters', renderCounterReference()]],
-    'operations.md': [['start-options', renderStartOptions()]],
+    'operations.md': [
+      ['start-options', renderStartOptions()],
+      ['metrics', renderMetricReference()],
+    ],
   };
   const out = new Map<string, string>();
   for (const [page, parts] of Object.entries(sections)) {

@@ -1,11 +1,13 @@
 // SampleSwitch: an in-memory SwitchControl with made-up VLANs, ports, MACs, TAPs,
-// listeners and peers. `npm run docs` runs commands against it to print real replies
+// listeners, peers and VXLAN VTEPs (src/docs/sample-vxlan.ts). `npm run docs` runs commands against it to print real replies
 // into docs/console.md, and the control-plane tests run against it: it records every
 // call and can be told to throw on a method's next call. Pure; no threads or sockets.
 
 import { STORM_CLASSES, noLimits, type PortLimits, type StormClass } from '../forwarding/port-limits.js';
 import { DivesError } from '../core/errors.js';
-import { DISCOVERY_COUNTERS, LISTENER_REFUSALS, PEER_DROPS, PEER_SOCKET_COUNTERS, PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS } from '../core/counters.js';
+import { createLogger } from '../core/log.js';
+import { EventBus } from '../events/event-bus.js';
+import { LISTENER_REFUSALS, PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS } from '../core/counters.js';
 import type {
   ListenSpec,
   ListenerInfo,
@@ -19,10 +21,14 @@ import type {
   VlanInfo,
 } from '../control/switch-api.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
-import { alreadyStatic, notStatic } from '../peer/peering.js';
 import { formatListenSpec } from '../qemu/listen-spec.js';
 import { listenerClash, notListening } from '../qemu/qemu-ports.js';
 import { tapAttachedElsewhere, tapNotAttached } from '../tap/tap-ports.js';
+import type { VtepInfo, VxlanInfo, VxlanVlanConfig } from '../vxlan/vxlan-info.js';
+import { SampleVxlan } from './sample-vxlan.js';
+import { SamplePeers } from './sample-peers.js';
+import { SampleMonitor } from './sample-monitor.js';
+import type { ByteSink, CaptureInfo, CaptureRequest, CapturesInfo, MirrorInfo, MirrorSource, MirrorsInfo, TrunkInfo } from '../control/switch-api.js';
 
 export type SwitchMethod = keyof SwitchControl;
 
@@ -49,7 +55,15 @@ export class SampleSwitch implements SwitchControl {
   /** TAP devices that exist before the switch attaches them; others are "created". */
   readonly devices = new Set(['tap0', 'tap1']);
   #nextPortId = 1;
+  /** The VXLAN VLANs and VTEPs `show vxlan` lists; none until told (sampleSwitch() has some). */
+  vxlan = new SampleVxlan(() => this.#nextPortId++);
+  /** The peers; none until told (sampleSwitch() has two). */
+  readonly peerPart = new SamplePeers(() => this.#nextPortId++);
+  /** The trunks, mirrors and captures; none until told (sampleSwitch() has some). */
+  monitor = new SampleMonitor(() => this.#nextPortId++, () => this.ports);
   readonly #failures = new Map<SwitchMethod, unknown>();
+  /** Its events: nothing emits on its own; tests emit what a monitor should see. */
+  readonly events = new EventBus(createLogger('silent'));
 
   /** Make the next call of `method` throw `error` (a DivesError, or anything else to simulate a bug). */
   failNext(method: SwitchMethod, error: unknown): this {
@@ -251,120 +265,128 @@ export class SampleSwitch implements SwitchControl {
     });
   }
 
-  // ---- peers ----
+  // ---- peers (src/docs/sample-peers.ts) ----
 
   /** The peers `show peers` lists; tests add them with addPeer() or `peer HOST PORT`. */
-  readonly peers: PeerInfo[] = [];
+  get peers(): PeerInfo[] {
+    return this.peerPart.peers;
+  }
+
   /** Everything else `show peers` reports. */
-  peering: Omit<PeersInfo, 'peers'> = {
-    local: '10.0.0.1:3333',
-    buffers: { send: 8 << 20, receive: 8 << 20 },
-    intervalSeconds: 1,
-    expiryIntervals: 3,
-    discovery: {
-      group: '239.13.13.13', port: 3535, interface: '10.0.0.1', ttl: 1, sent: 40, received: 81, own: 40, accepted: 40, malformed: 1, oversized: 0, maxPeers: 256, peerRate: 16,
-      counters: { ...DISCOVERY_COUNTERS.zero(), sent: 40, received: 81, own: 40, accepted: 40, malformed: 1 },
-    },
-    offload: true,
-    strangers: 0,
-    lastStranger: null,
-    counters: PEER_SOCKET_COUNTERS.zero(),
-  };
+  get peering(): Omit<PeersInfo, 'peers'> {
+    return this.peerPart.peering;
+  }
 
   /** Add a peer with counters, as traffic would have left it. */
   addPeer(address: string, learned: PeerInfo['learned'], counters: Partial<PeerInfo> = {}): PeerInfo {
-    const drops = PEER_DROPS.zero();
-    const peer: PeerInfo = {
-      address,
-      learned,
-      state: 'up',
-      lastHeardSeconds: 0.4,
-      portId: 'portId' in counters ? (counters.portId ?? null) : this.#nextPortId++,
-      framesIn: 0,
-      bytesIn: 0,
-      framesOut: 0,
-      bytesOut: 0,
-      keepalivesIn: 0,
-      keepalivesOut: 0,
-      offloadedIn: 0,
-      offloadedOut: 0,
-      plainVids: null,
-      drops,
-      ...counters,
-    };
-    this.peers.push(peer);
-    return peer;
+    return this.peerPart.add(address, learned, counters);
   }
 
   async showPeers(): Promise<PeersInfo> {
     this.#call('showPeers');
-    return { ...this.peering, peers: this.peers };
+    return this.peerPart.info();
   }
 
   async addStaticPeer(host: string, port: number): Promise<PeerInfo> {
     this.#call('addStaticPeer', host, port);
-    const key = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    if (this.peers.some((p) => p.address === key && p.learned === 'static')) {
-      throw alreadyStatic(key);
-    }
-    return this.addPeer(key, 'static', { state: 'down', lastHeardSeconds: null, portId: null });
+    return this.peerPart.addStatic(host, port);
   }
 
   async removeStaticPeer(host: string, port: number): Promise<void> {
     this.#call('removeStaticPeer', host, port);
-    const key = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    const i = this.peers.findIndex((p) => p.address === key && p.learned === 'static');
-    if (i === -1) throw notStatic(key);
-    this.peers.splice(i, 1);
+    this.peerPart.removeStatic(host, port);
   }
 
   /** Not recorded in `calls`: it only reads, like the `show` methods that `changes` leaves out. */
   staticPeers(): StaticPeer[] {
-    return this.peers
-      .filter((p) => p.learned === 'static')
-      .map((p) => {
-        const m = /^\[?(.*?)\]?:(\d+)$/.exec(p.address) as RegExpExecArray;
-        return { host: m[1], port: Number(m[2]) };
-      });
+    return this.peerPart.staticPeers();
   }
-}
 
-/**
- * The switch the docs and the command tests show: VLAN 10 with a TAP and a QEMU guest
- * (which has dropped a few frames), VLAN 20 with a peer port and a UNIX listener,
- * VLAN 30, entered but empty; a discovered peer that is up and a static one that is
- * down.
- */
-export function sampleSwitch(): SampleSwitch {
-  const sw = new SampleSwitch();
-  const tap0 = sw.addPort(10, 'tap', 'tap:tap0', { rxFrames: 120, rxBytes: 9000, txFrames: 80, txBytes: 7040 });
-  sw.taps.push({ name: 'tap0', vid: 10, portId: tap0.id, created: false, state: 'up', reason: null });
-  const guest = sw.addPort(10, 'qemu', 'qemu:127.0.0.1:4000#3', { rxFrames: 7, rxBytes: 602, txFrames: 9, txBytes: 1200 });
-  guest.drops['ring-full'] = 3;
-  guest.drops.runt = 1;
-  sw.listeners.push({ vid: 10, spec: { kind: 'tcp', host: '127.0.0.1', port: 4000 }, address: '127.0.0.1:4000', connections: 1, maxConnections: 16, refused: { ...LISTENER_REFUSALS.zero(), 'listener-full': 2 }, state: 'up', reason: null });
-  sw.listeners.push({ vid: 20, spec: { kind: 'unix', path: '/run/dives/vm.sock' }, address: 'unix:/run/dives/vm.sock', connections: 0, maxConnections: null, refused: LISTENER_REFUSALS.zero(), state: 'up', reason: null });
-  const peer = sw.addPort(20, 'peer', 'peer:10.0.0.2:3333', { rxFrames: 1, rxBytes: 64, txFrames: 2, txBytes: 128 });
-  sw.addMac(tap0, '02:00:00:00:00:01', 3);
-  sw.addMac(guest, '02:00:00:00:00:02', 125);
-  sw.addMac(peer, '02:00:00:00:00:03', 7300);
-  sw.vlans.set(10, { forwarded: 100, flooded: 20, dropped: 4 });
-  sw.vlans.set(30, { forwarded: 0, flooded: 0, dropped: 0 });
-  sw.limits.set(10, { storm: [1000, 0, 0], macLimit: 8 });
-  const p = sw.addPeer('10.0.0.2:3333', 'discovered', {
-    portId: peer.id,
-    framesIn: 120,
-    bytesIn: 9000,
-    framesOut: 80,
-    bytesOut: 7040,
-    offloadedIn: 7,
-    offloadedOut: 5,
-    plainVids: [20, 30],
-  });
-  p.drops['no-vlan'] = 4;
-  sw.addPeer('10.0.0.3:3333', 'static', { state: 'down', lastHeardSeconds: 75.2, portId: null, keepalivesOut: 9 });
-  sw.peering.strangers = 2;
-  sw.peering.counters = { strangers: 2, 'no-port': 0, 'recv-error': 1 };
-  sw.peering.lastStranger = '10.0.0.66:40000';
-  return sw;
+  // ---- VXLAN ----
+
+  async showVxlan(vid?: number): Promise<VxlanInfo> {
+    this.#call('showVxlan', vid);
+    return this.vxlan.show(vid);
+  }
+
+  async setVxlanVni(vid: number, vni: number | null): Promise<void> {
+    this.#call('setVxlanVni', vid, vni);
+    this.vxlan.setVni(vid, vni);
+    this.#ensure(vid);
+  }
+
+  async addVxlanRemote(vid: number, host: string, port: number | null): Promise<VtepInfo> {
+    this.#call('addVxlanRemote', vid, host, port);
+    const t = this.vxlan.addRemote(vid, host, port);
+    this.#ensure(vid);
+    return t;
+  }
+
+  async removeVxlanRemote(vid: number, host: string, port: number | null): Promise<void> {
+    this.#call('removeVxlanRemote', vid, host, port);
+    this.vxlan.removeRemote(vid, host, port);
+  }
+
+  async setVxlanGroup(vid: number, group: string, replyToSource: boolean): Promise<VtepInfo> {
+    this.#call('setVxlanGroup', vid, group, replyToSource);
+    const t = this.vxlan.setGroup(vid, group, replyToSource);
+    this.#ensure(vid);
+    return t;
+  }
+
+  async removeVxlanGroup(vid: number, group: string): Promise<void> {
+    this.#call('removeVxlanGroup', vid, group);
+    this.vxlan.removeGroup(vid, group);
+  }
+
+  /** Not recorded in `calls`: it only reads, like staticPeers(). */
+  vxlanConfig(): VxlanVlanConfig[] {
+    return this.vxlan.list();
+  }
+
+  async crashVxlanIo(): Promise<void> {
+    this.#call('crashVxlanIo');
+  }
+  // ---- trunks, captures, mirrors (src/docs/sample-monitor.ts) ----
+
+  async attachTrunk(dev: string, vids: number[], native: number | null): Promise<TrunkInfo> {
+    this.#call('attachTrunk', dev, vids, native);
+    return this.monitor.attachTrunk(dev, vids, native);
+  }
+
+  async detachTrunk(dev: string): Promise<void> {
+    this.#call('detachTrunk', dev);
+    this.monitor.detachTrunk(dev);
+  }
+
+  showTrunks(vid?: number): TrunkInfo[] {
+    this.#call('showTrunks', vid);
+    return this.monitor.showTrunks(vid);
+  }
+
+  async capture(req: CaptureRequest, out: { file: string } | { sink: ByteSink }): Promise<CaptureInfo> {
+    this.#call('capture', req, 'file' in out ? out : { sink: 'stream' });
+    return this.monitor.capture(req, out);
+  }
+
+  showCaptures(): CapturesInfo {
+    this.#call('showCaptures');
+    return this.monitor.showCaptures();
+  }
+
+  async addMirror(source: MirrorSource, to: string): Promise<MirrorInfo> {
+    this.#call('addMirror', source, to);
+    return this.monitor.addMirror(source, to);
+  }
+
+  async removeMirror(source: MirrorSource, to: string | null): Promise<number> {
+    this.#call('removeMirror', source, to);
+    return this.monitor.removeMirror(source, to);
+  }
+
+  showMirrors(): MirrorsInfo {
+    this.#call('showMirrors');
+    return this.monitor.showMirrors();
+  }
+
 }

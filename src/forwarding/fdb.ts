@@ -96,6 +96,8 @@ function checkAgeing(ms: number): number {
 export class Fdb {
   readonly capacity: number;
   readonly counters: FdbCounters = { learned: 0, moved: 0, full: 0, aged: 0, flushed: 0, deleted: 0 };
+  /** The port the MAC of the last LEARN_MOVED was on before (src/forwarding/mac-moves.ts reports it). */
+  movedFrom = -1;
 
   readonly #mask: number;
   readonly #keys: Float64Array;
@@ -183,6 +185,7 @@ export class Fdb {
         }
         this.#seen[i] = nowMs;
         if (this.#ports[i] === port) return LEARN_REFRESH;
+        this.movedFrom = this.#ports[i];
         this.#count(this.#ports[i], -1);
         this.#count(port, 1);
         this.#ports[i] = port;
@@ -255,6 +258,16 @@ export class Fdb {
     if (this.#size === 0) return 0;
     const n = this.#sweep(SWEEP_PORT, port);
     this.counters.deleted += n;
+    return n;
+  }
+
+  /** How many entries are live at nowMs: `entries(nowMs).length` without building them. Control path, no allocation. */
+  liveCount(nowMs: number): number {
+    if (this.#size === 0) return 0;
+    const keys = this.#keys;
+    const seen = this.#seen;
+    let n = 0;
+    for (let i = 0; i <= this.#mask; i++) if (keys[i] !== EMPTY && nowMs - seen[i] < this.#ageingTimeMs) n++;
     return n;
   }
 

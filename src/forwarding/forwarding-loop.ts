@@ -18,6 +18,8 @@ import { metaHdrLen, metaPort, metaVid } from '../core/ring-record.js';
 import { FrameTrace, STAGE_FORWARDING, STAGE_TX_COMMIT, TRACE_MASK } from '../core/frame-trace.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
 import { collectGarbage } from '../core/collect-garbage.js';
+import { FrameObserver } from '../capture/frame-observer.js';
+import { MacMoveLog, MOVE_REPORT_MS } from './mac-moves.js';
 import type { ForwardingControl, ForwardingReply, ForwardingTask, PortReport, VlanReport } from './forwarding-messages.js';
 
 const BATCH = 256; // frames taken from one ring per turn, so no ring starves the others
@@ -58,6 +60,9 @@ export class ForwardingLoop {
   /** Metas of the traced frames of this batch, stamped once its tx rings are committed. */
   private readonly traced = new Int32Array(8);
   private tracedCount = 0;
+  /** The MAC moves of every VLAN here, reported to main at most every MOVE_REPORT_MS. */
+  private readonly moves = new MacMoveLog();
+  private lastMoveReport = 0;
 
   constructor(task: ForwardingTask) {
     this.bell = new Doorbell(task.doorbellSab);
@@ -117,7 +122,9 @@ export class ForwardingLoop {
       if (now - lastAgeing >= AGEING_INTERVAL_MS) {
         lastAgeing = now;
         for (const vid of this.vids) this.engines[vid]?.age();
+        this.moves.roll();
       }
+      if (this.moves.owed && now - this.lastMoveReport >= MOVE_REPORT_MS) this.reportMoves(now);
       if (n > 0) {
         idleSince = -1;
         continue;
@@ -132,9 +139,17 @@ export class ForwardingLoop {
         this.bell.cancelSleep();
         continue;
       }
-      this.bell.sleep(AGEING_INTERVAL_MS);
+      // Moves not yet reported are reported when due, not after a whole second asleep.
+      this.bell.sleep(this.moves.owed ? MOVE_REPORT_MS : AGEING_INTERVAL_MS);
       idleSince = -1;
     }
+  }
+
+  /** Post the MAC moves recorded since the last report; its buffer is handed over, not copied. */
+  private reportMoves(now: number): void {
+    this.lastMoveReport = now;
+    const r = this.moves.take();
+    if (r !== null) this.control.postMessage({ type: 'mac-moves', moves: r.moves, unreported: r.unreported } satisfies ForwardingReply, [r.moves.buffer]);
   }
 
   /** A traced frame reached this thread (`debug trace`). */
@@ -162,6 +177,7 @@ export class ForwardingLoop {
         clock: this.clock,
         maxFrame: this.maxFrame,
         fdb: { capacity: this.fdbCapacity, ageingTimeMs: this.ageingTimeMs },
+        moves: this.moves,
       });
       this.engines[vid] = e;
       this.vids.add(vid);
@@ -214,7 +230,7 @@ export class ForwardingLoop {
           this.send({ type: 'log', level: 'error', message: `add-port ${msg.portId}: no ring ${msg.txRingId}` });
           break;
         }
-        this.engine(msg.vid).addPort(msg.portId, msg.isPeer, tx, msg.vnet === true);
+        this.engine(msg.vid).addPort(msg.portId, msg.isPeer, tx, msg.vnet === true, msg.floods !== false);
         break;
       }
       case 'remove-port': {
@@ -256,7 +272,28 @@ export class ForwardingLoop {
       case 'set-limits':
         this.engine(msg.vid).setLimits(msg.limits);
         break;
+      case 'observe':
+      case 'unobserve':
+        this.observe(msg);
+        break;
     }
+  }
+
+  /** Start or stop a capture's or mirror's watch on a VLAN; the engine holds an observer only while one watches. */
+  private observe(msg: Extract<ForwardingControl, { type: 'observe' | 'unobserve' }>): void {
+    const e = this.engine(msg.vid);
+    if (msg.type === 'unobserve') {
+      e.observer?.remove(msg.id);
+      if (e.observer?.empty === true) e.observer = null;
+      return;
+    }
+    const ring = this.rings.get(msg.ringId);
+    if (ring === undefined) {
+      this.send({ type: 'log', level: 'error', message: `observe ${msg.id}: no ring ${msg.ringId}` });
+      return;
+    }
+    e.observer ??= new FrameObserver(msg.vid);
+    e.observer.add({ id: msg.id, portId: msg.portId, ring, mirror: msg.mirror, skipPort: msg.skipPort, meta: msg.meta });
   }
 
   /**
@@ -292,7 +329,7 @@ export class ForwardingLoop {
     if (what === 'vlans') {
       const vlans = selected.map((v): VlanReport => {
         const e = this.engines[v] as VlanEngine;
-        return { vid: v, ports: e.ports.length, macs: e.fdb.entries(now).length, counters: VLAN_COUNTERS.toRecord(e.counts()) };
+        return { vid: v, ports: e.ports.length, macs: e.fdb.liveCount(now), counters: VLAN_COUNTERS.toRecord(e.counts()) };
       });
       this.reply(reqId, { vlans });
       return;

@@ -37,8 +37,12 @@ export interface AddInputMsg { type: 'add-input'; ringId: number; sab: SharedArr
 /** A ring this worker produces into; the consumer sleeps on `doorbellSab`. */
 export interface AddOutputMsg { type: 'add-output'; ringId: number; sab: SharedArrayBuffer; doorbellSab: SharedArrayBuffer }
 export interface RemoveRingMsg { type: 'remove-ring'; ringId: number }
-/** `vnet`: the port's records carry a virtio_net_hdr (a TAP opened with IFF_VNET_HDR). */
-export interface AddPortMsg { type: 'add-port'; vid: number; portId: number; isPeer: boolean; txRingId: number; vnet?: boolean }
+/**
+ * `vnet`: the port's records carry a virtio_net_hdr (a TAP opened with IFF_VNET_HDR).
+ * `floods` false: flooded frames skip the port, which takes only unicast learned on it
+ * (a VTEP learned on a group, which gets floods through the group). Default true.
+ */
+export interface AddPortMsg { type: 'add-port'; vid: number; portId: number; isPeer: boolean; txRingId: number; vnet?: boolean; floods?: boolean }
 export interface RemovePortMsg { type: 'remove-port'; vid: number; portId: number }
 /** Forget the MACs learned on a port in every VLAN of this worker (a peer expired). */
 export interface FlushPortMsg { type: 'flush-port'; portId: number }
@@ -52,6 +56,13 @@ export interface CrashOnFrameMsg { type: 'crash-on-frame'; vid: number; mac: num
 export interface StopMsg { type: 'stop' }
 /** The port limits of VLAN `vid` (src/forwarding/port-limits.ts). */
 export interface SetLimitsMsg { type: 'set-limits'; vid: number; limits: PortLimits }
+/**
+ * Copy the frames of VLAN `vid` (every frame it takes in, `portId` 0) or of one of its
+ * ports (in and out) to ring `ringId`, an output of this thread: pcap records for a
+ * capture, frames for a mirror's monitoring TAP (src/capture/frame-observer.ts).
+ */
+export interface ObserveMsg { type: 'observe'; vid: number; id: number; portId: number; ringId: number; mirror: boolean; skipPort: number; meta: number }
+export interface UnobserveMsg { type: 'unobserve'; vid: number; id: number }
 /** Collect garbage now: rings and ports went, and their memory is to be given back (src/switch/memory-reclaim.ts). */
 export interface GcMsg { type: 'gc' }
 
@@ -71,7 +82,9 @@ export type ForwardingControl =
   | CrashOnFrameMsg
   | StopMsg
   | GcMsg
-  | SetLimitsMsg;
+  | SetLimitsMsg
+  | ObserveMsg
+  | UnobserveMsg;
 
 export interface VlanReport {
   vid: number;
@@ -92,4 +105,6 @@ export type ForwardingReply =
   | { type: 'reply'; reqId: number; threadId: number; noVlan: number; vlans?: VlanReport[]; macs?: FdbEntry[]; ports?: PortReport[] }
   | { type: 'log'; level: 'warn' | 'error'; message: string }
   /** A port left a VLAN (remove-port): its last counters, so its drops are logged and not lost. */
-  | { type: 'port-left'; vid: number; portId: number; stats: PortStatsSnapshot };
+  | { type: 'port-left'; vid: number; portId: number; stats: PortStatsSnapshot }
+  /** MAC moves and flaps since the last report (src/forwarding/mac-moves.ts: MOVE_FIELDS numbers each), and the moves left out. */
+  | { type: 'mac-moves'; moves: Float64Array; unreported: number };

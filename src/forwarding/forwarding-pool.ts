@@ -9,6 +9,7 @@ import type { PortDropName } from '../core/counters.js';
 import { FrameTrace } from '../core/frame-trace.js';
 import { allowedCpus } from '../linux/cpu-affinity.js';
 import type { Logger } from '../core/log.js';
+import { EventBus } from '../events/event-bus.js';
 import { ForwardingThread, type ForwardingThreadContext } from './forwarding-thread.js';
 import type { ForwardingTask } from './forwarding-messages.js';
 import { hasLimits, noLimits, type PortLimits } from './port-limits.js';
@@ -40,6 +41,8 @@ export class ForwardingPool implements ForwardingThreadContext {
   onVlanDown: (vid: number, reason: string) => void = () => {};
   /** Called when a forwarding thread removed a port from a VLAN, with the drops it had counted there. */
   onPortLeft: (vid: number, portId: number, drops: Record<PortDropName, number>) => void = () => {};
+  /** Called when a forwarding thread reports MAC moves (src/forwarding/mac-moves.ts). */
+  onMacMoves: (thread: string, moves: Float64Array, unreported: number) => void = () => {};
   /** The port limits of each VLAN that has any. */
   private readonly limits = new Map<number, PortLimits>();
 
@@ -67,8 +70,12 @@ export class ForwardingPool implements ForwardingThreadContext {
     this.onPortLeft(vid, portId, drops);
   }
 
+  macMoves(thread: string, moves: Float64Array, unreported: number): void {
+    this.onMacMoves(thread, moves, unreported);
+  }
+
   vlanDown(vid: number, reason: string): void {
-    this.log.error(`VLAN ${vid} is down: ${reason}; its frames are dropped, the other VLANs carry on`);
+    EventBus.of(this.log).emit({ kind: 'vlan-down', vid, reason });
     this.onVlanDown(vid, reason);
   }
 

@@ -34,6 +34,8 @@ export interface ForwardingThreadContext {
   vlanDown(vid: number, reason: string): void;
   /** A port left a VLAN of this thread; `drops` are what the thread counted on it. */
   portLeft(vid: number, portId: number, drops: Record<PortDropName, number>): void;
+  /** The thread reported MAC moves (src/forwarding/mac-moves.ts). */
+  macMoves(thread: string, moves: Float64Array, unreported: number): void;
 }
 
 export class ForwardingThread {
@@ -100,6 +102,8 @@ export class ForwardingThread {
         this.ctx.log[m.level](`${this.name}: ${m.message}`);
       } else if (m.type === 'port-left') {
         this.ctx.portLeft(m.vid, m.portId, m.stats.drops);
+      } else if (m.type === 'mac-moves') {
+        this.ctx.macMoves(this.name, m.moves, m.unreported);
       }
     });
     this.inflight[0] = 0;

@@ -5,12 +5,12 @@
 import { DivesError } from '../core/errors.js';
 import { MAX_PORT_ID } from '../core/ring-record.js';
 
-export type PortKind = 'tap' | 'qemu' | 'peer';
+export type PortKind = 'tap' | 'qemu' | 'peer' | 'vxlan';
 
 export interface PortRecord {
   id: number;
   kind: PortKind;
-  /** The port's VLAN; 0 for a peer port, which is a member of every VLAN that has local ports. */
+  /** The port's VLAN (a VXLAN VTEP's too); 0 for a peer port, which is a member of every VLAN that has local ports. */
   vid: number;
   name: string;
 }
@@ -19,18 +19,19 @@ export class PortTable {
   private readonly ports = new Map<number, PortRecord>();
   private readonly free: number[] = [];
   private next = 1;
-  private readonly watchers: (() => void)[] = [];
+  private readonly watchers: ((rec: PortRecord, added: boolean) => void)[] = [];
 
   /**
-   * Call `fn` after every add and remove. Peers use it to follow which VLANs have
-   * local ports (src/peer/peer-ports.ts); `fn` must not change the table itself.
+   * Call `fn` after every add and remove, with the port and which it was. Peers use it to
+   * follow which VLANs have local ports (src/peer/peer-ports.ts), the switch to report
+   * ports attached and detached (src/events/switch-events.ts); `fn` must not change the table itself.
    */
-  onChange(fn: () => void): void {
+  onChange(fn: (rec: PortRecord, added: boolean) => void): void {
     this.watchers.push(fn);
   }
 
-  private changed(): void {
-    for (const fn of this.watchers) fn();
+  private changed(rec: PortRecord, added: boolean): void {
+    for (const fn of this.watchers) fn(rec, added);
   }
 
   add(kind: PortKind, vid: number, name: string): PortRecord {
@@ -45,7 +46,7 @@ export class PortTable {
     }
     const rec = { id, kind, vid, name };
     this.ports.set(id, rec);
-    this.changed();
+    this.changed(rec, true);
     return rec;
   }
 
@@ -54,7 +55,7 @@ export class PortTable {
     if (rec === undefined) return undefined;
     this.ports.delete(id);
     this.free.push(id);
-    this.changed();
+    this.changed(rec, false);
     return rec;
   }
 

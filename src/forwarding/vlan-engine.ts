@@ -6,18 +6,21 @@
 // The per-frame path (forward) never throws and never allocates: it returns how
 // many copies it queued and counts every frame it drops under a named reason.
 //
-// The VLAN's port limits (src/forwarding/port-limits.ts) apply per ingress port: a frame
+// The VLAN's port limits (src/forwarding/port-limits.ts) apply per local ingress port (a
+// peer carries a whole host's VMs, whose own switch limits them): a frame
 // from a new source MAC of a port that has mac-limit MACs learned is dropped, and a frame
 // to be flooded past the port's storm-control rate for its class is dropped, each counted
 // on that port — the other ports' frames are untouched.
 
-import { Fdb, LEARN_FULL, type FdbOptions } from './fdb.js';
+import { Fdb, LEARN_FULL, LEARN_MOVED, type FdbOptions } from './fdb.js';
+import type { MacMoveLog } from './mac-moves.js';
 import { dstMac, isBroadcastAddr, isGroupAddr, srcMac, validateFrame, FRAME_OK, FRAME_RUNT, DEFAULT_MAX_FRAME } from '../core/frame.js';
 import { PORT_DROP, VLAN_COUNTER, VLAN_COUNTERS } from '../core/counters.js';
 import { PortStats } from './port-stats.js';
 import type { Ring } from '../core/ring.js';
 import { STORM_BROADCAST, STORM_MULTICAST, STORM_UNKNOWN, StormMeter, type PortLimits } from './port-limits.js';
 import { GSO_MAX_FRAME, VNET_HDR_LEN, ZERO_VNET_HDR, ringMeta, vnetAsksWork } from '../core/ring-record.js';
+import type { FrameObserver } from '../capture/frame-observer.js';
 
 const D_RUNT = PORT_DROP.runt;
 const D_GIANT = PORT_DROP.giant;
@@ -33,12 +36,15 @@ const V_FLOODED = VLAN_COUNTER.flooded;
 const V_DROPPED = VLAN_COUNTER.dropped;
 const V_NO_PORT = VLAN_COUNTER['no-port'];
 const V_LEFT_PORT_DROPS = VLAN_COUNTER['left-port-drops'];
+const V_MAC_FLAPS = VLAN_COUNTER['mac-flaps'];
 
 /** One member port of a VLAN, as the engine sees it. */
 export class EnginePort {
   readonly id: number;
-  /** Frames from a peer are never sent to another peer (split horizon). */
+  /** Frames from a peer (a DiVES switch, a VXLAN VTEP) are never sent to another peer (split horizon). */
   readonly isPeer: boolean;
+  /** Flooded frames reach it; false for a port that takes only unicast learned on it (a VTEP learned on a group). */
+  readonly floods: boolean;
   /** The port's I/O thread takes records that start with a virtio_net_hdr (a vnet TAP). */
   readonly vnet: boolean;
   /** Where frames for this port go; the port's I/O thread consumes it. */
@@ -49,10 +55,11 @@ export class EnginePort {
   /** What the port has flooded lately, against the VLAN's storm-control rates. */
   readonly meter: StormMeter;
 
-  constructor(vid: number, id: number, isPeer: boolean, tx: Ring, vnet = false, nowMs = 0) {
+  constructor(vid: number, id: number, isPeer: boolean, tx: Ring, vnet = false, nowMs = 0, floods = true) {
     this.meter = new StormMeter(nowMs);
     this.id = id;
     this.isPeer = isPeer;
+    this.floods = floods;
     this.vnet = vnet;
     this.tx = tx;
     this.meta = ringMeta(vid, id, vnet);
@@ -68,6 +75,8 @@ export interface VlanEngineOptions {
   fdb?: FdbOptions;
   maxFrame?: number;
   clock?: EngineClock;
+  /** Where MAC moves are recorded for main's events (one per forwarding thread); none: not reported. */
+  moves?: MacMoveLog;
 }
 
 /** A frame that came in through `from` may leave through `out`: not back out its own port, never from a peer to a peer (split horizon). */
@@ -97,12 +106,19 @@ export class VlanEngine {
   /** The port limits: frames/s per storm class (0: off), and MACs per port (0: off). */
   private readonly storm = new Float64Array(3);
   private macLimit = 0;
+  private readonly moves: MacMoveLog | null;
+  /**
+   * The captures and mirrors watching this VLAN (src/capture/frame-observer.ts), or null:
+   * without one, a frame costs a test of this field on the way in and per copy out.
+   */
+  observer: FrameObserver | null = null;
 
   constructor(vid: number, opts: VlanEngineOptions = {}) {
     this.vid = vid;
     this.fdb = new Fdb(opts.fdb);
     this.maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME;
     this.clock = opts.clock ?? { nowMs: 0 };
+    this.moves = opts.moves ?? null;
   }
 
   get nowMs(): number {
@@ -122,9 +138,9 @@ export class VlanEngine {
   }
 
   /** Make `id` a member port whose frames go to `tx`. Replaces an existing member with the same id. */
-  addPort(id: number, isPeer: boolean, tx: Ring, vnet = false): EnginePort {
+  addPort(id: number, isPeer: boolean, tx: Ring, vnet = false, floods = true): EnginePort {
     if (this.byId[id] !== undefined) this.removePort(id);
-    const p = new EnginePort(this.vid, id, isPeer, tx, vnet, this.clock.nowMs);
+    const p = new EnginePort(this.vid, id, isPeer, tx, vnet, this.clock.nowMs, floods);
     this.fdb.trackPort(id);
     this.byId[id] = p;
     this.members = [...this.members, p];
@@ -207,6 +223,7 @@ export class VlanEngine {
     }
     st.rxFrames++;
     st.rxBytes += len - hdr;
+    if (this.observer !== null) this.observer.rx(inId, buf, off, len, hdr);
     const f = off + hdr;
 
     // Learn: a group address is never a station's source, so it is not learned.
@@ -218,16 +235,19 @@ export class VlanEngine {
       const src = srcMac(buf, f);
       if (src !== this.learnedMac || inId !== this.learnedPort || now !== this.learnedAt) {
         // A new MAC for a port at its mac-limit: the frame goes no further.
-        if (this.macLimit > 0 && this.fdb.portCount(inId) >= this.macLimit && this.fdb.lookup(src, now) !== inId) {
+        if (this.macLimit > 0 && !from.isPeer && this.fdb.portCount(inId) >= this.macLimit && this.fdb.lookup(src, now) !== inId) {
           st.drops[D_MAC_LIMIT]++;
           this.counters[V_DROPPED]++;
           return 0;
         }
-        if (this.fdb.learn(src, inId, now) !== LEARN_FULL) {
+        const learned = this.fdb.learn(src, inId, now);
+        if (learned !== LEARN_FULL) {
           this.learnedMac = src;
           this.learnedPort = inId;
           this.learnedAt = now;
         }
+        // A move is rare (a VM migrated, a loop): recorded for main, a flap counted once.
+        if (learned === LEARN_MOVED && this.moves !== null && this.moves.record(this.vid, src, this.fdb.movedFrom, inId)) this.counters[V_MAC_FLAPS]++;
       }
     }
 
@@ -250,7 +270,7 @@ export class VlanEngine {
       }
     }
     const rate = this.storm[storm];
-    if (rate > 0 && !from.meter.take(storm, rate, now)) {
+    if (rate > 0 && !from.isPeer && !from.meter.take(storm, rate, now)) {
       st.drops[D_STORM[storm]]++;
       this.counters[V_DROPPED]++;
       return 0;
@@ -258,13 +278,13 @@ export class VlanEngine {
     return this.flood(from, buf, off, len, hdr, trace);
   }
 
-  /** Send to every member the frame may reach: broadcast, multicast, unknown unicast. */
+  /** Send to every member the frame may reach that takes floods: broadcast, multicast, unknown unicast. */
   private flood(from: EnginePort, buf: Buffer, off: number, len: number, hdr: number, trace: number): number {
     const members = this.members;
     let sent = 0;
     for (let i = 0; i < members.length; i++) {
       const out = members[i];
-      if (shouldDeliver(from, out)) sent += this.transmit(out, buf, off, len, hdr, trace);
+      if (out.floods && shouldDeliver(from, out)) sent += this.transmit(out, buf, off, len, hdr, trace);
     }
     this.counters[V_FLOODED]++;
     return sent;
@@ -295,6 +315,7 @@ export class VlanEngine {
     }
     out.stats.txFrames++;
     out.stats.txBytes += len - hdr;
+    if (this.observer !== null) this.observer.tx(out.id, buf, off, len, hdr);
     return 1;
   }
 }

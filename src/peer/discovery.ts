@@ -1,6 +1,9 @@
 // Discovery: the multicast side of peering. It announces this switch's HOST:PORT to
 // the discovery group every interval and listens on the group for other switches'
-// announcements, handing each acceptable one to its owner (src/peer/peering.ts).
+// announcements, in either format — `HOST:PORT` text (src/peer/wire/announcement.ts) or
+// the original DiVES's sockaddr (src/peer/wire/sockaddr-announcement.ts) — handing each
+// acceptable one and its format to its owner (src/peer/peering.ts). What it sends is one
+// format only, made at start (src/peer/peering-options.ts).
 // Main thread; one UDP socket, no frames.
 //
 // Several switches on one host share the group port (reuseAddr), and multicast
@@ -14,6 +17,7 @@
 import dgram from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import { MAX_ANNOUNCEMENT, acceptFromSource, parseAnnouncementReason, type Announcement } from './wire/announcement.js';
+import { looksLikeSockaddr, parseSockaddrAnnouncement, type AnnouncementFormat } from './wire/sockaddr-announcement.js';
 import { DISCOVERY_COUNTERS } from '../core/counters.js';
 import { DivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -28,11 +32,11 @@ export interface DiscoveryOptions {
   interfaceAddress: string;
   ttl: number;
   intervalMs: number;
-  /** This switch's own announcement, as encodeAnnouncement made it. */
+  /** This switch's own announcement, as encodeAnnouncement or encodeSockaddrAnnouncement made it. */
   announcement: Buffer;
   log: Logger;
   /** An acceptable announcement from another switch; `source` is the sender's IP address. */
-  onAnnouncement: (ann: Announcement, source: string) => void;
+  onAnnouncement: (ann: Announcement, source: string, format: AnnouncementFormat) => void;
 }
 
 const C = DISCOVERY_COUNTERS.index;
@@ -100,11 +104,13 @@ export class Discovery {
       c[C.own]++;
       return;
     }
-    const parsed = parseAnnouncementReason(msg);
+    // The formats cannot be mistaken for each other (src/peer/wire/sockaddr-announcement.ts).
+    const format: AnnouncementFormat = looksLikeSockaddr(msg) ? 'sockaddr' : 'text';
+    const parsed = format === 'sockaddr' ? parseSockaddrAnnouncement(msg) : parseAnnouncementReason(msg);
     if (!parsed.ok) {
       c[C.malformed]++;
       if (msg.length > MAX_ANNOUNCEMENT) c[C.oversized]++;
-      this.lines.warn('discovery-malformed', `discovery: dropped a malformed announcement from ${source}: ${parsed.reason} (counted as malformed)`);
+      this.lines.warn('discovery-malformed', `discovery: dropped a malformed ${format === 'sockaddr' ? 'sockaddr ' : ''}announcement from ${source}: ${parsed.reason} (counted as malformed)`);
       return;
     }
     if (!acceptFromSource(parsed.value, source)) {
@@ -113,7 +119,8 @@ export class Discovery {
       return;
     }
     c[C.accepted]++;
-    this.opts.onAnnouncement(parsed.value, source);
+    if (format === 'sockaddr') c[C.sockaddr]++;
+    this.opts.onAnnouncement(parsed.value, source, format);
   }
 
   /** The counters as name → count, for `show peers` and tests. */

@@ -3,6 +3,7 @@
 // by src/peer/peering.ts, printed by src/control/commands/peer.ts; main thread.
 
 import type { DISCOVERY_COUNTERS, PEER_SOCKET_COUNTERS, PeerDropName } from '../core/counters.js';
+import type { AnnouncementFormat } from './wire/sockaddr-announcement.js';
 
 export interface PeerInfo {
   /** "10.0.0.2:3333": the peer's HOST:PORT as announced or configured, IPv6 in brackets. */
@@ -10,6 +11,11 @@ export interface PeerInfo {
   learned: 'discovered' | 'static';
   /** up: heard within the expiry time and carrying frames; down: a static peer not heard (yet, or any more). */
   state: 'up' | 'down';
+  /**
+   * The original DiVES as far as this switch can tell (only sockaddr announcements heard
+   * from it): it is sent plain frames of at most LEGACY_MAX_DATAGRAM bytes, nothing else.
+   */
+  legacy: boolean;
   /** Seconds since the peer was last heard (announcement or keepalive), to 0.1 s; null if never. */
   lastHeardSeconds: number | null;
   /** The peer's port while it is up, else null. */
@@ -35,6 +41,8 @@ export interface DiscoveryInfo {
   /** The address of the interface announcements leave and are received on. */
   interface: string;
   ttl: number;
+  /** What this switch announces in: `HOST:PORT` text, or the original DiVES's sockaddr (--discovery-format). */
+  format: AnnouncementFormat;
   sent: number;
   received: number;
   own: number;

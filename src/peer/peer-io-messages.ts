@@ -29,8 +29,12 @@ export interface PeerRingsMsg {
   rxDoorbellSab: SharedArrayBuffer; // the forwarding thread's doorbell
   txSab: SharedArrayBuffer; // forwarding thread produces, peer thread consumes
 }
-/** A known peer: its datagrams are no longer strangers' (keepalives are reported; frames wait for a port). */
-export interface PeerSetMsg { type: 'set-peer'; peerId: number; address: string; port: number }
+/**
+ * A known peer: its datagrams are no longer strangers' (keepalives are reported; frames wait
+ * for a port). Sent again for a known peer when `legacy` changes: a legacy peer (the original
+ * DiVES) is sent plain frames of at most LEGACY_MAX_DATAGRAM bytes and nothing else.
+ */
+export interface PeerSetMsg { type: 'set-peer'; peerId: number; address: string; port: number; legacy: boolean }
 /** Forget a peer: its datagrams become strangers' again. */
 export interface PeerUnsetMsg { type: 'unset-peer'; reqId: number; peerId: number }
 /** Give a peer its port (frames from it are forwarded), or take it away with portId -1. */

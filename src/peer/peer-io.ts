@@ -2,7 +2,8 @@
 // from known peers are checked (keepalive, vid header, an offloaded frame's virtio_net_hdr,
 // VLAN, port) and their frames queued on the rx ring to the VLAN's forwarding thread;
 // frames the forwarding threads queue for a peer port are sent to that peer with the
-// 4-byte vid header in front.
+// 4-byte vid header in front. A legacy peer (the original DiVES, which reads every
+// datagram as a vid and a frame) is sent nothing else: no keepalive, no advertisement.
 // Runs on the peer I/O thread (workers/peer-io.ts), a blocking loop with no event loop.
 //
 // The loop receives up to RX_SLOTS datagrams per recvmmsg and sends up to TX_SLOTS per
@@ -32,7 +33,7 @@ import { KEEPALIVE, KEEPALIVE_LEN, isKeepalive } from './wire/keepalive.js';
 import { OFFLOAD_ADVERT_LEN, encodeOffloadAdvert, isOffloadAdvert } from './wire/offload-advert.js';
 import { VNET_OK, checkVnetHdr } from './wire/vnet-hdr-check.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
-import type { PeerControl, PeerEvent, PeerIoStart } from './peer-io-messages.js';
+import type { PeerControl, PeerEvent, PeerIoStart, PeerSetMsg } from './peer-io-messages.js';
 import { PeerRec } from './peer-record.js';
 import { PeerTxBatch } from './peer-tx-batch.js';
 import { FrameTrace } from '../core/frame-trace.js';
@@ -116,7 +117,10 @@ export class PeerIo {
       if (this.stopped) break;
       if (readable) readable = this.receive(fd) === RX_SLOTS;
       const sent = this.transmit(fd);
-      if (readable || sent > 0) continue;
+      // While frames flow out, try the socket every round too: poll() runs only when there
+      // is nothing to send, and a peer's keepalives must be read under a flood toward it.
+      if (sent > 0) readable = true;
+      if (readable) continue;
       // Announce sleep, then look once more (see Doorbell.ring for why).
       this.bell.prepareSleep();
       if (this.anyTx() || this.bell.controlSeq !== this.controlSeen) {
@@ -141,21 +145,9 @@ export class PeerIo {
         this.rxRings[msg.fw] = new Ring(msg.rxSab, new Doorbell(msg.rxDoorbellSab));
         this.txRings = [...this.txRings, new Ring(msg.txSab)];
         break;
-      case 'set-peer': {
-        if (this.peers.has(msg.peerId)) break;
-        let sa: Buffer;
-        try {
-          sa = sockaddrFor(this.start.family, msg.address, msg.port);
-        } catch (err) {
-          this.emit({ type: 'log', level: 'error', message: `peer ${msg.address}:${msg.port}: ${String(err)}` });
-          break;
-        }
-        const key = sockaddrKey(this.start.family, sa, 0);
-        const p = new PeerRec(msg.peerId, key, sa);
-        this.peers.set(p.id, p);
-        this.byKey.set(key, [...(this.byKey.get(key) ?? []), p]);
+      case 'set-peer':
+        this.setPeer(msg);
         break;
-      }
       case 'unset-peer': {
         const p = this.peers.get(msg.peerId);
         if (p !== undefined) {
@@ -184,7 +176,7 @@ export class PeerIo {
       case 'keepalive':
         for (const id of msg.peerIds) {
           const p = this.peers.get(id);
-          if (p !== undefined && this.socket !== null && this.socket.sendTo(KEEPALIVE, KEEPALIVE_LEN, p.sockaddr) === KEEPALIVE_LEN) {
+          if (p !== undefined && !p.legacy && this.socket !== null && this.socket.sendTo(KEEPALIVE, KEEPALIVE_LEN, p.sockaddr) === KEEPALIVE_LEN) {
             p.keepalivesOut++;
           }
         }
@@ -211,8 +203,37 @@ export class PeerIo {
     }
   }
 
+  /** A new known peer, or what a known one now is (legacy or not). */
+  private setPeer(msg: PeerSetMsg): void {
+    const known = this.peers.get(msg.peerId);
+    if (known !== undefined) {
+      this.setLegacy(known, msg.legacy);
+      return;
+    }
+    let sa: Buffer;
+    try {
+      sa = sockaddrFor(this.start.family, msg.address, msg.port);
+    } catch (err) {
+      this.emit({ type: 'log', level: 'error', message: `peer ${msg.address}:${msg.port}: ${String(err)}` });
+      return;
+    }
+    const key = sockaddrKey(this.start.family, sa, 0);
+    const p = new PeerRec(msg.peerId, key, sa);
+    p.legacy = msg.legacy;
+    this.peers.set(p.id, p);
+    this.byKey.set(key, [...(this.byKey.get(key) ?? []), p]);
+  }
+
   private sendAdvert(p: PeerRec): void {
-    if (this.advert !== null && this.socket !== null) this.socket.sendTo(this.advert, OFFLOAD_ADVERT_LEN, p.sockaddr);
+    if (this.advert !== null && this.socket !== null && !p.legacy) this.socket.sendTo(this.advert, OFFLOAD_ADVERT_LEN, p.sockaddr);
+  }
+
+  /** A peer found to be the original DiVES forgets its advertisement (no offloaded frame reaches it); one found to be DiVES is told ours at once. */
+  private setLegacy(p: PeerRec, legacy: boolean): void {
+    if (p.legacy === legacy) return;
+    p.legacy = legacy;
+    if (legacy) p.plain.reset();
+    else if (p.portId >= 0) this.sendAdvert(p);
   }
 
   private formatStranger(): string {
@@ -277,7 +298,8 @@ export class PeerIo {
         continue;
       }
       if (isOffloadAdvert(msg, len)) {
-        if (p.plain.update(msg)) this.emit({ type: 'offload', peerId: p.id, plainVids: p.plain.plainVids() });
+        // From a legacy peer it is ignored: a legacy peer is sent no offloaded frame.
+        if (!p.legacy && p.plain.update(msg)) this.emit({ type: 'offload', peerId: p.id, plainVids: p.plain.plainVids() });
         continue;
       }
       const r = decodePeerDatagram(msg, len, this.maxFrame);

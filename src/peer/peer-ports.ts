@@ -46,7 +46,7 @@ export class PeerPorts {
   private socket: UdpSocket | null = null;
   /** What a restarted thread is told again: ring pairs, known peers, the forwarding thread of each member VLAN. */
   private readonly pairs: RingPairAnnouncement[] = [];
-  private readonly known = new Map<number, { address: string; port: number }>();
+  private readonly known = new Map<number, { address: string; port: number; legacy: boolean }>();
   private readonly vidFw = new Map<number, number>();
   readonly io: ThreadSupervisor;
 
@@ -139,7 +139,7 @@ export class PeerPorts {
       this.onEvent(e);
     });
     for (const pair of this.pairs) this.post({ type: 'rings', ...pair });
-    for (const [peerId, at] of this.known) this.post({ type: 'set-peer', peerId, address: at.address, port: at.port });
+    for (const [peerId, at] of this.known) this.post({ type: 'set-peer', peerId, ...at });
     for (const [peerId, portId] of this.portOf) void this.request({ type: 'peer-port', peerId, portId }).catch(() => undefined);
     for (const [vid, fw] of this.vidFw) void this.request({ type: 'vlan', vid, fw }).catch(() => undefined);
     if (this.offload.advert !== null) this.post({ type: 'offload-advert', plainVids: this.offload.advert });
@@ -214,10 +214,20 @@ export class PeerPorts {
     return run;
   }
 
-  /** A known peer: its keepalives are heard, its frames wait until up() gives it a port. */
-  addPeer(peerId: number, address: string, port: number): void {
-    this.known.set(peerId, { address, port });
-    this.post({ type: 'set-peer', peerId, address, port });
+  /** A known peer: its keepalives are heard, its frames wait until up() gives it a port. `legacy`: see setLegacy. */
+  addPeer(peerId: number, address: string, port: number, legacy: boolean): void {
+    this.known.set(peerId, { address, port, legacy });
+    this.post({ type: 'set-peer', peerId, address, port, legacy });
+  }
+
+  /** A legacy peer (the original DiVES) is sent plain frames only; its advertisement, if any, is forgotten. */
+  setLegacy(peerId: number, legacy: boolean): void {
+    const at = this.known.get(peerId);
+    if (at === undefined || at.legacy === legacy) return;
+    at.legacy = legacy;
+    this.post({ type: 'set-peer', peerId, ...at });
+    if (legacy) this.offload.forget(peerId);
+    this.onOffloadChange();
   }
 
   /** Forget a peer (taking its port down first): its datagrams are strangers' again. */

@@ -1,6 +1,7 @@
 // PeerRec: what the peer I/O thread keeps per known peer — where its datagrams go,
-// its port while up, its counters, and its last offload advertisement — and the
-// snapshot of it `show peers` gets. Peer I/O thread only; main sees snapshots.
+// its port while up, whether it is legacy (the original DiVES), its counters, and its
+// last offload advertisement — and the snapshot of it `show peers` gets. Peer I/O
+// thread only; main sees snapshots.
 
 import { addressOf, type Address } from '../linux/mmsg.js';
 import { loadLibc } from '../linux/libc.js';
@@ -10,6 +11,8 @@ import type { PeerIoStats } from './peer-io-messages.js';
 
 export class PeerRec {
   portId = -1;
+  /** The original DiVES (src/peer/peer-table.ts says when): plain frames of at most LEGACY_MAX_DATAGRAM bytes, nothing else. */
+  legacy = false;
   framesIn = 0;
   bytesIn = 0;
   framesOut = 0;

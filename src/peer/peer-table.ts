@@ -7,8 +7,19 @@
 // peer not heard for `expiryIntervals` discovery intervals expires: a discovered
 // peer is forgotten (the next announcement makes it a new peer), a static one stays
 // configured but goes down until it is heard again.
+//
+// Legacy peers (the original DiVES, docs/multi-host.md): a peer heard by a sockaddr
+// announcement is legacy unless a text announcement or a keepalive — which only DiVES
+// sends — came from it within the expiry time; such a proof makes it a DiVES peer at
+// once, and one kept alive by sockaddr announcements alone for the expiry time becomes
+// legacy again (demote). The original announces once a second whatever this switch's
+// interval, so a legacy peer expires after LEGACY_MIN_EXPIRY_MS at the least.
 
 import { SocketAddress, isIPv6 } from 'node:net';
+import type { AnnouncementFormat } from './wire/sockaddr-announcement.js';
+
+/** Three of the original DiVES's once-a-second announcements: a legacy peer is never expired sooner. */
+export const LEGACY_MIN_EXPIRY_MS = 3000;
 
 export type PeerLearned = 'discovered' | 'static';
 export type PeerState = 'up' | 'down';
@@ -27,6 +38,19 @@ export interface PeerEntry {
   state: PeerState;
   /** When it was last heard (ms, the caller's clock), -1 if never. */
   lastHeardMs: number;
+  /** When a text announcement or a keepalive last came from it, -1 if never. */
+  lastDivesMs: number;
+  /** The original DiVES as far as we can tell: sent plain frames only, nothing else. */
+  legacy: boolean;
+}
+
+/** What hearing from a peer changed. */
+export interface Heard {
+  entry: PeerEntry;
+  /** It was down (or new) and is up now. */
+  wentUp: boolean;
+  /** Its `legacy` flipped. */
+  legacyChanged: boolean;
 }
 
 export interface PeerTableOptions {
@@ -89,6 +113,8 @@ export class PeerTable {
       learned,
       state: 'down',
       lastHeardMs: -1,
+      lastDivesMs: -1,
+      legacy: false,
     };
     this.peers.set(entry.key, entry);
     if (learned === 'discovered') this.discovered++;
@@ -96,36 +122,53 @@ export class PeerTable {
   }
 
   /**
-   * An announcement for host:port arrived (already checked as not our own and
-   * acceptable from its source). Creates a discovered peer when it is new. `wentUp`
-   * says the peer was down (or new) and is up now.
+   * An announcement for host:port arrived in `format` (already checked as not our own
+   * and acceptable from its source). Creates a discovered peer when it is new.
    */
-  announce(host: string, port: number, address: string, nowMs: number): { entry: PeerEntry; created: boolean; wentUp: boolean } {
+  announce(host: string, port: number, address: string, nowMs: number, format: AnnouncementFormat = 'text'): Heard & { created: boolean } {
     const existing = this.peers.get(peerKey(host, port));
     const entry = existing ?? this.create(host, port, address, 'discovered');
-    return { entry, created: existing === undefined, wentUp: this.markHeard(entry, nowMs) };
+    return { ...this.markHeard(entry, nowMs, format === 'text'), created: existing === undefined };
   }
 
-  /** A keepalive (or other proof of life) from peer `id`. Undefined when the peer is not known. */
-  heard(id: number, nowMs: number): { entry: PeerEntry; wentUp: boolean } | undefined {
+  /** A keepalive from peer `id`: it is alive, and speaks DiVES. Undefined when the peer is not known. */
+  heard(id: number, nowMs: number): Heard | undefined {
     const entry = this.byId(id);
-    if (entry === undefined) return undefined;
-    return { entry, wentUp: this.markHeard(entry, nowMs) };
+    return entry === undefined ? undefined : this.markHeard(entry, nowMs, true);
   }
 
-  private markHeard(entry: PeerEntry, nowMs: number): boolean {
+  /** `dives`: the proof of life was one only DiVES sends (a text announcement, a keepalive). */
+  private markHeard(entry: PeerEntry, nowMs: number, dives: boolean): Heard {
     entry.lastHeardMs = nowMs;
-    if (entry.state === 'up') return false;
+    if (dives) entry.lastDivesMs = nowMs;
+    const legacy = !dives && (entry.legacy || entry.lastDivesMs < 0 || nowMs - entry.lastDivesMs > this.expiryMs);
+    const legacyChanged = legacy !== entry.legacy;
+    entry.legacy = legacy;
+    const wentUp = entry.state !== 'up';
     entry.state = 'up';
-    return true;
+    return { entry, wentUp, legacyChanged };
+  }
+
+  /** DiVES peers kept up by sockaddr announcements alone for the expiry time: they are legacy now. */
+  demote(nowMs: number): PeerEntry[] {
+    const out: PeerEntry[] = [];
+    for (const p of this.peers.values()) {
+      if (p.state !== 'up' || p.legacy || p.lastHeardMs <= p.lastDivesMs || nowMs - p.lastDivesMs <= this.expiryMs) continue;
+      p.legacy = true;
+      out.push(p);
+    }
+    return out;
   }
 
   /**
    * Configure a static peer. A peer already discovered under the same key becomes
    * static and keeps its state; a new one starts down until it is heard. `created`
-   * is false when it was already known; null when it is already static.
+   * is false when it was already known; null when it is already static. A new one is
+   * taken for a DiVES switch (the operator's word) for one expiry time from `nowMs`, so
+   * its sockaddr announcements do not make it legacy before it answers a keepalive; one
+   * known already keeps what it was.
    */
-  addStatic(host: string, port: number, address: string): { entry: PeerEntry; created: boolean } | null {
+  addStatic(host: string, port: number, address: string, nowMs = -1): { entry: PeerEntry; created: boolean } | null {
     const existing = this.peers.get(peerKey(host, port));
     if (existing !== undefined) {
       if (existing.learned === 'static') return null;
@@ -133,7 +176,9 @@ export class PeerTable {
       this.discovered--;
       return { entry: existing, created: false };
     }
-    return { entry: this.create(host, port, address, 'static'), created: true };
+    const entry = this.create(host, port, address, 'static');
+    entry.lastDivesMs = nowMs;
+    return { entry, created: true };
   }
 
   /** Forget a static peer; undefined when host:port is not one. */
@@ -152,7 +197,8 @@ export class PeerTable {
     const removed: PeerEntry[] = [];
     const down: PeerEntry[] = [];
     for (const p of this.peers.values()) {
-      if (p.state !== 'up' || nowMs - p.lastHeardMs <= this.expiryMs) continue;
+      const expiryMs = p.legacy ? Math.max(this.expiryMs, LEGACY_MIN_EXPIRY_MS) : this.expiryMs;
+      if (p.state !== 'up' || nowMs - p.lastHeardMs <= expiryMs) continue;
       p.state = 'down';
       if (p.learned === 'static') {
         down.push(p);

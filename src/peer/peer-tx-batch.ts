@@ -1,8 +1,9 @@
 // PeerTxBatch: the datagrams one turn of the peer I/O thread sends. Each frame a
 // forwarding thread queued for a peer is copied once from its tx ring into a fixed slot
 // behind its vid header (src/peer/wire/peer-datagram.ts), and the batch leaves in one
-// sendmmsg (src/linux/mmsg.ts); what the kernel refuses is counted on its peer.
-// Peer I/O thread only; nothing here throws or allocates per frame.
+// sendmmsg (src/linux/mmsg.ts); what the kernel refuses is counted on its peer. A
+// legacy peer (the original DiVES) gets plain frames only, and none whose datagram is
+// longer than it reads. Peer I/O thread only; nothing here throws or allocates per frame.
 
 import { PEER_DROP } from '../core/counters.js';
 import { type FrameTrace, STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
@@ -10,12 +11,13 @@ import { VNET_HDR_LEN, metaVid, vnetAsksWork } from '../core/ring-record.js';
 import { ERRNO } from '../linux/libc.js';
 import { MmsgBatch } from '../linux/mmsg.js';
 import type { PeerRec } from './peer-record.js';
-import { PEER_HDR_LEN, writePeerHeader } from './wire/peer-datagram.js';
+import { LEGACY_MAX_DATAGRAM, PEER_HDR_LEN, writePeerHeader } from './wire/peer-datagram.js';
 
 const D_OFFLOAD = PEER_DROP.offload;
 const D_TOO_BIG = PEER_DROP['too-big'];
 const D_QUEUE_FULL = PEER_DROP['queue-full'];
 const D_SEND_ERROR = PEER_DROP['send-error'];
+const D_LEGACY_TOO_BIG = PEER_DROP['legacy-too-big'];
 
 export class PeerTxBatch {
   private readonly tx: MmsgBatch;
@@ -57,7 +59,8 @@ export class PeerTxBatch {
     // A frame is offloaded when its header asks for work (a checksum, a segment to cut);
     // one merely marked DATA_VALID is a complete frame and leaves plain.
     const offloaded = vnetAsksWork(buf, off);
-    if (offloaded && !p.plain.takesOffload(vid)) {
+    // A legacy peer would read PEER_F_VNET as a vid over 4094; it never advertises, so this is belt and braces.
+    if (offloaded && (p.legacy || !p.plain.takesOffload(vid))) {
       p.drops[D_OFFLOAD]++;
       return;
     }
@@ -65,6 +68,10 @@ export class PeerTxBatch {
     const n = offloaded ? len : len - VNET_HDR_LEN;
     if (n + PEER_HDR_LEN > this.maxPayload) {
       p.drops[D_TOO_BIG]++;
+      return;
+    }
+    if (p.legacy && n + PEER_HDR_LEN > LEGACY_MAX_DATAGRAM) {
+      p.drops[D_LEGACY_TOO_BIG]++;
       return;
     }
     const i = this.count++;

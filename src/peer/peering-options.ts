@@ -5,6 +5,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { encodeAnnouncement, isLoopbackHost, isWildcardHost } from './wire/announcement.js';
+import { encodeSockaddrAnnouncement, type AnnouncementFormat } from './wire/sockaddr-announcement.js';
 import { DivesError, isDivesError } from '../core/errors.js';
 import type { PeerBind } from './peer-socket.js';
 import { DEFAULT_MAX_PEERS, DEFAULT_PEER_RATE } from './discovery-limits.js';
@@ -36,6 +37,8 @@ export interface PeeringFlags {
   maxPeers?: number;
   /** --peer-rate: new discovered peers a second at most (default DEFAULT_PEER_RATE). */
   peerRate?: number;
+  /** --discovery-format: what this switch announces (default text; sockaddr for a cluster with the original DiVES). */
+  discoveryFormat?: AnnouncementFormat;
 }
 
 export interface DiscoverySettings {
@@ -43,6 +46,8 @@ export interface DiscoverySettings {
   port: number;
   interfaceAddress: string;
   ttl: number;
+  /** What is announced, and in which format (never both: a text announcement kills the original DiVES). */
+  format: AnnouncementFormat;
   announcement: Buffer;
   /** Discovered peers at most, and new ones a second at most (src/peer/discovery-limits.ts). */
   maxPeers: number;
@@ -73,6 +78,8 @@ export type FamilyLookup = (host: string, family: 4 | 6) => Promise<string>;
 export const MAX_MAX_PEERS = 65535;
 /** The most --peer-rate may be. */
 export const MAX_PEER_RATE = 10_000;
+/** The original DiVES forgets a peer not announced for this long (docs/wire-protocol.md). */
+const ORIGINAL_EXPIRY_MS = 5000;
 
 const defaultLookup: Lookup = async (host) => (await dnsLookup(host)).address;
 
@@ -122,9 +129,11 @@ export async function resolvePeeringOptions(f: PeeringFlags, lookup: Lookup = de
       `-h ${host} is a wildcard address, which peers cannot send to; give this host's address with -h, or use --no-discovery with static peers`,
     );
   }
+  const format = f.discoveryFormat ?? 'text';
   let announcement: Buffer;
   try {
-    announcement = encodeAnnouncement(host, f.port);
+    // The sockaddr format carries an address only: a name given to -h is announced resolved, as the original does.
+    announcement = format === 'sockaddr' ? encodeSockaddrAnnouncement(address, f.port) : encodeAnnouncement(host, f.port);
   } catch (err) {
     throw new DivesError('EBADARG', `-h ${host}: cannot be announced: ${isDivesError(err) ? err.message : String(err)}`);
   }
@@ -141,5 +150,11 @@ export async function resolvePeeringOptions(f: PeeringFlags, lookup: Lookup = de
         `switch's announcements, because another host's loopback is unreachable; give -h this host's address on that network`,
     );
   }
-  return { ...base, discovery: { group: f.group, port: f.discoveryPort, interfaceAddress, ttl: f.ttl, announcement, maxPeers, peerRate } };
+  if (format === 'sockaddr' && intervalMs >= ORIGINAL_EXPIRY_MS) {
+    base.warnings.push(
+      `--discovery-interval ${intervalMs / 1000} with --discovery-format sockaddr: the original DiVES forgets a switch it has not heard for ` +
+        `${ORIGINAL_EXPIRY_MS / 1000} s, so it will lose this one between announcements; use an interval under ${ORIGINAL_EXPIRY_MS / 1000} s`,
+    );
+  }
+  return { ...base, discovery: { group: f.group, port: f.discoveryPort, interfaceAddress, ttl: f.ttl, format, announcement, maxPeers, peerRate } };
 }

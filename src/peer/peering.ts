@@ -9,7 +9,9 @@
 // keepalive every interval; a keepalive from a known peer is answered at once
 // unless one went to it within the last half interval, so a switch that has us as a
 // static peer hears from us even when we only discovered it, without keepalives
-// bouncing back and forth.
+// bouncing back and forth. A peer heard only by the original DiVES's sockaddr
+// announcements is a legacy peer (src/peer/peer-table.ts says when): it is sent plain
+// frames only — no keepalives, even as a static peer, and no offload advertisements.
 //
 // Everything an outsider can make happen here — announcements of new peers, names that
 // do not resolve, peers that come and go — is bounded: new discovered peers by
@@ -24,9 +26,10 @@ import { encodeAnnouncement, isWildcardHost, type Announcement } from './wire/an
 import { DivesError, isDivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
-import type { PeerIoStats } from './peer-io-messages.js';
-import { PEER_DROPS, PEER_SOCKET_COUNTERS } from '../core/counters.js';
+import { EventBus } from '../events/event-bus.js';
+import type { AnnouncementFormat } from './wire/sockaddr-announcement.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from './peer-info.js';
+import { idleReport, peersReport } from './peers-report.js';
 import type { PeerPorts } from './peer-ports.js';
 import { Discovery } from './discovery.js';
 import { DiscoveryLimits } from './discovery-limits.js';
@@ -56,6 +59,7 @@ export class Peering {
   private discovery: Discovery | null = null;
   private limits: DiscoveryLimits | null = null;
   private readonly lines: LogLimiter;
+  private readonly events: EventBus;
   private timer: NodeJS.Timeout | null = null;
   private nextKeepaliveAt = 0;
   /** Peer id → when we last sent it a keepalive. */
@@ -71,6 +75,7 @@ export class Peering {
     private readonly log: Logger,
   ) {
     this.lines = LogLimiter.of(log);
+    this.events = EventBus.of(log);
   }
 
   get running(): boolean {
@@ -95,7 +100,7 @@ export class Peering {
         intervalMs: opts.intervalMs,
         announcement: d.announcement,
         log: this.log,
-        onAnnouncement: (ann, source) => this.onAnnouncement(ann, source),
+        onAnnouncement: (ann, source, format) => this.onAnnouncement(ann, source, format),
       });
       this.limits = new DiscoveryLimits({ maxPeers: d.maxPeers, peerRate: d.peerRate, counts: this.discovery.counts, lines: this.lines });
       try {
@@ -104,7 +109,8 @@ export class Peering {
         await this.close();
         throw err;
       }
-      this.log.info(`discovery: announcing ${d.announcement.toString('latin1')} to ${d.group}:${d.port} via ${d.interfaceAddress}, ttl ${d.ttl}, every ${opts.intervalMs / 1000} s; at most ${d.maxPeers} discovered peers, ${d.peerRate} new a second`);
+      const what = d.format === 'text' ? d.announcement.toString('latin1') : `the sockaddr of ${peerKey(opts.bind.address, opts.bind.port)} (the original DiVES's format)`;
+      this.log.info(`discovery: announcing ${what} to ${d.group}:${d.port} via ${d.interfaceAddress}, ttl ${d.ttl}, every ${opts.intervalMs / 1000} s; at most ${d.maxPeers} discovered peers, ${d.peerRate} new a second`);
     } else {
       this.log.info('discovery is off: only static peers ("peer HOST PORT")');
     }
@@ -115,17 +121,17 @@ export class Peering {
     this.timer = setInterval(() => this.tick(), checkMs);
   }
 
-  private onAnnouncement(ann: Announcement, source: string): void {
+  private onAnnouncement(ann: Announcement, source: string, format: AnnouncementFormat): void {
     const opts = this.opts;
     if (opts === null || this.closed) return;
     if (isIP(ann.host) !== 0) {
-      this.announced(ann.host, ann.port, ann.host, source, false);
+      this.announced(ann, ann.host, source, false, format);
       return;
     }
-    // A name: resolve it once; later announcements find the peer by its key.
+    // A name (only text carries one): resolve it once; later announcements find the peer by its key.
     const key = peerKey(ann.host, ann.port);
     if (this.table?.get(key) !== undefined) {
-      this.announced(ann.host, ann.port, '', source, false);
+      this.announced(ann, '', source, false, format);
       return;
     }
     const now = Date.now();
@@ -137,7 +143,7 @@ export class Peering {
       (address) => {
         this.resolving.delete(key);
         this.unresolvable.delete(key);
-        this.announced(ann.host, ann.port, address, source, true);
+        this.announced(ann, address, source, true, format);
       },
       (err: unknown) => {
         this.resolving.delete(key);
@@ -157,7 +163,7 @@ export class Peering {
   }
 
   /** An announcement of host:port, `address` its resolved address ('' when the peer is known); `admitted` when admit() passed it already. */
-  private announced(host: string, port: number, address: string, source: string, admitted: boolean): void {
+  private announced({ host, port }: Announcement, address: string, source: string, admitted: boolean, format: AnnouncementFormat): void {
     const opts = this.opts;
     const table = this.table;
     if (opts === null || table === null || this.closed) return;
@@ -171,9 +177,19 @@ export class Peering {
     }
     const now = Date.now();
     if (!admitted && table.get(peerKey(host, port)) === undefined && !this.admit(peerKey(host, port), source, now)) return;
-    const { entry, created, wentUp } = table.announce(host, port, address, now);
-    if (created) this.ports.addPeer(entry.id, entry.address, entry.port);
-    if (wentUp) this.bringUp(entry, 'discovered');
+    const { entry, created, wentUp, legacyChanged } = table.announce(host, port, address, now, format);
+    if (created) this.ports.addPeer(entry.id, entry.address, entry.port, entry.legacy);
+    else if (legacyChanged) this.legacyChanged(entry);
+    if (wentUp) this.bringUp(entry, `${format} announcement`);
+  }
+
+  /** Tell the peer thread what the peer is now, and say so. */
+  private legacyChanged(entry: PeerEntry): void {
+    this.ports.setLegacy(entry.id, entry.legacy);
+    const now = entry.legacy
+      ? 'a legacy peer (the original DiVES: only sockaddr announcements heard from it); it is sent plain frames only, no keepalives or advertisements'
+      : 'a DiVES peer (a text announcement or a keepalive came from it)';
+    this.lines.info('peer-legacy', `peer ${entry.key} is ${now}`);
   }
 
   private onKeepalive(id: number): void {
@@ -182,6 +198,7 @@ export class Peering {
     const now = Date.now();
     const r = table.heard(id, now);
     if (r === undefined) return;
+    if (r.legacyChanged) this.legacyChanged(r.entry);
     if (r.wentUp) this.bringUp(r.entry, 'keepalive');
     if (now - (this.keepaliveSent.get(id) ?? -Infinity) >= (this.opts?.intervalMs ?? 0) / 2) this.sendKeepalives([id], now);
   }
@@ -189,7 +206,7 @@ export class Peering {
   private bringUp(entry: PeerEntry, how: string): void {
     void this.ports.up(entry.id, `peer:${entry.key}`).then(
       (portId) => {
-        if (portId >= 0) this.lines.info('peer-up', `peer ${entry.key} up (${entry.learned}, heard by ${how}): port ${portId} in VLANs ${this.ports.memberVlans().join(',') || 'none yet'}`);
+        if (portId >= 0) this.events.emit({ kind: 'peer-up', peer: entry.key, learned: entry.learned, legacy: entry.legacy, how, portId, vlans: this.ports.memberVlans() });
       },
       (err: unknown) => this.lines.error('peer-error', `peer ${entry.key}: cannot bring it up: ${String(err)}`),
     );
@@ -202,15 +219,14 @@ export class Peering {
     const now = Date.now();
     const { removed, down } = table.expire(now);
     for (const p of [...removed, ...down]) {
-      const silent = ((now - p.lastHeardMs) / 1000).toFixed(1);
-      const what = p.learned === 'static' ? 'static peer stays configured, down until heard again' : 'forgotten until it announces itself again';
-      this.lines.info('peer-expired', `peer ${p.key} expired: not heard for ${silent} s; its port and MACs are gone from every VLAN (${what})`);
+      this.events.emit({ kind: 'peer-down', peer: p.key, learned: p.learned, reason: 'expired', silentSeconds: Math.round((now - p.lastHeardMs) / 100) / 10 });
     }
     for (const p of removed) {
       this.keepaliveSent.delete(p.id);
       void this.ports.removePeer(p.id).catch((err: unknown) => this.lines.error('peer-error', `peer ${p.key}: ${String(err)}`));
     }
     for (const p of down) void this.ports.down(p.id).catch((err: unknown) => this.lines.error('peer-error', `peer ${p.key}: ${String(err)}`));
+    for (const p of table.demote(now)) this.legacyChanged(p);
     this.forgetUnresolvable(now);
     if (now >= this.nextKeepaliveAt) {
       this.nextKeepaliveAt = now + opts.intervalMs;
@@ -218,7 +234,7 @@ export class Peering {
       this.sendKeepalives(
         table
           .list()
-          .filter((p) => p.learned === 'static')
+          .filter((p) => p.learned === 'static' && !p.legacy)
           .map((p) => p.id),
         now,
       );
@@ -283,11 +299,11 @@ export class Peering {
       throw new DivesError('EBADARG', `peer ${host} ${port}: ${address} is not reachable over this switch's ${opts.bind.family} peer socket (-h ${opts.host})`);
     }
     if (this.isSelf(address, port)) throw new DivesError('EBADARG', `peer ${host} ${port}: that is this switch's own address`);
-    const added = table.addStatic(host, port, address);
+    const added = table.addStatic(host, port, address, Date.now());
     if (added === null) throw alreadyStatic(peerKey(host, port));
-    if (added.created) this.ports.addPeer(added.entry.id, added.entry.address, port);
+    if (added.created) this.ports.addPeer(added.entry.id, added.entry.address, port, false);
     this.log.info(`peer ${added.entry.key}: static peer configured`);
-    this.sendKeepalives([added.entry.id], Date.now());
+    if (!added.entry.legacy) this.sendKeepalives([added.entry.id], Date.now());
     return (await this.show()).peers.find((p) => p.address === added.entry.key) as PeerInfo;
   }
 
@@ -301,7 +317,8 @@ export class Peering {
     }
     this.keepaliveSent.delete(entry.id);
     await this.ports.removePeer(entry.id);
-    this.log.info(`peer ${entry.key}: static peer removed`);
+    if (entry.state === 'up') this.events.emit({ kind: 'peer-down', peer: entry.key, learned: 'static', reason: 'removed', silentSeconds: null });
+    else this.log.info(`peer ${entry.key}: static peer removed`);
   }
 
   staticPeers(): StaticPeer[] {
@@ -310,68 +327,8 @@ export class Peering {
 
   /** Everything `show peers` prints. */
   async show(): Promise<PeersInfo> {
-    const opts = this.opts;
-    const table = this.table;
-    if (opts === null || table === null) {
-      return { local: null, buffers: null, intervalSeconds: 0, expiryIntervals: 0, discovery: null, peers: [], offload: this.ports.offloadEnabled, strangers: 0, lastStranger: null, counters: PEER_SOCKET_COUNTERS.zero() };
-    }
-    const io = await this.ports.stats();
-    const byId = new Map<number, PeerIoStats>(io.peers.map((s) => [s.peerId, s]));
-    const now = Date.now();
-    const peers = table.list().map((p): PeerInfo => {
-      const s = byId.get(p.id);
-      const portId = this.ports.portIdOf(p.id);
-      return {
-        address: p.key,
-        learned: p.learned,
-        state: p.state,
-        lastHeardSeconds: p.lastHeardMs < 0 ? null : Math.round((now - p.lastHeardMs) / 100) / 10,
-        portId: portId ?? null,
-        framesIn: s?.framesIn ?? 0,
-        bytesIn: s?.bytesIn ?? 0,
-        framesOut: s?.framesOut ?? 0,
-        bytesOut: s?.bytesOut ?? 0,
-        keepalivesIn: s?.keepalivesIn ?? 0,
-        keepalivesOut: s?.keepalivesOut ?? 0,
-        offloadedIn: s?.offloadedIn ?? 0,
-        offloadedOut: s?.offloadedOut ?? 0,
-        plainVids: s?.plainVids ?? null,
-        drops: s?.drops ?? PEER_DROPS.zero(),
-      };
-    });
-    const d = opts.discovery;
-    const c = this.discovery?.counters;
-    const bound = this.ports.bound;
-    const local = bound === null ? null : peerKey(opts.host, bound.port);
-    return {
-      local,
-      buffers: bound === null ? null : { send: bound.sendBuffer, receive: bound.receiveBuffer },
-      intervalSeconds: opts.intervalMs / 1000,
-      expiryIntervals: opts.expiryIntervals,
-      discovery:
-        d === null || c === undefined
-          ? null
-          : {
-              group: d.group,
-              port: d.port,
-              interface: d.interfaceAddress,
-              ttl: d.ttl,
-              sent: c.sent,
-              received: c.received,
-              own: c.own,
-              accepted: c.accepted,
-              malformed: c.malformed,
-              oversized: c.oversized,
-              maxPeers: d.maxPeers,
-              peerRate: d.peerRate,
-              counters: c,
-            },
-      peers,
-      offload: this.ports.offloadEnabled,
-      strangers: io.socket.strangers,
-      lastStranger: io.lastStranger,
-      counters: io.socket,
-    };
+    if (this.opts === null || this.table === null) return idleReport(this.ports.offloadEnabled);
+    return peersReport(this.opts, this.table, this.ports, this.discovery?.counters);
   }
 
   /** Stop discovery and the timer, then the peer thread. */

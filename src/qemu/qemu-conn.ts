@@ -1,7 +1,8 @@
 // QemuConn: one VM's connection on a QEMU I/O thread — its fd, the framer that cuts the
-// byte stream into frames, the ring pair with its VLAN's forwarding thread, what the
-// socket has not taken yet of the last batch, and its counters. QEMU I/O thread only
-// (src/qemu/qemu-io.ts drives it); main sees snapshots.
+// byte stream into frames, the ring pair with its VLAN's forwarding thread (a trunk
+// connection: one pair per forwarding thread of its VLANs, and the TrunkDemux that
+// untags its frames into them), what the socket has not taken yet of the last batch,
+// and its counters. QEMU I/O thread only (src/qemu/qemu-io.ts drives it); main sees snapshots.
 //
 // Nothing here throws or allocates per frame: a read goes into the thread's read buffer
 // and each frame from it into the rx ring; a batch to send is staged by the thread and
@@ -11,6 +12,8 @@
 import { PORT_DROP, PORT_DROPS } from '../core/counters.js';
 import type { FrameTrace } from '../core/frame-trace.js';
 import { Ring } from '../core/ring.js';
+import { TrunkCounters } from '../core/trunk-counters.js';
+import { TrunkDemux, type TrunkMember } from '../core/trunk-demux.js';
 import { ERRNO, POLLIN, POLLOUT, describeErrno } from '../linux/libc.js';
 import { fdRead, fdWrite } from '../linux/fd-io.js';
 import { FRAMER_OK, FRAMER_REASON_TEXT, QemuFramer } from './qemu-framer.js';
@@ -21,12 +24,18 @@ const D_RX_RING_FULL = PORT_DROP['rx-ring-full'];
 export class QemuConn {
   portId = -1;
   private meta = 0;
-  rx: Ring | null = null;
-  tx: Ring | null = null;
+  /** Rings toward the forwarding thread(s) and from them: one each, or one per forwarding thread of a trunk's VLANs. */
+  rxs: Ring[] = [];
+  txs: Ring[] = [];
   framesIn = 0;
   framesOut = 0;
   /** Indexed by PORT_DROP; this thread counts rx-ring-full. */
   readonly drops = PORT_DROPS.create();
+  /** A trunk connection's tagging, its member VLANs, and per member: frames in, rx-ring-full drops. */
+  demux: TrunkDemux | null = null;
+  private members: TrunkMember[] = [];
+  private memberIn = new Float64Array(0);
+  private memberFull = new Float64Array(0);
   private readonly framer: QemuFramer;
   /** Bytes of the last batch the socket did not take: pending[pendingOff, pendingOff + pendingLen). */
   private pending: Buffer | null = null;
@@ -50,22 +59,36 @@ export class QemuConn {
     trace: FrameTrace,
   ) {
     this.framer = new QemuFramer((buf, off, len) => {
-      const rx = this.rx as Ring;
-      if (rx.write(buf, off, len, this.meta | trace.begin()) === 1) this.framesIn++;
+      if (this.demux !== null) {
+        const m = this.demux.push(buf, off, len);
+        if (m >= 0) this.memberIn[m]++;
+      } else if (this.rxs[0].write(buf, off, len, this.meta | trace.begin()) === 1) this.framesIn++;
       else this.drops[D_RX_RING_FULL]++;
     }, maxFrame);
   }
 
   get attached(): boolean {
-    return this.rx !== null;
+    return this.rxs.length > 0;
   }
 
   /** Give the connection its port and rings: from now on it is read and written. */
   attach(portId: number, meta: number, rx: Ring, tx: Ring): void {
     this.portId = portId;
     this.meta = meta;
-    this.rx = rx;
-    this.tx = tx;
+    this.rxs = [rx];
+    this.txs = [tx];
+    this.readable = true;
+  }
+
+  /** Make it a trunk connection: a port per member VLAN, a ring pair per forwarding thread; then read and write it. */
+  attachTrunk(native: number, members: TrunkMember[], rxs: Ring[], txs: Ring[], countersSab: SharedArrayBuffer, trace: FrameTrace): void {
+    this.portId = members[0].portId;
+    this.members = members;
+    this.memberIn = new Float64Array(members.length);
+    this.memberFull = new Float64Array(members.length);
+    this.demux = new TrunkDemux(native, members, rxs, new TrunkCounters(countersSab), trace, (m) => this.memberFull[m]++);
+    this.rxs = rxs;
+    this.txs = txs;
     this.readable = true;
   }
 
@@ -77,7 +100,9 @@ export class QemuConn {
    * wait, instead of having its frames read only to be dropped.
    */
   readBudget(max: number): number {
-    const room = (this.rx as Ring).room() - 2 * (this.maxFrame + 16);
+    let free = this.rxs[0].room();
+    for (let i = 1; i < this.rxs.length; i++) free = Math.min(free, this.rxs[i].room());
+    const room = free - 2 * (this.maxFrame + 16);
     const n = Math.floor((room * 3) / 4);
     return n < 4096 ? 0 : n < max ? n : max;
   }
@@ -91,7 +116,7 @@ export class QemuConn {
     const r = fdRead(this.fd, buf, 0, max);
     if (r > 0) {
       const code = this.framer.push(buf, 0, r);
-      this.rx?.commit();
+      for (let i = 0; i < this.rxs.length; i++) this.rxs[i].commit();
       if (code !== FRAMER_OK) return this.end(`bad frame ${FRAMER_REASON_TEXT[code]} (${this.framer.badLength})`);
       return r;
     }
@@ -154,7 +179,13 @@ export class QemuConn {
     return -1;
   }
 
-  snapshot(): QemuConnStats {
-    return { connId: this.id, portId: this.portId, remote: this.remote, framesIn: this.framesIn, framesOut: this.framesOut, drops: PORT_DROPS.toRecord(this.drops) };
+  /** Its counters, one entry per port: one, or a trunk connection's per member VLAN (frames out are the connection's). */
+  snapshots(): QemuConnStats[] {
+    if (this.demux === null) return [{ connId: this.id, portId: this.portId, remote: this.remote, framesIn: this.framesIn, framesOut: this.framesOut, drops: PORT_DROPS.toRecord(this.drops) }];
+    return this.members.map((m, i) => {
+      const drops = PORT_DROPS.create();
+      drops[D_RX_RING_FULL] = this.memberFull[i];
+      return { connId: this.id, portId: m.portId, remote: this.remote, framesIn: this.memberIn[i], framesOut: this.framesOut, drops: PORT_DROPS.toRecord(drops) };
+    });
   }
 }

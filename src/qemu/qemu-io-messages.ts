@@ -4,6 +4,7 @@
 // own ring pair with its VLAN's forwarding thread.
 
 import type { PortDropName } from '../core/counters.js';
+import type { TrunkMember } from '../core/trunk-demux.js';
 
 export interface QemuIoStart {
   /** Which QEMU I/O thread this is: the one beside forwarding thread `index`. */
@@ -17,6 +18,8 @@ export interface QemuIoStart {
   cpu: number;
   /** The switch's frame trace (src/core/frame-trace.ts). */
   traceSab: SharedArrayBuffer;
+  /** Its name in logs: "qemu-io:0", or "qemu-io:trunk:127.0.0.1:4000" for a trunk listener's own thread. */
+  name: string;
 }
 
 // main → QEMU thread
@@ -37,13 +40,29 @@ export interface QemuPortMsg {
   /** The ring this thread consumes (frames to the VM). */
   txSab: SharedArrayBuffer;
 }
+/**
+ * A connection to a trunk listener was given a port in each member VLAN and a ring pair
+ * with each forwarding thread of those VLANs: start reading and writing it, tagging and
+ * untagging (src/core/trunk-demux.ts).
+ */
+export interface QemuTrunkPortMsg {
+  type: 'trunk-port';
+  connId: number;
+  /** The VLAN of untagged frames (a member too), or 0 for none. */
+  native: number;
+  members: TrunkMember[];
+  /** One pair per forwarding thread of the member VLANs: rx toward it (rung on its doorbell), tx from it. */
+  pairs: { rxSab: SharedArrayBuffer; fwDoorbellSab: SharedArrayBuffer; txSab: SharedArrayBuffer }[];
+  /** The listener's trunk counters (src/core/trunk-counters.ts), written by this thread only. */
+  countersSab: SharedArrayBuffer;
+}
 /** Close one connection (its listener or VLAN went away). */
 export interface QemuCloseMsg { type: 'close'; connId: number }
 export interface QemuStatsMsg { type: 'stats'; reqId: number }
 export interface QemuStopMsg { type: 'stop' }
 /** Collect garbage now: connections went, and their memory is to be given back (src/switch/memory-reclaim.ts). */
 export interface QemuGcMsg { type: 'gc' }
-export type QemuControl = QemuListenMsg | QemuUnlistenMsg | QemuPortMsg | QemuCloseMsg | QemuStatsMsg | QemuStopMsg | QemuGcMsg;
+export type QemuControl = QemuListenMsg | QemuUnlistenMsg | QemuPortMsg | QemuTrunkPortMsg | QemuCloseMsg | QemuStatsMsg | QemuStopMsg | QemuGcMsg;
 
 export interface QemuConnStats {
   connId: number;
@@ -61,8 +80,8 @@ export type QemuEvent =
   | { type: 'connected'; connId: number; listenerId: number; fd: number; remote: string }
   /** The connection got its port and is now read and written. */
   | { type: 'attached'; connId: number; portId: number }
-  /** The connection is closed (its fd too); `portId` -1 when it had none yet; `drops`: what this thread counted on it. */
-  | { type: 'disconnected'; connId: number; portId: number; reason: string; drops?: Record<PortDropName, number> }
+  /** The connection is closed (its fd too); `portId` -1 when it had none yet; `drops`: what this thread counted on it; `members`: on each port of a trunk connection. */
+  | { type: 'disconnected'; connId: number; portId: number; reason: string; drops?: Record<PortDropName, number>; members?: QemuConnStats[] }
   | { type: 'unlistened'; listenerId: number }
   | { type: 'stats'; reqId: number; conns: QemuConnStats[] }
   /** A line for main's log; `kind` names it for the rate limit (src/core/log-limiter.ts), since a VM or a connection flood can cause it. */

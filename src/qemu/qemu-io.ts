@@ -4,7 +4,9 @@
 // frames (src/qemu/qemu-framer.ts) and queued on the connection's rx ring to the
 // forwarding thread; what the forwarding thread queued on the connection's tx ring is
 // staged, each frame behind its length and padded to 60 bytes, and written in one call
-// per batch. Runs on a QEMU I/O thread (workers/qemu-io.ts): a blocking loop over raw fds
+// per batch. A trunk listener's connections (served by a thread of their own) are untagged
+// into the rx ring of their frame's VLAN (src/core/trunk-demux.ts) and their frames out
+// tagged with their VLAN, untagged in the native one. Runs on a QEMU I/O thread (workers/qemu-io.ts): a blocking loop over raw fds
 // through libc, no event loop, sleeping in poll() on every fd and its doorbell's eventfd.
 //
 // Thread safety: this thread is the single producer of its connections' rx rings and the
@@ -20,6 +22,9 @@ import { Doorbell } from '../core/doorbell.js';
 import { ETH_ZLEN } from '../core/frame.js';
 import { PORT_DROPS } from '../core/counters.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
+import { metaVid } from '../core/ring-record.js';
+import { tagInto } from '../core/trunk-demux.js';
+import { VLAN_TAG_LEN } from '../core/vlan-tag.js';
 import { collectGarbage } from '../core/collect-garbage.js';
 import { FrameTrace, STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
 import { pinThisThread } from '../linux/cpu-affinity.js';
@@ -41,7 +46,9 @@ export const QEMU_STAGE_BYTES = 1024 * 1024;
  * a batch as small as a read is large would let the other direction outrun it.
  */
 const BATCH = 4096;
-const BATCH_BYTES = QEMU_STAGE_BYTES - BATCH * (QEMU_HDR_LEN + ETH_ZLEN - 14);
+const BATCH_BYTES = QEMU_STAGE_BYTES - BATCH * (QEMU_HDR_LEN + VLAN_TAG_LEN + ETH_ZLEN - 14);
+/** The shortest tagged frame: one that is ETH_ZLEN untagged. */
+const TAGGED_ZLEN = ETH_ZLEN + VLAN_TAG_LEN;
 const SLEEP_MS = 1000;
 /** How long to sleep while a VM waits for room in its rx ring: the forwarding thread frees it without a wake-up. */
 const BLOCKED_SLEEP_MS = 1;
@@ -69,6 +76,8 @@ export class QemuIo {
   private readonly readBuf = Buffer.allocUnsafe(READ_BYTES);
   private readonly stage = Buffer.allocUnsafe(QEMU_STAGE_BYTES);
   private stageLen = 0;
+  /** The native VLAN of the trunk connection being staged for (0: none), or -1 for an access connection: nothing is tagged. */
+  private stageNative = -1;
   private readonly stageFrame: FrameHandler;
   private readonly trace: FrameTrace;
   /** Metas of the traced frames of the batch being staged, finished once it is written. */
@@ -90,10 +99,15 @@ export class QemuIo {
       if ((meta & TRACE_MASK) !== 0) this.tracePicked(meta);
       const stage = this.stage;
       const at = this.stageLen + QEMU_HDR_LEN;
-      const wire = len < ETH_ZLEN ? ETH_ZLEN : len;
+      const vid = this.stageNative < 0 ? -1 : metaVid(meta);
+      const tagged = vid >= 0 && vid !== this.stageNative;
+      const flen = tagged ? len + VLAN_TAG_LEN : len;
+      const min = tagged ? TAGGED_ZLEN : ETH_ZLEN;
+      const wire = flen < min ? min : flen;
       writeQemuHeader(wire, stage, this.stageLen);
-      buf.copy(stage, at, off, off + len);
-      if (wire > len) stage.fill(0, at + len, at + wire);
+      if (tagged) tagInto(stage, at, buf, off, len, vid);
+      else buf.copy(stage, at, off, off + len);
+      if (wire > flen) stage.fill(0, at + flen, at + wire);
       this.stageLen = at + wire;
     };
   }
@@ -127,7 +141,7 @@ export class QemuIo {
       }
       const r = this.bell.sleepPollSet(this.set, blocked ? BLOCKED_SLEEP_MS : SLEEP_MS);
       if (r < 0) {
-        this.emit({ type: 'log', level: 'error', kind: 'qemu-poll', message: `qemu-io:${this.start.index}: poll: ${describeErrno(-r)}` });
+        this.emit({ type: 'log', level: 'error', kind: 'qemu-poll', message: `${this.start.name}: poll: ${describeErrno(-r)}` });
         break;
       }
       if (r > 0) this.ready();
@@ -150,9 +164,11 @@ export class QemuIo {
         if (r > 0) work++;
       }
     }
-    if (c.closed === null && c.flushPending()) {
+    // One batch per tx ring (a trunk connection has one per forwarding thread), while the socket takes them.
+    this.stageNative = c.demux === null ? -1 : c.demux.native;
+    for (let i = 0; i < c.txs.length && c.closed === null && c.flushPending(); i++) {
       this.stageLen = 0;
-      const n = (c.tx as Ring).consume(BATCH, this.stageFrame, BATCH_BYTES);
+      const n = c.txs[i].consume(BATCH, this.stageFrame, BATCH_BYTES);
       if (n > 0) {
         c.send(this.stage, this.stageLen, n);
         if (this.tracedCount > 0) this.traceWritten();
@@ -177,7 +193,11 @@ export class QemuIo {
 
   private anyTx(): boolean {
     const live = this.live;
-    for (let i = 0; i < live.length; i++) if (live[i].pendingLen === 0 && !(live[i].tx as Ring).isEmpty()) return true;
+    for (let i = 0; i < live.length; i++) {
+      if (live[i].pendingLen > 0) continue;
+      const txs = live[i].txs;
+      for (let j = 0; j < txs.length; j++) if (!txs[j].isEmpty()) return true;
+    }
     return false;
   }
 
@@ -226,7 +246,8 @@ export class QemuIo {
     this.live = this.live.filter((x) => x !== c);
     this.setDirty = true;
     if (reason.startsWith('bad frame')) this.emit({ type: 'log', level: 'warn', kind: 'qemu-bad-frame', message: `qemu port ${c.portId} (${c.remote}): closing: ${reason}` });
-    this.emit({ type: 'disconnected', connId: c.id, portId: c.portId, reason, drops: PORT_DROPS.toRecord(c.drops) });
+    const members = c.demux === null ? undefined : c.snapshots();
+    this.emit({ type: 'disconnected', connId: c.id, portId: c.portId, reason, drops: PORT_DROPS.toRecord(c.drops), members });
   }
 
   /** A VM's rx ring is full (or has room again): stop (or start) polling it for input. */
@@ -255,6 +276,12 @@ export class QemuIo {
     });
   }
 
+  private attached(c: QemuConn): void {
+    this.live = [...this.live, c];
+    this.setDirty = true;
+    this.emit({ type: 'attached', connId: c.id, portId: c.portId });
+  }
+
   /** Apply one control message from main. Public so tests can drive the thread without a Worker. */
   handle(msg: QemuControl): void {
     switch (msg.type) {
@@ -276,9 +303,18 @@ export class QemuIo {
           break;
         }
         c.attach(msg.portId, msg.meta, new Ring(msg.rxSab, new Doorbell(msg.fwDoorbellSab)), new Ring(msg.txSab));
-        this.live = [...this.live, c];
-        this.setDirty = true;
-        this.emit({ type: 'attached', connId: c.id, portId: c.portId });
+        this.attached(c);
+        break;
+      }
+      case 'trunk-port': {
+        const c = this.conns.get(msg.connId);
+        if (c === undefined) {
+          this.emit({ type: 'disconnected', connId: msg.connId, portId: msg.members[0].portId, reason: 'closed before it was attached' });
+          break;
+        }
+        const rxs = msg.pairs.map((p) => new Ring(p.rxSab, new Doorbell(p.fwDoorbellSab)));
+        c.attachTrunk(msg.native, msg.members, rxs, msg.pairs.map((p) => new Ring(p.txSab)), msg.countersSab, this.trace);
+        this.attached(c);
         break;
       }
       case 'close': {
@@ -287,7 +323,7 @@ export class QemuIo {
         break;
       }
       case 'stats':
-        this.emit({ type: 'stats', reqId: msg.reqId, conns: [...this.conns.values()].map((c) => c.snapshot()) });
+        this.emit({ type: 'stats', reqId: msg.reqId, conns: [...this.conns.values()].flatMap((c) => c.snapshots()) });
         break;
       case 'stop':
         this.stopped = true;

@@ -3,7 +3,10 @@
 // served by the QEMU I/O thread beside its VLAN's forwarding thread (src/qemu/qemu-thread.ts),
 // which accepts. Each accepted connection becomes a port of the listener's VLAN with a
 // ring pair of its own to the forwarding thread — so a VM that floods or stops reading
-// fills only its own rings — and leaves with its MACs when the connection ends. Main thread.
+// fills only its own rings — and leaves with its MACs when the connection ends. A trunk
+// listener (vid 0, `listen ... trunk VLANS`) has a QEMU I/O thread of its own, and each of
+// its connections a port per member VLAN and a ring pair per forwarding thread of them
+// (src/qemu/qemu-trunk-conns.ts). Main thread.
 //
 // Limits: a connection past its listener's max-connections, past the switch's
 // --max-connections, or whose queues the memory budget (src/forwarding/ring-table.ts) has
@@ -11,21 +14,21 @@
 // src/core/log-limiter.ts: any local user can connect). Each connection reserves its worst case: both rings and
 // the unsent batch its QEMU I/O thread may keep for a VM that stops reading.
 
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { rmSync } from 'node:fs';
 import { DivesError } from '../core/errors.js';
 import { LISTENER_REFUSAL, LISTENER_REFUSALS, type PortDropName } from '../core/counters.js';
 import { ringMeta } from '../core/ring-record.js';
 import type { ThreadSupervisor } from '../core/thread-supervisor.js';
-import { claimSocketPath } from '../linux/socket-path.js';
-import { closeFd, listenTcp, listenUnix } from '../linux/stream-socket.js';
+import { closeFd } from '../linux/stream-socket.js';
+import { openListener } from './listener-socket.js';
 import { formatListenSpec, type ListenSpec } from './listen-spec.js';
 import type { QemuConnStats, QemuEvent } from './qemu-io-messages.js';
 import { QemuThread, type QemuThreadOwner } from './qemu-thread.js';
 import { QEMU_STAGE_BYTES } from './qemu-io.js';
+import { QemuTrunk, QemuTrunkConns, type TrunkConn } from './qemu-trunk-conns.js';
 import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
+import { EventBus } from '../events/event-bus.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortTable } from '../forwarding/port-table.js';
 import type { RingTable } from '../forwarding/ring-table.js';
@@ -46,6 +49,7 @@ export type ListenerRefusal = (typeof LISTENER_REFUSALS.names)[number];
 
 /** A QEMU listener, as `show listeners` prints it. */
 export interface ListenerInfo {
+  /** Its VLAN; 0 for a trunk listener, whose VLANs `trunk` gives. */
   vid: number;
   spec: ListenSpec;
   address: string; // "127.0.0.1:4000" or "unix:/run/dives/vm.sock"
@@ -57,6 +61,8 @@ export interface ListenerInfo {
   /** up: accepting; down: not, for `reason` (its QEMU I/O thread is down). */
   state: 'up' | 'down';
   reason: string | null;
+  /** A trunk listener's VLANs, native VLAN, and the frames its connections sent that no VLAN took (TRUNK_DROPS). */
+  trunk?: ReturnType<QemuTrunk['info']>;
 }
 
 /** The refusal of `listen` on an address a listener of VLAN `vid` holds already. */
@@ -66,7 +72,8 @@ export function listenerClash(address: string, vid: number): DivesError {
 
 /** The refusal of `no listen` for an address VLAN `vid` does not listen on. */
 export function notListening(spec: ListenSpec, vid: number): DivesError {
-  return new DivesError('ENOTATTACHED', `no listen ${formatListenSpec(spec)}: not listening on it in VLAN ${vid}; "show listeners" lists them`);
+  const where = vid === 0 ? 'for trunks' : `in VLAN ${vid}`;
+  return new DivesError('ENOTATTACHED', `no listen ${formatListenSpec(spec)}: not listening on it ${where}; "show listeners" lists them`);
 }
 
 interface ListenerRec {
@@ -80,6 +87,7 @@ interface ListenerRec {
   max: number | null;
   /** Indexed by LISTENER_REFUSAL. */
   refused: Float64Array;
+  trunk: QemuTrunk | null;
 }
 
 interface ConnRec {
@@ -90,10 +98,15 @@ interface ConnRec {
   rxRingId: number;
   txRingId: number;
   live: boolean;
+  /** A trunk connection's ports and pairs (its vid, rings and port above are unused). */
+  trunk: TrunkConn | null;
 }
 
 export class QemuPorts implements QemuThreadOwner {
   private readonly threads = new Map<number, QemuThread>();
+  /** Trunk listener id → its own QEMU I/O thread. */
+  private readonly trunkThreads = new Map<number, QemuThread>();
+  private readonly trunkConns: QemuTrunkConns;
   private readonly listeners = new Map<number, ListenerRec>();
   /** connId → its port, once placed. */
   private readonly connPort = new Map<number, ConnRec>();
@@ -114,16 +127,22 @@ export class QemuPorts implements QemuThreadOwner {
     private readonly left: LeftPorts,
     /** QEMU connections of the whole switch at most (--max-connections). */
     readonly maxConnections = DEFAULT_MAX_CONNECTIONS,
-  ) {}
+  ) {
+    this.trunkConns = new QemuTrunkConns(pool, ports, rings, QEMU_RING_BYTES);
+  }
+
+  private allThreads(): QemuThread[] {
+    return [...this.threads.values(), ...this.trunkThreads.values()];
+  }
 
   /** Ask every QEMU I/O thread to collect garbage (src/switch/memory-reclaim.ts). */
   gc(): void {
-    for (const t of this.threads.values()) t.post({ type: 'gc' });
+    for (const t of this.allThreads()) t.post({ type: 'gc' });
   }
 
   /** The supervisors of the QEMU I/O threads, for `show threads`. */
   supervisors(): { io: ThreadSupervisor; cpu: number; wakeups: number }[] {
-    return [...this.threads.values()].map((t) => ({ io: t.supervisor, cpu: t.cpu, wakeups: t.bell.wakeups }));
+    return this.allThreads().map((t) => ({ io: t.supervisor, cpu: t.cpu, wakeups: t.bell.wakeups }));
   }
 
   /** The QEMU I/O thread beside forwarding thread `index`, started on first use. */
@@ -147,7 +166,7 @@ export class QemuPorts implements QemuThreadOwner {
         break;
       }
       case 'disconnected':
-        void this.unplace(e.connId, e.reason, e.drops);
+        void this.unplace(e.connId, e.reason, e.drops, e.members);
         break;
       case 'unlistened':
         this.unlistenWaits.get(e.listenerId)?.();
@@ -174,19 +193,19 @@ export class QemuPorts implements QemuThreadOwner {
 
   /** Stop every QEMU I/O thread as a crash would (the `debug crash-qemu` command, for drills and tests). */
   async crash(): Promise<void> {
-    const running = [...this.threads.values()].filter((t) => t.supervisor.state === 'up');
+    const running = this.allThreads().filter((t) => t.supervisor.state === 'up');
     if (running.length === 0) throw new DivesError('EBADARG', 'no QEMU I/O thread runs (nothing listens)');
     await Promise.all(running.map((t) => t.supervisor.crash()));
   }
 
   /** QEMU ports of a VLAN that are fully attached (reading and writing). */
   livePorts(vid?: number): number {
-    return [...this.connPort.values()].filter((c) => c.live && (vid === undefined || c.vid === vid)).length;
+    return [...this.connPort.values()].filter((c) => c.live && (vid === undefined || c.vid === vid || c.trunk?.members.some((m) => m.vid === vid) === true)).length;
   }
 
   list(vid?: number): ListenerInfo[] {
     return [...this.listeners.values()]
-      .filter((l) => vid === undefined || l.vid === vid)
+      .filter((l) => vid === undefined || l.vid === vid || l.trunk?.vids.includes(vid) === true)
       .map((l) => {
         const st = l.thread.supervisor.status();
         const down = st.state === 'down';
@@ -200,51 +219,32 @@ export class QemuPorts implements QemuThreadOwner {
   }
 
   private info(l: ListenerRec): ListenerInfo {
-    return { vid: l.vid, spec: l.spec, address: l.address, connections: l.conns.size, maxConnections: l.max, refused: LISTENER_REFUSALS.toRecord(l.refused), state: 'up', reason: null };
+    const info: ListenerInfo = { vid: l.vid, spec: l.spec, address: l.address, connections: l.conns.size, maxConnections: l.max, refused: LISTENER_REFUSALS.toRecord(l.refused), state: 'up', reason: null };
+    return l.trunk === null ? info : { ...info, trunk: l.trunk.info() };
   }
 
-  async listen(vid: number, spec: ListenSpec, maxConnections: number | null = null): Promise<ListenerInfo> {
+  /** Listen in VLAN `vid`, or, with `trunk` (vid 0), for trunk connections of its VLANs. */
+  async listen(vid: number, spec: ListenSpec, maxConnections: number | null = null, trunk: QemuTrunk | null = null): Promise<ListenerInfo> {
     const address = formatListenSpec(spec);
     const clash = [...this.listeners.values()].find((l) => l.address === address);
     if (clash !== undefined) throw listenerClash(address, clash.vid);
-    let fd: number;
-    if (spec.kind === 'unix') {
-      await this.claimPath(spec.path);
-      fd = listenUnix(spec.path).fd;
-    } else {
-      fd = listenTcp(await resolveHost(spec.host), spec.port).fd;
-    }
-    // The listener's connections are served beside the VLAN's forwarding thread.
-    const fw = this.pool.place(vid);
-    const t = this.thread(fw.index, fw.cpu);
+    if (trunk !== null) this.rings.ensureRoom(this.trunkConns.ringBytesOf(trunk) + QEMU_STAGE_BYTES, `listen ${address} trunk`);
+    const fd = await openListener(spec, this.log);
     const id = this.nextListener++;
-    const l: ListenerRec = { id, vid, spec, address, fd, thread: t, conns: new Set(), max: maxConnections, refused: LISTENER_REFUSALS.create() };
+    const t = trunk === null ? this.besideVlan(vid) : new QemuThread(-1, -1, this, `qemu-io:trunk:${address}`);
+    if (trunk !== null) this.trunkThreads.set(id, t);
+    const l: ListenerRec = { id, vid: trunk === null ? vid : 0, spec, address, fd, thread: t, conns: new Set(), max: maxConnections, refused: LISTENER_REFUSALS.create(), trunk };
     this.listeners.set(id, l);
     t.listen({ type: 'listen', listenerId: id, fd, tcp: spec.kind === 'tcp', path: spec.kind === 'unix' ? spec.path : null });
-    this.log.info(`listening for QEMU on ${address} (VLAN ${vid})${maxConnections === null ? '' : `, ${maxConnections} connections at most`}`);
+    const where = trunk === null ? `VLAN ${vid}` : `a trunk of VLANs ${trunk.info().vlans}${trunk.native === 0 ? '' : `, native VLAN ${trunk.native}`}`;
+    this.log.info(`listening for QEMU on ${address} (${where})${maxConnections === null ? '' : `, ${maxConnections} connections at most`}`);
     return this.info(l);
   }
 
-  /**
-   * Make a UNIX listener's path free: a socket left by a switch that was killed is
-   * removed, as a restarted daemon must; one something still accepts on, or a file that
-   * is not a socket, is refused.
-   */
-  private async claimPath(path: string): Promise<void> {
-    const c = await claimSocketPath(path);
-    switch (c.kind) {
-      case 'free':
-        return;
-      case 'replaced':
-        this.log.info(`listen unix:${path}: replaced a stale socket (nothing accepted on it)`);
-        return;
-      case 'busy':
-        throw new DivesError('ELISTEN', `listen unix:${path}: another program accepts connections on it; stop it or choose another path`);
-      case 'not-socket':
-        throw new DivesError('ELISTEN', `listen unix:${path}: the path exists and is not a socket; move it away or choose another path`);
-      case 'error':
-        throw new DivesError('ELISTEN', `listen unix:${path}: ${c.message}`);
-    }
+  /** The QEMU I/O thread beside VLAN `vid`'s forwarding thread: a listener's connections are served there. */
+  private besideVlan(vid: number): QemuThread {
+    const fw = this.pool.place(vid);
+    return this.thread(fw.index, fw.cpu);
   }
 
   async unlisten(vid: number, spec: ListenSpec): Promise<void> {
@@ -265,11 +265,17 @@ export class QemuPorts implements QemuThreadOwner {
     }
     closeFd(l.fd);
     if (l.spec.kind === 'unix') rmSync(l.spec.path, { force: true });
+    // A trunk listener's thread served it alone. It may stop before it reported each
+    // connection it closed: what it did not report goes here.
+    if (this.trunkThreads.delete(l.id)) {
+      await l.thread.close();
+      for (const connId of [...l.conns]) await this.unplace(connId, 'its listener was closed');
+    }
   }
 
   /** Per-connection counters from every QEMU I/O thread, by port id. */
   async stats(): Promise<Map<number, QemuConnStats>> {
-    const all = await Promise.all([...this.threads.values()].map((t) => t.stats().catch(() => [])));
+    const all = await Promise.all(this.allThreads().map((t) => t.stats().catch(() => [])));
     return new Map(all.flat().filter((c) => c.portId >= 0).map((c) => [c.portId, c]));
   }
 
@@ -292,6 +298,7 @@ export class QemuPorts implements QemuThreadOwner {
       return;
     }
     this.rings.reserve(QEMU_STAGE_BYTES, `qemu:${l.address}#${connId} unsent batch`);
+    if (l.trunk !== null) return this.placeTrunk(t, connId, l, remote);
     const port = this.ports.add('qemu', l.vid, `qemu:${l.address}#${connId}`);
     const fw = this.pool.place(l.vid);
     const io = t.name;
@@ -300,20 +307,39 @@ export class QemuPorts implements QemuThreadOwner {
     fw.configure(`ring:${rx.id}`, { type: 'add-input', ringId: rx.id, sab: rx.ring.sab });
     fw.configure(`ring:${tx.id}`, { type: 'add-output', ringId: tx.id, sab: tx.ring.sab, doorbellSab: t.bell.sab });
     fw.configure(`port:${port.id}`, { type: 'add-port', vid: l.vid, portId: port.id, isPeer: false, txRingId: tx.id });
-    this.connPort.set(connId, { connId, portId: port.id, vid: l.vid, listenerId, rxRingId: rx.id, txRingId: tx.id, live: false });
+    this.connPort.set(connId, { connId, portId: port.id, vid: l.vid, listenerId, rxRingId: rx.id, txRingId: tx.id, live: false, trunk: null });
     l.conns.add(connId);
     // The forwarding thread must know the port before its first frame arrives.
     await fw.request({ type: 'sync' }).catch(() => undefined);
     t.post({ type: 'port', connId, portId: port.id, meta: ringMeta(l.vid, port.id), rxSab: rx.ring.sab, fwDoorbellSab: fw.bell.sab, txSab: tx.ring.sab });
-    // Anyone who can reach a listener connects at will: these lines are rate-limited.
-    LogLimiter.of(this.log).info('qemu-connected', `qemu ${remote} connected to ${l.address}: port ${port.id} in VLAN ${l.vid}`);
+    // Anyone who can reach a listener connects at will: the event's log lines are rate-limited.
+    EventBus.of(this.log).emit({ kind: 'vm-connected', vid: l.vid, portId: port.id, port: port.name, remote, listener: l.address });
   }
 
-  private async unplace(connId: number, reason: string, drops: PortDrops = {}): Promise<void> {
+  /** placeTrunk: place() for a connection to a trunk listener, its stage reserved already. */
+  private async placeTrunk(t: QemuThread, connId: number, l: ListenerRec, remote: string): Promise<void> {
+    const trunk = l.trunk as QemuTrunk;
+    const { conn, msg } = this.trunkConns.make(t, connId, l.address, trunk);
+    const rec: ConnRec = { connId, portId: conn.members[0].portId, vid: 0, listenerId: l.id, rxRingId: -1, txRingId: -1, live: false, trunk: conn };
+    this.connPort.set(connId, rec);
+    l.conns.add(connId);
+    // The forwarding threads must know the ports before the first frame arrives.
+    await Promise.all(conn.pairs.map((p) => p.fw.request({ type: 'sync' }).catch(() => undefined)));
+    t.post(msg);
+    EventBus.of(this.log).emit({ kind: 'vm-connected', vid: conn.members[0].vid, portId: rec.portId, port: `qemu:${l.address}#${connId}`, remote, listener: l.address });
+  }
+
+  private async unplace(connId: number, reason: string, drops: PortDrops = {}, members: QemuConnStats[] = []): Promise<void> {
     const c = this.connPort.get(connId);
     if (c === undefined) return;
     this.connPort.delete(connId);
     this.listeners.get(c.listenerId)?.conns.delete(connId);
+    if (c.trunk !== null) {
+      await this.trunkConns.remove(c.trunk, this.left, members);
+      EventBus.of(this.log).emit({ kind: 'vm-disconnected', vid: c.trunk.members[0].vid, portId: c.portId, port: `qemu trunk connection ${connId}`, reason });
+      this.rings.release(QEMU_STAGE_BYTES);
+      return;
+    }
     const fw = this.pool.threadOf(c.vid);
     if (fw !== undefined) {
       // The rx ring first: the forwarding thread forwards what is left in it while the port exists.
@@ -322,7 +348,7 @@ export class QemuPorts implements QemuThreadOwner {
       fw.unconfigure([`ring:${c.txRingId}`], { type: 'remove-ring', ringId: c.txRingId });
       await fw.request({ type: 'sync' }).catch(() => undefined);
     }
-    LogLimiter.of(this.log).info('qemu-disconnected', `qemu port ${c.portId} (VLAN ${c.vid}) disconnected: ${reason}`);
+    EventBus.of(this.log).emit({ kind: 'vm-disconnected', vid: c.vid, portId: c.portId, port: this.ports.get(c.portId)?.name ?? `qemu port ${c.portId}`, reason });
     this.left.ioThread(c.vid, this.ports.get(c.portId)?.name ?? `qemu port ${c.portId}`, drops);
     this.rings.release(QEMU_STAGE_BYTES);
     this.rings.remove(c.rxRingId);
@@ -334,7 +360,7 @@ export class QemuPorts implements QemuThreadOwner {
   private refusal(l: ListenerRec): ListenerRefusal | null {
     if (l.max !== null && l.conns.size >= l.max) return 'listener-full';
     if (this.connPort.size >= this.maxConnections) return 'switch-full';
-    if (!this.rings.fits(QEMU_CONN_BYTES)) return 'memory-budget';
+    if (!this.rings.fits(l.trunk === null ? QEMU_CONN_BYTES : this.trunkConns.ringBytesOf(l.trunk) + QEMU_STAGE_BYTES)) return 'memory-budget';
     return null;
   }
 
@@ -352,21 +378,11 @@ export class QemuPorts implements QemuThreadOwner {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.threads.values()].map((t) => t.close()));
+    await Promise.all(this.allThreads().map((t) => t.close()));
     for (const l of this.listeners.values()) {
       closeFd(l.fd);
       if (l.spec.kind === 'unix') rmSync(l.spec.path, { force: true });
     }
     this.listeners.clear();
-  }
-}
-
-/** A listener's host as an address: numeric as given, a name resolved (IPv4 first, as Node's net module does). */
-async function resolveHost(host: string): Promise<string> {
-  if (isIP(host) !== 0) return host;
-  try {
-    return (await lookup(host)).address;
-  } catch (err) {
-    throw new DivesError('ELISTEN', `listen ${host}: cannot resolve it (${err instanceof Error ? err.message : String(err)})`);
   }
 }

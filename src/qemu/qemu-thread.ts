@@ -1,5 +1,5 @@
 // QemuThread: the main thread's side of one QEMU I/O thread — the one beside forwarding
-// thread `index`, serving the QEMU ports of that thread's VLANs. It runs the thread under a
+// thread `index`, serving the QEMU ports of that thread's VLANs, or a trunk listener's own. It runs the thread under a
 // ThreadSupervisor, posts to it (a message, then a bump of its doorbell's CONTROL count),
 // and remembers what a restarted thread must be told again: the listeners it accepts on.
 // It also remembers the fds of the connections the thread accepted, which die with the
@@ -36,14 +36,20 @@ export class QemuThread {
   readonly connFds = new Map<number, number>();
   private readonly statsWaits = new PendingReplies<QemuConnStats[]>();
   private closed = false;
+  /** QEMU I/O threads made so far in this process: each numbers its connections apart. */
+  private static made = 0;
+  /** This thread's number among them; its connection ids start at (serial × 1024 + generation) × 2^32 + 1. */
+  private readonly serial = QemuThread.made++;
 
   constructor(
     readonly index: number,
     /** The CPU it pins itself to: its forwarding thread's, or -1. */
     readonly cpu: number,
     private readonly owner: QemuThreadOwner,
+    /** A trunk listener's own thread is named for its address; -1 as index. */
+    name = `qemu-io:${index}`,
   ) {
-    this.name = `qemu-io:${index}`;
+    this.name = name;
     this.bell.attachEventfd(eventfdOpen());
     this.supervisor = new ThreadSupervisor({
       name: this.name,
@@ -61,7 +67,7 @@ export class QemuThread {
 
   /** One incarnation; a restarted one numbers its connections past the dead one's and is told its listeners again. */
   private launch(generation: number): ThreadRun {
-    const start: QemuIoStart = { index: this.index, doorbellSab: this.bell.sab, maxFrame: this.owner.maxFrame, firstConnId: generation * 2 ** 32 + 1, cpu: this.cpu, traceSab: this.owner.traceSab };
+    const start: QemuIoStart = { index: this.index, doorbellSab: this.bell.sab, maxFrame: this.owner.maxFrame, firstConnId: (this.serial * 1024 + generation) * 2 ** 32 + 1, cpu: this.cpu, traceSab: this.owner.traceSab, name: this.name };
     const w = new Worker(new URL('../../workers/qemu-io.js', import.meta.url), { workerData: start, name: this.name });
     w.on('message', (e: QemuEvent) => {
       if (e.type === 'connected') this.connFds.set(e.connId, e.fd);

@@ -4,6 +4,7 @@
 // Runs on the main thread.
 
 import { createCommandRegistry } from '../control/commands/create-command-registry.js';
+import type { CommandRegistry } from '../control/command-registry.js';
 import { ConsoleSession } from '../control/console-session.js';
 import { runRcFile } from '../control/rc-file.js';
 import { startStdioConsole } from '../control/stdio-console.js';
@@ -11,6 +12,9 @@ import { startControlServer, type ControlServer } from '../control/control-serve
 import { isDivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { Switch } from './switch.js';
+import { parseMetricsAddress } from '../metrics/metrics-address.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
+import { resolveVxlanSettings } from '../vxlan/vxlan-sockets.js';
 import { DEFAULT_DISCOVERY_INTERVAL_S, DEFAULT_MULTICAST_TTL, DEFAULT_PEER_EXPIRY, resolvePeeringOptions, type PeeringFlags } from '../peer/peering-options.js';
 
 export interface StartOptions {
@@ -33,8 +37,12 @@ export interface StartOptions {
   /** QEMU connections at most (--max-connections), and the memory budget (--memory-budget), in bytes. */
   maxConnections?: number;
   memoryBudgetBytes?: number;
+  /** --vxlan-port, --vxlan-local, --vxlan-max-vteps, as given; defaults when left out. */
+  vxlan?: { port?: number; local?: string; maxVteps?: number };
   /** Discovery and liveness flags (--no-discovery, --discovery-interval, ...); defaults when left out. */
-  peering?: Partial<Pick<PeeringFlags, 'discovery' | 'interval' | 'expiry' | 'ttl' | 'multicastIf' | 'maxPeers' | 'peerRate'>>;
+  peering?: Partial<Pick<PeeringFlags, 'discovery' | 'interval' | 'expiry' | 'ttl' | 'multicastIf' | 'maxPeers' | 'peerRate' | 'discoveryFormat'>>;
+  /** Serve Prometheus metrics at http://HOST:PORT/metrics (--metrics HOST:PORT, src/metrics/); off when left out. */
+  metrics?: string;
   /** Serve the console on stdio (default true). */
   console?: boolean;
   log: Logger;
@@ -57,6 +65,36 @@ function peeringFlags(opts: StartOptions): PeeringFlags {
   };
 }
 
+/**
+ * Start-up, step by step: the switch, the control socket (claimed before anything else is
+ * set up, so a second switch on the same -u DIR refuses before it touches a TAP or a port),
+ * peering (before the rc file, so `peer HOST PORT` lines in it work), the rc file, then
+ * metrics (so the first scrape sees the configured switch). A failing step logs
+ * "not starting", undoes the steps before it and gives null.
+ */
+async function startUp(opts: StartOptions, signals: SignalLatch): Promise<{ sw: Switch; ctl: ControlServer; registry: CommandRegistry; metrics: MetricsServer | null } | null> {
+  const log = opts.log;
+  const undo: (() => Promise<void>)[] = [];
+  try {
+    const vxlan = resolveVxlanSettings(opts.vxlan);
+    const metricsAt = opts.metrics === undefined ? null : parseMetricsAddress(opts.metrics);
+    const sw = new Switch({ log, forwardingThreads: opts.forwardingThreads, cpuAffinity: opts.cpuAffinity, peerOffload: opts.peerOffload, ageingTimeMs: opts.ageingTimeMs, maxConnections: opts.maxConnections, memoryBudgetBytes: opts.memoryBudgetBytes, vxlan });
+    undo.push(() => sw.close());
+    const registry = createCommandRegistry();
+    const ctl = await startControlServer({ dir: opts.socketDir, group: opts.ctlGroup, registry, sw, log });
+    undo.unshift(() => ctl.close());
+    await sw.startPeering(await resolvePeeringOptions(peeringFlags(opts)));
+    if (opts.rcFile !== undefined) await runRcFile(opts.rcFile, new ConsoleSession(registry, sw, { log: (m) => log.error(m) }));
+    const metrics = metricsAt === null ? null : await startMetricsServer({ address: metricsAt, registry, sw, log });
+    return { sw, ctl, registry, metrics };
+  } catch (err) {
+    log.error(`not starting: ${isDivesError(err) ? err.message : String(err)}`);
+    for (const step of undo) await step();
+    signals.dispose();
+    return null;
+  }
+}
+
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
 export async function runSwitch(opts: StartOptions): Promise<number> {
   const log = opts.log;
@@ -64,43 +102,10 @@ export async function runSwitch(opts: StartOptions): Promise<number> {
   // switch starts (or just after it says it is up) must shut it down cleanly, not
   // meet Node's default action and leave the control socket and TAPs behind.
   const signals = new SignalLatch();
-  const sw = new Switch({ log, forwardingThreads: opts.forwardingThreads, cpuAffinity: opts.cpuAffinity, peerOffload: opts.peerOffload, ageingTimeMs: opts.ageingTimeMs, maxConnections: opts.maxConnections, memoryBudgetBytes: opts.memoryBudgetBytes });
-  const registry = createCommandRegistry();
+  const up = await startUp(opts, signals);
+  if (up === null) return 1;
+  const { sw, ctl, registry, metrics } = up;
   const logLine = (m: string): void => log.error(m);
-
-  // The control socket is claimed before anything else is set up, so a second
-  // switch on the same -u DIR refuses before it touches a TAP or a port.
-  let ctl: ControlServer;
-  try {
-    ctl = await startControlServer({ dir: opts.socketDir, group: opts.ctlGroup, registry, sw, log });
-  } catch (err) {
-    log.error(`not starting: ${isDivesError(err) ? err.message : String(err)}`);
-    await sw.close();
-    signals.dispose();
-    return 1;
-  }
-
-  // Peering starts before the rc file, so `peer HOST PORT` lines in it work.
-  try {
-    await sw.startPeering(await resolvePeeringOptions(peeringFlags(opts)));
-  } catch (err) {
-    log.error(`not starting: ${isDivesError(err) ? err.message : String(err)}`);
-    await ctl.close();
-    await sw.close();
-    signals.dispose();
-    return 1;
-  }
-
-  if (opts.rcFile !== undefined) {
-    try {
-      await runRcFile(opts.rcFile, new ConsoleSession(registry, sw, { log: logLine }));
-    } catch (err) {
-      log.error(`not starting: ${isDivesError(err) ? err.message : String(err)}`);
-      await ctl.close();
-      await sw.close();
-      return 1;
-    }
-  }
   ctl.ready();
   const discovery = opts.peering?.discovery === false ? 'no discovery (static peers only)' : `discovery ${opts.discoveryGroup}:${opts.discoveryPort}`;
   log.info(`DiVES switch up: unicast ${opts.host}:${opts.port}, ${discovery}, sockets in ${opts.socketDir}`);
@@ -132,6 +137,7 @@ export async function runSwitch(opts: StartOptions): Promise<number> {
       // The control socket goes first, so no new command arrives while the switch closes.
       stopping = ctl
         .close()
+        .then(() => metrics?.close())
         .then(() => sw.close())
         .then(resolve, (err: unknown) => {
           log.error(`shutdown: ${String(err)}`);

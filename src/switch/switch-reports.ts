@@ -12,6 +12,8 @@ import type { PortTable } from '../forwarding/port-table.js';
 import type { PeerPorts } from '../peer/peer-ports.js';
 import type { QemuPorts } from '../qemu/qemu-ports.js';
 import type { TapPorts } from '../tap/tap-ports.js';
+import type { TrunkPorts } from '../tap/trunk-ports.js';
+import type { VxlanPorts } from '../vxlan/vxlan-ports.js';
 import type { PortInfo, ThreadInfo, VlanInfo } from '../control/switch-api.js';
 import type { ThreadSupervisor } from '../core/thread-supervisor.js';
 
@@ -19,8 +21,10 @@ export interface SwitchParts {
   pool: ForwardingPool;
   ports: PortTable;
   taps: TapPorts;
+  trunks: TrunkPorts;
   qemu: QemuPorts;
   peers: PeerPorts;
+  vxlan: VxlanPorts;
   left: LeftPorts;
 }
 
@@ -53,7 +57,7 @@ export async function reportVlans(parts: SwitchParts, vids: Iterable<number>): P
  * thread counted added in.
  */
 export async function reportPorts(parts: SwitchParts, vid?: number): Promise<PortInfo[]> {
-  const { pool, ports, taps, qemu, peers } = parts;
+  const { pool, ports, taps, trunks, qemu, peers } = parts;
   const threads = (vid === undefined ? pool.threads : [pool.threadOf(vid)]).filter((t) => t !== undefined && t.supervisor.state === 'up');
   const reports: PortReport[] = [];
   await Promise.all(
@@ -71,7 +75,7 @@ export async function reportPorts(parts: SwitchParts, vid?: number): Promise<Por
     .map((p) => {
       const r = byId.get(`${p.vid}/${p.id}`);
       const drops = r?.drops ?? PORT_DROPS.zero();
-      const io = p.kind === 'tap' ? taps.ioDrops(p.id) : p.kind === 'qemu' ? qemuDrops.get(p.id) : undefined;
+      const io = p.kind === 'tap' ? (taps.ioDrops(p.id) ?? trunks.ioDrops(p.id)) : p.kind === 'qemu' ? qemuDrops.get(p.id) : undefined;
       for (const [name, n] of Object.entries(io ?? {}) as [PortDropName, number][]) drops[name] += n;
       // The engine counts a frame as transmitted when it queued it; subtract what the
       // I/O thread then could not deliver, so tx means "left the port".
@@ -90,9 +94,9 @@ export async function reportPorts(parts: SwitchParts, vid?: number): Promise<Por
     });
 }
 
-/** Every thread: the forwarding threads first, then the TAP, QEMU and peer I/O threads. */
+/** Every thread: the forwarding threads first, then the TAP, QEMU, peer and VXLAN I/O threads. */
 export async function reportThreads(parts: SwitchParts): Promise<ThreadInfo[]> {
-  const { pool, taps, qemu, peers } = parts;
+  const { pool, taps, trunks, qemu, peers, vxlan } = parts;
   // A query refreshes each forwarding thread's no-vlan count; a down thread keeps its last.
   await Promise.all(pool.threads.filter((t) => t.supervisor.state === 'up').map((t) => t.request({ type: 'sync' }).catch(() => undefined)));
   const info = (sv: ThreadSupervisor, cpu: number, vlans: number[], wakeups: number, extra: Partial<Record<(typeof THREAD_COUNTERS.names)[number], number>>): ThreadInfo => {
@@ -110,8 +114,10 @@ export async function reportThreads(parts: SwitchParts): Promise<ThreadInfo[]> {
   };
   return [
     ...pool.threads.map((t) => info(t.supervisor, t.cpu, [...t.vids].sort((a, b) => a - b), t.bell.wakeups, { 'no-vlan': t.noVlan })),
-    ...taps.threads().map((t) => info(t.io, t.cpu, [], t.wakeups, {})),
+    ...[...taps.threads(), ...trunks.threads()].map((t) => info(t.io, t.cpu, [], t.wakeups, {})),
     ...qemu.supervisors().map((t) => info(t.io, t.cpu, [], t.wakeups, {})),
     info(peers.io, -1, [], peers.wakeups, {}),
+    // The VXLAN thread exists from the first `vxlan remote` or `vxlan group` on.
+    ...(vxlan.thread.started ? [info(vxlan.thread.io, -1, [], vxlan.thread.wakeups, {})] : []),
   ];
 }

@@ -1,6 +1,6 @@
 // Switch: one DiVES switch on this host — the control plane object behind every
-// console command. It owns the forwarding pool, the port table, peering and the TAP and
-// QEMU port managers, and answers `show` commands by asking the threads that
+// console command. It owns the forwarding pool, the port table, peering and the TAP,
+// QEMU and VXLAN port managers, and answers `show` commands by asking the threads that
 // hold the counters. Runs on the main thread.
 
 import { availableParallelism } from 'node:os';
@@ -8,7 +8,7 @@ import { DivesError } from '../core/errors.js';
 import { DEFAULT_MAX_FRAME, macToString, parseMac } from '../core/frame.js';
 import { DEFAULT_AGEING_TIME_MS, DEFAULT_FDB_CAPACITY } from '../forwarding/fdb.js';
 import type { Logger } from '../core/log.js';
-import type { ListenSpec, ListenerInfo, MacEntry, PortInfo, RingInfo, SwitchControl, TapInfo, ThreadInfo, TraceInfo, VlanInfo } from '../control/switch-api.js';
+import type { ListenSpec, ListenerInfo, TrunkListen, MacEntry, PortInfo, RingInfo, SwitchControl, TapInfo, ThreadInfo, TraceInfo, VlanInfo } from '../control/switch-api.js';
 import { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import { LeftPorts } from '../forwarding/left-ports.js';
 import { PortTable } from '../forwarding/port-table.js';
@@ -16,12 +16,24 @@ import { RingTable } from '../forwarding/ring-table.js';
 import { MemoryReclaim, enableMemoryReclaim } from './memory-reclaim.js';
 import { STORM_CLASSES, type StormClass } from '../forwarding/port-limits.js';
 import { QemuPorts } from '../qemu/qemu-ports.js';
+import { QemuTrunk } from '../qemu/qemu-trunk-conns.js';
 import { TapPorts } from '../tap/tap-ports.js';
 import { PeerPorts } from '../peer/peer-ports.js';
 import { Peering } from '../peer/peering.js';
 import type { PeeringOptions } from '../peer/peering-options.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
 import { reportPorts, reportThreads, reportVlans } from './switch-reports.js';
+import { EventBus } from '../events/event-bus.js';
+import { SwitchEvents } from '../events/switch-events.js';
+import { VxlanPorts } from '../vxlan/vxlan-ports.js';
+import { resolveVxlanSettings, type VxlanSettings } from '../vxlan/vxlan-sockets.js';
+import type { VtepInfo, VxlanInfo, VxlanVlanConfig } from '../vxlan/vxlan-info.js';
+import { TrunkPorts, type TrunkInfo } from '../tap/trunk-ports.js';
+import { tapAttachedElsewhere } from '../tap/tap-ports.js';
+import { Captures } from '../capture/captures.js';
+import { Mirrors } from '../capture/mirrors.js';
+import { fileSink, type ByteSink } from '../capture/byte-sink.js';
+import type { CaptureInfo, CaptureRequest, CapturesInfo, MirrorInfo, MirrorSource, MirrorsInfo } from '../capture/capture-info.js';
 
 export interface SwitchOptions {
   log: Logger;
@@ -38,6 +50,8 @@ export interface SwitchOptions {
   memoryBudgetBytes?: number;
   /** QEMU connections of the whole switch at most (--max-connections). */
   maxConnections?: number;
+  /** --vxlan-port, --vxlan-local, --vxlan-max-vteps, checked (resolveVxlanSettings); default: port 4789, by route. */
+  vxlan?: VxlanSettings;
 }
 
 /** The memory budget by default: 1 GiB of queues. */
@@ -57,6 +71,17 @@ export class Switch implements SwitchControl {
   /** Peer ports (the peer I/O thread) and the policy that decides who the peers are. */
   readonly peers: PeerPorts;
   readonly peering: Peering;
+  /** VXLAN VTEPs as ports (the VXLAN I/O thread, started with the first remote or group). */
+  readonly vxlan: VxlanPorts;
+  /** Trunk TAPs: one device, a port in each of several VLANs. */
+  readonly trunks: TrunkPorts;
+  /** Packet captures and port mirrors: watches the forwarding threads keep (src/capture/). */
+  readonly captures: Captures;
+  readonly mirrors: Mirrors;
+  private nextWatchId = 1;
+  /** The switch's events (src/events/): what `monitor` streams, and the log gets. */
+  readonly events: EventBus;
+  private readonly eventSources: SwitchEvents;
   /** VLANs entered with `vlan ID` or holding ports. */
   private readonly vlans = new Set<number>();
   private closed = false;
@@ -75,9 +100,14 @@ export class Switch implements SwitchControl {
       maxFrame,
       log: this.log,
     });
+    this.events = EventBus.of(this.log);
+    this.eventSources = new SwitchEvents(this.events, this.ports, this.pool, () => this.showPorts());
     this.left = new LeftPorts(this.ports, this.log);
     this.pool.onPortLeft = (vid, portId, drops) => this.left.forwarding(vid, portId, drops);
     this.taps = new TapPorts(this.pool, this.ports, this.rings, maxFrame, this.log, this.left);
+    this.trunks = new TrunkPorts(this.pool, this.ports, this.rings, maxFrame, this.log, this.left);
+    this.captures = new Captures(this.pool, this.ports, this.rings, this.log, () => this.nextWatchId++);
+    this.mirrors = new Mirrors(this.pool, this.ports, this.rings, this.taps, this.log, () => this.nextWatchId++);
     this.qemu = new QemuPorts(this.pool, this.ports, this.rings, maxFrame, this.log, this.left, opts.maxConnections);
     this.reclaim = new MemoryReclaim(() => {
       for (const t of this.pool.threads) t.post({ type: 'gc' });
@@ -92,6 +122,7 @@ export class Switch implements SwitchControl {
     this.ports.onChange(() => this.updateOffloads());
     this.peers.onOffloadChange = () => this.updateOffloads();
     this.peering = new Peering(this.peers, this.log);
+    this.vxlan = new VxlanPorts(this.pool, this.ports, this.rings, maxFrame, opts.ageingTimeMs ?? DEFAULT_AGEING_TIME_MS, opts.vxlan ?? resolveVxlanSettings(), this.log);
   }
 
   ensureVlan(vid: number): void {
@@ -146,16 +177,70 @@ export class Switch implements SwitchControl {
   async attachTap(vid: number, dev: string): Promise<TapInfo> {
     this.alive();
     this.vlans.add(vid);
+    if (this.trunks.has(dev)) throw new DivesError('EATTACHED', `tap ${dev}: already attached as a trunk; detach it first with "no tap ${dev} trunk"`);
     const info = await this.taps.attach(vid, dev);
     this.updateOffloads();
     return info;
   }
 
+  // ---- trunks, captures and mirrors (src/tap/trunk-ports.ts, src/capture/) ----
+
+  async attachTrunk(dev: string, vids: number[], native: number | null): Promise<TrunkInfo> {
+    this.alive();
+    const held = this.taps.list().find((t) => t.name === dev);
+    if (held !== undefined) throw tapAttachedElsewhere(dev, held.vid);
+    for (const v of [...vids, ...(native === null ? [] : [native])]) this.vlans.add(v);
+    const info = await this.trunks.attach(dev, vids, native ?? 0);
+    this.updateOffloads();
+    return info;
+  }
+
+  async detachTrunk(dev: string): Promise<void> {
+    await this.trunks.detach(dev);
+  }
+
+  showTrunks(vid?: number): TrunkInfo[] {
+    return this.trunks.list(vid);
+  }
+
+  async capture(req: CaptureRequest, out: { file: string } | { sink: ByteSink }): Promise<CaptureInfo> {
+    this.alive();
+    const sink = 'sink' in out ? out.sink : await fileSink(out.file);
+    try {
+      return await this.captures.capture(req, sink, 'file' in out ? out.file : 'stream');
+    } finally {
+      if ('file' in out) await sink.end();
+    }
+  }
+
+  showCaptures(): CapturesInfo {
+    return this.captures.show();
+  }
+
+  async addMirror(source: MirrorSource, to: string): Promise<MirrorInfo> {
+    this.alive();
+    return this.mirrors.add(source, to);
+  }
+
+  async removeMirror(source: MirrorSource, to: string | null): Promise<number> {
+    return this.mirrors.remove(source, to);
+  }
+
+  showMirrors(): MirrorsInfo {
+    return this.mirrors.show();
+  }
+
   /** See TapPorts.applyOffloads and PeerPorts.takesOffload; docs/architecture.md says why. */
   private updateOffloads(): void {
-    const plain = new Set(this.ports.all().filter((p) => p.kind !== 'tap' && p.kind !== 'peer').map((p) => p.vid));
+    const all = this.ports.all();
+    // A QEMU port or a VXLAN VTEP takes plain Ethernet only, so the VLAN's TAPs hand over plain frames.
+    // A trunk takes plain frames too (src/tap/trunk-io-loop.ts).
+    const trunkVids = this.trunks.vids();
+    const plain = new Set([...all.filter((p) => p.kind !== 'tap' && p.kind !== 'peer').map((p) => p.vid), ...trunkVids]);
     this.taps.applyOffloads((vid) => !plain.has(vid) && this.peers.takesOffload(vid));
-    this.peers.advertise([...plain].sort((a, b) => a - b));
+    // A peer's frame never reaches a VTEP (split horizon), so only QEMU ports make peers send plain frames.
+    const plainForPeers = new Set([...all.filter((p) => p.kind !== 'tap' && p.kind !== 'peer' && p.kind !== 'vxlan').map((p) => p.vid), ...trunkVids]);
+    this.peers.advertise([...plainForPeers].sort((a, b) => a - b));
   }
 
   setStormControl(vid: number, cls: StormClass, rate: number | null): void {
@@ -176,10 +261,15 @@ export class Switch implements SwitchControl {
     return this.taps.detach(vid, dev);
   }
 
-  async listen(vid: number, spec: ListenSpec, maxConnections: number | null = null): Promise<ListenerInfo> {
+  async listen(vid: number, spec: ListenSpec, maxConnections: number | null = null, trunk: TrunkListen | null = null): Promise<ListenerInfo> {
     this.alive();
-    this.vlans.add(vid);
-    return this.qemu.listen(vid, spec, maxConnections);
+    if (trunk === null) {
+      this.vlans.add(vid);
+      return this.qemu.listen(vid, spec, maxConnections);
+    }
+    const t = new QemuTrunk(trunk.tagged, trunk.native ?? 0);
+    for (const v of t.vids) this.vlans.add(v);
+    return this.qemu.listen(0, spec, maxConnections, t);
   }
 
   async unlisten(vid: number, spec: ListenSpec): Promise<void> {
@@ -202,7 +292,8 @@ export class Switch implements SwitchControl {
   }
 
   async crashTapIo(name: string): Promise<void> {
-    await this.taps.crashIo(name);
+    if (this.trunks.has(name)) await this.trunks.crashIo(name);
+    else await this.taps.crashIo(name);
   }
 
   async crashPeerIo(): Promise<void> {
@@ -211,6 +302,46 @@ export class Switch implements SwitchControl {
 
   async crashQemuIo(): Promise<void> {
     await this.qemu.crash();
+  }
+
+  async crashVxlanIo(): Promise<void> {
+    await this.vxlan.thread.crash();
+  }
+
+  // ---- VXLAN (src/vxlan/vxlan-ports.ts) ----
+
+  async showVxlan(vid?: number): Promise<VxlanInfo> {
+    return this.vxlan.show(vid);
+  }
+
+  async setVxlanVni(vid: number, vni: number | null): Promise<void> {
+    this.alive();
+    this.vlans.add(vid);
+    await this.vxlan.setVni(vid, vni);
+  }
+
+  async addVxlanRemote(vid: number, host: string, port: number | null): Promise<VtepInfo> {
+    this.alive();
+    this.vlans.add(vid);
+    return this.vxlan.addRemote(vid, host, port);
+  }
+
+  async removeVxlanRemote(vid: number, host: string, port: number | null): Promise<void> {
+    await this.vxlan.removeRemote(vid, host, port);
+  }
+
+  async setVxlanGroup(vid: number, group: string, replyToSource: boolean): Promise<VtepInfo> {
+    this.alive();
+    this.vlans.add(vid);
+    return this.vxlan.setGroup(vid, group, replyToSource);
+  }
+
+  async removeVxlanGroup(vid: number, group: string): Promise<void> {
+    await this.vxlan.removeGroup(vid, group);
+  }
+
+  vxlanConfig(): VxlanVlanConfig[] {
+    return this.vxlan.list();
   }
 
   // ---- peers (src/peer/peering.ts, src/peer/peer-ports.ts) ----
@@ -247,8 +378,13 @@ export class Switch implements SwitchControl {
     if (this.closed) return;
     this.closed = true;
     this.reclaim.close();
-    // Peers first: nothing more arrives from other switches while the ports go.
+    this.eventSources.close();
+    // Peers and VTEPs first: nothing more arrives from other switches while the ports go.
     await this.peering.close();
+    await this.vxlan.close();
+    await this.captures.close();
+    await this.mirrors.close();
+    await this.trunks.detachAll();
     await this.taps.detachAll();
     this.taps.watch.close();
     await this.qemu.close();

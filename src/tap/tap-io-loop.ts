@@ -33,6 +33,8 @@ export class TapIoLoop {
   private readonly scratch: Buffer;
   private readonly txHandler: FrameHandler;
   private readonly trace: FrameTrace;
+  /** Mirrors' rings toward this TAP (src/capture/mirrors.ts), each with its handler; empty for most TAPs. */
+  private readonly mirrors: { ring: Ring; handler: FrameHandler }[];
 
   constructor(private readonly start: TapIoStart) {
     this.rx = new Ring(start.rxSab, new Doorbell(start.fwDoorbellSab));
@@ -50,6 +52,13 @@ export class TapIoLoop {
       if (tapWrite(fd, buf, off, len) !== len) tx.countConsumerDrop();
       if (traced) trace.finish(meta);
     };
+    this.mirrors = start.mirrorSabs.map((sab) => {
+      const ring = new Ring(sab);
+      const handler: FrameHandler = (buf, off, len) => {
+        if (tapWrite(fd, buf, off, len) !== len) ring.countConsumerDrop();
+      };
+      return { ring, handler };
+    });
   }
 
   /** Runs until stopped; returns an error message if the TAP failed, else null. */
@@ -59,9 +68,9 @@ export class TapIoLoop {
     // needs no cross-CPU wake-up (docs/performance.md, "CPU affinity").
     if (cpu >= 0) pinThisThread(cpu);
     const bell = this.bell;
-    // The doorbell is new with the port, so any CONTROL bump means stop, even
-    // one that came before this thread got here.
-    const stopSeq = 0;
+    // Main read the CONTROL count when it started this incarnation, so any other count
+    // means stop, even a bump that came before this thread got here.
+    const stopSeq = this.start.stopSeq;
     // Whether the TAP may hold frames. Reading a TAP that is known to be empty
     // costs a system call that returns EAGAIN; the path of a ping pays for every
     // one (docs/performance.md, "Where the time goes"), so it reads only after
@@ -74,13 +83,15 @@ export class TapIoLoop {
         if (got < 0) return `read failed (errno ${-got})`;
         tapReadable = got === BATCH;
       }
-      const sent = this.tx.consume(BATCH, this.txHandler);
+      let sent = this.tx.consume(BATCH, this.txHandler);
+      const mirrors = this.mirrors;
+      for (let i = 0; i < mirrors.length; i++) sent += mirrors[i].ring.consume(BATCH, mirrors[i].handler);
       if (sent > 0) tapReadable = true;
       if (tapReadable) continue;
       // Announce sleep, then look once more (see Doorbell.ring for why). A frame
       // arriving on the TAP meanwhile makes poll() return at once.
       bell.prepareSleep();
-      if (!this.tx.isEmpty() || bell.controlSeq !== stopSeq) {
+      if (!this.tx.isEmpty() || this.mirrorsPending() || bell.controlSeq !== stopSeq) {
         bell.cancelSleep();
         continue;
       }
@@ -89,6 +100,12 @@ export class TapIoLoop {
       tapReadable = r > 0;
     }
     return null;
+  }
+
+  private mirrorsPending(): boolean {
+    const mirrors = this.mirrors;
+    for (let i = 0; i < mirrors.length; i++) if (!mirrors[i].ring.isEmpty()) return true;
+    return false;
   }
 
   /**

@@ -71,6 +71,8 @@ interface TapPort {
   io: ThreadSupervisor;
   /** The CPU its I/O thread pins itself to (its VLAN's forwarding thread's), or -1. */
   cpu: number;
+  /** What its I/O thread is started with (the mirror rings change; src/capture/mirrors.ts). */
+  start: TapIoStart;
 }
 
 export class TapPorts {
@@ -172,11 +174,14 @@ export class TapPorts {
       doorbellSab: bell.sab,
       cpu: fw.cpu,
       traceSab: this.pool.trace.sab,
+      mirrorSabs: [],
+      stopSeq: 0,
     };
     const t: TapPort = {
       dev, vid, portId: port.id, rx: rx.ring, tx: tx.ring, rxRingId: rx.id, txRingId: tx.id, bell, offload: false,
-      io: this.supervise(io, start, bell),
+      io: this.supervise(io, name, () => t.start, bell),
       cpu: fw.cpu,
+      start,
     };
     this.taps.set(name, t);
     fw.configure(`ring:${t.rxRingId}`, { type: 'add-input', ringId: t.rxRingId, sab: t.rx.sab });
@@ -195,8 +200,7 @@ export class TapPorts {
    * up where the shared ring positions say; a TAP that failed (its own read error) is
    * not restarted. Either way a port whose thread is down says so in `show taps`.
    */
-  private supervise(io: string, start: TapIoStart, bell: Doorbell): ThreadSupervisor {
-    const name = start.name;
+  private supervise(io: string, name: string, start: () => TapIoStart, bell: Doorbell): ThreadSupervisor {
     let failure: string | null = null;
     return new ThreadSupervisor({
       name: io,
@@ -204,7 +208,8 @@ export class TapPorts {
       log: this.log,
       launch: () => {
         failure = null;
-        const w = new Worker(new URL('../../workers/tap-io.js', import.meta.url), { workerData: start, name: io });
+        const workerData: TapIoStart = { ...start(), stopSeq: bell.controlSeq };
+        const w = new Worker(new URL('../../workers/tap-io.js', import.meta.url), { workerData, name: io });
         w.on('message', (m: TapIoExit) => (failure = m.message));
         return workerRun(w, () => failure);
       },
@@ -225,6 +230,33 @@ export class TapPorts {
     await this.teardown(t);
     this.watch.add({ name, vid: t.vid, since: Date.now(), reason });
     this.log.warn(`tap ${name}: detached from VLAN ${t.vid}, its port and MACs with it; it is attached again when a TAP named ${name} exists ("no tap ${name}" stops waiting)`);
+  }
+
+  /** The name of the TAP whose port is `portId`, or undefined (no TAP's, or a TAP that is down). */
+  accessTapOf(portId: number): string | undefined {
+    for (const t of this.taps.values()) if (t.portId === portId && t.io.state === 'up') return t.dev.name;
+    return undefined;
+  }
+
+  /** The doorbell a TAP's I/O thread sleeps on, for rings toward it. */
+  bellOf(name: string): Doorbell {
+    const t = this.taps.get(name);
+    if (t === undefined) throw tapNotAttached(name, undefined, undefined);
+    return t.bell;
+  }
+
+  /**
+   * Give a TAP's I/O thread the rings of the mirrors it is the monitoring port of
+   * (src/capture/mirrors.ts): the thread is started again with them, on the same TAP and
+   * rings, so its port loses no frame (they wait in the rings meanwhile).
+   */
+  async setMirrorRings(name: string, sabs: SharedArrayBuffer[]): Promise<void> {
+    const t = this.taps.get(name);
+    if (t === undefined) return;
+    t.start = { ...t.start, mirrorSabs: sabs };
+    if (t.io.state !== 'up') return;
+    await t.io.stop();
+    if (this.taps.get(name) === t) t.io.start();
   }
 
   /** Stop a TAP's I/O thread as a crash would (the `debug crash-tap` command, for drills and tests). */

@@ -207,16 +207,16 @@ test('a non-Dives error is EINTERNAL, is logged with its stack, and the session 
 
 test('completion offers command words for the level, after json and after a one-shot vlan prefix', (t) => {
   const { s } = session();
-  t.deepEqual(s.complete(''), [['end', 'exit', 'help', 'json', 'no', 'peer', 'quit', 'show', 'vlan', 'write'], '']);
+  t.deepEqual(s.complete(''), [['capture', 'end', 'exit', 'help', 'json', 'listen', 'mirror', 'monitor', 'no', 'peer', 'quit', 'show', 'tap', 'vlan', 'write'], '']);
   t.deepEqual(s.complete('sh'), [['show'], 'sh']);
-  t.deepEqual(s.complete('show '), [['listeners', 'peers', 'ports', 'rings', 'running-config', 'taps', 'threads', 'trace', 'vlans'], '']);
-  t.deepEqual(s.complete('json show v'), [['vlans'], 'v']);
+  t.deepEqual(s.complete('show '), [['captures', 'listeners', 'mirrors', 'peers', 'ports', 'rings', 'running-config', 'taps', 'threads', 'trace', 'trunks', 'vlans', 'vxlan'], '']);
+  t.deepEqual(s.complete('json show v'), [['vlans', 'vxlan'], 'v']);
   t.deepEqual(s.complete('vlan 10 show m'), [['macs'], 'm']);
   t.deepEqual(s.complete('vlan 10 no l'), [['listen'], 'l']);
   t.deepEqual(s.complete('vlan 99999 sh'), [[], 'sh']);
-  t.deepEqual(s.complete('debug '), [['crash-on-frame', 'crash-peers', 'crash-qemu', 'crash-tap', 'crash-worker', 'trace'], '']);
+  t.deepEqual(s.complete('debug '), [['crash-on-frame', 'crash-peers', 'crash-qemu', 'crash-tap', 'crash-vxlan', 'crash-worker', 'trace'], '']);
   t.deepEqual(s.complete('help de'), [['debug'], 'de']);
-  t.deepEqual(s.complete('help no '), [['listen', 'mac-limit', 'peer', 'storm-control', 'tap'], '']);
+  t.deepEqual(s.complete('help no '), [['listen', 'mac-limit', 'mirror', 'peer', 'storm-control', 'tap', 'vxlan'], '']);
   s.mode = { vid: 10 };
   t.deepEqual(s.complete('t'), [['tap'], 't']);
   t.deepEqual(s.complete('show m'), [['macs'], 'm']);

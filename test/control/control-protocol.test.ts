@@ -1,9 +1,9 @@
 // Tests for src/control/control-protocol.ts: how replies are framed and read back
-// (reply lines can never pass for a status line), and how request lines are cut
+// (reply lines can never pass for a status line; a stream's lines go to the stream), and how request lines are cut
 // from a byte stream with a bounded buffer. Pure units: no sockets.
 
 import test from 'ava';
-import { LineReader, MAX_REQUEST_BYTES, ReplyDecoder, encodeReply } from '../../src/control/control-protocol.js';
+import { LineReader, MAX_REQUEST_BYTES, ReplyDecoder, encodeLine, encodeReply } from '../../src/control/control-protocol.js';
 import { mulberry32, randInt } from '../helpers/prng.js';
 
 test('a reply is its lines prefixed "| ", then "ok"; an empty line is a bare "|"', (t) => {
@@ -51,6 +51,30 @@ test('the decoder reads replies split at any byte, in order', (t) => {
       { ok: false, code: 'EBADARG', message: 'bad: really', lines: [] },
       { ok: true, close: true, lines: [] },
     ]);
+  }
+});
+
+test('a streaming reply says "ok stream"; its lines after it go to the stream, in pieces or not, until the status that ends it', (t) => {
+  const stream = { open: () => ({ resume: () => {}, close: () => {} }) };
+  const start = encodeReply({ ok: true, lines: ['monitoring'], stream });
+  t.is(start, '| monitoring\nok stream\n');
+  const wire = `${start}${encodeLine('event one')}${encodeLine('two\nlines')}ok\n${encodeReply({ ok: true, lines: ['after'] })}`;
+  const rand = mulberry32(11);
+  for (let round = 0; round < 20; round++) {
+    const streamed: string[] = [];
+    const d = new ReplyDecoder((l) => streamed.push(l));
+    const got = [];
+    for (let i = 0; i < wire.length; ) {
+      const n = randInt(rand, 1, 7);
+      got.push(...d.push(wire.slice(i, i + n)));
+      i += n;
+    }
+    t.deepEqual(got, [
+      { ok: true, close: false, stream: true, lines: ['monitoring'] },
+      { ok: true, close: false, lines: [] },
+      { ok: true, close: false, lines: ['after'] },
+    ]);
+    t.deepEqual(streamed, ['event one', 'two', 'lines']);
   }
 });
 

@@ -12,7 +12,8 @@ import { createCommandRegistry } from '../../src/control/commands/create-command
 import { startControlServer, type ControlServer } from '../../src/control/control-server.js';
 import { CtlClient } from '../../src/control/ctl-client.js';
 import { createLogger } from '../../src/core/log.js';
-import { SampleSwitch, sampleSwitch } from '../../src/docs/sample-switch.js';
+import { SampleSwitch } from '../../src/docs/sample-switch.js';
+import { sampleSwitch } from '../../src/docs/sample-data.js';
 import { tempDir } from '../helpers/ctl-process.js';
 
 const quiet = createLogger('silent');
@@ -97,7 +98,7 @@ test('completion comes from the switch for the session\'s level', async (t) => {
   t.deepEqual((await c.request('complete "show r"')).lines, ['rings', 'running-config']);
   t.deepEqual(JSON.parse((await c.request('json complete "vlan 10 show m"')).lines[0]), { line: 'vlan 10 show m', partial: 'm', words: ['macs'] });
   await c.request('vlan 10');
-  t.deepEqual((await c.request('complete "no "')).lines, ['listen', 'mac-limit', 'storm-control', 'tap']);
+  t.deepEqual((await c.request('complete "no "')).lines, ['listen', 'mac-limit', 'storm-control', 'tap', 'vxlan']);
 });
 
 test('requests wait until the switch is ready, then are answered in order', async (t) => {
@@ -243,4 +244,77 @@ test('connections that come and go by the hundred leave a few debug lines, not o
   for (let i = 0; i < 300; i++) await exchange(server.path, 'show vlans\n');
   t.true(lines.length <= 3 * 5, `${lines.length} lines for 300 connections`);
   t.is(lines.filter((l) => /control\[\d+\]: connected/.test(l)).length, 5);
+});
+
+/** Collect the lines of a stream until `until` says there are enough; fails after 5 s. */
+async function until(lines: string[], enough: (lines: string[]) => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!enough(lines)) {
+    if (Date.now() > deadline) throw new Error(`waited 5 s for lines; have:\n${lines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('monitor streams each event as a line until the client sends a line; then the session goes on', async (t) => {
+  const server = await serve(t);
+  const c = await CtlClient.connect(server.path);
+  t.teardown(() => c.destroy());
+  const lines: string[] = [];
+  const reply = await c.stream('json monitor vlan-down capture-started', (l) => lines.push(l));
+  t.deepEqual(reply, { ok: true, close: false, stream: true, lines: ['{"kinds":["vlan-down","capture-started"]}'] });
+  server.sw.events.emit({ kind: 'vlan-down', vid: 10, reason: 'drill' });
+  server.sw.events.emit({ kind: 'peer-up', peer: '10.0.0.9:3333', learned: 'static', legacy: false, how: 'keepalive', portId: 7, vlans: [10] });
+  server.sw.events.emit({ kind: 'capture-started', target: 'VLAN 10', to: '/tmp/x.pcap' });
+  await until(lines, (l) => l.length >= 2);
+  t.deepEqual(
+    lines.map((l) => JSON.parse(l) as { kind: string }).map((e) => e.kind),
+    ['vlan-down', 'capture-started'],
+  );
+  t.is(server.sw.events.subscribers, 1);
+  t.deepEqual(await c.stopStream(), { ok: true, close: false, lines: [] });
+  t.is(server.sw.events.subscribers, 0, 'the stream let go of the bus');
+  server.sw.events.emit({ kind: 'vlan-down', vid: 11, reason: 'after' });
+  t.deepEqual((await c.request('prompt')).lines, ['dives> ']);
+  t.is(lines.length, 2);
+});
+
+test('a monitor that closes its side, or goes away, is let go of', async (t) => {
+  const server = await serve(t);
+  t.is(await exchange(server.path, 'monitor\n'), '| monitoring every event; a line sent, or closing the connection, stops it\nok stream\nok\n');
+  const sock = createConnection(server.path);
+  await new Promise((r) => sock.once('connect', r));
+  sock.write('monitor\n');
+  await until([], () => server.sw.events.subscribers === 1);
+  sock.destroy();
+  await until([], () => server.sw.events.subscribers === 0);
+  t.pass();
+});
+
+test('a monitor that stops reading costs a socket buffer, not memory, and is told how many events it missed', async (t) => {
+  const server = await serve(t);
+  const sock = createConnection(server.path);
+  t.teardown(() => sock.destroy());
+  await new Promise((r) => sock.once('connect', r));
+  sock.setEncoding('utf8');
+  let text = '';
+  sock.on('data', (d: string) => (text += d));
+  sock.write('json monitor\n');
+  await until([], () => text.includes('ok stream\n'));
+  sock.pause();
+  const N = 100_000;
+  for (let i = 0; i < N; i++) server.sw.events.emit({ kind: 'vlan-down', vid: 1 + (i % 4000), reason: `reason number ${i} of a monitor that does not read` });
+  sock.resume();
+  await new Promise((r) => setTimeout(r, 200));
+  server.sw.events.emit({ kind: 'capture-started', target: 'the marker', to: 'x' });
+  await until([], () => text.includes('the marker'));
+  const events = text
+    .split('\n')
+    .filter((l) => l.startsWith('| {"time"'))
+    .map((l) => JSON.parse(l.slice(2)) as { kind: string; count?: number });
+  const delivered = events.filter((e) => e.kind === 'vlan-down').length;
+  const notice = events.find((e) => e.kind === 'events-dropped');
+  t.true(delivered < N / 10, `${delivered} of ${N} events were queued for a client that did not read`);
+  t.is(notice?.count, N - delivered, 'every event is either delivered or counted');
+  t.is(events[events.length - 1].kind, 'capture-started');
+  t.is(events[events.length - 2].kind, 'events-dropped', 'the notice comes before the next event');
 });

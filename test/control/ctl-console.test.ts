@@ -121,3 +121,28 @@ test('without a terminal there are no prompts, and EOF ends the console', async 
   t.is(await term.done, CtlExit.OK);
   t.is(term.screen(), 'NAME  VID  PORT  CREATED  STATE\n(no TAPs attached)\n');
 });
+
+test('monitor prints events until Enter or Ctrl-C, then the prompt comes back', async (t) => {
+  const sw = new SampleSwitch();
+  const server = await startControlServer({ dir: tempDir(t), registry: createCommandRegistry(), sw, log: createLogger('silent') });
+  t.teardown(() => server.close());
+  server.ready();
+  const term = await terminal(t, server, null);
+  await term.waitFor(/dives> $/);
+  term.type('monitor vlan-down\r');
+  await term.waitFor(/monitoring vlan-down; [^]*\(Enter or Ctrl-C stops it\)/);
+  sw.events.emit({ kind: 'vlan-down', vid: 10, reason: 'drill' });
+  await term.waitFor(/Z vlan-down VLAN 10 is down: drill; /);
+  term.type('\r');
+  await term.waitFor(/drill;[^]*dives> $/);
+  t.is(sw.events.subscribers, 0, 'Enter stopped it');
+  term.type('monitor\r');
+  await term.waitFor(/monitoring every event[^]*\(Enter or Ctrl-C stops it\)\n$/);
+  term.type('\x03');
+  await term.waitFor(/stops it\)\n\n.*dives> $/);
+  t.is(sw.events.subscribers, 0, 'Ctrl-C stopped it, not the console');
+  term.type('show vlans\r');
+  await term.waitFor(/\(no VLANs\)/);
+  term.type('quit\r');
+  t.is(await term.done, CtlExit.OK);
+});

@@ -362,3 +362,11 @@ test('1M learn and lookup operations run and give the right ports', (t) => {
   t.is(wrong, 0);
   t.is(fdb.size, n);
 });
+
+test('liveCount counts the live entries as entries() lists them, without building them', (t) => {
+  const f = new Fdb({ ageingTimeMs: 1000 });
+  for (let m = 1; m <= 500; m++) f.learn(m, m % 3, m < 200 ? 0 : 900);
+  for (const now of [0, 500, 999, 1000, 1899, 1900, 5000]) t.is(f.liveCount(now), f.entries(now).length, `at ${now} ms`);
+  t.is(f.liveCount(1000), 301);
+  t.is(new Fdb().liveCount(0), 0);
+});

@@ -110,6 +110,18 @@ test('mac-limit drops frames from new source MACs of a port that has its limit l
   t.is(e.forward(frame(BCAST, 0x020000000199), 0, 64, 1), 1);
 });
 
+test('a peer port is never limited: it carries a whole host\'s VMs, limited by their own switch', (t) => {
+  const e = new VlanEngine(10);
+  e.addPort(1, false, Ring.create(1 << 20));
+  e.addPort(2, true, Ring.create(1 << 20));
+  e.setLimits({ storm: [1, 1, 1], macLimit: 1 });
+  e.nowMs = 1;
+  let passed = 0;
+  for (let s = 1; s <= 20; s++) passed += e.forward(frame(BCAST, 0x020000000300 + s), 0, 64, 2);
+  t.is(passed, 20);
+  t.is(e.fdb.portCount(2), 20);
+});
+
 test('the limits print as the commands that set them', (t) => {
   t.deepEqual(limitLines({ storm: [1000, 0, 50], macLimit: 8 }), ['storm-control broadcast 1000', 'storm-control unknown 50', 'mac-limit 8']);
   t.deepEqual(limitLines(noLimits()), []);

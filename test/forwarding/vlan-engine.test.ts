@@ -259,3 +259,33 @@ test('an offloaded TCP segment (gso) bigger than the maximum frame passes betwee
   t.deepEqual(got(2), []);
   t.is(engine.port(3)?.stats.snapshot().drops.offload, 1);
 });
+
+test('split horizon across kinds: a flood from a VXLAN VTEP reaches neither a DiVES peer nor another VTEP, and theirs never reach it', (t) => {
+  // Port 1 a TAP, 2 a DiVES peer, 3 a static VTEP, 4 a group's VTEP: all but 1 are peers to the engine.
+  const fx = fixture(4, [2, 3, 4]);
+  send(fx, 3, ethFrame(BCAST, '02:00:00:00:00:33'));
+  t.deepEqual(drain(fx), { 1: 1 }, 'from a VTEP: the local port only');
+  send(fx, 2, ethFrame(BCAST, '02:00:00:00:00:22'));
+  t.deepEqual(drain(fx), { 1: 1 }, 'from a DiVES peer: the local port only');
+  t.is(send(fx, 2, ethFrame('02:00:00:00:00:33', '02:00:00:00:00:22')), 0, 'unicast from a peer to a MAC behind a VTEP');
+  t.is(fx.engine.port(2)?.stats.snapshot().drops['split-horizon'], 1);
+  send(fx, 1, ethFrame(BCAST, '02:00:00:00:00:11'));
+  t.deepEqual(drain(fx), { 2: 1, 3: 1, 4: 1 }, 'a local flood reaches every peer of every kind');
+});
+
+test('a port that takes no floods (a VTEP learned on a group) gets only the unicast learned on it', (t) => {
+  const engine = new VlanEngine(10);
+  const rings = new Map<number, Ring>();
+  for (const [id, isPeer, floods] of [[1, false, true], [2, true, true], [3, true, false]] as const) {
+    const r = Ring.create(64 * 1024);
+    rings.set(id, r);
+    engine.addPort(id, isPeer, r, false, floods);
+  }
+  const fx = { engine, rings };
+  send(fx, 1, ethFrame(BCAST, '02:00:00:00:00:11'));
+  t.deepEqual(drain(fx), { 2: 1 }, 'the flood went to the group (2), not to the learned VTEP (3)');
+  send(fx, 3, ethFrame('02:00:00:00:00:11', '02:00:00:00:00:33'));
+  t.deepEqual(drain(fx), { 1: 1 });
+  t.is(send(fx, 1, ethFrame('02:00:00:00:00:33', '02:00:00:00:00:11')), 1);
+  t.deepEqual(drain(fx), { 3: 1 }, 'unicast to a MAC learned on it');
+});

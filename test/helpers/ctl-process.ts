@@ -73,3 +73,46 @@ export function runCtl(args: string[], opts: { input?: string; cwd?: string; env
     child.stdin.end(opts.input ?? '');
   });
 }
+
+/** A `dives ctl` that keeps running (`monitor`): its stdout as lines so far, and how it ended. */
+export interface CtlStream {
+  readonly lines: string[];
+  readonly stderr: () => string;
+  readonly exited: Promise<number | null>;
+  /** Wait until `enough(lines)`; fails after `timeoutMs` with what came. */
+  until(enough: (lines: string[]) => boolean, timeoutMs?: number): Promise<void>;
+  /** Send `signal` (SIGINT: Ctrl-C) and wait for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Run `dives ctl ARGS` that streams, killed when the test ends if it still runs. */
+export function startCtlStream(t: ExecutionContext, args: string[]): CtlStream {
+  const child = spawn(process.execPath, [BIN, 'ctl', ...args], { env: { ...process.env, DIVES_HISTORY: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let partial = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    const parts = (partial + d).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.teardown(() => void child.kill('SIGKILL'));
+  return {
+    lines,
+    stderr: () => stderr,
+    exited,
+    async until(enough, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!enough(lines)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`dives ctl ${args.join(' ')}: waited ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async stop(signal = 'SIGINT') {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}

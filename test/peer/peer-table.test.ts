@@ -92,3 +92,54 @@ test('the table counts its discovered peers, which static ones are not, for --ma
   t.is(pt.discoveredCount, 0);
   t.is(pt.list().length, 2, 'the static peers stay');
 });
+
+test('a peer heard only by sockaddr announcements is legacy; a text announcement or a keepalive makes it a DiVES peer at once', (t) => {
+  const pt = table();
+  const first = pt.announce('10.0.0.5', 3333, '10.0.0.5', 0, 'sockaddr');
+  t.like(first, { created: true, wentUp: true, legacyChanged: true, entry: { legacy: true, state: 'up' } });
+  t.like(pt.announce('10.0.0.5', 3333, '10.0.0.5', 1000, 'sockaddr'), { wentUp: false, legacyChanged: false, entry: { legacy: true } });
+  t.like(pt.announce('10.0.0.5', 3333, '10.0.0.5', 1500, 'text'), { legacyChanged: true, entry: { legacy: false } });
+  // Both formats from one address: DiVES wins while its proofs keep coming.
+  t.like(pt.announce('10.0.0.5', 3333, '10.0.0.5', 2000, 'sockaddr'), { legacyChanged: false, entry: { legacy: false } });
+  t.deepEqual(pt.demote(4500), [], 'the text announcement is 3 s old: not yet');
+  const id = first.entry.id;
+  t.like(pt.heard(id, 4000), { legacyChanged: false, entry: { legacy: false, lastDivesMs: 4000 } });
+  const b = pt.announce('10.0.0.6', 3333, '10.0.0.6', 0, 'sockaddr');
+  t.like(pt.heard(b.entry.id, 100), { legacyChanged: true, entry: { legacy: false } }, 'a keepalive is a DiVES proof');
+});
+
+test('a DiVES peer kept up by sockaddr announcements alone for the expiry time becomes legacy', (t) => {
+  const pt = table();
+  pt.announce('10.0.0.5', 3333, '10.0.0.5', 0, 'text');
+  for (let at = 1000; at <= 3000; at += 1000) pt.announce('10.0.0.5', 3333, '10.0.0.5', at, 'sockaddr');
+  t.deepEqual(pt.demote(3000), []);
+  t.deepEqual(pt.demote(3001).map((p) => [p.key, p.legacy]), [['10.0.0.5:3333', true]]);
+  t.deepEqual(pt.demote(5000), [], 'said once');
+  t.deepEqual(pt.expire(4500), { removed: [], down: [] }, 'it is still up: its announcements keep it alive');
+  t.like(pt.announce('10.0.0.5', 3333, '10.0.0.5', 9000, 'sockaddr'), { legacyChanged: false, entry: { legacy: true } });
+  const late = table();
+  late.announce('10.0.0.7', 3333, '10.0.0.7', 0, 'text');
+  late.announce('10.0.0.7', 3333, '10.0.0.7', 2000, 'sockaddr');
+  t.like(late.announce('10.0.0.7', 3333, '10.0.0.7', 3500, 'sockaddr'), { legacyChanged: true, entry: { legacy: true } }, 'or at its next sockaddr announcement, whichever comes first');
+});
+
+test('a static peer heard by sockaddr is legacy, and a legacy peer expires after 3 s at the least, whatever the interval', (t) => {
+  const fast = new PeerTable({ intervalMs: 200, expiryIntervals: 3 });
+  const added = fast.addStatic('10.0.0.3', 3333, '10.0.0.3');
+  t.like(fast.announce('10.0.0.3', 3333, '10.0.0.3', 0, 'sockaddr'), { created: false, legacyChanged: true, entry: { learned: 'static', legacy: true } });
+  fast.announce('10.0.0.4', 3333, '10.0.0.4', 0, 'text');
+  // The original announces once a second: 0.6 s of silence is not its death.
+  t.deepEqual(fast.expire(700).removed.map((p) => p.key), ['10.0.0.4:3333']);
+  t.deepEqual(fast.expire(3000).down, []);
+  t.deepEqual(fast.expire(3001).down.map((p) => p.id), [added?.entry.id]);
+});
+
+test('a new static peer is taken for DiVES for one expiry time, so its sockaddr announcements do not make it legacy before it answers a keepalive', (t) => {
+  const pt = table();
+  const added = pt.addStatic('10.0.0.8', 3333, '10.0.0.8', 0);
+  t.like(pt.announce('10.0.0.8', 3333, '10.0.0.8', 500, 'sockaddr'), { legacyChanged: false, wentUp: true, entry: { legacy: false } });
+  t.like(pt.heard(added?.entry.id ?? -1, 800), { legacyChanged: false, entry: { legacy: false } });
+  // It never answers again, its sockaddr announcements keep it up: legacy after the expiry time.
+  pt.announce('10.0.0.8', 3333, '10.0.0.8', 3900, 'sockaddr');
+  t.like(pt.get('10.0.0.8:3333'), { legacy: true });
+});

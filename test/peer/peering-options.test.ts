@@ -81,3 +81,17 @@ test('intervals take decimals', (t) => {
   t.is(parseIntervalSeconds(2), 2);
   t.is(parseIntervalSeconds('0.05'), 0.05);
 });
+
+test('--discovery-format sockaddr announces the resolved -h as the original DiVES does, and warns of an interval it would not wait for', async (t) => {
+  const o = await resolvePeeringOptions({ ...base, host: '10.0.0.7', discoveryFormat: 'sockaddr' }, noLookup);
+  t.is(o.discovery?.format, 'sockaddr');
+  t.is(o.discovery?.announcement.length, 16);
+  t.is(o.discovery?.announcement.subarray(2, 8).toString('hex'), '0d050a000007');
+  t.deepEqual(o.warnings, []);
+  const named = await resolvePeeringOptions({ ...base, host: 'node7.example', discoveryFormat: 'sockaddr' }, async () => '10.0.0.8');
+  t.is(named.discovery?.announcement.subarray(4, 8).toString('hex'), '0a000008', 'a name is announced resolved: a sockaddr holds an address');
+  const text = await resolvePeeringOptions({ ...base, host: '10.0.0.7' }, noLookup);
+  t.like(text.discovery, { format: 'text' });
+  const slow = await resolvePeeringOptions({ ...base, host: '10.0.0.7', discoveryFormat: 'sockaddr', interval: '5' }, noLookup);
+  t.regex(slow.warnings.join('\n'), /the original DiVES forgets a switch it has not heard for 5 s/);
+});

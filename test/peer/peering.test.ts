@@ -1,6 +1,7 @@
 // `dives start` and peering, as a user meets it: refusals for a peer port that is
 // taken and a wildcard -h with discovery, and the warning for a loopback -h whose
-// discovery runs on another interface (in a namespace, so nothing leaves this host).
+// discovery runs on another interface (in a namespace, so nothing leaves this host);
+// --discovery-format as the log and the flag parser show it.
 
 import test from 'ava';
 import dgram from 'node:dgram';
@@ -51,4 +52,19 @@ privTest('a loopback -h with discovery on a non-loopback interface starts with a
   t.regex(p.stderr, /warn +-h 127\.0\.0\.1 is a loopback address but discovery runs on 10\.97\.0\.1/);
   t.regex(p.stderr, /discovery: announcing 127\.0\.0\.1:3333 to 239\.13\.13\.13:3535 via 10\.97\.0\.1, ttl 1/);
   t.is(await p.stop('SIGTERM'), 0);
+});
+
+privTest('--discovery-format sockaddr says what it announces in words; a format that is neither text nor sockaddr is refused', async (t) => {
+  const fx = new NetnsFixture();
+  t.teardown(() => fx.cleanup());
+  const ns = await fx.addNs('f');
+  const dir = tempDir(t);
+  const p = await DivesProcess.start(['--discovery-format', 'sockaddr', '-u', dir], { netns: ns, cwd: dir });
+  t.teardown(() => p.stop('SIGKILL'));
+  t.regex(p.stderr, /discovery: announcing the sockaddr of 127\.0\.0\.1:3333 \(the original DiVES's format\) to 239\.13\.13\.13:3535/);
+  t.is(await p.stop('SIGTERM'), 0);
+  const both = await DivesProcess.start(['--discovery-format', 'both', '-u', tempDir(t)], { waitUp: false });
+  t.teardown(() => both.stop('SIGKILL'));
+  t.not(await both.exited, 0);
+  t.regex(both.stderr, /Expected --discovery-format=both to be one of: text, sockaddr/);
 });

@@ -244,3 +244,24 @@ test('a frame a VM sends just before it hangs up is forwarded, never lost with i
   const lost = Array.from({ length: N }, (_, i) => `last-${i}`).filter((m) => !got.has(m));
   t.deepEqual(lost, [], `${lost.length} of ${N} lost`);
 });
+
+test('VMs of two VLANs on two forwarding threads keep their own ports: one hanging up takes only its own', async (t) => {
+  // Each VLAN's QEMU I/O thread numbers its connections; the numbers once collided, so
+  // the second VM's port replaced the first's record and the first's hang-up took the wrong one.
+  const sw = new Switch({ log: createLogger('error'), forwardingThreads: 2 });
+  t.teardown(() => sw.close());
+  const [p10, p20] = [await freeTcpPort(), await freeTcpPort()];
+  await sw.listen(10, { kind: 'tcp', host: '127.0.0.1', port: p10 });
+  await sw.listen(20, { kind: 'tcp', host: '127.0.0.1', port: p20 });
+  t.not(sw.pool.threadOf(10), sw.pool.threadOf(20), 'the VLANs run on two threads');
+  const a = await QemuClient.connect({ port: p10 });
+  const b = await QemuClient.connect({ port: p20 });
+  t.teardown(() => (a.close(), b.close()));
+  for (let i = 0; i < 250 && sw.qemu.livePorts() < 2; i++) await sleep(20);
+  t.is(sw.qemu.livePorts(), 2);
+  a.close();
+  for (let i = 0; i < 250 && (await sw.showPorts(10)).length > 0; i++) await sleep(20);
+  t.deepEqual((await sw.showPorts(10)).map((p) => p.kind), [], 'the VM of VLAN 10 left with its port');
+  t.deepEqual((await sw.showPorts(20)).map((p) => p.kind), ['qemu'], 'the VM of VLAN 20 kept its port');
+  t.is(sw.qemu.livePorts(20), 1);
+});

@@ -35,6 +35,11 @@ async function crashPeers(ctx: CommandContext): Promise<CommandResult> {
   return { lines: ['stopped the peer I/O thread as a crash would'], json: { crashed: 'peers' } };
 }
 
+async function crashVxlan(ctx: CommandContext): Promise<CommandResult> {
+  await ctx.sw.crashVxlanIo();
+  return { lines: ['stopped the VXLAN I/O thread as a crash would'], json: { crashed: 'vxlan' } };
+}
+
 async function crashQemu(ctx: CommandContext): Promise<CommandResult> {
   await ctx.sw.crashQemuIo();
   return { lines: ['stopped the QEMU I/O thread as a crash would'], json: { crashed: 'qemu' } };
@@ -70,6 +75,7 @@ export const DEBUG_COMMANDS: readonly CommandSpec[] = [
   }),
   command({ mode: 'any', syntax: 'debug crash-peers', example: 'debug crash-peers', handler: crashPeers, hidden: true, help: 'Stop the peer I/O thread as a crash would, for recovery drills.' }),
   command({ mode: 'any', syntax: 'debug crash-qemu', example: 'debug crash-qemu', handler: crashQemu, hidden: true, help: 'Stop the QEMU I/O thread as a crash would, for recovery drills.' }),
+  command({ mode: 'any', syntax: 'debug crash-vxlan', example: 'debug crash-vxlan', handler: crashVxlan, hidden: true, help: 'Stop the VXLAN I/O thread as a crash would, for recovery drills.' }),
   command({
     mode: 'any',
     syntax: 'debug trace WHAT',

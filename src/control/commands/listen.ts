@@ -1,18 +1,35 @@
 // The QEMU listener commands — `listen HOSTNAME PORT`, `listen unix PATH`, each with an
-// optional `max-connections N`, their `no` forms and `show listeners` — as CommandRegistry records. Each handler only
-// calls SwitchControl and formats; it runs on the main thread.
+// optional `max-connections N`; at switch level the trunk listeners, `listen ... trunk VLANS
+// [native ID] [max-connections N]`; their `no` forms and `show listeners` — as
+// CommandRegistry records. Each handler only calls SwitchControl and formats; it runs on
+// the main thread.
 
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { DivesError } from '../../core/errors.js';
 import { formatCounters, formatNotedTable } from '../format.js';
 import { formatListenSpec, type ListenSpec } from '../../qemu/listen-spec.js';
-import { HOSTNAME_PORT, MAX_CONNECTIONS, PATH, command, vlanOf } from './args.js';
+import { parseVlanList } from '../../core/vlan-tag.js';
+import type { ListenerInfo, TrunkListen } from '../switch-api.js';
+import { HOSTNAME_PORT, MAX_CONNECTIONS, PATH, command, countParser, parseVid, vlanOf } from './args.js';
+
+const TRUNK_OPTIONS = { name: 'OPTIONS', rest: true };
+const TRUNK_USAGE = 'listen HOSTNAME PORT|unix PATH trunk VLANS [native ID] [max-connections N]';
+
+/** The VID column: the listener's VLAN, or a trunk's VLANs. */
+function vidText(l: ListenerInfo): string {
+  if (l.trunk === undefined) return String(l.vid);
+  return `trunk ${l.trunk.vlans}${l.trunk.native === null ? '' : ` native ${l.trunk.native}`}`;
+}
 
 function showListeners(ctx: CommandContext): CommandResult {
   const vid = ctx.vid;
   const listeners = ctx.sw.showListeners(vid ?? undefined);
-  const rows = listeners.map((l) => [l.address, String(l.vid), String(l.connections), l.maxConnections === null ? '-' : String(l.maxConnections), l.state]);
-  const notes = listeners.map((l) => [...(l.reason === null ? [] : [`down: ${l.reason}`]), formatCounters('refused', l.refused)]);
+  const rows = listeners.map((l) => [l.address, vidText(l), String(l.connections), l.maxConnections === null ? '-' : String(l.maxConnections), l.state]);
+  const notes = listeners.map((l) => [
+    ...(l.reason === null ? [] : [`down: ${l.reason}`]),
+    formatCounters('refused', l.refused),
+    ...(l.trunk === undefined ? [] : [formatCounters('trunk drops', l.trunk.drops)]),
+  ]);
   return { lines: formatNotedTable(['ADDRESS', 'VID', 'CONNECTIONS', 'MAX', 'STATE'], rows, notes, '(no listeners)'), json: { vid, listeners } };
 }
 
@@ -35,6 +52,46 @@ async function listen(ctx: CommandContext): Promise<CommandResult> {
   return { lines: [`listening for QEMU on ${info.address} in VLAN ${vid}${max === null ? '' : `, ${max} connections at most`}`], json: { listener: info } };
 }
 
+/** At switch level, a listener without `trunk` is the VLAN-level command typed at the wrong level. */
+function needsVlanMode(ctx: CommandContext, no: boolean): DivesError {
+  const name = `${no ? 'no ' : ''}listen${ctx.args.has('PATH') ? ' unix' : ''}`;
+  return new DivesError('EBADCMD', `"${name}" needs VLAN mode; enter it with "vlan ID"`);
+}
+
+/** `trunk VLANS [native ID] [max-connections N]`, the last two in either order. */
+function trunkOptions(ctx: CommandContext, words: readonly string[]): { trunk: TrunkListen; max: number | null } {
+  if (words[0] !== 'trunk') throw needsVlanMode(ctx, false);
+  if (words.length < 2) throw new DivesError('EBADARG', `listen needs VLANS after trunk; usage: ${TRUNK_USAGE}`);
+  const trunk: TrunkListen = { tagged: parseVlanList(words[1]), native: null };
+  let max: number | null = null;
+  for (let i = 2; i < words.length; i += 2) {
+    const value = words[i + 1];
+    if ((words[i] !== 'native' && words[i] !== 'max-connections') || value === undefined) {
+      throw new DivesError('EBADARG', `unexpected ${JSON.stringify(words.slice(i).join(' '))}; usage: ${TRUNK_USAGE}`);
+    }
+    if (words[i] === 'native') trunk.native = parseVid(value);
+    else max = countParser('N', 65535)(value);
+  }
+  return { trunk, max };
+}
+
+async function listenTrunk(ctx: CommandContext): Promise<CommandResult> {
+  const { trunk, max } = trunkOptions(ctx, ctx.args.words('OPTIONS'));
+  const info = await ctx.sw.listen(0, listenSpec(ctx), max, trunk);
+  const native = trunk.native === null ? '' : `, native VLAN ${trunk.native}`;
+  const limit = max === null ? '' : `, ${max} connections at most`;
+  return { lines: [`listening for QEMU trunks on ${info.address}: VLANs ${info.trunk?.vlans ?? ctx.args.words('OPTIONS')[1]}${native}${limit}`], json: { listener: info } };
+}
+
+async function noListenTrunk(ctx: CommandContext): Promise<CommandResult> {
+  const words = ctx.args.words('OPTIONS');
+  if (words.length === 0) throw needsVlanMode(ctx, true);
+  if (words.length !== 1 || words[0] !== 'trunk') throw new DivesError('EBADARG', `unexpected ${JSON.stringify(words.join(' '))}; a trunk listener: no listen HOSTNAME PORT|unix PATH trunk`);
+  const spec = listenSpec(ctx);
+  await ctx.sw.unlisten(0, spec);
+  return { lines: [`stopped listening for QEMU trunks on ${formatListenSpec(spec)}`], json: { stopped: { vid: 0, spec } } };
+}
+
 async function noListen(ctx: CommandContext): Promise<CommandResult> {
   const vid = vlanOf(ctx);
   const spec = listenSpec(ctx);
@@ -47,6 +104,17 @@ export const LISTEN_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'vlan', syntax: 'show listeners', example: 'show listeners', handler: showListeners, help: 'Show the QEMU listeners of this VLAN.' }),
   command({ mode: 'vlan', syntax: 'listen HOSTNAME PORT [max-connections N]', example: 'listen 0.0.0.0 4001 max-connections 16', args: [...HOSTNAME_PORT, ...MAX_CONNECTIONS], handler: listen, help: 'Listen for QEMU socket connections on TCP HOSTNAME:PORT; with max-connections, take at most N at once (more are closed at once and counted).' }),
   command({ mode: 'vlan', syntax: 'listen unix PATH [max-connections N]', example: 'listen unix /run/dives/vm10.sock', args: [PATH, ...MAX_CONNECTIONS], handler: listen, help: 'Listen for QEMU socket connections on the UNIX socket PATH; with max-connections, take at most N at once.' }),
+  command({
+    mode: 'switch',
+    syntax: 'listen HOSTNAME PORT trunk VLANS [native ID] [max-connections N]',
+    example: 'listen 0.0.0.0 4010 trunk 10,20,100-102 native 30',
+    args: [...HOSTNAME_PORT, TRUNK_OPTIONS],
+    handler: listenTrunk,
+    help: 'Listen for QEMU socket connections on TCP HOSTNAME:PORT, each an 802.1Q trunk of VLANS (e.g. 10,20,100-199): tagged frames go to their VLAN untagged, frames out are tagged; with native, untagged frames belong to VLAN ID.',
+  }),
+  command({ mode: 'switch', syntax: 'listen unix PATH trunk VLANS [native ID] [max-connections N]', example: 'listen unix /run/dives/vm-trunk.sock trunk 10,20 max-connections 4', args: [PATH, TRUNK_OPTIONS], handler: listenTrunk, help: 'Listen for QEMU socket connections on the UNIX socket PATH, each an 802.1Q trunk of VLANS, as the TCP form.' }),
+  command({ mode: 'switch', syntax: 'no listen HOSTNAME PORT trunk', example: 'no listen 127.0.0.1 4010 trunk', args: [...HOSTNAME_PORT, TRUNK_OPTIONS], handler: noListenTrunk, help: 'Stop listening for QEMU trunks on TCP HOSTNAME:PORT; its connections are closed.' }),
+  command({ mode: 'switch', syntax: 'no listen unix PATH trunk', example: 'no listen unix /run/dives/trunk.sock trunk', args: [PATH, TRUNK_OPTIONS], handler: noListenTrunk, help: 'Stop listening for QEMU trunks on the UNIX socket PATH.' }),
   command({ mode: 'vlan', syntax: 'no listen HOSTNAME PORT', example: 'no listen 127.0.0.1 4000', args: HOSTNAME_PORT, handler: noListen, help: 'Stop listening on TCP HOSTNAME:PORT.' }),
   command({ mode: 'vlan', syntax: 'no listen unix PATH', example: 'no listen unix /run/dives/vm.sock', exampleVid: 20, args: [PATH], handler: noListen, help: 'Stop listening on the UNIX socket PATH.' }),
 ];

@@ -6,12 +6,13 @@ import type { ArgSpec, CommandContext, CommandResult, CommandSpec } from '../com
 import { formatAge, formatBytes, formatCounters, formatNotedTable } from '../format.js';
 import type { PeerInfo, PeersInfo } from '../../peer/peer-info.js';
 import { command, parsePeerHost, parsePort } from './args.js';
+import { LEGACY_MAX_DATAGRAM, PEER_HDR_LEN } from '../../peer/wire/peer-datagram.js';
 
 /** The lines of `show peers`: where this switch peers, one row per peer with its drops under it, then the counters. */
 export function peersLines(info: PeersInfo): string[] {
   if (info.local === null) return ['(peering is not running)'];
   const d = info.discovery;
-  const how = d === null ? 'discovery off (static peers only)' : `discovery ${d.group}:${d.port} via ${d.interface} (ttl ${d.ttl})`;
+  const how = d === null ? 'discovery off (static peers only)' : `discovery ${d.group}:${d.port} via ${d.interface} (ttl ${d.ttl}, ${d.format} announcements)`;
   const lines = [`peering on ${info.local}; ${how}; every ${info.intervalSeconds} s, expiry after ${info.expiryIntervals} missed`];
   if (info.buffers !== null) lines.push(`socket buffers: send ${formatBytes(info.buffers.send)}, receive ${formatBytes(info.buffers.receive)}`);
   const header = ['ADDRESS', 'LEARNED', 'STATE', 'HEARD', 'PORT', 'FRAMES-IN', 'BYTES-IN', 'FRAMES-OUT', 'BYTES-OUT'];
@@ -24,12 +25,12 @@ export function peersLines(info: PeersInfo): string[] {
     ...[p.framesIn, p.bytesIn, p.framesOut, p.bytesOut].map(String),
   ]);
   // As in `show ports`, each peer's drop counters go on a line of their own.
-  const notes = info.peers.map((p) => [formatCounters('drops', p.drops), offloadLine(p, info.offload)]);
+  const notes = info.peers.map((p) => [formatCounters('drops', p.drops), p.legacy ? LEGACY_LINE : offloadLine(p, info.offload)]);
   lines.push(...formatNotedTable(header, rows, notes, '(no peers)'));
   if (d !== null) {
     const c = d.counters;
     const errors = c['send-errors'] === 0 ? '' : `, send errors ${c['send-errors']}`;
-    lines.push(`announcements: sent ${c.sent}${errors}, accepted ${c.accepted}, own ${c.own}, malformed ${c.malformed} (oversized ${c.oversized})`);
+    lines.push(`announcements: sent ${c.sent}${errors}, accepted ${c.accepted} (sockaddr ${c.sockaddr}), own ${c.own}, malformed ${c.malformed} (oversized ${c.oversized})`);
     const discovered = info.peers.filter((p) => p.learned === 'discovered').length;
     const refused = formatCounters('refused', { 'peer-limit': c['peer-limit'], 'peer-rate': c['peer-rate'] });
     lines.push(`discovered peers: ${discovered} of at most ${d.maxPeers}, at most ${d.peerRate} new a second; ${refused}`);
@@ -39,6 +40,9 @@ export function peersLines(info: PeersInfo): string[] {
   lines.push(formatCounters('peer socket drops', info.counters, ['strangers']));
   return lines;
 }
+
+/** What a legacy peer (the original DiVES) gets, in place of its offload line. */
+const LEGACY_LINE = `legacy: the original DiVES (only sockaddr announcements heard); sent plain frames of at most ${LEGACY_MAX_DATAGRAM - PEER_HDR_LEN} bytes, nothing else`;
 
 /** "offload: yes (not on VLANs 20,30), 120 frames in, 450 out", or why the peer gets none. */
 function offloadLine(p: PeerInfo, on: boolean): string {

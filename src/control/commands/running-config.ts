@@ -32,7 +32,7 @@ export const RUNNING_CONFIG_COMMANDS: readonly CommandSpec[] = [
     syntax: 'show running-config',
     example: 'show running-config',
     handler: showRunningConfig,
-    help: 'Print the VLANs, TAPs, listeners and static peers as an rc file that recreates them.',
+    help: 'Print the VLANs, TAPs, listeners, VXLAN settings and static peers as an rc file that recreates them.',
   }),
   command({
     mode: 'any',

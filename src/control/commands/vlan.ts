@@ -7,7 +7,7 @@ import { ID, command } from './args.js';
 async function vlan(ctx: CommandContext): Promise<CommandResult> {
   const vid = ctx.args.number('ID');
   const rest = ctx.args.words('COMMAND');
-  if (rest.length > 0) return ctx.registry.run(rest, { sw: ctx.sw, vid, oneShot: true });
+  if (rest.length > 0) return ctx.registry.run(rest, { sw: ctx.sw, vid, oneShot: true, openStream: ctx.openStream });
   ctx.sw.ensureVlan(vid);
   return { lines: [], json: { vid }, mode: { vid } };
 }

@@ -15,6 +15,13 @@ import { VNET_HDR_LEN } from '../../core/ring-record.js';
 /** Bytes of vid header before the frame; the frame starts at this offset. */
 export const PEER_HDR_LEN = 4;
 
+/**
+ * The largest datagram the original DiVES (Ruby, 2011) reads from a peer: 16 KiB. A
+ * longer one would reach it cut short, so a frame for a legacy peer whose datagram is
+ * longer is dropped instead (`legacy-too-big`).
+ */
+export const LEGACY_MAX_DATAGRAM = 16384;
+
 /** Vid word flag: a virtio_net_hdr of VNET_HDR_LEN bytes follows the word, then the frame. */
 export const PEER_F_VNET = 0x80000000;
 /** Set in decodePeerDatagram's result when the datagram carries a virtio_net_hdr; the vid is the low 12 bits. */

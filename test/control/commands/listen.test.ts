@@ -70,5 +70,8 @@ test('no listen closes TCP and UNIX listeners', async (t) => {
     lines: ['stopped listening on unix:/run/dives/vm.sock in VLAN 20'],
     json: { stopped: { vid: 20, spec: { kind: 'unix', path: '/run/dives/vm.sock' } } },
   });
+  // The trunk listeners are switch-level: `no listen ... trunk`.
+  t.like(await at(session, null, 'no listen 127.0.0.1 4010 trunk'), { ok: true, lines: ['stopped listening for QEMU trunks on 127.0.0.1:4010'] });
+  t.like(await at(session, null, 'no listen unix /run/dives/trunk.sock trunk'), { ok: true, lines: ['stopped listening for QEMU trunks on unix:/run/dives/trunk.sock'] });
   t.is(sw.listeners.length, 0);
 });

@@ -7,7 +7,8 @@ import { createCommandRegistry } from '../../../src/control/commands/create-comm
 import { ConsoleSession } from '../../../src/control/console-session.js';
 import { PEER_COMMANDS } from '../../../src/control/commands/peer.js';
 import { parsePeerHost, parsePort as parsePeerPort } from '../../../src/control/commands/args.js';
-import { SampleSwitch, sampleSwitch } from '../../../src/docs/sample-switch.js';
+import { SampleSwitch } from '../../../src/docs/sample-switch.js';
+import { sampleSwitch } from '../../../src/docs/sample-data.js';
 
 /** The sample switch's peers: 10.0.0.2 discovered and up, 10.0.0.3 static and down. */
 function fixture(): { sw: SampleSwitch; session: ConsoleSession } {
@@ -21,7 +22,7 @@ test('show peers prints where the switch peers, each peer with its counters and 
   t.deepEqual(reply, {
     ok: true,
     lines: [
-      'peering on 10.0.0.1:3333; discovery 239.13.13.13:3535 via 10.0.0.1 (ttl 1); every 1 s, expiry after 3 missed',
+      'peering on 10.0.0.1:3333; discovery 239.13.13.13:3535 via 10.0.0.1 (ttl 1, text announcements); every 1 s, expiry after 3 missed',
       'socket buffers: send 8 MiB, receive 8 MiB',
       'ADDRESS        LEARNED     STATE  HEARD  PORT  FRAMES-IN  BYTES-IN  FRAMES-OUT  BYTES-OUT',
       '10.0.0.2:3333  discovered  up     0s     3     120        9000      80          7040',
@@ -30,7 +31,7 @@ test('show peers prints where the switch peers, each peer with its counters and 
       '10.0.0.3:3333  static      down   1m15s  -     0          0         0           0',
       '    drops: none',
       '    offload: no (the peer has not advertised it), 0 frames in, 0 out',
-      'announcements: sent 40, accepted 40, own 40, malformed 1 (oversized 0)',
+      'announcements: sent 40, accepted 40 (sockaddr 0), own 40, malformed 1 (oversized 0)',
       'discovered peers: 1 of at most 256, at most 16 new a second; refused: none',
       'strangers: 2 datagrams from non-peers dropped (last from 10.0.0.66:40000)',
       'peer socket drops: recv-error=1',
@@ -53,6 +54,27 @@ test('show peers says when offloaded frames between peers are off here', async (
   sw.peering.offload = false;
   const reply = await session.execute('show peers');
   t.true(reply.ok && reply.lines.includes('    offload: off here (--no-peer-offload), 7 frames in, 5 out'));
+});
+
+test('show peers says which peers are legacy (the original DiVES) and what they are sent, and how many announcements were sockaddrs', async (t) => {
+  const { sw, session } = fixture();
+  const d = sw.peering.discovery;
+  if (d === null) return t.fail();
+  sw.peering.discovery = { ...d, format: 'sockaddr', counters: { ...d.counters, sockaddr: 12 } };
+  const p = sw.addPeer('10.0.0.4:3333', 'discovered', { legacy: true, framesOut: 3 });
+  p.drops['legacy-too-big'] = 2;
+  const reply = await session.execute('show peers');
+  t.true(reply.ok);
+  if (!reply.ok) return;
+  const at = reply.lines.findIndex((l) => l.startsWith('10.0.0.4:3333'));
+  t.deepEqual(reply.lines.slice(at + 1, at + 3), [
+    '    drops: legacy-too-big=2',
+    '    legacy: the original DiVES (only sockaddr announcements heard); sent plain frames of at most 16380 bytes, nothing else',
+  ]);
+  t.regex(reply.lines[0], /\(ttl 1, sockaddr announcements\)/);
+  t.true(reply.lines.includes('announcements: sent 40, accepted 40 (sockaddr 12), own 40, malformed 1 (oversized 0)'));
+  const json = await session.execute('show peers', { json: true });
+  t.like(json.ok ? JSON.parse(json.lines[0]) : {}, { discovery: { format: 'sockaddr' }, peers: [{ legacy: false }, { legacy: false }, { address: '10.0.0.4:3333', legacy: true }] });
 });
 
 test('show peers has a JSON form with every counter', async (t) => {

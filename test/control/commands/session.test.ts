@@ -30,6 +30,7 @@ test('help lists every visible command grouped by level, and help debug the hidd
       '  debug crash-tap DEVNAME      Stop the I/O thread of TAP DEVNAME as a crash would, for recovery drills.',
       '  debug crash-peers            Stop the peer I/O thread as a crash would, for recovery drills.',
       '  debug crash-qemu             Stop the QEMU I/O thread as a crash would, for recovery drills.',
+      '  debug crash-vxlan            Stop the VXLAN I/O thread as a crash would, for recovery drills.',
       '  debug trace WHAT             Trace frames through the threads (WHAT: on or off); "show trace" prints where their time goes. Costs a clock read per frame and thread while on.',
     ],
   });
@@ -40,6 +41,6 @@ test('help WORD lists the commands that start with it, and its JSON lists them t
   const reply = await session.execute('json help no listen');
   t.like(reply, { ok: true });
   if (!reply.ok) return;
-  t.deepEqual((reply.json as { commands: { syntax: string }[] }).commands.map((c) => c.syntax), ['no listen HOSTNAME PORT', 'no listen unix PATH']);
+  t.deepEqual((reply.json as { commands: { syntax: string }[] }).commands.map((c) => c.syntax), ['no listen HOSTNAME PORT trunk', 'no listen unix PATH trunk', 'no listen HOSTNAME PORT', 'no listen unix PATH']);
   t.like(await session.execute('help nope'), { ok: false, code: 'EBADCMD', message: 'no command starts with "nope"; try "help"' });
 });

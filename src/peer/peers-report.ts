@@ -1,0 +1,80 @@
+// What `show peers` reports (PeersInfo, src/peer/peer-info.ts), put together from the
+// peer table (who, learned how, up or down, legacy), the peer I/O thread's counters per
+// peer and for its socket (asked through PeerPorts), and discovery's counters. Called by
+// src/peer/peering.ts; main thread.
+
+import { PEER_DROPS, PEER_SOCKET_COUNTERS, type DISCOVERY_COUNTERS } from '../core/counters.js';
+import type { PeerInfo, PeersInfo } from './peer-info.js';
+import type { PeerIoStats } from './peer-io-messages.js';
+import type { PeerPorts } from './peer-ports.js';
+import { peerKey, type PeerTable } from './peer-table.js';
+import type { PeeringOptions } from './peering-options.js';
+
+type DiscoveryCounts = Record<(typeof DISCOVERY_COUNTERS.names)[number], number>;
+
+/** The report of a switch whose peering does not run. */
+export function idleReport(offload: boolean): PeersInfo {
+  return { local: null, buffers: null, intervalSeconds: 0, expiryIntervals: 0, discovery: null, peers: [], offload, strangers: 0, lastStranger: null, counters: PEER_SOCKET_COUNTERS.zero() };
+}
+
+/** Everything `show peers` prints, `counts` being discovery's counters (undefined without discovery). */
+export async function peersReport(opts: PeeringOptions, table: PeerTable, ports: PeerPorts, counts: DiscoveryCounts | undefined): Promise<PeersInfo> {
+  const io = await ports.stats();
+  const byId = new Map<number, PeerIoStats>(io.peers.map((s) => [s.peerId, s]));
+  const now = Date.now();
+  const peers = table.list().map((p): PeerInfo => {
+    const s = byId.get(p.id);
+    const portId = ports.portIdOf(p.id);
+    return {
+      address: p.key,
+      learned: p.learned,
+      state: p.state,
+      legacy: p.legacy,
+      lastHeardSeconds: p.lastHeardMs < 0 ? null : Math.round((now - p.lastHeardMs) / 100) / 10,
+      portId: portId ?? null,
+      framesIn: s?.framesIn ?? 0,
+      bytesIn: s?.bytesIn ?? 0,
+      framesOut: s?.framesOut ?? 0,
+      bytesOut: s?.bytesOut ?? 0,
+      keepalivesIn: s?.keepalivesIn ?? 0,
+      keepalivesOut: s?.keepalivesOut ?? 0,
+      offloadedIn: s?.offloadedIn ?? 0,
+      offloadedOut: s?.offloadedOut ?? 0,
+      plainVids: s?.plainVids ?? null,
+      drops: s?.drops ?? PEER_DROPS.zero(),
+    };
+  });
+  const d = opts.discovery;
+  const c = counts;
+  const bound = ports.bound;
+  return {
+    local: bound === null ? null : peerKey(opts.host, bound.port),
+    buffers: bound === null ? null : { send: bound.sendBuffer, receive: bound.receiveBuffer },
+    intervalSeconds: opts.intervalMs / 1000,
+    expiryIntervals: opts.expiryIntervals,
+    discovery:
+      d === null || c === undefined
+        ? null
+        : {
+            group: d.group,
+            port: d.port,
+            interface: d.interfaceAddress,
+            ttl: d.ttl,
+            format: d.format,
+            sent: c.sent,
+            received: c.received,
+            own: c.own,
+            accepted: c.accepted,
+            malformed: c.malformed,
+            oversized: c.oversized,
+            maxPeers: d.maxPeers,
+            peerRate: d.peerRate,
+            counters: c,
+          },
+    peers,
+    offload: ports.offloadEnabled,
+    strangers: io.socket.strangers,
+    lastStranger: io.lastStranger,
+    counters: io.socket,
+  };
+}
