@@ -47,7 +47,8 @@ privTest('with --discovery-format sockaddr, DiVES and the original find each oth
   await h1.start([{ name: 'a', vid: 10, cidr: '10.98.50.1/24', mtu: 20_000 }], { args: ['--discovery-format', 'sockaddr'] });
   const [a, b] = [h1.vm('a'), h2.vm('b')];
 
-  const p1 = await waitPeers(h1, (p) => p.peers.some((x) => x.address === key(h2) && x.state === 'up'), 3000, 'the original up');
+  // Up, and its announcements counted as sockaddrs (one `show peers` may come between the two).
+  const p1 = await waitPeers(h1, (p) => p.peers.some((x) => x.address === key(h2) && x.state === 'up') && (p.discovery?.counters.sockaddr ?? 0) > 0, 3000, 'the original up');
   t.like(p1.peers[0], { address: key(h2), learned: 'discovered', legacy: true });
   t.like(p1.discovery, { format: 'sockaddr', malformed: 0 });
   t.true((p1.discovery?.counters.sockaddr ?? 0) > 0, 'its announcements were taken as sockaddrs');
