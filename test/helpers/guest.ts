@@ -19,8 +19,10 @@ export interface GuestOptions {
   name: string;
   /** eth0's address in CIDR form, e.g. '10.0.7.1/24'. */
   ip: string;
-  /** The address the guest pings. */
+  /** The address the guest pings; several, comma-separated, are pinged in turn (one marker line each). */
   peer: string;
+  /** VLAN subinterfaces to make on eth0 (8021q), e.g. [{ vid: 10, ip: '10.0.10.1/24' }] makes eth0.10. */
+  vlans?: { vid: number; ip: string }[];
   /** eth0's MAC, set on QEMU's virtio-net-pci device. */
   mac: string;
   /** The -netdev arguments, e.g. ['-netdev', 'socket,id=n0,connect=127.0.0.1:4000']; the helper adds the device. */
@@ -169,6 +171,7 @@ export class Guest {
       `dives.peer=${opts.peer}`,
       `dives.wait=${opts.waitSeconds ?? 60}`,
       `dives.stay=${opts.staySeconds ?? 30}`,
+      ...(opts.vlans ?? []).map((v) => `dives.vlan=${v.vid}:${v.ip}`),
     ].join(' ');
     const args = [
       '-accel', 'tcg',

@@ -44,7 +44,8 @@ privTest('bad VXLAN input (a short header, no I flag, an unknown VNI, a runt inn
   t.is(x.lastStranger, '10.99.0.9:40009');
   t.is(x.vlans[0].vteps[0].framesIn, 1);
   const text = await h1.dives?.command('show vxlan', /VTEP drops/);
-  t.regex(text ?? '', /dropped: short=1 bad-header=2 unknown-vni=1 runt=2 strangers=1 \(last stranger 10\.99\.0\.9:40009\)/);
+  // (A datagram that races the VTEP's port into the VXLAN thread at start-up may add no-port=1.)
+  t.regex(text ?? '', /dropped: short=1 bad-header=2 unknown-vni=1 runt=2 strangers=1 (no-port=1 )?\(last stranger 10\.99\.0\.9:40009\)/);
   await sleep(200);
   // tcpdump prints a frame of an unknown ethertype as one line, then its bytes in hex.
   const frames = cap.lines().filter((l) => /^\d/.test(l));
