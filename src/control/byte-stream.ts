@@ -27,18 +27,7 @@ export function byteStream(socket: Socket): ByteStream {
       socket.write(chunkHeader(chunk.length));
       return socket.write(chunk);
     },
-    drained: () =>
-      closed || !socket.writableNeedDrain
-        ? Promise.resolve()
-        : new Promise((resolve) => {
-            const done = (): void => {
-              socket.off('drain', done);
-              socket.off('close', done);
-              resolve();
-            };
-            socket.on('drain', done);
-            socket.on('close', done);
-          }),
+    drained: () => (closed || !socket.writableNeedDrain ? Promise.resolve() : drainedOrClosed(socket)),
     get closed() {
       return closed || socket.destroyed;
     },
@@ -51,4 +40,17 @@ export function byteStream(socket: Socket): ByteStream {
       if (!closed && !socket.destroyed) socket.write(STREAM_END);
     },
   };
+}
+
+/** Wait until the socket takes writes again or is gone, leaving no listener behind either way. */
+export function drainedOrClosed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
 }

@@ -22,7 +22,7 @@ import type { CommandRegistry } from './command-registry.js';
 import { ConsoleSession, type Reply, type ReplyStream } from './console-session.js';
 import { CTL_SOCKET, LineReader, MAX_REQUEST_BYTES, encodeLine, encodeReply, type RequestLine } from './control-protocol.js';
 import type { SwitchControl } from './switch-api.js';
-import { byteStream, type ByteStream } from './byte-stream.js';
+import { byteStream, drainedOrClosed, type ByteStream } from './byte-stream.js';
 
 /** sun_path holds 108 bytes with the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
@@ -210,19 +210,6 @@ async function serveStream(socket: Socket, stream: ReplyStream, stopped: Promise
   await stopped;
   socket.off('drain', resume);
   handle.close();
-}
-
-/** Wait until the socket takes writes again or is gone, leaving no listener behind either way. */
-function drainedOrClosed(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
 }
 
 interface ConnectionContext {
