@@ -1,17 +1,17 @@
 // QemuTrunkConns: the ports and rings of connections to QEMU trunk listeners (`listen ...
 // trunk VLANS [native ID]`), for QemuPorts (src/qemu/qemu-ports.ts). A trunk connection is
 // a port in each member VLAN (named "qemu:ADDRESS#CONN.VID", so `show ports` lists it once
-// per VLAN, as a trunk TAP is) and a ring pair with each forwarding thread of those VLANs;
-// its listener's own QEMU I/O thread tags and untags (src/core/trunk-demux.ts). Main thread.
+// per VLAN, as a trunk TAP is) and a ring pair with each forwarding thread of those VLANs,
+// made and taken back as a trunk TAP's are (src/forwarding/trunk-wiring.ts); its listener's
+// own QEMU I/O thread tags and untags (src/core/trunk-demux.ts). Main thread.
 
 import { TrunkCounters } from '../core/trunk-counters.js';
-import type { TrunkMember } from '../core/trunk-demux.js';
 import { formatVlanList } from '../core/vlan-tag.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
-import type { ForwardingThread } from '../forwarding/forwarding-thread.js';
 import type { LeftPorts, PortDrops } from '../forwarding/left-ports.js';
 import type { PortTable } from '../forwarding/port-table.js';
 import type { RingTable } from '../forwarding/ring-table.js';
+import { releaseTrunk, trunkThreads, trunkVids, unwireTrunk, wireTrunk, type TrunkWiring } from '../forwarding/trunk-wiring.js';
 import type { QemuConnStats, QemuTrunkPortMsg } from './qemu-io-messages.js';
 import type { QemuThread } from './qemu-thread.js';
 
@@ -27,7 +27,7 @@ export class QemuTrunk {
     /** The VLAN of untagged frames, or 0 for none. */
     readonly native: number,
   ) {
-    this.vids = [...new Set([...tagged, ...(native === 0 ? [] : [native])])].sort((a, b) => a - b);
+    this.vids = trunkVids(tagged, native);
   }
 
   /** As `show listeners` and the running-config print it. */
@@ -37,10 +37,7 @@ export class QemuTrunk {
 }
 
 /** One trunk connection's ports and ring pairs. */
-export interface TrunkConn {
-  members: TrunkMember[];
-  pairs: { fw: ForwardingThread; rxId: number; txId: number }[];
-}
+export type TrunkConn = TrunkWiring;
 
 export class QemuTrunkConns {
   constructor(
@@ -50,14 +47,9 @@ export class QemuTrunkConns {
     private readonly ringBytes: number,
   ) {}
 
-  /** The forwarding threads of a trunk's VLANs: one ring pair each per connection. */
-  threadsOf(trunk: QemuTrunk): ForwardingThread[] {
-    return [...new Set(trunk.vids.map((v) => this.pool.place(v)))];
-  }
-
-  /** Ring bytes one connection to `trunk` takes. */
+  /** Ring bytes one connection to `trunk` takes: a pair with each forwarding thread of its VLANs. */
   ringBytesOf(trunk: QemuTrunk): number {
-    return 2 * this.ringBytes * this.threadsOf(trunk).length;
+    return 2 * this.ringBytes * trunkThreads(this.pool, trunk.vids).length;
   }
 
   /**
@@ -65,43 +57,21 @@ export class QemuTrunkConns {
    * waits for their `sync`); returns them and the message that lets its I/O thread read it.
    */
   make(t: QemuThread, connId: number, address: string, trunk: QemuTrunk): { conn: TrunkConn; msg: QemuTrunkPortMsg } {
-    const fws = this.threadsOf(trunk);
-    const io = t.name;
-    const pairs = fws.map((fw) => {
-      const rx = this.rings.create(this.ringBytes, fw.bell, { name: `qemu:${address}#${connId} trunk rx, ${fw.name}`, producer: io, consumer: fw.name });
-      const tx = this.rings.create(this.ringBytes, t.bell, { name: `qemu:${address}#${connId} trunk tx, ${fw.name}`, producer: fw.name, consumer: io });
-      fw.configure(`ring:${rx.id}`, { type: 'add-input', ringId: rx.id, sab: rx.ring.sab });
-      fw.configure(`ring:${tx.id}`, { type: 'add-output', ringId: tx.id, sab: tx.ring.sab, doorbellSab: t.bell.sab });
-      return { fw, rx: rx.ring, tx: tx.ring, rxId: rx.id, txId: tx.id };
-    });
-    const members = trunk.vids.map((vid): TrunkMember => {
-      const port = this.ports.add('qemu', vid, `qemu:${address}#${connId}.${vid}`);
-      const pair = fws.indexOf(this.pool.place(vid));
-      pairs[pair].fw.configure(`port:${port.id}`, { type: 'add-port', vid, portId: port.id, isPeer: false, txRingId: pairs[pair].txId });
-      return { vid, portId: port.id, pair };
-    });
+    const conn = wireTrunk({ pool: this.pool, ports: this.ports, rings: this.rings, ringBytes: this.ringBytes }, 'qemu', `qemu:${address}#${connId}`, trunk.vids, t);
     const msg: QemuTrunkPortMsg = {
-      type: 'trunk-port', connId, native: trunk.native, members, countersSab: trunk.counters.sab,
-      pairs: pairs.map((p) => ({ rxSab: p.rx.sab, fwDoorbellSab: p.fw.bell.sab, txSab: p.tx.sab })),
+      type: 'trunk-port', connId, native: trunk.native, members: conn.members, countersSab: trunk.counters.sab,
+      pairs: conn.pairs.map((p) => ({ rxSab: p.rx.sab, fwDoorbellSab: p.fw.bell.sab, txSab: p.tx.sab })),
     };
-    return { conn: { members, pairs: pairs.map((p) => ({ fw: p.fw, rxId: p.rxId, txId: p.txId })) }, msg };
+    return { conn, msg };
   }
 
   /** Take a connection's ports and rings back, leaving what its I/O thread counted on each port in its VLAN's totals. */
   async remove(c: TrunkConn, left: LeftPorts, stats: QemuConnStats[] = []): Promise<void> {
-    // The rx rings first: each forwarding thread forwards what is left in them while the ports exist.
-    for (const p of c.pairs) p.fw.unconfigure([`ring:${p.rxId}`], { type: 'remove-ring', ringId: p.rxId });
-    for (const m of c.members) c.pairs[m.pair].fw.unconfigure([`port:${m.portId}`], { type: 'remove-port', vid: m.vid, portId: m.portId });
-    for (const p of c.pairs) p.fw.unconfigure([`ring:${p.txId}`], { type: 'remove-ring', ringId: p.txId });
-    await Promise.all(c.pairs.map((p) => p.fw.request({ type: 'sync' }).catch(() => undefined)));
+    await unwireTrunk(c);
     for (const m of c.members) {
       const drops: PortDrops = stats.find((s) => s.portId === m.portId)?.drops ?? {};
       left.ioThread(m.vid, this.ports.get(m.portId)?.name ?? `qemu port ${m.portId}`, drops);
     }
-    for (const p of c.pairs) {
-      this.rings.remove(p.rxId);
-      this.rings.remove(p.txId);
-    }
-    for (const m of c.members) this.ports.remove(m.portId);
+    releaseTrunk(c, { ports: this.ports, rings: this.rings });
   }
 }

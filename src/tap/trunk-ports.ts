@@ -2,7 +2,8 @@
 // VLANs (`tap DEVNAME trunk VLANS [native ID]`). For each trunk it opens the device
 // (without a virtio_net_hdr: src/tap/trunk-io-loop.ts says why), makes one ring pair with
 // each forwarding thread that runs a member VLAN and one port per member VLAN (named
-// "tap:DEVNAME.VID", so `show ports` lists the trunk once per VLAN), and runs the trunk's
+// "tap:DEVNAME.VID", so `show ports` lists the trunk once per VLAN; src/forwarding/trunk-wiring.ts,
+// shared with QEMU trunk connections), and runs the trunk's
 // I/O thread (src/tap/trunk-io-loop.ts) under a ThreadSupervisor. Main thread.
 
 import { Worker } from 'node:worker_threads';
@@ -10,15 +11,14 @@ import { Doorbell } from '../core/doorbell.js';
 import { eventfdClose, eventfdOpen } from '../linux/eventfd.js';
 import { DivesError } from '../core/errors.js';
 import type { TRUNK_DROPS } from '../core/counters.js';
-import type { Ring } from '../core/ring.js';
 import { formatVlanList } from '../core/vlan-tag.js';
 import { ThreadSupervisor, workerRun } from '../core/thread-supervisor.js';
 import type { Logger } from '../core/log.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
-import type { ForwardingThread } from '../forwarding/forwarding-thread.js';
 import type { LeftPorts } from '../forwarding/left-ports.js';
 import type { PortTable } from '../forwarding/port-table.js';
 import type { RingTable } from '../forwarding/ring-table.js';
+import { releaseTrunk, trunkThreads, trunkVids, unwireTrunk, wireTrunk, type TrunkWiring } from '../forwarding/trunk-wiring.js';
 import { TapDevice } from './tap-device.js';
 import type { TapIoExit, TrunkIoStart } from './tap-io-messages.js';
 import { TrunkCounters } from '../core/trunk-counters.js';
@@ -41,20 +41,10 @@ export interface TrunkInfo {
   drops: Record<(typeof TRUNK_DROPS.names)[number], number>;
 }
 
-interface Pair {
-  fw: ForwardingThread;
-  rx: Ring;
-  tx: Ring;
-  rxId: number;
-  txId: number;
-}
-
-interface Trunk {
+interface Trunk extends TrunkWiring {
   dev: TapDevice;
   tagged: number[];
   native: number;
-  members: { vid: number; portId: number; pair: number }[];
-  pairs: Pair[];
   bell: Doorbell;
   counters: TrunkCounters;
   io: ThreadSupervisor;
@@ -114,8 +104,8 @@ export class TrunkPorts {
   /** Attach `name` as a trunk of the tagged VLANs `tagged` and the untagged VLAN `native` (0: none), creating the device if needed. */
   async attach(name: string, tagged: number[], native: number): Promise<TrunkInfo> {
     if (this.has(name)) throw new DivesError('EATTACHED', `tap ${name}: already a trunk; detach it first with "no tap ${name} trunk"`);
-    const vids = [...new Set([...tagged, ...(native === 0 ? [] : [native])])].sort((a, b) => a - b);
-    const fws = [...new Set(vids.map((v) => this.pool.place(v)))];
+    const vids = trunkVids(tagged, native);
+    const fws = trunkThreads(this.pool, vids);
     this.rings.ensureRoom(2 * TRUNK_RING_BYTES * fws.length, `tap ${name} trunk`);
     const dev = TapDevice.open(name, { vnetHdr: false });
     const bell = new Doorbell();
@@ -127,19 +117,7 @@ export class TrunkPorts {
     }
     this.memberVids.set(name, vids);
     const io = `tap-io:${name}`;
-    const pairs = fws.map((fw): Pair => {
-      const rx = this.rings.create(TRUNK_RING_BYTES, fw.bell, { name: `tap:${name} trunk rx, ${fw.name}`, producer: io, consumer: fw.name });
-      const tx = this.rings.create(TRUNK_RING_BYTES, bell, { name: `tap:${name} trunk tx, ${fw.name}`, producer: fw.name, consumer: io });
-      fw.configure(`ring:${rx.id}`, { type: 'add-input', ringId: rx.id, sab: rx.ring.sab });
-      fw.configure(`ring:${tx.id}`, { type: 'add-output', ringId: tx.id, sab: tx.ring.sab, doorbellSab: bell.sab });
-      return { fw, rx: rx.ring, tx: tx.ring, rxId: rx.id, txId: tx.id };
-    });
-    const members = vids.map((vid) => {
-      const port = this.ports.add('tap', vid, `tap:${name}.${vid}`);
-      const pair = fws.indexOf(this.pool.place(vid));
-      pairs[pair].fw.configure(`port:${port.id}`, { type: 'add-port', vid, portId: port.id, isPeer: false, txRingId: pairs[pair].txId, vnet: false });
-      return { vid, portId: port.id, pair };
-    });
+    const { pairs, members } = wireTrunk({ pool: this.pool, ports: this.ports, rings: this.rings, ringBytes: TRUNK_RING_BYTES }, 'tap', `tap:${name}`, vids, { name: io, bell });
     const counters = new TrunkCounters(members.length);
     const start: TrunkIoStart = {
       kind: 'trunk', fd: dev.fd, name, native, members, countersSab: counters.sab, doorbellSab: bell.sab,
@@ -187,23 +165,16 @@ export class TrunkPorts {
   private async teardown(t: Trunk): Promise<void> {
     const name = t.dev.name;
     this.trunks.delete(name);
-    // The rx rings first: each forwarding thread forwards what is left in them while the ports exist.
-    for (const p of t.pairs) p.fw.unconfigure([`ring:${p.rxId}`], { type: 'remove-ring', ringId: p.rxId });
-    for (const m of t.members) t.pairs[m.pair].fw.unconfigure([`port:${m.portId}`], { type: 'remove-port', vid: m.vid, portId: m.portId });
-    for (const p of t.pairs) p.fw.unconfigure([`ring:${p.txId}`], { type: 'remove-ring', ringId: p.txId });
-    await Promise.all(t.pairs.map((p) => p.fw.request({ type: 'sync' }).catch(() => undefined)));
+    await unwireTrunk(t);
     await t.io.stop();
     t.members.forEach((m, i) => this.left.ioThread(m.vid, `tap ${name} trunk`, t.counters.member(i)));
-    for (const p of t.pairs) {
-      this.rings.remove(p.rxId);
-      this.rings.remove(p.txId);
-    }
     const efd = t.bell.eventfd;
     t.bell.attachEventfd(-1);
     eventfdClose(efd);
     t.dev.close();
+    // Its VLANs leave the trunk before its ports go, so the offloads follow (Switch.updateOffloads).
     this.memberVids.delete(name);
-    for (const m of t.members) this.ports.remove(m.portId);
+    releaseTrunk(t, { ports: this.ports, rings: this.rings });
   }
 
   async detachAll(): Promise<void> {
