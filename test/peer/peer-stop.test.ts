@@ -25,16 +25,22 @@ async function peered(t: Ctx, port: number, peer: number, qemu: number, flags: s
   return p;
 }
 
-test('SIGTERM under a flood toward a peer stops the switch at once, its peer thread unforced', async (t) => {
-  t.timeout(60_000);
+/** Switches A and B, static peers of each other, a VM on each in VLAN 10; once A's peer is up and in the VLAN. */
+async function pairWithVms(t: Ctx, flags: string[] = []): Promise<{ a: DivesProcess; vmA: QemuClient; vmB: QemuClient }> {
   const [pa, pb, qa, qb] = [await freeUdpPort(), await freeUdpPort(), await freeTcpPort(), await freeTcpPort()];
-  const a = await peered(t, pa, pb, qa);
-  await peered(t, pb, pa, qb);
+  const a = await peered(t, pa, pb, qa, flags);
+  await peered(t, pb, pa, qb, flags);
   const vmA = await QemuClient.connect({ port: qa });
   const vmB = await QemuClient.connect({ port: qb });
   t.teardown(() => (vmA.close(), vmB.close()));
   await a.waitStderr(/peer 127\.0\.0\.1:\d+ up/);
   await a.waitStderr(/peers joined it/);
+  return { a, vmA, vmB };
+}
+
+test('SIGTERM under a flood toward a peer stops the switch at once, its peer thread unforced', async (t) => {
+  t.timeout(60_000);
+  const { a, vmA, vmB } = await pairWithVms(t);
   const stopFlood = startFlood(vmA, frame(BCAST, mac(1), 'flood'));
   await sleep(1500);
   const crossed = vmB.frames.length;
@@ -50,16 +56,8 @@ test('SIGTERM under a flood toward a peer stops the switch at once, its peer thr
 
 test('a switch flooding frames toward a peer still hears its keepalives: the peer never expires', async (t) => {
   t.timeout(60_000);
-  const [pa, pb, qa, qb] = [await freeUdpPort(), await freeUdpPort(), await freeTcpPort(), await freeTcpPort()];
   // A peer not heard for 3 intervals of 0.3 s expires: under a 4 s flood, starved reads show at once.
-  const fast = ['--discovery-interval', '0.3', '--peer-expiry', '3'];
-  const a = await peered(t, pa, pb, qa, fast);
-  await peered(t, pb, pa, qb, fast);
-  const vmA = await QemuClient.connect({ port: qa });
-  const vmB = await QemuClient.connect({ port: qb });
-  t.teardown(() => (vmA.close(), vmB.close()));
-  await a.waitStderr(/peer 127\.0\.0\.1:\d+ up/);
-  await a.waitStderr(/peers joined it/);
+  const { a, vmA, vmB } = await pairWithVms(t, ['--discovery-interval', '0.3', '--peer-expiry', '3']);
   const stopFlood = startFlood(vmA, frame(BCAST, mac(1), 'flood'));
   await sleep(4000);
   await stopFlood();
