@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { QemuFramer } from '../../src/qemu/qemu-framer.js';
+import { drainedOrClosed } from '../../src/control/byte-stream.js';
 
 export class QemuClient {
   readonly frames: Buffer[] = [];
@@ -86,13 +87,7 @@ export function startFlood(c: QemuClient, frame: Buffer): () => Promise<void> {
         await new Promise((r) => setImmediate(r));
         continue;
       }
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          c.socket.off('drain', done).off('close', done);
-          resolve();
-        };
-        c.socket.on('drain', done).on('close', done);
-      });
+      await drainedOrClosed(c.socket);
     }
   })();
   return async () => {

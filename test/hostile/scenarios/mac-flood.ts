@@ -9,6 +9,7 @@
 import { BOUNDS } from '../hostile-config.js';
 import { VM_A, VM_B, macBytes, type PortJson, type Rig, type VlanJson } from '../rig.js';
 import { until, type Scenario, type ScenarioOut } from '../scenario.js';
+import { drainedOrClosed } from '../../../src/control/byte-stream.js';
 import type { QemuClient } from '../../helpers/qemu-client.js';
 
 const FRAME = 60;
@@ -32,17 +33,6 @@ async function ports10(rig: Rig): Promise<PortJson[]> {
   return (await rig.ctl<{ ports: PortJson[] }>('vlan 10 show ports')).ports;
 }
 
-/** Wait until the socket takes writes again or is gone, leaving no listener behind. */
-function drainedOrClosed(c: QemuClient): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      c.socket.off('drain', done).off('close', done);
-      resolve();
-    };
-    c.socket.on('drain', done).on('close', done);
-  });
-}
-
 /** Write `n` frames, frame i from source MAC 06:xx:xx:xx:xx:xx (distinct for each i) to a random unicast MAC. */
 async function flood(rig: Rig, c: QemuClient, n: number): Promise<void> {
   const key = rig.fz.int(0, 0xffffff) * 0x10000;
@@ -64,7 +54,7 @@ async function flood(rig: Rig, c: QemuClient, n: number): Promise<void> {
       chunk.writeUIntBE((i + j + key) % 0x100_0000_0000, at + 11, 5);
       chunk.writeUInt16BE(0x88b5, at + 16);
     }
-    if (!c.socket.write(chunk)) await drainedOrClosed(c);
+    if (!c.socket.write(chunk)) await drainedOrClosed(c.socket);
   }
 }
 
