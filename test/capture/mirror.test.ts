@@ -10,19 +10,11 @@ import { renderRunningConfig } from '../../src/control/running-config.js';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
 import { sleep } from '../helpers/qemu-client.js';
+import { tapHost } from '../helpers/tap-host.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
 });
-
-async function host(sw: Switch, fx: NetnsFixture, short: string, vid: number, cidr?: string): Promise<string> {
-  const tap = fx.ifname(short);
-  await fx.createTap(tap);
-  await sw.attachTap(vid, tap);
-  const ns = await fx.addNs(short);
-  await fx.moveToNs(tap, ns, cidr);
-  return ns;
-}
 
 privTest('a mirror of VLAN 10 copies a ping to a monitoring TAP where tcpdump listens, counted, in the running-config, and removable', async (t) => {
   t.timeout(60_000);
@@ -30,9 +22,9 @@ privTest('a mirror of VLAN 10 copies a ping to a monitoring TAP where tcpdump li
   const sw = new Switch({ log: createLogger('warn'), forwardingThreads: 2 });
   t.teardown(() => fx.cleanup());
   t.teardown(() => sw.close());
-  const a = await host(sw, fx, 'a', 10, '10.82.0.1/24');
-  await host(sw, fx, 'b', 10, '10.82.0.2/24');
-  const mon = await host(sw, fx, 'm', 99);
+  const a = (await tapHost(sw, fx, 'a', 10, '10.82.0.1/24')).ns;
+  await tapHost(sw, fx, 'b', 10, '10.82.0.2/24');
+  const mon = (await tapHost(sw, fx, 'm', 99)).ns;
   const dump = fx.spawnIn(mon, ['tcpdump', '-i', fx.ifname('m'), '-nn', '-l', 'icmp'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -69,9 +61,9 @@ privTest('a port mirror copies that port\'s frames both ways; a QEMU port or a m
   const sw = new Switch({ log: createLogger('warn'), forwardingThreads: 1 });
   t.teardown(() => fx.cleanup());
   t.teardown(() => sw.close());
-  const a = await host(sw, fx, 'c', 10, '10.83.0.1/24');
-  await host(sw, fx, 'd', 10, '10.83.0.2/24');
-  const mon = await host(sw, fx, 'n', 10);
+  const a = (await tapHost(sw, fx, 'c', 10, '10.83.0.1/24')).ns;
+  await tapHost(sw, fx, 'd', 10, '10.83.0.2/24');
+  const mon = (await tapHost(sw, fx, 'n', 10)).ns;
   const dump = fx.spawnIn(mon, ['tcpdump', '-i', fx.ifname('n'), '-nn', '-l', 'icmp'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -12,6 +12,7 @@ import { freeTcpPort, Guest, guestUnavailableReason } from '../helpers/guest.js'
 import { NetnsFixture, ip, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
 import { sleep } from '../helpers/qemu-client.js';
+import { tapHost } from '../helpers/tap-host.js';
 
 const unavailable = privileged.ok ? await guestUnavailableReason() : undefined;
 const underCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
@@ -39,16 +40,8 @@ guestTest('a guest with VLAN subinterfaces on a trunk listener reaches VLAN 10 a
   const sw = new Switch({ log: createLogger('error'), forwardingThreads: 1 });
   t.teardown(() => sw.close());
 
-  const access = async (short: string, vid: number, cidr: string): Promise<{ ns: string; tap: string }> => {
-    const tap = fx.ifname(short);
-    await fx.createTap(tap);
-    await sw.attachTap(vid, tap);
-    const ns = await fx.addNs(short);
-    await fx.moveToNs(tap, ns, cidr);
-    return { ns, tap };
-  };
-  const a = await access('a', 10, `${V10.host}/24`);
-  const b = await access('b', 20, `${V20.host}/24`);
+  const a = await tapHost(sw, fx, 'a', 10, `${V10.host}/24`);
+  const b = await tapHost(sw, fx, 'b', 20, `${V20.host}/24`);
   // The trunk listener is typed as an operator would, through the command registry.
   const port = await freeTcpPort();
   const reply = await new ConsoleSession(createCommandRegistry(), sw, {}).execute(`listen 127.0.0.1 ${port} trunk 10,20`);

@@ -13,6 +13,7 @@ import { privileged, privTest } from '../helpers/privileged.js';
 import { QemuClient, sleep } from '../helpers/qemu-client.js';
 import { freeTcpPort } from '../helpers/guest.js';
 import { arpFrame, icmpEcho, parseArp, parseIcmp } from '../helpers/packets.js';
+import { tapHost } from '../helpers/tap-host.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -29,21 +30,11 @@ async function setup(t: Ctx, threads = 2): Promise<{ sw: Switch; fx: NetnsFixtur
   return { sw, fx };
 }
 
-/** A namespace holding a TAP attached to `vid`, addressed `cidr`. */
-async function host(sw: Switch, fx: NetnsFixture, short: string, vid: number, cidr: string): Promise<{ ns: string; tap: string }> {
-  const tap = fx.ifname(short);
-  await fx.createTap(tap);
-  await sw.attachTap(vid, tap);
-  const ns = await fx.addNs(short);
-  await fx.moveToNs(tap, ns, cidr);
-  return { ns, tap };
-}
-
 privTest('two namespaces with TAPs on VLAN 10 ping each other, and a namespace on VLAN 20 reaches neither', async (t) => {
   const { sw, fx } = await setup(t);
-  const a = await host(sw, fx, 'a', 10, '10.77.0.1/24');
-  await host(sw, fx, 'b', 10, '10.77.0.2/24');
-  const c = await host(sw, fx, 'c', 20, '10.77.0.3/24');
+  const a = await tapHost(sw, fx, 'a', 10, '10.77.0.1/24');
+  await tapHost(sw, fx, 'b', 10, '10.77.0.2/24');
+  const c = await tapHost(sw, fx, 'c', 20, '10.77.0.3/24');
   t.true(await fx.ping(a.ns, '10.77.0.2', { count: 5 }), 'a pings b on VLAN 10');
   t.false(await fx.ping(c.ns, '10.77.0.1', { count: 2 }), 'VLAN 20 does not reach VLAN 10');
   t.false(await fx.ping(a.ns, '10.77.0.3', { count: 2 }), 'VLAN 10 does not reach VLAN 20');
@@ -58,7 +49,7 @@ privTest('two namespaces with TAPs on VLAN 10 ping each other, and a namespace o
 
 privTest('a QEMU-protocol client and a TAP namespace talk: ARP, then an ICMP echo answered by the namespace kernel', async (t) => {
   const { sw, fx } = await setup(t);
-  const a = await host(sw, fx, 'k', 10, '10.77.1.1/24');
+  const a = await tapHost(sw, fx, 'k', 10, '10.77.1.1/24');
   const port = await freeTcpPort();
   await sw.listen(10, { kind: 'tcp', host: '127.0.0.1', port });
   const vm = await QemuClient.connect({ port });
@@ -88,8 +79,8 @@ async function waitFor(c: QemuClient, pred: (f: Buffer) => boolean, timeoutMs = 
 
 privTest('no tap removes the port and its MACs, and leaves a persistent TAP in place', async (t) => {
   const { sw, fx } = await setup(t);
-  const a = await host(sw, fx, 'd', 10, '10.77.2.1/24');
-  await host(sw, fx, 'e', 10, '10.77.2.2/24');
+  const a = await tapHost(sw, fx, 'd', 10, '10.77.2.1/24');
+  await tapHost(sw, fx, 'e', 10, '10.77.2.2/24');
   t.true(await fx.ping(a.ns, '10.77.2.2'));
   t.true((await sw.showMacs(10)).some((m) => m.port === `tap:${a.tap}`));
   await sw.detachTap(10, a.tap);
@@ -120,8 +111,8 @@ privTest('a TAP I/O thread that dies is restarted on the same TAP and rings, and
   const sw = new Switch({ log: { debug: () => {}, info: () => {}, warn: keep, error: keep }, forwardingThreads: 1 });
   t.teardown(() => fx.cleanup());
   t.teardown(() => sw.close());
-  const a = await host(sw, fx, 'p', 10, '10.77.8.1/24');
-  await host(sw, fx, 'q', 10, '10.77.8.2/24');
+  const a = await tapHost(sw, fx, 'p', 10, '10.77.8.1/24');
+  await tapHost(sw, fx, 'q', 10, '10.77.8.2/24');
   t.true(await fx.ping(a.ns, '10.77.8.2', { count: 2 }), 'ping before');
   const restarts = (): number => logs.filter((m) => m.includes(`tap-io:${a.tap} died: `) && m.endsWith('restarting it')).length;
   for (let i = 1; i <= 3; i++) {
@@ -151,10 +142,10 @@ privTest('a TAP I/O thread that dies is restarted on the same TAP and rings, and
 privTest('a forwarding thread that dies is reported and restarted, and other VLANs keep forwarding throughout', async (t) => {
   t.timeout(60_000);
   const { sw, fx } = await setup(t, 2);
-  const a = await host(sw, fx, 'f', 10, '10.77.3.1/24');
-  await host(sw, fx, 'g', 10, '10.77.3.2/24');
-  const c = await host(sw, fx, 'h', 20, '10.77.4.1/24');
-  await host(sw, fx, 'i', 20, '10.77.4.2/24');
+  const a = await tapHost(sw, fx, 'f', 10, '10.77.3.1/24');
+  await tapHost(sw, fx, 'g', 10, '10.77.3.2/24');
+  const c = await tapHost(sw, fx, 'h', 20, '10.77.4.1/24');
+  await tapHost(sw, fx, 'i', 20, '10.77.4.2/24');
   t.not(sw.pool.threadOf(10), sw.pool.threadOf(20));
   t.true(await fx.ping(a.ns, '10.77.3.2'));
   t.true(await fx.ping(c.ns, '10.77.4.2'));
@@ -172,12 +163,12 @@ privTest('a forwarding thread that dies is reported and restarted, and other VLA
 
 privTest('N VLANs under the thread budget run on N distinct threads, and past the budget share the least-loaded', async (t) => {
   const { sw, fx } = await setup(t, 3);
-  for (const [i, vid] of [101, 102, 103].entries()) await host(sw, fx, `v${i}`, vid, `10.78.${i}.1/24`);
+  for (const [i, vid] of [101, 102, 103].entries()) await tapHost(sw, fx, `v${i}`, vid, `10.78.${i}.1/24`);
   const vlans = await sw.showVlans();
   const ids = vlans.map((v) => v.workerThread);
   t.is(new Set(ids).size, 3, `threads: ${ids.join(',')}`);
   t.false(ids.includes(-1));
-  await host(sw, fx, 'v3', 104, '10.78.3.1/24');
+  await tapHost(sw, fx, 'v3', 104, '10.78.3.1/24');
   t.is(new Set((await sw.showVlans()).map((v) => v.workerThread)).size, 3, 'the fourth VLAN shares a thread');
   t.is(sw.pool.threads.length, 3);
 });
@@ -194,8 +185,8 @@ privTest('each forwarding thread is pinned to its own CPU, each TAP I/O thread t
   const cpus = allowedCpus();
   t.deepEqual(cpus.join(','), expandList(/Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? ''));
   const { sw, fx } = await setup(t, 2);
-  await host(sw, fx, 'p0', 111, '10.77.0.1/24');
-  await host(sw, fx, 'p1', 112, '10.77.1.1/24');
+  await tapHost(sw, fx, 'p0', 111, '10.77.0.1/24');
+  await tapHost(sw, fx, 'p1', 112, '10.77.1.1/24');
   t.deepEqual(sw.pool.threads.map((th) => th.cpu), [cpus[0], cpus[1 % cpus.length]]);
   // Thread names are cut to 15 bytes, so TAP I/O threads are told apart by their CPUs only.
   const tapThreads = (): string[] => threadCpus().filter((x) => x.comm.startsWith('tap-io:')).map((x) => x.cpus).sort();
@@ -208,7 +199,7 @@ privTest('each forwarding thread is pinned to its own CPU, each TAP I/O thread t
   t.true(pinnedWorkers.has(cpus[0]) && pinnedWorkers.has(cpus[1 % cpus.length]), `pinned forwarding threads on ${[...pinnedWorkers].join(',')}`);
   const off = new Switch({ log: createLogger('warn'), forwardingThreads: 2, cpuAffinity: false });
   t.teardown(() => off.close());
-  const c = await host(off, fx, 'p2', 113, '10.77.2.1/24');
+  const c = await tapHost(off, fx, 'p2', 113, '10.77.2.1/24');
   t.is(off.pool.threads[0].cpu, -1);
   const own = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
   const withOwn = [...want, own].sort();
@@ -241,8 +232,8 @@ async function iperfBytes(fx: NetnsFixture, from: string, to: { ns: string; addr
 privTest('a VLAN of TAPs only carries TCP with kernel offloads on, and a QEMU port joining turns them off without breaking TCP or leaking a segment', async (t) => {
   t.timeout(60_000);
   const { sw, fx } = await setup(t);
-  const a = await host(sw, fx, 'o', 10, '10.77.6.1/24');
-  const b = await host(sw, fx, 'p', 10, '10.77.6.2/24');
+  const a = await tapHost(sw, fx, 'o', 10, '10.77.6.1/24');
+  const b = await tapHost(sw, fx, 'p', 10, '10.77.6.2/24');
   t.is(await tso(fx, a.ns, a.tap), 'on');
   t.true(await fx.ping(a.ns, '10.77.6.2'));
   t.true((await iperfBytes(fx, a.ns, { ns: b.ns, addr: '10.77.6.2' })) > 0, 'TCP with offloads');
@@ -264,8 +255,8 @@ privTest('a VLAN of TAPs only carries TCP with kernel offloads on, and a QEMU po
 privTest('a TAP deleted underneath is detached and waited for, kept in the running-config, and attached again when a TAP of that name comes back', async (t) => {
   t.timeout(60_000);
   const { sw, fx } = await setup(t);
-  const a = await host(sw, fx, 'da', 10, '10.77.4.1/24');
-  const b = await host(sw, fx, 'db', 10, '10.77.4.2/24');
+  const a = await tapHost(sw, fx, 'da', 10, '10.77.4.1/24');
+  const b = await tapHost(sw, fx, 'db', 10, '10.77.4.2/24');
   t.true(await fx.ping(a.ns, '10.77.4.2', { count: 2 }));
   await ip('-n', b.ns, 'link', 'del', b.tap);
   const gone = async (): Promise<boolean> => sw.showTaps(10).some((x) => x.name === b.tap && x.state === 'gone');

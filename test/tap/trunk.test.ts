@@ -13,6 +13,7 @@ import { privileged, privTest } from '../helpers/privileged.js';
 import { sleep } from '../helpers/qemu-client.js';
 import { icmpEcho } from '../helpers/packets.js';
 import { sendRawFrames } from '../helpers/raw-frames.js';
+import { tapHost } from '../helpers/tap-host.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -26,16 +27,6 @@ async function setup(t: Ctx): Promise<{ sw: Switch; fx: NetnsFixture }> {
   t.teardown(() => fx.cleanup());
   t.teardown(() => sw.close());
   return { sw, fx };
-}
-
-/** A namespace holding an access TAP attached to `vid`, addressed `cidr`. */
-async function access(sw: Switch, fx: NetnsFixture, short: string, vid: number, cidr: string): Promise<string> {
-  const tap = fx.ifname(short);
-  await fx.createTap(tap);
-  await sw.attachTap(vid, tap);
-  const ns = await fx.addNs(short);
-  await fx.moveToNs(tap, ns, cidr);
-  return ns;
 }
 
 /** `frame` with an 802.1Q tag (or the TPID `tpid`) for `vid` after its MACs. */
@@ -80,10 +71,10 @@ privTest('a trunk TAP carries VLAN 10 and VLAN 20 tagged to access TAPs untagged
   t.is(info.vlans, '10,20');
   const k = await fx.addNs('k');
   await fx.moveToNs(trunk, k);
-  const a = await access(sw, fx, 'a', 10, '10.78.10.2/24');
-  const b = await access(sw, fx, 'b', 20, '10.78.20.2/24');
+  const a = (await tapHost(sw, fx, 'a', 10, '10.78.10.2/24')).ns;
+  const b = (await tapHost(sw, fx, 'b', 20, '10.78.20.2/24')).ns;
   // An address of VLAN 10's subnet on VLAN 20: it answers only if VLANs leaked.
-  const c = await access(sw, fx, 'c', 20, '10.78.10.3/24');
+  const c = (await tapHost(sw, fx, 'c', 20, '10.78.10.3/24')).ns;
   // The trunk's far end is this test, not a kernel: the access hosts know its MACs.
   await ip('-n', a, 'neigh', 'add', '10.78.10.1', 'lladdr', '02:7c:00:00:0a:01', 'dev', fx.ifname('a'));
   await ip('-n', b, 'neigh', 'add', '10.78.20.1', 'lladdr', '02:7c:00:00:14:01', 'dev', fx.ifname('b'));
@@ -139,7 +130,7 @@ privTest('a trunk with a native VLAN carries untagged and priority-tagged frames
   await sw.attachTrunk(trunk, [10], 30);
   const k = await fx.addNs('n');
   await fx.moveToNs(trunk, k);
-  const x = await access(sw, fx, 'x', 30, '10.80.30.2/24');
+  const x = (await tapHost(sw, fx, 'x', 30, '10.80.30.2/24')).ns;
   await ip('-n', x, 'neigh', 'add', '10.80.30.1', 'lladdr', '02:7c:00:00:0a:01', 'dev', fx.ifname('x'));
   const dump = await listen(fx, k, trunk, 'icmp');
   const mac = await macOf(x, fx.ifname('x'));
