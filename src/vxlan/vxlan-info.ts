@@ -4,23 +4,16 @@
 // src/control/commands/vxlan.ts; main thread.
 
 import type { VTEP_DROPS, VXLAN_COUNTERS } from '../core/counters.js';
-import type { VtepKind } from './vxlan-io-messages.js';
+import type { VtepIoStats, VtepKind } from './vxlan-io-messages.js';
 
-export interface VtepInfo {
+/** A VTEP: where it is and what it is, and what the VXLAN thread counted for it (a group never sends, so its heardSeconds stays null). */
+export interface VtepInfo extends Omit<VtepIoStats, 'vtepId'> {
   /** Where datagrams to it go, "10.0.0.2:4789" (IPv6 in brackets). */
   address: string;
   /** static: `vxlan remote`; group: `vxlan group`; learned: heard on the group. */
   kind: VtepKind;
   /** Its port in the VLAN; null while a learned one waits for it. */
   portId: number | null;
-  framesIn: number;
-  bytesIn: number;
-  framesOut: number;
-  bytesOut: number;
-  /** Seconds since a datagram came from it; null when none has (a group never sends). */
-  heardSeconds: number | null;
-  /** Every drop the VXLAN thread counts for a VTEP (VTEP_DROPS), zeros included. */
-  drops: Record<(typeof VTEP_DROPS.names)[number], number>;
 }
 
 export interface VxlanVlanInfo {

@@ -60,6 +60,7 @@ export interface VtepIoStats {
   bytesOut: number;
   /** Seconds since a datagram last came from it; null when none has. */
   heardSeconds: number | null;
+  /** Every drop the VXLAN thread counts for a VTEP (VTEP_DROPS), zeros included. */
   drops: Record<(typeof VTEP_DROPS.names)[number], number>;
 }
 
