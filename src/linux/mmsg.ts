@@ -3,7 +3,7 @@
 // the struct mmsghdr array, one struct iovec per slot pointing at that slot's bytes, and
 // one sockaddr per slot; a batch call only rewrites lengths (and, to send, the
 // destination pointer). A batch is used for receiving or for sending, not both.
-// Runs on the thread that made it (the peer I/O thread).
+// Runs on the thread that made it (the peer and VXLAN I/O threads).
 //
 // struct mmsghdr on 64-bit Linux (64 bytes), as 32-bit words per slot:
 //
@@ -22,7 +22,7 @@
 // Thread safety: everything here belongs to one thread. The buffers are ordinary (not
 // shared) ArrayBuffers, whose memory V8 never moves, so the pointers stay valid.
 
-import { LITTLE_ENDIAN, MSG_DONTWAIT, MSG_TRUNC, loadLibc, type Libc } from './libc.js';
+import { ERRNO, LITTLE_ENDIAN, MSG_DONTWAIT, MSG_TRUNC, loadLibc, type Libc } from './libc.js';
 import { SOCKADDR_MAX } from './udp-socket.js';
 
 const MMSGHDR = 64;
@@ -48,6 +48,16 @@ function put(words: Uint32Array, at: number, base: Address, plus: number): void 
   const lo = base.lo + plus;
   words[at + LO] = lo % TWO_32;
   words[at + HI] = lo >= TWO_32 ? base.hi + 1 : base.hi;
+}
+
+/** What a run of sends is counted into, slot by slot (the peer and VXLAN tx batches). */
+export interface SendCounts {
+  /** The kernel took slot i. */
+  sent(i: number): void;
+  /** Slot i was not sent: the socket's send buffer was full. */
+  queueFull(i: number): void;
+  /** The kernel refused slot i (no route, too big for the path). */
+  refused(i: number): void;
 }
 
 export class MmsgBatch {
@@ -134,6 +144,29 @@ export class MmsgBatch {
       return r >= 0 ? r : -this.c.errno();
     } catch {
       return -22;
+    }
+  }
+
+  /**
+   * Send slots [from, end) in as few calls as the kernel allows, counting each slot into
+   * `counts`. When the send buffer is full (EAGAIN) the link cannot keep up, so the rest of
+   * the run is lost here instead of queuing without bound; a datagram the kernel refuses is
+   * dropped and the rest are sent. Never throws, allocates nothing.
+   */
+  sendRun(fd: number, from: number, end: number, counts: SendCounts): void {
+    while (from < end) {
+      const r = this.send(fd, from, end - from);
+      if (r > 0) {
+        for (let i = from; i < from + r; i++) counts.sent(i);
+        from += r;
+        continue;
+      }
+      if (r === -ERRNO.EAGAIN) {
+        for (let i = from; i < end; i++) counts.queueFull(i);
+        return;
+      }
+      counts.refused(from);
+      from++;
     }
   }
 }

@@ -8,8 +8,7 @@
 import { PEER_DROP } from '../core/counters.js';
 import { type FrameTrace, STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
 import { VNET_HDR_LEN, metaVid, vnetAsksWork } from '../core/ring-record.js';
-import { ERRNO } from '../linux/libc.js';
-import { MmsgBatch } from '../linux/mmsg.js';
+import { MmsgBatch, type SendCounts } from '../linux/mmsg.js';
 import type { PeerRec } from './peer-record.js';
 import { LEGACY_MAX_DATAGRAM, PEER_HDR_LEN, writePeerHeader } from './wire/peer-datagram.js';
 
@@ -19,7 +18,7 @@ const D_QUEUE_FULL = PEER_DROP['queue-full'];
 const D_SEND_ERROR = PEER_DROP['send-error'];
 const D_LEGACY_TOO_BIG = PEER_DROP['legacy-too-big'];
 
-export class PeerTxBatch {
+export class PeerTxBatch implements SendCounts {
   private readonly tx: MmsgBatch;
   /** The peer of each slot filled so far. */
   private readonly peer: (PeerRec | undefined)[];
@@ -87,37 +86,32 @@ export class PeerTxBatch {
 
   /** Send every filled slot on `fd`, counting what went out and what was dropped on its peer; the batch is empty after. */
   flush(fd: number): void {
-    const tx = this.tx;
     const count = this.count;
     this.count = 0;
-    let from = 0;
-    while (from < count) {
-      const r = tx.send(fd, from, count - from);
-      if (r > 0) {
-        for (let i = from; i < from + r; i++) {
-          const p = this.peer[i] as PeerRec;
-          p.framesOut++;
-          if ((this.meta[i] & TRACE_MASK) !== 0) this.trace.finish(this.meta[i]);
-          if (this.offloaded[i] !== 0) {
-            p.offloadedOut++;
-            p.bytesOut += tx.len(i) - PEER_HDR_LEN - VNET_HDR_LEN;
-          } else {
-            p.bytesOut += tx.len(i) - PEER_HDR_LEN;
-          }
-        }
-        from += r;
-        continue;
-      }
-      if (r === -ERRNO.EAGAIN) {
-        // The socket's send buffer is full: the link to the peers cannot keep up, so
-        // the rest of this batch is lost here instead of queuing without bound.
-        for (let i = from; i < count; i++) (this.peer[i] as PeerRec).drops[D_QUEUE_FULL]++;
-        break;
-      }
-      // The kernel refused this datagram (no route, too big for the path): drop it, send the rest.
-      (this.peer[from] as PeerRec).drops[D_SEND_ERROR]++;
-      from++;
-    }
+    this.tx.sendRun(fd, 0, count, this);
     this.peer.fill(undefined, 0, count);
+  }
+
+  /** SendCounts: slot i went out. */
+  sent(i: number): void {
+    const p = this.peer[i] as PeerRec;
+    p.framesOut++;
+    if ((this.meta[i] & TRACE_MASK) !== 0) this.trace.finish(this.meta[i]);
+    if (this.offloaded[i] !== 0) {
+      p.offloadedOut++;
+      p.bytesOut += this.tx.len(i) - PEER_HDR_LEN - VNET_HDR_LEN;
+    } else {
+      p.bytesOut += this.tx.len(i) - PEER_HDR_LEN;
+    }
+  }
+
+  /** SendCounts: slot i was lost to a full send buffer. */
+  queueFull(i: number): void {
+    (this.peer[i] as PeerRec).drops[D_QUEUE_FULL]++;
+  }
+
+  /** SendCounts: the kernel refused slot i. */
+  refused(i: number): void {
+    (this.peer[i] as PeerRec).drops[D_SEND_ERROR]++;
   }
 }

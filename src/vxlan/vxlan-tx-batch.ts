@@ -12,8 +12,7 @@
 import { VTEP_DROP, VXLAN_COUNTER } from '../core/counters.js';
 import { isGroupAddr } from '../core/frame.js';
 import { type FrameTrace, STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
-import { ERRNO } from '../linux/libc.js';
-import { MmsgBatch } from '../linux/mmsg.js';
+import { MmsgBatch, type SendCounts } from '../linux/mmsg.js';
 import type { VtepRec } from './vtep-table.js';
 import { VXLAN_HDR_LEN, innerFlowHash, writeVxlanHeader } from './vxlan-header.js';
 
@@ -23,7 +22,7 @@ const D_SEND_ERROR = VTEP_DROP['send-error'];
 const C_OUT = VXLAN_COUNTER['datagrams-out'];
 const C_FLOODED = VXLAN_COUNTER.flooded;
 
-export class VxlanTxBatch {
+export class VxlanTxBatch implements SendCounts {
   private readonly tx: MmsgBatch;
   /** Slots filled so far, per source socket. */
   private readonly count: Int32Array;
@@ -88,35 +87,30 @@ export class VxlanTxBatch {
 
   /** Send source socket s's filled slots in sendmmsg calls, counting what went out and what was dropped on its VTEP. */
   private send(s: number): void {
-    const tx = this.tx;
     const first = s * this.perSource;
     const end = first + this.count[s];
     this.count[s] = 0;
-    let from = first;
-    while (from < end) {
-      const r = tx.send(this.fds[s], from, end - from);
-      if (r > 0) {
-        for (let i = from; i < from + r; i++) {
-          const v = this.vtep[i] as VtepRec;
-          v.framesOut++;
-          v.bytesOut += tx.len(i) - VXLAN_HDR_LEN;
-          this.counts[C_OUT]++;
-          if (this.flood[i] !== 0) this.counts[C_FLOODED]++;
-          if ((this.meta[i] & TRACE_MASK) !== 0) this.trace.finish(this.meta[i]);
-        }
-        from += r;
-        continue;
-      }
-      if (r === -ERRNO.EAGAIN) {
-        // The socket's send buffer is full: the underlay cannot keep up, so the rest of
-        // this run is lost here instead of queuing without bound.
-        for (let i = from; i < end; i++) (this.vtep[i] as VtepRec).drops[D_QUEUE_FULL]++;
-        break;
-      }
-      // The kernel refused this datagram (no route, too big for the path): drop it, send the rest.
-      (this.vtep[from] as VtepRec).drops[D_SEND_ERROR]++;
-      from++;
-    }
+    this.tx.sendRun(this.fds[s], first, end, this);
     this.vtep.fill(undefined, first, end);
+  }
+
+  /** SendCounts: slot i went out. */
+  sent(i: number): void {
+    const v = this.vtep[i] as VtepRec;
+    v.framesOut++;
+    v.bytesOut += this.tx.len(i) - VXLAN_HDR_LEN;
+    this.counts[C_OUT]++;
+    if (this.flood[i] !== 0) this.counts[C_FLOODED]++;
+    if ((this.meta[i] & TRACE_MASK) !== 0) this.trace.finish(this.meta[i]);
+  }
+
+  /** SendCounts: slot i was lost to a full send buffer (the underlay cannot keep up). */
+  queueFull(i: number): void {
+    (this.vtep[i] as VtepRec).drops[D_QUEUE_FULL]++;
+  }
+
+  /** SendCounts: the kernel refused slot i. */
+  refused(i: number): void {
+    (this.vtep[i] as VtepRec).drops[D_SEND_ERROR]++;
   }
 }
