@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { createLogger, isLogLevel } from '../core/log.js';
 import { runSwitch } from '../switch/run-switch.js';
 import { DEFAULT_MAX_PEERS, DEFAULT_PEER_RATE } from '../peer/discovery-limits.js';
-import { MAX_MAX_PEERS, MAX_PEER_RATE } from '../peer/peering-options.js';
+import { DEFAULT_MAX_CLOCK_SKEW, MAX_MAX_PEERS, MAX_PEER_RATE } from '../peer/peering-options.js';
 import { DEFAULT_MAX_VTEPS } from '../vxlan/vxlan-sockets.js';
 import { VXLAN_PORT } from '../vxlan/vxlan-header.js';
 
@@ -41,6 +41,9 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
     'max-peers': Flags.integer({ helpValue: 'N', default: DEFAULT_MAX_PEERS, min: 1, max: MAX_MAX_PEERS, description: 'discovered peers at most; announcements of more are refused and counted (show peers: peer-limit); static peers do not count' }),
     'peer-rate': Flags.integer({ helpValue: 'N', default: DEFAULT_PEER_RATE, min: 1, max: MAX_PEER_RATE, description: 'new discovered peers a second at most; more are refused and counted (show peers: peer-rate) until a later announcement' }),
     'discovery-format': Flags.string({ default: 'text', options: ['text', 'sockaddr'], description: 'what announcements say: HOST:PORT text, or the raw sockaddr the original DiVES sends and parses (its switches exit on text); never both' }),
+    'key-file': Flags.string({ helpValue: 'FILE', description: 'the cluster key (made by `dives keygen FILE`, mode 0600): peers must hold it; datagrams and announcements are sealed (docs/security.md). Default: no key, the original wire format' }),
+    encrypt: Flags.boolean({ default: true, allowNo: true, description: 'with --key-file, encrypt frames between peers; --no-encrypt only authenticates them' }),
+    'max-clock-skew': Flags.integer({ helpValue: 'SECONDS', default: DEFAULT_MAX_CLOCK_SKEW, min: 1, max: 86400, description: 'with --key-file, how far a peer\'s keepalive or announcement clock may be from this host\'s (older ones are refused as replays)' }),
     'multicast-if': Flags.string({ helpValue: 'ADDRESS', description: 'IPv4 address of the interface discovery uses (default: the -h address)' }),
     // VXLAN (src/vxlan/vxlan-sockets.ts checks these); the sockets are bound with the first `vxlan remote` or `vxlan group`.
     'vxlan-port': Flags.integer({ helpValue: 'PORT', default: VXLAN_PORT, min: 1, max: 65535, description: 'UDP port VXLAN VTEPs send to, and the default port of "vxlan remote" (Linux\'s default is 8472, vxvde\'s 14789)' }),
@@ -86,6 +89,9 @@ Logs go to stderr; console replies go to stdout. Stop it with Ctrl-C or SIGTERM.
         maxPeers: flags['max-peers'],
         peerRate: flags['peer-rate'],
         discoveryFormat: flags['discovery-format'] === 'sockaddr' ? 'sockaddr' : 'text',
+        keyFile: flags['key-file'],
+        encrypt: flags.encrypt,
+        maxClockSkew: flags['max-clock-skew'],
       },
       ageingTimeMs: flags['ageing-time'] * 1000,
       console: !flags['no-console'],

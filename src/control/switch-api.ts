@@ -12,6 +12,7 @@ import type { ListenSpec } from '../qemu/listen-spec.js';
 import type { ListenerInfo } from '../qemu/qemu-ports.js';
 import type { TapInfo } from '../tap/tap-ports.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
+import type { KeyInfo, KeysInfo } from '../crypto/key-control.js';
 import type { VtepInfo, VxlanInfo, VxlanVlanConfig } from '../vxlan/vxlan-info.js';
 import type { TrunkInfo } from '../tap/trunk-ports.js';
 import type { ByteSink } from '../capture/byte-sink.js';
@@ -138,6 +139,16 @@ export interface SwitchControl {
   removeStaticPeer(host: string, port: number): Promise<void>;
   /** The static peers as configured, for the running-config (`peer HOST PORT` lines). */
   staticPeers(): StaticPeer[];
+
+  // Cluster keys (src/crypto/key-control.ts): `show keys`, `key add FILE`, `key use ID`, `key remove ID`.
+  /** The keys held, by id and role; never a secret. */
+  showKeys(): KeysInfo;
+  /** Accept the key in FILE too; DivesError EBADARG for a bad file, EBADCMD on a switch without a key. */
+  addKey(file: string): KeyInfo;
+  /** Seal with the held key ID from now on; ENOTATTACHED when it is not held. */
+  useKey(id: string): KeyInfo;
+  /** Refuse the held key ID (not the one in use). */
+  removeKey(id: string): void;
 
   // VXLAN (src/vxlan/vxlan-ports.ts): `show vxlan`, and in VLAN mode `vxlan vni`, `vxlan remote`, `vxlan group`.
   /** The VXLAN sockets, their counters, and every VLAN's (or only `vid`'s) VNI and VTEPs with theirs. */

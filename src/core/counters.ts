@@ -136,6 +136,13 @@ export const PEER_DROPS = new CounterSet('peer', 'show peers', {
   'send-error': { by: PEER_IO, help: 'datagram the kernel refused to send (no route, too big for the path)' },
   offload: { by: PEER_IO, help: 'offloaded frame for a peer that takes none on its VLAN' },
   'legacy-too-big': { by: PEER_IO, help: 'frame to a legacy peer (the original DiVES) whose datagram is over the 16384 bytes it reads from a peer' },
+  unauthenticated: { by: PEER_IO, help: 'datagram without an authenticator, from a peer of a switch that has a cluster key (--key-file)' },
+  keyed: { by: PEER_IO, help: 'sealed datagram from a peer of a switch that has no cluster key' },
+  'unknown-key': { by: PEER_IO, help: 'sealed datagram whose key id this switch does not hold ("show keys")' },
+  'bad-auth': { by: PEER_IO, help: 'sealed datagram whose MAC is not genuine: a wrong key, a changed bit, a forgery' },
+  replay: { by: PEER_IO, help: 'genuine sealed datagram whose counter was seen before, or is older than the replay window' },
+  'unknown-session': { by: PEER_IO, help: 'genuine sealed datagram of a session the peer has not yet shown fresh by a keepalive or announcement (it restarted)' },
+  stale: { by: PEER_IO, help: 'genuine keepalive of a new session whose timestamp is outside the allowed clock skew or not newer than the last' },
 });
 
 /** Counted by the peer thread for the socket as a whole; `show peers` prints them. */
@@ -184,6 +191,12 @@ export const DISCOVERY_COUNTERS = new CounterSet('discovery socket', 'show peers
   oversized: { by: MAIN, help: 'the part of malformed longer than the longest announcement' },
   'peer-limit': { by: MAIN, help: 'announcements of a new peer refused because the discovered peers were at --max-peers' },
   'peer-rate': { by: MAIN, help: 'announcements of a new peer refused because new peers came faster than --peer-rate a second' },
+  unauthenticated: { by: MAIN, help: 'announcements without an authenticator, dropped by a switch that has a cluster key' },
+  keyed: { by: MAIN, help: 'sealed announcements, dropped by a switch that has no cluster key' },
+  'unknown-key': { by: MAIN, help: 'sealed announcements whose key id this switch does not hold' },
+  'bad-auth': { by: MAIN, help: 'sealed announcements whose MAC is not genuine (a wrong key, a changed bit, a forgery)' },
+  stale: { by: MAIN, help: 'genuine announcements whose timestamp is outside the allowed clock skew' },
+  replay: { by: MAIN, help: 'genuine announcements not newer than the last one taken from the same switch' },
 });
 
 /** Counted per thread; `show threads` prints them. */

@@ -24,6 +24,7 @@ export class SamplePeers {
       counters: { ...DISCOVERY_COUNTERS.zero(), sent: 40, received: 81, own: 40, accepted: 40, malformed: 1 },
     },
     offload: true,
+    sealing: { sendKey: '85220c5e', keys: ['85220c5e', '5a313a40'], encrypt: true },
     strangers: 0,
     lastStranger: null,
     counters: PEER_SOCKET_COUNTERS.zero(),

@@ -3,6 +3,8 @@
 // into docs/console.md, and the control-plane tests run against it: it records every
 // call and can be told to throw on a method's next call. Pure; no threads or sockets.
 
+import { SampleKeys } from './sample-keys.js';
+import type { KeyInfo, KeysInfo } from '../crypto/key-control.js';
 import { STORM_CLASSES, noLimits, type PortLimits, type StormClass } from '../forwarding/port-limits.js';
 import { DivesError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
@@ -59,6 +61,8 @@ export class SampleSwitch implements SwitchControl {
   vxlan = new SampleVxlan(() => this.#nextPortId++);
   /** The peers; none until told (sampleSwitch() has two). */
   readonly peerPart = new SamplePeers(() => this.#nextPortId++);
+  /** The cluster keys: two held (src/docs/sample-keys.ts). */
+  readonly keys = new SampleKeys();
   /** The trunks, mirrors and captures; none until told (sampleSwitch() has some). */
   monitor = new SampleMonitor(() => this.#nextPortId++, () => this.ports);
   readonly #failures = new Map<SwitchMethod, unknown>();
@@ -298,9 +302,12 @@ export class SampleSwitch implements SwitchControl {
   }
 
   /** Not recorded in `calls`: it only reads, like the `show` methods that `changes` leaves out. */
-  staticPeers(): StaticPeer[] {
-    return this.peerPart.staticPeers();
-  }
+  staticPeers = (): StaticPeer[] => this.peerPart.staticPeers();
+
+  showKeys = (): KeysInfo => (this.#call('showKeys'), this.keys.show());
+  addKey = (file: string): KeyInfo => (this.#call('addKey', file), this.keys.add(file));
+  useKey = (id: string): KeyInfo => (this.#call('useKey', id), this.keys.use(id));
+  removeKey = (id: string): void => (this.#call('removeKey', id), this.keys.remove(id));
 
   // ---- VXLAN ----
 

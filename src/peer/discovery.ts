@@ -22,6 +22,10 @@ import { DISCOVERY_COUNTERS } from '../core/counters.js';
 import { DivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
+import { looksSealed, sealKeyId } from './wire/sealed-datagram.js';
+import { keyIdHex } from '../crypto/key-ring.js';
+import type { AnnounceSeal } from './announce-seal.js';
+import type { PeerSession } from './peer-io-messages.js';
 
 export interface DiscoveryOptions {
   /** The multicast group (-m), IPv4. */
@@ -34,9 +38,11 @@ export interface DiscoveryOptions {
   intervalMs: number;
   /** This switch's own announcement, as encodeAnnouncement or encodeSockaddrAnnouncement made it. */
   announcement: Buffer;
+  /** With a cluster key: announcements are sealed, and only sealed ones are taken (src/peer/announce-seal.ts). */
+  seal?: AnnounceSeal | null;
   log: Logger;
-  /** An acceptable announcement from another switch; `source` is the sender's IP address. */
-  onAnnouncement: (ann: Announcement, source: string, format: AnnouncementFormat) => void;
+  /** An acceptable announcement from another switch; `source` is the sender's IP address; `session` when it was sealed. */
+  onAnnouncement: (ann: Announcement, source: string, format: AnnouncementFormat, session: PeerSession | null) => void;
 }
 
 const C = DISCOVERY_COUNTERS.index;
@@ -91,7 +97,8 @@ export class Discovery {
 
   private announce(): void {
     const o = this.opts;
-    this.socket?.send(o.announcement, o.port, o.group, (err) => {
+    const msg = o.seal === undefined || o.seal === null ? o.announcement : o.seal.seal(o.announcement);
+    this.socket?.send(msg, o.port, o.group, (err) => {
       this.counts[err ? C['send-errors'] : C.sent]++;
     });
   }
@@ -100,8 +107,18 @@ export class Discovery {
   receive(msg: Buffer, source: string): void {
     const c = this.counts;
     c[C.received]++;
+    const seal = this.opts.seal ?? null;
+    if (seal !== null) {
+      this.receiveSealed(seal, msg, source);
+      return;
+    }
     if (msg.equals(this.opts.announcement)) {
       c[C.own]++;
+      return;
+    }
+    if (looksSealed(msg, msg.length)) {
+      c[C.keyed]++;
+      this.lines.warn('discovery-keyed', `discovery: refused a sealed announcement (key ${keyIdHex(sealKeyId(msg))}) from ${source}: this switch has no cluster key; start it with --key-file to join a keyed cluster (counted as keyed)`);
       return;
     }
     // The formats cannot be mistaken for each other (src/peer/wire/sockaddr-announcement.ts).
@@ -120,7 +137,42 @@ export class Discovery {
     }
     c[C.accepted]++;
     if (format === 'sockaddr') c[C.sockaddr]++;
-    this.opts.onAnnouncement(parsed.value, source, format);
+    this.opts.onAnnouncement(parsed.value, source, format, null);
+  }
+
+  /** A keyed switch takes sealed announcements only: genuine, fresh, newer than the last from their HOST:PORT. */
+  private receiveSealed(seal: AnnounceSeal, msg: Buffer, source: string): void {
+    const c = this.counts;
+    if (!looksSealed(msg, msg.length)) {
+      c[C.unauthenticated]++;
+      const what = looksLikeSockaddr(msg) ? "an original DiVES's sockaddr announcement" : 'an announcement without an authenticator';
+      this.lines.warn('discovery-unauthenticated', `discovery: refused ${what} from ${source}: this switch has a cluster key and takes only sealed announcements; give that switch the key (dives start --key-file) (counted as unauthenticated)`);
+      return;
+    }
+    if (seal.isOwn(msg)) {
+      c[C.own]++;
+      return;
+    }
+    const opened = seal.open(msg);
+    if (!opened.ok) {
+      c[C[opened.counter]]++;
+      this.lines.warn(`discovery-${opened.counter}`, `discovery: refused a sealed announcement from ${source}: ${opened.reason} (counted as ${opened.counter})`);
+      return;
+    }
+    const parsed = parseAnnouncementReason(opened.text);
+    if (!parsed.ok || !acceptFromSource(parsed.value, source)) {
+      c[C.malformed]++;
+      this.lines.warn('discovery-malformed', `discovery: dropped a malformed sealed announcement from ${source}: ${parsed.ok ? 'loopback host from a remote source' : parsed.reason} (counted as malformed)`);
+      return;
+    }
+    const { host, port } = parsed.value;
+    if (!seal.fresh(`${host}:${port}`, opened.session.ts)) {
+      c[C.replay]++;
+      this.lines.warn('discovery-replay', `discovery: refused an announcement of ${host}:${port} from ${source}: not newer than the last one taken from it (a replay; counted as replay)`);
+      return;
+    }
+    c[C.accepted]++;
+    this.opts.onAnnouncement(parsed.value, source, 'text', opened.session);
   }
 
   /** The counters as name → count, for `show peers` and tests. */

@@ -69,6 +69,8 @@ export interface PeersInfo {
   peers: PeerInfo[];
   /** Offloaded frames between peers are on (off with --no-peer-offload). */
   offload: boolean;
+  /** With a cluster key: the key datagrams are sealed with, the ids accepted, and whether frames are encrypted; null without one. */
+  sealing: { sendKey: string; keys: string[]; encrypt: boolean } | null;
   /** Datagrams dropped because their sender is no known peer, and the last such sender. */
   strangers: number;
   lastStranger: string | null;

@@ -3,6 +3,29 @@
 // rings named in `rings` messages. The drop names are PEER_DROPS (src/core/counters.ts).
 
 import type { PEER_SOCKET_COUNTERS, PeerDropName } from '../core/counters.js';
+import type { SealKey } from '../crypto/datagram-sealer.js';
+
+/** A keyed switch's sealing (src/peer/peer-seal.ts); null in PeerIoStart without a key. */
+export interface PeerSealStart {
+  /** This switch's 8-byte session, the same main announces. */
+  session: Uint8Array;
+  /** A Float64Array's buffer: the number of the next datagram sealed, kept across thread restarts. */
+  counterSab: SharedArrayBuffer;
+  /** The data subkeys held (src/crypto/key-ring.ts) and the id sealed with. */
+  keys: SealKey[];
+  sendId: number;
+  /** --encrypt: payloads encrypted; otherwise authenticated only. */
+  encrypt: boolean;
+  /** How far a keepalive's or announcement's timestamp may be from this host's clock. */
+  skewMs: number;
+}
+
+/** A peer's session, as a fresh keepalive or announcement showed it: the 8 bytes as two words, and the timestamp. */
+export interface PeerSession {
+  hi: number;
+  lo: number;
+  ts: number;
+}
 
 export interface PeerIoStart {
   /** The peer thread's own doorbell: forwarding threads ring it after queuing frames for peers. */
@@ -18,6 +41,8 @@ export interface PeerIoStart {
   port: number;
   /** The switch's frame trace (src/core/frame-trace.ts). */
   traceSab: SharedArrayBuffer;
+  /** With a cluster key: how datagrams are sealed; null: the original wire format. */
+  seal: PeerSealStart | null;
 }
 
 // main → peer thread
@@ -34,7 +59,9 @@ export interface PeerRingsMsg {
  * for a port). Sent again for a known peer when `legacy` changes: a legacy peer (the original
  * DiVES) is sent plain frames of at most LEGACY_MAX_DATAGRAM bytes and nothing else.
  */
-export interface PeerSetMsg { type: 'set-peer'; peerId: number; address: string; port: number; legacy: boolean }
+export interface PeerSetMsg { type: 'set-peer'; peerId: number; address: string; port: number; legacy: boolean; session: PeerSession | null }
+/** The held keys changed (`key add`, `key use`, `key remove`). */
+export interface PeerKeysMsg { type: 'keys'; keys: SealKey[]; sendId: number }
 /** Forget a peer: its datagrams become strangers' again. */
 export interface PeerUnsetMsg { type: 'unset-peer'; reqId: number; peerId: number }
 /** Give a peer its port (frames from it are forwarded), or take it away with portId -1. */
@@ -53,6 +80,7 @@ export interface PeerStopMsg { type: 'stop' }
 export type PeerControl =
   | PeerRingsMsg
   | PeerSetMsg
+  | PeerKeysMsg
   | PeerUnsetMsg
   | PeerPortMsg
   | PeerVlanMsg
@@ -94,6 +122,8 @@ export type PeerEvent =
   /** A peer's offload advertisement said something new: it takes offloaded frames except on plainVids. */
   | { type: 'offload'; peerId: number; plainVids: number[] }
   | ({ type: 'stats'; reqId: number } & PeerIoReport)
+  /** A peer's new session was taken from its keepalive; a restarted thread is told it in set-peer. */
+  | { type: 'session'; peerId: number; session: PeerSession }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** The thread stops itself on an error it cannot carry on after (the socket failed); it is not restarted. */
   | { type: 'failed'; message: string }

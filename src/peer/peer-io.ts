@@ -1,9 +1,10 @@
 // PeerIo: every peer of the switch over one UDP socket bound on -h:-p (by main). Datagrams
-// from known peers are checked (keepalive, vid header, an offloaded frame's virtio_net_hdr,
-// VLAN, port) and their frames queued on the rx ring to the VLAN's forwarding thread;
-// frames the forwarding threads queue for a peer port are sent to that peer with the
-// 4-byte vid header in front. A legacy peer (the original DiVES, which reads every
-// datagram as a vid and a frame) is sent nothing else: no keepalive, no advertisement.
+// from known peers go to src/peer/peer-rx.ts (keepalives, advertisements, frames for the
+// forwarding threads); frames the forwarding threads queue for a peer port are sent to
+// that peer with the 4-byte vid header in front (src/peer/peer-tx-batch.ts). With a
+// cluster key every datagram both ways is sealed and opened by src/peer/peer-seal.ts
+// first. A legacy peer (the original DiVES, which reads every datagram as a vid and a
+// frame) is sent nothing but frames: no keepalive, no advertisement.
 // Runs on the peer I/O thread (workers/peer-io.ts), a blocking loop with no event loop.
 //
 // The loop receives up to RX_SLOTS datagrams per recvmmsg and sends up to TX_SLOTS per
@@ -24,14 +25,16 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../core/doorbell.js';
 import { PEER_DROP, PEER_SOCKET, PEER_SOCKET_COUNTERS } from '../core/counters.js';
-import { VNET_HDR_LEN, metaPort, ringMeta } from '../core/ring-record.js';
+import { metaPort } from '../core/ring-record.js';
 import { describeErrno } from '../linux/libc.js';
 import { MmsgBatch } from '../linux/mmsg.js';
 import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../linux/udp-socket.js';
-import { PEER_DECODED_VNET, PEER_HDR_LEN, decodePeerDatagram, peerDropOf } from './wire/peer-datagram.js';
-import { KEEPALIVE, KEEPALIVE_LEN, isKeepalive } from './wire/keepalive.js';
-import { OFFLOAD_ADVERT_LEN, encodeOffloadAdvert, isOffloadAdvert } from './wire/offload-advert.js';
-import { VNET_OK, checkVnetHdr } from './wire/vnet-hdr-check.js';
+import { PEER_HDR_LEN } from './wire/peer-datagram.js';
+import { KEEPALIVE, KEEPALIVE_LEN } from './wire/keepalive.js';
+import { SEAL_HDR_LEN } from './wire/sealed-datagram.js';
+import { PeerSeal, UNSEAL_DROPPED } from './peer-seal.js';
+import { PeerRx } from './peer-rx.js';
+import { OFFLOAD_ADVERT_LEN, encodeOffloadAdvert } from './wire/offload-advert.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
 import type { PeerControl, PeerEvent, PeerIoStart, PeerSetMsg } from './peer-io-messages.js';
 import { PeerRec } from './peer-record.js';
@@ -40,10 +43,6 @@ import { FrameTrace } from '../core/frame-trace.js';
 
 const RX_SLOTS = 32;
 const D_GIANT = PEER_DROP.giant;
-const D_BAD_VNET_HDR = PEER_DROP['bad-vnet-hdr'];
-const D_DOWN = PEER_DROP.down;
-const D_NO_VLAN = PEER_DROP['no-vlan'];
-const D_RX_RING_FULL = PEER_DROP['rx-ring-full'];
 const S_STRANGERS = PEER_SOCKET.strangers;
 const S_NO_PORT = PEER_SOCKET['no-port'];
 const S_RECV_ERROR = PEER_SOCKET['recv-error'];
@@ -68,9 +67,8 @@ export class PeerIo {
   private readonly byKey = new Map<number, PeerRec[]>();
   /** Peers by port id, for the tx path. */
   private readonly byPort: (PeerRec | undefined)[] = [];
-  /** Forwarding thread index of each VLAN peers are members of, -1 for the others. */
-  private readonly vidFw = new Int16Array(4096).fill(-1);
-  private readonly rxRings: (Ring | undefined)[] = [];
+  /** Where the frames of received datagrams go (src/peer/peer-rx.ts). */
+  private readonly rxPath: PeerRx;
   private txRings: Ring[] = [];
   private socket: UdpSocket | null = null;
   private rx: MmsgBatch | null = null;
@@ -85,6 +83,12 @@ export class PeerIo {
   private advert: Buffer | null = null;
   private readonly txHandler: FrameHandler;
   private readonly trace: FrameTrace;
+  /** With a cluster key: sealing and opening (src/peer/peer-seal.ts); null: the original wire format. */
+  private seal: PeerSeal | null = null;
+  /** Each rx slot past the sealed header, where an opened datagram's payload is. */
+  private bodies: Buffer[] = [];
+  private readonly complain = (p: PeerRec, reason: string, message: string): void =>
+    this.emit({ type: 'log', level: 'warn', message: `peer ${this.addressOf(p)} ${message} (counted as ${reason})` });
 
   constructor(
     private readonly start: PeerIoStart,
@@ -94,6 +98,7 @@ export class PeerIo {
     this.bell = new Doorbell(start.doorbellSab);
     this.trace = new FrameTrace(start.traceSab);
     this.maxFrame = start.maxFrame;
+    this.rxPath = new PeerRx(this.maxFrame, this.trace, emit);
     this.maxPayload = MAX_PAYLOAD[start.family];
     this.txHandler = (buf, off, len, meta) => this.queue(buf, off, len, meta);
   }
@@ -106,7 +111,11 @@ export class PeerIo {
     // segment of up to 64 KiB) may fill one whatever maxFrame says; a plain frame
     // over maxFrame is still giant, and a datagram the slot cut short too.
     this.rx = new MmsgBatch(RX_SLOTS, Math.max(PEER_HDR_LEN + this.maxFrame, this.maxPayload));
-    this.tx = new PeerTxBatch(TX_SLOTS, this.maxPayload, this.trace);
+    this.bodies = this.rx.slot.map((b) => b.subarray(SEAL_HDR_LEN));
+    if (s.seal !== null) {
+      this.seal = new PeerSeal(s.seal, this.complain, (p, session) => this.emit({ type: 'session', peerId: p.id, session }));
+    }
+    this.tx = new PeerTxBatch(TX_SLOTS, this.maxPayload, this.trace, this.seal?.sealer ?? null);
     const fd = this.socket.fd;
     // Whether the socket may hold datagrams: a recvmmsg that fills fewer slots than
     // it has drained the socket, so the loop reads again only after poll() says so
@@ -142,7 +151,7 @@ export class PeerIo {
   handle(msg: PeerControl): void {
     switch (msg.type) {
       case 'rings':
-        this.rxRings[msg.fw] = new Ring(msg.rxSab, new Doorbell(msg.rxDoorbellSab));
+        this.rxPath.rings[msg.fw] = new Ring(msg.rxSab, new Doorbell(msg.rxDoorbellSab));
         this.txRings = [...this.txRings, new Ring(msg.txSab)];
         break;
       case 'set-peer':
@@ -170,16 +179,17 @@ export class PeerIo {
         break;
       }
       case 'vlan':
-        this.vidFw[msg.vid] = msg.fw;
+        this.rxPath.vidFw[msg.vid] = msg.fw;
         this.emit({ type: 'done', reqId: msg.reqId });
         break;
       case 'keepalive':
         for (const id of msg.peerIds) {
           const p = this.peers.get(id);
-          if (p !== undefined && !p.legacy && this.socket !== null && this.socket.sendTo(KEEPALIVE, KEEPALIVE_LEN, p.sockaddr) === KEEPALIVE_LEN) {
-            p.keepalivesOut++;
-          }
+          if (p !== undefined && !p.legacy) this.sendKeepalive(p);
         }
+        break;
+      case 'keys':
+        this.seal?.setKeys(msg.keys, msg.sendId);
         break;
       case 'offload-advert':
         // Main sends it when it changes and once per interval: said at once to every live
@@ -208,6 +218,7 @@ export class PeerIo {
     const known = this.peers.get(msg.peerId);
     if (known !== undefined) {
       this.setLegacy(known, msg.legacy);
+      if (msg.session !== null) this.seal?.offer(known, msg.session);
       return;
     }
     let sa: Buffer;
@@ -220,12 +231,23 @@ export class PeerIo {
     const key = sockaddrKey(this.start.family, sa, 0);
     const p = new PeerRec(msg.peerId, key, sa);
     p.legacy = msg.legacy;
+    if (msg.session !== null) this.seal?.offer(p, msg.session);
     this.peers.set(p.id, p);
     this.byKey.set(key, [...(this.byKey.get(key) ?? []), p]);
   }
 
   private sendAdvert(p: PeerRec): void {
-    if (this.advert !== null && this.socket !== null && !p.legacy) this.socket.sendTo(this.advert, OFFLOAD_ADVERT_LEN, p.sockaddr);
+    if (this.advert === null || this.socket === null || p.legacy) return;
+    if (this.seal === null) this.socket.sendTo(this.advert, OFFLOAD_ADVERT_LEN, p.sockaddr);
+    else this.socket.sendTo(this.seal.controlSlot, this.seal.control(this.advert, OFFLOAD_ADVERT_LEN), p.sockaddr);
+  }
+
+  /** A keepalive to p: the original one, or sealed with this host's clock when keyed. */
+  private sendKeepalive(p: PeerRec): void {
+    if (this.socket === null) return;
+    const buf = this.seal === null ? KEEPALIVE : this.seal.controlSlot;
+    const len = this.seal === null ? KEEPALIVE_LEN : this.seal.keepalive();
+    if (len > 0 && this.socket.sendTo(buf, len, p.sockaddr) === len) p.keepalivesOut++;
   }
 
   /** A peer found to be the original DiVES forgets its advertisement (no offloaded frame reaches it); one found to be DiVES is told ours at once. */
@@ -238,6 +260,11 @@ export class PeerIo {
 
   private formatStranger(): string {
     const { address, port } = sockaddrParts(this.start.family, this.lastStranger);
+    return formatAddress(address, port);
+  }
+
+  private addressOf(p: PeerRec): string {
+    const { address, port } = sockaddrParts(this.start.family, p.sockaddr);
     return formatAddress(address, port);
   }
 
@@ -286,60 +313,21 @@ export class PeerIo {
         names.copy(this.lastStranger, 0, at, at + SOCKADDR_MAX);
         continue;
       }
-      const msg = rx.slot[i];
-      const len = rx.len(i);
       if (rx.truncated(i)) {
         p.drops[D_GIANT]++;
         continue;
       }
-      if (isKeepalive(msg, len)) {
-        p.keepalivesIn++;
-        this.emit({ type: 'heard', peerId: p.id });
-        continue;
-      }
-      if (isOffloadAdvert(msg, len)) {
-        // From a legacy peer it is ignored: a legacy peer is sent no offloaded frame.
-        if (!p.legacy && p.plain.update(msg)) this.emit({ type: 'offload', peerId: p.id, plainVids: p.plain.plainVids() });
-        continue;
-      }
-      const r = decodePeerDatagram(msg, len, this.maxFrame);
-      if (r < 0) {
-        p.drops[peerDropOf(r)]++;
-        continue;
-      }
-      const vid = r & 0xfff;
-      const vnet = (r & PEER_DECODED_VNET) !== 0;
-      // A header that does not fit its frame never reaches a TAP's kernel, which might
-      // refuse it (a tap-write drop) or, worse, take it and act on it.
-      if (vnet && checkVnetHdr(msg, PEER_HDR_LEN, len - PEER_HDR_LEN, this.maxFrame) !== VNET_OK) {
-        p.drops[D_BAD_VNET_HDR]++;
-        continue;
-      }
-      if (p.portId < 0) {
-        p.drops[D_DOWN]++;
-        continue;
-      }
-      const fw = this.vidFw[vid];
-      const ring = fw < 0 ? undefined : this.rxRings[fw];
-      if (ring === undefined) {
-        p.drops[D_NO_VLAN]++;
-        continue;
-      }
-      // An offloaded frame keeps its virtio_net_hdr in the record, as a TAP's does.
-      if (ring.write(msg, PEER_HDR_LEN, len - PEER_HDR_LEN, ringMeta(vid, p.portId, vnet) | this.trace.begin()) === 0) {
-        p.drops[D_RX_RING_FULL]++;
-        continue;
-      }
-      p.framesIn++;
-      if (vnet) {
-        p.offloadedIn++;
-        p.bytesIn += len - PEER_HDR_LEN - VNET_HDR_LEN;
-      } else {
-        p.bytesIn += len - PEER_HDR_LEN;
+      const slot = rx.slot[i];
+      const len = rx.len(i);
+      if (this.seal !== null) {
+        const body = this.bodies[i];
+        const n = this.seal.unseal(p, slot, body, len);
+        if (n !== UNSEAL_DROPPED) this.rxPath.take(p, body, n);
+      } else if (!PeerSeal.refuseSealed(p, slot, len, this.complain)) {
+        this.rxPath.take(p, slot, len);
       }
     }
-    const rings = this.rxRings;
-    for (let i = 0; i < rings.length; i++) rings[i]?.commit();
+    this.rxPath.commit();
     return n;
   }
 

@@ -22,6 +22,7 @@ import { PeerOffloadPolicy } from './peer-offload-policy.js';
 import { PEER_SOCKET_COUNTERS } from '../core/counters.js';
 import { ThreadSupervisor, workerRun, type ThreadRun } from '../core/thread-supervisor.js';
 import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart } from './peer-io-messages.js';
+import { ToldPeerThread } from './told-peer-thread.js';
 import type { UdpSocket } from '../linux/udp-socket.js';
 import { bindPeerSocket, type PeerBind } from './peer-socket.js';
 import type { Logger } from '../core/log.js';
@@ -46,14 +47,11 @@ export class PeerPorts {
   private socket: UdpSocket | null = null;
   /** What a restarted thread is told again: ring pairs, known peers, the forwarding thread of each member VLAN. */
   private readonly pairs: RingPairAnnouncement[] = [];
-  private readonly known = new Map<number, { address: string; port: number; legacy: boolean }>();
+  /** What the thread was told of each known peer, and how it seals (Peering sets both through it). */
+  readonly told = new ToldPeerThread((msg) => this.post(msg));
   private readonly vidFw = new Map<number, number>();
   readonly io: ThreadSupervisor;
 
-  /** Wake-ups its doorbell has paid for, for `show threads`. */
-  get wakeups(): number {
-    return this.bell.wakeups;
-  }
   private readonly bell = new Doorbell();
   private readonly rings: IoRingPairs;
   /** VLANs peers are members of: those with local ports, as of the last reconcile. */
@@ -100,6 +98,11 @@ export class PeerPorts {
     ports.onChange(() => this.scheduleReconcile());
   }
 
+  /** Wake-ups its doorbell has paid for, for `show threads`. */
+  get wakeups(): number {
+    return this.bell.wakeups;
+  }
+
   /** Offloaded frames between peers are on (not --no-peer-offload). */
   get offloadEnabled(): boolean {
     return this.offload.enabled;
@@ -130,7 +133,7 @@ export class PeerPorts {
    */
   private launch(): ThreadRun {
     const sock = this.socket as UdpSocket;
-    const start: PeerIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, fd: sock.fd, family: sock.family, address: sock.address, port: sock.port, traceSab: this.pool.trace.sab };
+    const start: PeerIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, fd: sock.fd, family: sock.family, address: sock.address, port: sock.port, traceSab: this.pool.trace.sab, seal: this.told.sealing };
     const w = new Worker(new URL('../../workers/peer-io.js', import.meta.url), { workerData: start, name: THREAD });
     this.worker = w;
     let failure: string | null = null;
@@ -139,7 +142,7 @@ export class PeerPorts {
       this.onEvent(e);
     });
     for (const pair of this.pairs) this.post({ type: 'rings', ...pair });
-    for (const [peerId, at] of this.known) this.post({ type: 'set-peer', peerId, ...at });
+    this.told.replay();
     for (const [peerId, portId] of this.portOf) void this.request({ type: 'peer-port', peerId, portId }).catch(() => undefined);
     for (const [vid, fw] of this.vidFw) void this.request({ type: 'vlan', vid, fw }).catch(() => undefined);
     if (this.offload.advert !== null) this.post({ type: 'offload-advert', plainVids: this.offload.advert });
@@ -188,6 +191,9 @@ export class PeerPorts {
       case 'heard':
         this.onHeard(e.peerId);
         break;
+      case 'session':
+        this.told.tookSession(e.peerId, e.session);
+        break;
       case 'offload':
         this.offload.heard(e.peerId, e.plainVids);
         LogLimiter.of(this.log).debug('peer-offload', `peers: peer ${e.peerId} takes offloaded frames${e.plainVids.length > 0 ? ` except on VLANs ${e.plainVids.join(',')}` : ''}`);
@@ -216,16 +222,12 @@ export class PeerPorts {
 
   /** A known peer: its keepalives are heard, its frames wait until up() gives it a port. `legacy`: see setLegacy. */
   addPeer(peerId: number, address: string, port: number, legacy: boolean): void {
-    this.known.set(peerId, { address, port, legacy });
-    this.post({ type: 'set-peer', peerId, address, port, legacy });
+    this.told.add(peerId, address, port, legacy);
   }
 
   /** A legacy peer (the original DiVES) is sent plain frames only; its advertisement, if any, is forgotten. */
   setLegacy(peerId: number, legacy: boolean): void {
-    const at = this.known.get(peerId);
-    if (at === undefined || at.legacy === legacy) return;
-    at.legacy = legacy;
-    this.post({ type: 'set-peer', peerId, ...at });
+    if (!this.told.setLegacy(peerId, legacy)) return;
     if (legacy) this.offload.forget(peerId);
     this.onOffloadChange();
   }
@@ -234,7 +236,7 @@ export class PeerPorts {
   removePeer(peerId: number): Promise<void> {
     return this.serial(async () => {
       await this.downNow(peerId);
-      this.known.delete(peerId);
+      this.told.delete(peerId);
       await this.request({ type: 'unset-peer', peerId });
     });
   }

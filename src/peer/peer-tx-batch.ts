@@ -11,6 +11,8 @@ import { VNET_HDR_LEN, metaVid, vnetAsksWork } from '../core/ring-record.js';
 import { MmsgBatch, type SendCounts } from '../linux/mmsg.js';
 import type { PeerRec } from './peer-record.js';
 import { LEGACY_MAX_DATAGRAM, PEER_HDR_LEN, writePeerHeader } from './wire/peer-datagram.js';
+import { SEAL_HDR_LEN, SEAL_OVERHEAD } from './wire/sealed-datagram.js';
+import type { DatagramSealer } from '../crypto/datagram-sealer.js';
 
 const D_OFFLOAD = PEER_DROP.offload;
 const D_TOO_BIG = PEER_DROP['too-big'];
@@ -26,6 +28,11 @@ export class PeerTxBatch implements SendCounts {
   private readonly offloaded: Uint8Array;
   /** The ring meta of each slot's frame, for `debug trace`. */
   private readonly meta: Int32Array;
+  /** Each slot past the sealed header: where the unsealed datagram goes when keyed. */
+  private readonly bodies: Buffer[];
+  /** Where the vid word goes in a slot, and the bytes sealing adds: 0 without a key. */
+  private readonly at: number;
+  private readonly overhead: number;
   /** Slots filled so far. */
   count = 0;
 
@@ -34,8 +41,13 @@ export class PeerTxBatch implements SendCounts {
     /** The largest UDP payload of the socket's family. */
     private readonly maxPayload: number,
     private readonly trace: FrameTrace,
+    /** With a cluster key, every datagram is sealed (src/peer/peer-seal.ts); null: the original format. */
+    private readonly sealer: DatagramSealer | null = null,
   ) {
     this.tx = new MmsgBatch(slots, maxPayload);
+    this.bodies = this.tx.slot.map((b) => b.subarray(SEAL_HDR_LEN));
+    this.at = sealer === null ? 0 : SEAL_HDR_LEN;
+    this.overhead = sealer === null ? 0 : SEAL_OVERHEAD;
     this.peer = new Array<PeerRec | undefined>(slots);
     this.offloaded = new Uint8Array(slots);
     this.meta = new Int32Array(slots);
@@ -65,7 +77,7 @@ export class PeerTxBatch implements SendCounts {
     }
     const from = offloaded ? off : off + VNET_HDR_LEN;
     const n = offloaded ? len : len - VNET_HDR_LEN;
-    if (n + PEER_HDR_LEN > this.maxPayload) {
+    if (n + PEER_HDR_LEN + this.overhead > this.maxPayload) {
       p.drops[D_TOO_BIG]++;
       return;
     }
@@ -73,11 +85,17 @@ export class PeerTxBatch implements SendCounts {
       p.drops[D_LEGACY_TOO_BIG]++;
       return;
     }
-    const i = this.count++;
+    const i = this.count;
     const slot = this.tx.slot[i];
-    writePeerHeader(vid, slot, 0, offloaded);
-    buf.copy(slot, PEER_HDR_LEN, from, from + n);
-    this.tx.prepareSend(i, PEER_HDR_LEN + n, p.at, p.sockaddr.length);
+    writePeerHeader(vid, slot, this.at, offloaded);
+    buf.copy(slot, this.at + PEER_HDR_LEN, from, from + n);
+    const total = this.sealer === null ? PEER_HDR_LEN + n : this.sealer.seal(slot, this.bodies[i], PEER_HDR_LEN + n);
+    if (total < 0) {
+      p.drops[D_SEND_ERROR]++;
+      return;
+    }
+    this.count++;
+    this.tx.prepareSend(i, total, p.at, p.sockaddr.length);
     this.peer[i] = p;
     this.offloaded[i] = offloaded ? 1 : 0;
     this.meta[i] = meta;
@@ -99,9 +117,9 @@ export class PeerTxBatch implements SendCounts {
     if ((this.meta[i] & TRACE_MASK) !== 0) this.trace.finish(this.meta[i]);
     if (this.offloaded[i] !== 0) {
       p.offloadedOut++;
-      p.bytesOut += this.tx.len(i) - PEER_HDR_LEN - VNET_HDR_LEN;
+      p.bytesOut += this.tx.len(i) - this.overhead - PEER_HDR_LEN - VNET_HDR_LEN;
     } else {
-      p.bytesOut += this.tx.len(i) - PEER_HDR_LEN;
+      p.bytesOut += this.tx.len(i) - this.overhead - PEER_HDR_LEN;
     }
   }
 

@@ -9,6 +9,9 @@ import { encodeSockaddrAnnouncement, type AnnouncementFormat } from './wire/sock
 import { DivesError, isDivesError } from '../core/errors.js';
 import type { PeerBind } from './peer-socket.js';
 import { DEFAULT_MAX_PEERS, DEFAULT_PEER_RATE } from './discovery-limits.js';
+import { randomBytes } from 'node:crypto';
+import { readKeyFile } from '../crypto/cluster-key.js';
+import { KeyRing } from '../crypto/key-ring.js';
 
 export const DEFAULT_DISCOVERY_INTERVAL_S = 1;
 export const DEFAULT_PEER_EXPIRY = 3;
@@ -39,7 +42,22 @@ export interface PeeringFlags {
   peerRate?: number;
   /** --discovery-format: what this switch announces (default text; sockaddr for a cluster with the original DiVES). */
   discoveryFormat?: AnnouncementFormat;
+  /** --key-file: the cluster key; peers must prove they hold it (docs/security.md). */
+  keyFile?: string;
+  /** --encrypt (default): with a key, frames are encrypted; --no-encrypt: authenticated only. */
+  encrypt?: boolean;
+  /** --max-clock-skew: seconds a keepalive's or announcement's clock may be from this host's. */
+  maxClockSkew?: number;
 }
+
+/** A keyed switch's settings: its keys, its session (random, new at every start) and the clock skew allowed. */
+export interface PeerSecurity {
+  ring: KeyRing;
+  session: Buffer;
+  skewMs: number;
+}
+
+export const DEFAULT_MAX_CLOCK_SKEW = 60;
 
 export interface DiscoverySettings {
   group: string;
@@ -66,6 +84,8 @@ export interface PeeringOptions {
   discovery: DiscoverySettings | null;
   /** Things that work but are probably not what was meant; logged at start. */
   warnings: string[];
+  /** With --key-file; null: no key, the original wire format. */
+  security: PeerSecurity | null;
   /** How announced and configured names are resolved; the system resolver when left out (tests give their own). */
   lookup?: FamilyLookup;
 }
@@ -120,7 +140,8 @@ export async function resolvePeeringOptions(f: PeeringFlags, lookup: Lookup = de
     }
   }
   const bind: PeerBind = { address, port: f.port, family: isIP(address) === 6 ? 'udp6' : 'udp4' };
-  const base = { host, port: f.port, bind, intervalMs, expiryIntervals: f.expiry, warnings: [] as string[] };
+  const security = resolveSecurity(f);
+  const base = { host, port: f.port, bind, intervalMs, expiryIntervals: f.expiry, warnings: [] as string[], security };
   if (!f.discovery) return { ...base, discovery: null };
 
   if (isWildcardHost(address)) {
@@ -130,6 +151,9 @@ export async function resolvePeeringOptions(f: PeeringFlags, lookup: Lookup = de
     );
   }
   const format = f.discoveryFormat ?? 'text';
+  if (format === 'sockaddr' && security !== null) {
+    throw new DivesError('EBADARG', '--discovery-format sockaddr cannot go with --key-file: the original DiVES\'s announcements carry no authenticator, so a keyed switch refuses them (docs/security.md)');
+  }
   let announcement: Buffer;
   try {
     // The sockaddr format carries an address only: a name given to -h is announced resolved, as the original does.
@@ -157,4 +181,18 @@ export async function resolvePeeringOptions(f: PeeringFlags, lookup: Lookup = de
     );
   }
   return { ...base, discovery: { group: f.group, port: f.discoveryPort, interfaceAddress, ttl: f.ttl, format, announcement, maxPeers, peerRate } };
+}
+
+/** The key file read and checked (its errors stop the start), a new session, the skew. */
+function resolveSecurity(f: PeeringFlags): PeerSecurity | null {
+  const skew = f.maxClockSkew ?? DEFAULT_MAX_CLOCK_SKEW;
+  if (!Number.isInteger(skew) || skew < 1 || skew > 86_400) {
+    throw new DivesError('EBADARG', `--max-clock-skew must be whole seconds 1..86400, got ${skew}`);
+  }
+  if (f.keyFile === undefined) {
+    if (f.encrypt === false) throw new DivesError('EBADARG', '--no-encrypt needs --key-file: without a cluster key nothing is authenticated or encrypted');
+    return null;
+  }
+  const key = readKeyFile(f.keyFile);
+  return { ring: new KeyRing(key, f.keyFile, f.encrypt ?? true), session: randomBytes(8), skewMs: skew * 1000 };
 }

@@ -34,7 +34,11 @@ import type { PeerPorts } from './peer-ports.js';
 import { Discovery } from './discovery.js';
 import { DiscoveryLimits } from './discovery-limits.js';
 import { PeerTable, canonicalAddress, peerKey, type PeerEntry } from './peer-table.js';
-import type { PeeringOptions } from './peering-options.js';
+import type { PeeringOptions, PeerSecurity } from './peering-options.js';
+import { AnnounceSeal } from './announce-seal.js';
+import { loadSodium } from '../crypto/sodium.js';
+import type { PeerSession } from './peer-io-messages.js';
+import { KeyControl } from '../crypto/key-control.js';
 
 const RESOLVE_RETRY_MS = 60_000;
 /**
@@ -69,6 +73,8 @@ export class Peering {
   /** Announced names that did not resolve, oldest first, and when: tried again once a minute. */
   private readonly unresolvable = new Map<string, number>();
   private closed = false;
+  /** `show keys`, `key add|use|remove` (src/crypto/key-control.ts). */
+  readonly keyControl: KeyControl;
 
   constructor(
     private readonly ports: PeerPorts,
@@ -76,6 +82,7 @@ export class Peering {
   ) {
     this.lines = LogLimiter.of(log);
     this.events = EventBus.of(log);
+    this.keyControl = new KeyControl(() => this.opts?.security ?? null, log);
   }
 
   get running(): boolean {
@@ -86,6 +93,7 @@ export class Peering {
   async start(opts: PeeringOptions): Promise<void> {
     if (this.opts !== null) throw new DivesError('EINTERNAL', 'peering is already running');
     for (const w of opts.warnings) this.log.warn(w);
+    const announceSeal = this.secure(opts.security, opts.discovery?.maxPeers ?? 0);
     await this.ports.start(opts.bind);
     this.opts = opts;
     this.table = new PeerTable({ intervalMs: opts.intervalMs, expiryIntervals: opts.expiryIntervals });
@@ -99,8 +107,9 @@ export class Peering {
         ttl: d.ttl,
         intervalMs: opts.intervalMs,
         announcement: d.announcement,
+        seal: announceSeal,
         log: this.log,
-        onAnnouncement: (ann, source, format) => this.onAnnouncement(ann, source, format),
+        onAnnouncement: (ann, source, format, session) => this.onAnnouncement(ann, source, format, session),
       });
       this.limits = new DiscoveryLimits({ maxPeers: d.maxPeers, peerRate: d.peerRate, counts: this.discovery.counts, lines: this.lines });
       try {
@@ -121,17 +130,36 @@ export class Peering {
     this.timer = setInterval(() => this.tick(), checkMs);
   }
 
-  private onAnnouncement(ann: Announcement, source: string, format: AnnouncementFormat): void {
+  /**
+   * With a key: load libsodium (a missing one stops the start here), give the peer thread
+   * its sealing and keep it and discovery in step with the key ring. The announcement
+   * sealer, or null without a key.
+   */
+  private secure(sec: PeerSecurity | null, maxPeers: number): AnnounceSeal | null {
+    if (sec === null) return null;
+    loadSodium();
+    const ring = sec.ring;
+    this.ports.told.sealing = { session: sec.session, counterSab: new SharedArrayBuffer(8), keys: ring.dataKeys(), sendId: ring.sendId, encrypt: ring.encrypt, skewMs: sec.skewMs };
+    const seal = new AnnounceSeal(sec.session, ring.discoveryKeys(), ring.sendId, sec.skewMs, Math.max(64, 2 * maxPeers));
+    ring.onChange = () => {
+      this.ports.told.rekey(ring.dataKeys(), ring.sendId);
+      seal.setKeys(ring.discoveryKeys(), ring.sendId);
+    };
+    this.log.info(`peers: cluster key ${ring.ids().join(', ')} from ${ring.list()[0].source}; datagrams are ${ring.encrypt ? 'encrypted and authenticated' : 'authenticated (not encrypted: --no-encrypt)'}, clocks may differ by ${sec.skewMs / 1000} s`);
+    return seal;
+  }
+
+  private onAnnouncement(ann: Announcement, source: string, format: AnnouncementFormat, session: PeerSession | null): void {
     const opts = this.opts;
     if (opts === null || this.closed) return;
     if (isIP(ann.host) !== 0) {
-      this.announced(ann, ann.host, source, false, format);
+      this.announced(ann, ann.host, source, false, format, session);
       return;
     }
     // A name (only text carries one): resolve it once; later announcements find the peer by its key.
     const key = peerKey(ann.host, ann.port);
     if (this.table?.get(key) !== undefined) {
-      this.announced(ann, '', source, false, format);
+      this.announced(ann, '', source, false, format, session);
       return;
     }
     const now = Date.now();
@@ -143,7 +171,7 @@ export class Peering {
       (address) => {
         this.resolving.delete(key);
         this.unresolvable.delete(key);
-        this.announced(ann, address, source, true, format);
+        this.announced(ann, address, source, true, format, session);
       },
       (err: unknown) => {
         this.resolving.delete(key);
@@ -163,7 +191,7 @@ export class Peering {
   }
 
   /** An announcement of host:port, `address` its resolved address ('' when the peer is known); `admitted` when admit() passed it already. */
-  private announced({ host, port }: Announcement, address: string, source: string, admitted: boolean, format: AnnouncementFormat): void {
+  private announced({ host, port }: Announcement, address: string, source: string, admitted: boolean, format: AnnouncementFormat, session: PeerSession | null): void {
     const opts = this.opts;
     const table = this.table;
     if (opts === null || table === null || this.closed) return;
@@ -180,6 +208,7 @@ export class Peering {
     const { entry, created, wentUp, legacyChanged } = table.announce(host, port, address, now, format);
     if (created) this.ports.addPeer(entry.id, entry.address, entry.port, entry.legacy);
     else if (legacyChanged) this.legacyChanged(entry);
+    if (session !== null) this.ports.told.setSession(entry.id, session);
     if (wentUp) this.bringUp(entry, `${format} announcement`);
   }
 

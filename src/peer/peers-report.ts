@@ -9,12 +9,13 @@ import type { PeerIoStats } from './peer-io-messages.js';
 import type { PeerPorts } from './peer-ports.js';
 import { peerKey, type PeerTable } from './peer-table.js';
 import type { PeeringOptions } from './peering-options.js';
+import { keyIdHex } from '../crypto/key-ring.js';
 
 type DiscoveryCounts = Record<(typeof DISCOVERY_COUNTERS.names)[number], number>;
 
 /** The report of a switch whose peering does not run. */
 export function idleReport(offload: boolean): PeersInfo {
-  return { local: null, buffers: null, intervalSeconds: 0, expiryIntervals: 0, discovery: null, peers: [], offload, strangers: 0, lastStranger: null, counters: PEER_SOCKET_COUNTERS.zero() };
+  return { local: null, buffers: null, intervalSeconds: 0, expiryIntervals: 0, discovery: null, peers: [], offload, sealing: null, strangers: 0, lastStranger: null, counters: PEER_SOCKET_COUNTERS.zero() };
 }
 
 /** Everything `show peers` prints, `counts` being discovery's counters (undefined without discovery). */
@@ -46,6 +47,7 @@ export async function peersReport(opts: PeeringOptions, table: PeerTable, ports:
   });
   const d = opts.discovery;
   const c = counts;
+  const sec = opts.security;
   const bound = ports.bound;
   return {
     local: bound === null ? null : peerKey(opts.host, bound.port),
@@ -73,6 +75,7 @@ export async function peersReport(opts: PeeringOptions, table: PeerTable, ports:
           },
     peers,
     offload: ports.offloadEnabled,
+    sealing: sec === null ? null : { sendKey: keyIdHex(sec.ring.sendId), keys: sec.ring.ids(), encrypt: sec.ring.encrypt },
     strangers: io.socket.strangers,
     lastStranger: io.lastStranger,
     counters: io.socket,

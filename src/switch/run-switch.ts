@@ -40,7 +40,7 @@ export interface StartOptions {
   /** --vxlan-port, --vxlan-local, --vxlan-max-vteps, as given; defaults when left out. */
   vxlan?: { port?: number; local?: string; maxVteps?: number };
   /** Discovery and liveness flags (--no-discovery, --discovery-interval, ...); defaults when left out. */
-  peering?: Partial<Pick<PeeringFlags, 'discovery' | 'interval' | 'expiry' | 'ttl' | 'multicastIf' | 'maxPeers' | 'peerRate' | 'discoveryFormat'>>;
+  peering?: Partial<Pick<PeeringFlags, 'discovery' | 'interval' | 'expiry' | 'ttl' | 'multicastIf' | 'maxPeers' | 'peerRate' | 'discoveryFormat' | 'keyFile' | 'encrypt' | 'maxClockSkew'>>;
   /** Serve Prometheus metrics at http://HOST:PORT/metrics (--metrics HOST:PORT, src/metrics/); off when left out. */
   metrics?: string;
   /** Serve the console on stdio (default true). */

@@ -21,6 +21,7 @@ import { TapPorts } from '../tap/tap-ports.js';
 import { PeerPorts } from '../peer/peer-ports.js';
 import { Peering } from '../peer/peering.js';
 import type { PeeringOptions } from '../peer/peering-options.js';
+import type { KeyInfo, KeysInfo } from '../crypto/key-control.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
 import { reportPorts, reportThreads, reportVlans } from './switch-reports.js';
 import { EventBus } from '../events/event-bus.js';
@@ -322,6 +323,7 @@ export class Switch implements SwitchControl {
 
   async addVxlanRemote(vid: number, host: string, port: number | null): Promise<VtepInfo> {
     this.alive();
+    this.peering.keyControl.refuseVxlan(`vxlan remote ${host}`);
     this.vlans.add(vid);
     return this.vxlan.addRemote(vid, host, port);
   }
@@ -332,6 +334,7 @@ export class Switch implements SwitchControl {
 
   async setVxlanGroup(vid: number, group: string, replyToSource: boolean): Promise<VtepInfo> {
     this.alive();
+    this.peering.keyControl.refuseVxlan(`vxlan group ${group}`);
     this.vlans.add(vid);
     return this.vxlan.setGroup(vid, group, replyToSource);
   }
@@ -352,9 +355,7 @@ export class Switch implements SwitchControl {
     await this.peering.start(opts);
   }
 
-  async showPeers(): Promise<PeersInfo> {
-    return this.peering.show();
-  }
+  showPeers = (): Promise<PeersInfo> => this.peering.show();
 
   async addStaticPeer(host: string, port: number): Promise<PeerInfo> {
     this.alive();
@@ -365,9 +366,13 @@ export class Switch implements SwitchControl {
     return this.peering.removeStatic(host, port);
   }
 
-  staticPeers(): StaticPeer[] {
-    return this.peering.staticPeers();
-  }
+  staticPeers = (): StaticPeer[] => this.peering.staticPeers();
+
+  // ---- cluster keys (src/crypto/key-control.ts) ----
+  showKeys = (): KeysInfo => this.peering.keyControl.show();
+  addKey = (file: string): KeyInfo => this.peering.keyControl.add(file);
+  useKey = (id: string): KeyInfo => this.peering.keyControl.use(id);
+  removeKey = (id: string): void => this.peering.keyControl.remove(id);
 
   private alive(): void {
     if (this.closed) throw new DivesError('EINTERNAL', 'the switch is shutting down');

@@ -207,9 +207,9 @@ test('a non-Dives error is EINTERNAL, is logged with its stack, and the session 
 
 test('completion offers command words for the level, after json and after a one-shot vlan prefix', (t) => {
   const { s } = session();
-  t.deepEqual(s.complete(''), [['capture', 'end', 'exit', 'help', 'json', 'listen', 'mirror', 'monitor', 'no', 'peer', 'quit', 'show', 'tap', 'vlan', 'write'], '']);
+  t.deepEqual(s.complete(''), [['capture', 'end', 'exit', 'help', 'json', 'key', 'listen', 'mirror', 'monitor', 'no', 'peer', 'quit', 'show', 'tap', 'vlan', 'write'], '']);
   t.deepEqual(s.complete('sh'), [['show'], 'sh']);
-  t.deepEqual(s.complete('show '), [['captures', 'listeners', 'mirrors', 'peers', 'ports', 'rings', 'running-config', 'taps', 'threads', 'trace', 'trunks', 'vlans', 'vxlan'], '']);
+  t.deepEqual(s.complete('show '), [['captures', 'keys', 'listeners', 'mirrors', 'peers', 'ports', 'rings', 'running-config', 'taps', 'threads', 'trace', 'trunks', 'vlans', 'vxlan'], '']);
   t.deepEqual(s.complete('json show v'), [['vlans', 'vxlan'], 'v']);
   t.deepEqual(s.complete('vlan 10 show m'), [['macs'], 'm']);
   t.deepEqual(s.complete('vlan 10 no l'), [['listen'], 'l']);

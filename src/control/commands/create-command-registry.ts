@@ -11,6 +11,7 @@ import { LISTEN_COMMANDS } from './listen.js';
 import { MIRROR_COMMANDS } from './mirror.js';
 import { MONITOR_COMMANDS } from './monitor.js';
 import { PEER_COMMANDS } from './peer.js';
+import { KEY_COMMANDS } from './keys.js';
 import { RUNNING_CONFIG_COMMANDS } from './running-config.js';
 import { SESSION_COMMANDS } from './session.js';
 import { SHOW_COMMANDS } from './show.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...LISTEN_COMMANDS,
   ...LIMIT_COMMANDS,
   ...PEER_COMMANDS,
+  ...KEY_COMMANDS,
   ...VXLAN_COMMANDS,
   ...CAPTURE_COMMANDS,
   ...MIRROR_COMMANDS,

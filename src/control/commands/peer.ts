@@ -15,6 +15,7 @@ export function peersLines(info: PeersInfo): string[] {
   const how = d === null ? 'discovery off (static peers only)' : `discovery ${d.group}:${d.port} via ${d.interface} (ttl ${d.ttl}, ${d.format} announcements)`;
   const lines = [`peering on ${info.local}; ${how}; every ${info.intervalSeconds} s, expiry after ${info.expiryIntervals} missed`];
   if (info.buffers !== null) lines.push(`socket buffers: send ${formatBytes(info.buffers.send)}, receive ${formatBytes(info.buffers.receive)}`);
+  lines.push(sealingLine(info));
   const header = ['ADDRESS', 'LEARNED', 'STATE', 'HEARD', 'PORT', 'FRAMES-IN', 'BYTES-IN', 'FRAMES-OUT', 'BYTES-OUT'];
   const rows = info.peers.map((p) => [
     p.address,
@@ -34,11 +35,20 @@ export function peersLines(info: PeersInfo): string[] {
     const discovered = info.peers.filter((p) => p.learned === 'discovered').length;
     const refused = formatCounters('refused', { 'peer-limit': c['peer-limit'], 'peer-rate': c['peer-rate'] });
     lines.push(`discovered peers: ${discovered} of at most ${d.maxPeers}, at most ${d.peerRate} new a second; ${refused}`);
+    const auth = { unauthenticated: c.unauthenticated, keyed: c.keyed, 'unknown-key': c['unknown-key'], 'bad-auth': c['bad-auth'], stale: c.stale, replay: c.replay };
+    lines.push(formatCounters('announcements refused', auth));
   }
   const last = info.lastStranger === null ? '' : ` (last from ${info.lastStranger})`;
   lines.push(`strangers: ${info.strangers} datagrams from non-peers dropped${last}`);
   lines.push(formatCounters('peer socket drops', info.counters, ['strangers']));
   return lines;
+}
+
+/** "sealed with key 85220c5e (accepting 85220c5e, 5a313a40), encrypted", or that nothing is. */
+function sealingLine(info: PeersInfo): string {
+  const s = info.sealing;
+  if (s === null) return 'sealing: none (no cluster key): datagrams and announcements in the original format, neither authenticated nor encrypted';
+  return `sealing: key ${s.sendKey} (accepting ${s.keys.join(', ')}), frames ${s.encrypt ? 'encrypted and authenticated' : 'authenticated, not encrypted'}`;
 }
 
 /** What a legacy peer (the original DiVES) gets, in place of its offload line. */

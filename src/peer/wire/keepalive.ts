@@ -24,3 +24,17 @@ export function isKeepalive(buf: Uint8Array, len: number): boolean {
   for (let i = 0; i < len; i++) if (buf[i] !== KEEPALIVE[i]) return false;
   return true;
 }
+
+/**
+ * A keyed switch's keepalive (inside a sealed datagram, src/peer/wire/sealed-datagram.ts):
+ * the keepalive and then the sender's clock, an 8-byte millisecond timestamp, which lets a
+ * peer that restarted show that its new session is fresh and not a replay.
+ */
+export const TIMED_KEEPALIVE_LEN = KEEPALIVE_LEN + 8;
+
+/** True when buf[0..len) is a keyed switch's keepalive; its timestamp is at KEEPALIVE_LEN. */
+export function isTimedKeepalive(buf: Uint8Array, len: number): boolean {
+  if (len !== TIMED_KEEPALIVE_LEN || buf.length < len) return false;
+  for (let i = 0; i < KEEPALIVE_LEN; i++) if (buf[i] !== KEEPALIVE[i]) return false;
+  return true;
+}

@@ -24,6 +24,7 @@ test('show peers prints where the switch peers, each peer with its counters and 
     lines: [
       'peering on 10.0.0.1:3333; discovery 239.13.13.13:3535 via 10.0.0.1 (ttl 1, text announcements); every 1 s, expiry after 3 missed',
       'socket buffers: send 8 MiB, receive 8 MiB',
+      'sealing: key 85220c5e (accepting 85220c5e, 5a313a40), frames encrypted and authenticated',
       'ADDRESS        LEARNED     STATE  HEARD  PORT  FRAMES-IN  BYTES-IN  FRAMES-OUT  BYTES-OUT',
       '10.0.0.2:3333  discovered  up     0s     3     120        9000      80          7040',
       '    drops: no-vlan=4',
@@ -33,6 +34,7 @@ test('show peers prints where the switch peers, each peer with its counters and 
       '    offload: no (the peer has not advertised it), 0 frames in, 0 out',
       'announcements: sent 40, accepted 40 (sockaddr 0), own 40, malformed 1 (oversized 0)',
       'discovered peers: 1 of at most 256, at most 16 new a second; refused: none',
+      'announcements refused: none',
       'strangers: 2 datagrams from non-peers dropped (last from 10.0.0.66:40000)',
       'peer socket drops: recv-error=1',
     ],
@@ -96,6 +98,7 @@ test('show peers without peers, and without discovery, says so', async (t) => {
     lines: [
       'peering on 10.0.0.1:3333; discovery off (static peers only); every 1 s, expiry after 3 missed',
       'socket buffers: send 8 MiB, receive 8 MiB',
+      'sealing: key 85220c5e (accepting 85220c5e, 5a313a40), frames encrypted and authenticated',
       'ADDRESS  LEARNED  STATE  HEARD  PORT  FRAMES-IN  BYTES-IN  FRAMES-OUT  BYTES-OUT',
       '(no peers)',
       'strangers: 0 datagrams from non-peers dropped',
@@ -161,4 +164,16 @@ test('help lists the peer commands at switch level', async (t) => {
   t.true(reply.lines[0] === 'Switch level:');
   t.true(reply.lines.some((l) => l.startsWith('  peer HOST PORT  ')));
   t.deepEqual(PEER_COMMANDS.map((c) => c.syntax), ['show peers', 'peer HOST PORT', 'no peer HOST PORT']);
+});
+
+test('show peers says when nothing is sealed, and which announcements a keyed switch refused and why', async (t) => {
+  const { sw, session } = fixture();
+  const d = sw.peering.discovery;
+  if (d === null) return t.fail();
+  sw.peering.discovery = { ...d, counters: { ...d.counters, unauthenticated: 3, 'bad-auth': 2, replay: 1 } };
+  let reply = await session.execute('show peers');
+  t.true(reply.ok && reply.lines.includes('announcements refused: unauthenticated=3 bad-auth=2 replay=1'));
+  sw.peering.sealing = null;
+  reply = await session.execute('show peers');
+  t.true(reply.ok && reply.lines.includes('sealing: none (no cluster key): datagrams and announcements in the original format, neither authenticated nor encrypted'));
 });

@@ -1,0 +1,176 @@
+// PeerSeal: a keyed switch's side of the peer socket (docs/security.md). Every datagram
+// to a peer is sealed (src/crypto/datagram-sealer.ts) and every datagram from one is
+// opened, then checked against the peer's session and replay window; keepalives carry the
+// sender's clock so a peer that restarted can show that its new session is fresh.
+// Peer I/O thread (src/peer/peer-io.ts); nothing here throws or allocates per datagram.
+//
+// The rule for sessions: a peer's sealed datagrams are taken from one session at a time.
+// A new session (the peer restarted) is taken only from a genuine keepalive whose
+// timestamp is within the allowed skew of this host's clock and newer than any seen from
+// that peer, or from main when a genuine announcement said the same (`set-peer`). So a
+// datagram captured from an older session, replayed later, is never taken: its session
+// is not the current one, and no keepalive of that session is newer than the last.
+
+import { PEER_DROP } from '../core/counters.js';
+import { DatagramSealer, SEAL_BAD, type SealKey } from '../crypto/datagram-sealer.js';
+import { loadSodium } from '../crypto/sodium.js';
+import { keyIdHex } from '../crypto/key-ring.js';
+import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, looksSealed, readTimestamp, sealKeyId, sealWord, writeTimestamp } from './wire/sealed-datagram.js';
+import { KEEPALIVE, KEEPALIVE_LEN, TIMED_KEEPALIVE_LEN, isTimedKeepalive } from './wire/keepalive.js';
+import { OFFLOAD_ADVERT_LEN } from './wire/offload-advert.js';
+import type { PeerRec } from './peer-record.js';
+import type { PeerSealStart, PeerSession } from './peer-io-messages.js';
+
+const D_UNAUTHENTICATED = PEER_DROP.unauthenticated;
+const D_KEYED = PEER_DROP.keyed;
+const D_UNKNOWN_KEY = PEER_DROP['unknown-key'];
+const D_BAD_AUTH = PEER_DROP['bad-auth'];
+const D_REPLAY = PEER_DROP.replay;
+const D_UNKNOWN_SESSION = PEER_DROP['unknown-session'];
+const D_STALE = PEER_DROP.stale;
+
+/** unseal() result for a datagram that was dropped (and counted on its peer). */
+export const UNSEAL_DROPPED = -1;
+
+export class PeerSeal {
+  readonly sealer: DatagramSealer;
+  private readonly skewMs: number;
+  /** Control datagrams (keepalives, advertisements) are sealed here; `ctlBody` is its payload. */
+  private readonly ctl = Buffer.alloc(SEAL_OVERHEAD + OFFLOAD_ADVERT_LEN);
+  private readonly ctlBody = this.ctl.subarray(SEAL_HDR_LEN);
+
+  constructor(
+    start: PeerSealStart,
+    /** A log line for main, once per peer and reason. */
+    private readonly complain: (p: PeerRec, reason: string, message: string) => void,
+    /** A peer's session was taken from a keepalive: main remembers it for a restarted thread. */
+    private readonly adopted: (p: PeerRec, s: PeerSession) => void,
+  ) {
+    this.sealer = new DatagramSealer(loadSodium(), start.session, new Float64Array(start.counterSab), start.encrypt);
+    this.sealer.setKeys(start.keys, start.sendId);
+    this.skewMs = start.skewMs;
+  }
+
+  setKeys(keys: readonly SealKey[], sendId: number): void {
+    this.sealer.setKeys(keys, sendId);
+  }
+
+  /**
+   * Open datagram slot[0..len) from peer p in place. Returns the payload's length (the
+   * payload, an unsealed datagram, is at body[0..)), or UNSEAL_DROPPED when it was counted
+   * as a drop on p: not sealed, not genuine, of an unknown key or session, or a replay.
+   */
+  unseal(p: PeerRec, slot: Buffer, body: Uint8Array, len: number): number {
+    if (!looksSealed(slot, len)) {
+      if (this.drop(p, D_UNAUTHENTICATED)) {
+        this.complain(p, 'unauthenticated', 'sent a datagram without an authenticator: this switch has a cluster key and takes only sealed datagrams; give that switch the key (dives start --key-file)');
+      }
+      return UNSEAL_DROPPED;
+    }
+    const plen = this.sealer.open(slot, body, len);
+    if (plen === SEAL_BAD) {
+      if (this.drop(p, D_BAD_AUTH)) this.complain(p, 'bad-auth', 'sent a datagram that failed authentication (a wrong key, a changed bit or a forgery)');
+      return UNSEAL_DROPPED;
+    }
+    if (plen < 0) {
+      if (this.drop(p, D_UNKNOWN_KEY)) {
+        const held = this.sealer.heldIds().map(keyIdHex).join(', ');
+        this.complain(p, 'unknown-key', `sealed a datagram with key ${keyIdHex(sealKeyId(slot))}, which this switch does not hold (it holds ${held}); "key add FILE" loads it`);
+      }
+      return UNSEAL_DROPPED;
+    }
+    return this.checkSession(p, slot, body, plen);
+  }
+
+  /** The session and replay checks of a genuine datagram (see the header). */
+  private checkSession(p: PeerRec, slot: Buffer, body: Uint8Array, plen: number): number {
+    const hi = sealWord(slot, SEAL_SESSION_AT);
+    const lo = sealWord(slot, SEAL_SESSION_AT + 4);
+    const timed = isTimedKeepalive(body, plen);
+    if (p.sessionKnown && p.sessionHi === hi && p.sessionLo === lo) {
+      if (!p.window.accept(sealWord(slot, SEAL_COUNTER_AT), sealWord(slot, SEAL_COUNTER_AT + 4))) {
+        p.drops[D_REPLAY]++;
+        return UNSEAL_DROPPED;
+      }
+      if (timed) p.lastTs = Math.max(p.lastTs, readTimestamp(body, KEEPALIVE_LEN) || 0);
+      p.complained = 0;
+      return plen;
+    }
+    if (!timed) {
+      p.drops[D_UNKNOWN_SESSION]++;
+      return UNSEAL_DROPPED;
+    }
+    const ts = readTimestamp(body, KEEPALIVE_LEN);
+    if (!this.fresh(ts) || ts <= p.lastTs) {
+      if (this.drop(p, D_STALE)) {
+        const when = Number.isNaN(ts) ? 'with no valid time' : `stamped ${new Date(ts).toISOString()}`;
+        this.complain(p, 'stale', `sent a keepalive of a new session ${when}, outside ${this.skewMs / 1000} s of this host's clock or not newer than its last; check both clocks (NTP)`);
+      }
+      return UNSEAL_DROPPED;
+    }
+    const s = { hi, lo, ts };
+    this.adopt(p, s);
+    p.window.accept(sealWord(slot, SEAL_COUNTER_AT), sealWord(slot, SEAL_COUNTER_AT + 4));
+    this.adopted(p, s);
+    return plen;
+  }
+
+  /** Take session s for p when it is p's already, or newer than anything p showed (an announcement main checked). */
+  offer(p: PeerRec, s: PeerSession): void {
+    if (p.sessionKnown && p.sessionHi === s.hi && p.sessionLo === s.lo) {
+      p.lastTs = Math.max(p.lastTs, s.ts);
+      return;
+    }
+    if (s.ts > p.lastTs && this.fresh(s.ts)) this.adopt(p, s);
+  }
+
+  /** A keyed keepalive for p, sealed into the control slot; returns its length (send ctl[0..len)). */
+  keepalive(): number {
+    KEEPALIVE.copy(this.ctlBody, 0, 0, KEEPALIVE_LEN);
+    writeTimestamp(this.ctlBody, KEEPALIVE_LEN, Date.now());
+    return this.sealer.seal(this.ctl, this.ctlBody, TIMED_KEEPALIVE_LEN);
+  }
+
+  /** An advertisement (or any control datagram) sealed into the control slot; returns its length. */
+  control(inner: Buffer, len: number): number {
+    inner.copy(this.ctlBody, 0, 0, len);
+    return this.sealer.seal(this.ctl, this.ctlBody, len);
+  }
+
+  /** The control slot control() and keepalive() seal into. */
+  get controlSlot(): Buffer {
+    return this.ctl;
+  }
+
+  /** For an unkeyed switch: a sealed datagram from p is counted (and logged once) instead of being read as a bad vid. */
+  static refuseSealed(p: PeerRec, slot: Uint8Array, len: number, complain: (p: PeerRec, reason: string, message: string) => void): boolean {
+    if (!looksSealed(slot, len)) return false;
+    p.drops[D_KEYED]++;
+    if ((p.complained & (1 << D_KEYED)) === 0) {
+      p.complained |= 1 << D_KEYED;
+      complain(p, 'keyed', `sent a sealed datagram (key ${keyIdHex(sealKeyId(slot))}): this switch has no cluster key; start it with --key-file to peer with keyed switches`);
+    }
+    return true;
+  }
+
+  private adopt(p: PeerRec, s: PeerSession): void {
+    p.sessionKnown = true;
+    p.sessionHi = s.hi;
+    p.sessionLo = s.lo;
+    p.lastTs = s.ts;
+    p.window.reset();
+    p.complained = 0;
+  }
+
+  private fresh(ts: number): boolean {
+    return Math.abs(Date.now() - ts) <= this.skewMs;
+  }
+
+  /** Count drop d on p; true when it is to be logged (the first since p last worked). */
+  private drop(p: PeerRec, d: number): boolean {
+    p.drops[d]++;
+    if ((p.complained & (1 << d)) !== 0) return false;
+    p.complained |= 1 << d;
+    return true;
+  }
+}
