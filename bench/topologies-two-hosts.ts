@@ -11,6 +11,7 @@ import { DivesProcess } from '../test/helpers/dives-process.js';
 import { ip, NetnsFixture } from '../test/helpers/netns.js';
 import { benchArgs, measure, row, sleep, VM_A, VM_B, waitReachable, type Figures, type Section } from './bench-kit.js';
 import { budgetAfter, tracedPing } from './frame-budget.js';
+import { generateKey, writeKeyFile } from '../src/crypto/cluster-key.js';
 
 export const UNDERLAY_MTU = '9000';
 /** VMs keep the usual 1500: a full frame plus any of the three encapsulations fits 9000. */
@@ -44,7 +45,8 @@ export async function handToVm(h: HostNs, link: string): Promise<void> {
   await ip('-n', h.vm, 'link', 'set', 'dev', link, 'mtu', VM_MTU, 'up');
 }
 
-async function dives(): Promise<Figures> {
+/** DiVES on both hosts with `args` added (e.g. a key file); `trace`: also trace a ping through it (bench/frame-budget.ts). */
+async function dives(args: string[] = [], trace = true): Promise<Figures> {
   const fx = new NetnsFixture();
   const dirs: string[] = [];
   const switches: DivesProcess[] = [];
@@ -60,7 +62,7 @@ async function dives(): Promise<Figures> {
       await ip('-n', h.ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap');
       const rc = join(dir, 'dives.rc');
       writeFileSync(rc, `vlan 10\ntap ${tap}\n`);
-      const sw = await DivesProcess.start([...benchArgs(), '--no-console', '-h', h.addr, '-p', '3333', '-d', '3535', '-u', dir, '-c', rc], { netns: h.ns, cwd: dir });
+      const sw = await DivesProcess.start([...benchArgs(), ...args, '--no-console', '-h', h.addr, '-p', '3333', '-d', '3535', '-u', dir, '-c', rc], { netns: h.ns, cwd: dir });
       switches.push(sw);
       if (!/DiVES switch up/.test(sw.stderr)) throw new Error(`dives on host ${i + 1} did not start:\n${sw.stderr}`);
     }
@@ -69,7 +71,7 @@ async function dives(): Promise<Figures> {
     await Promise.all(switches.map((s) => s.waitStderr(/peer \S+ up/, 15_000)));
     await waitReachable(fx, hosts[0].vm, VM_B);
     const figures = await measure(fx, hosts[0].vm, hosts[1].vm);
-    return { ...figures, extra: { budget: await tracedPing(fx, hosts[0].vm, VM_B, dirs) } };
+    return trace ? { ...figures, extra: { budget: await tracedPing(fx, hosts[0].vm, VM_B, dirs) } } : figures;
   } finally {
     await Promise.all(switches.map((s) => s.stop()));
     await fx.cleanup();
@@ -122,7 +124,7 @@ async function kernelVxlan(): Promise<Figures> {
 
 /** DiVES peering across two hosts against vxvde and kernel VXLAN, one after the other. */
 export async function twoHosts(): Promise<Section> {
-  const d = await row('DiVES, one switch per host, peered', dives);
+  const d = await row('DiVES, one switch per host, peered', () => dives());
   return {
     title: `two hosts: VM ↔ VM over a veth underlay (MTU ${UNDERLAY_MTU}, VM MTU ${VM_MTU})`,
     dives: d,
@@ -132,4 +134,29 @@ export async function twoHosts(): Promise<Section> {
       await row('kernel VXLAN + bridge per host', kernelVxlan),
     ],
   };
+}
+
+/**
+ * DiVES with a cluster key (docs/security.md) against the same two hosts without one, with
+ * the key but frames only authenticated (--no-encrypt), and vxvde: what sealing costs.
+ */
+export async function twoHostsKeyed(): Promise<Section> {
+  const dir = mkdtempSync(join(tmpdir(), 'dives-bench-key-'));
+  try {
+    const key = join(dir, 'cluster.key');
+    writeKeyFile(key, generateKey());
+    const encrypted = await row('DiVES with a key, frames encrypted', () => dives(['--key-file', key], false));
+    const plain = await row('DiVES without a key (the same hosts)', () => dives([], false));
+    const authenticated = await row('DiVES with a key, --no-encrypt', () => dives(['--key-file', key, '--no-encrypt'], false));
+    const a = authenticated.figures;
+    const p = plain.figures;
+    return {
+      title: `two hosts with a cluster key: VM ↔ VM over a veth underlay (MTU ${UNDERLAY_MTU}, VM MTU ${VM_MTU})`,
+      dives: encrypted,
+      peers: [plain, authenticated, await row('vxvde (vde_plug tap:// vxvde://)', vxvde)],
+      after: [`  authenticated only / without a key: TCP ${(a.tcpGbps / p.tcpGbps).toFixed(2)}×  UDP-64 ${(a.udpFps / p.udpFps).toFixed(2)}×  RTT ${(a.rttUs / p.rttUs).toFixed(2)}×`],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -38,7 +38,9 @@ export default class Keygen extends Command {
       writeKeyFile(args.file, key);
     } catch (err) {
       if (!isDivesError(err)) throw err;
-      this.error(err.message, { code: err.code, exit: 1 });
+      // One line a script can match, as `dives ctl` prints its errors.
+      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      this.exit(1);
     }
     this.log(`wrote cluster key ${key.idHex} to ${args.file} (mode 0600)`);
   }

@@ -139,9 +139,10 @@ export const PEER_DROPS = new CounterSet('peer', 'show peers', {
   unauthenticated: { by: PEER_IO, help: 'datagram without an authenticator, from a peer of a switch that has a cluster key (--key-file)' },
   keyed: { by: PEER_IO, help: 'sealed datagram from a peer of a switch that has no cluster key' },
   'unknown-key': { by: PEER_IO, help: 'sealed datagram whose key id this switch does not hold ("show keys")' },
-  'bad-auth': { by: PEER_IO, help: 'sealed datagram whose MAC is not genuine: a wrong key, a changed bit, a forgery' },
+  'bad-auth': { by: PEER_IO, help: 'sealed datagram whose MAC is not genuine: a changed bit, a forgery, or one sealed for another switch or for this one before it restarted' },
   replay: { by: PEER_IO, help: 'genuine sealed datagram whose counter was seen before, or is older than the replay window' },
-  'unknown-session': { by: PEER_IO, help: 'genuine sealed datagram of a session the peer has not yet shown fresh by a keepalive or announcement (it restarted)' },
+  'unknown-session': { by: PEER_IO, help: 'genuine sealed datagram of a session the peer has not yet shown fresh by a keepalive or announcement (it restarted), or not addressed to this switch' },
+  'no-session': { by: PEER_IO, help: "frame to a peer whose session this keyed switch does not know yet, not sent: the peer would refuse it unaddressed" },
   stale: { by: PEER_IO, help: 'genuine keepalive of a new session whose timestamp is outside the allowed clock skew or not newer than the last' },
 });
 

@@ -19,6 +19,7 @@ import {
   SEAL_MAC_LEN,
   SEAL_OVERHEAD,
   SEAL_SESSION_AT,
+  sealAddressed,
   sealEncrypted,
   sealFlagsValid,
   sealKeyId,
@@ -81,17 +82,21 @@ export class DatagramSealer {
 
   /**
    * Seal the payload at slot[SEAL_HDR_LEN, SEAL_HDR_LEN + len): write the header before it
-   * and the MAC after it. `body` is slot.subarray(SEAL_HDR_LEN). Returns the datagram's
-   * length, or SEAL_BAD when no key is held to seal with.
+   * and the MAC after it. `body` is slot.subarray(SEAL_HDR_LEN). With `addressed`, the
+   * datagram opens only at the switch whose session is toHi:toLo (see
+   * src/peer/wire/sealed-datagram.ts). Returns the datagram's length, or SEAL_BAD when no
+   * key is held to seal with or the slot cannot hold the payload.
    */
-  seal(slot: Buffer, body: Uint8Array, len: number): number {
+  seal(slot: Buffer, body: Uint8Array, len: number, addressed = false, toHi = 0, toLo = 0): number {
     const k = this.send;
-    if (k < 0) return SEAL_BAD;
+    // libsodium writes where it is told: a payload the slot cannot hold is refused here.
+    if (k < 0 || !(len >= 0 && SEAL_OVERHEAD + len <= slot.length && body.length >= len)) return SEAL_BAD;
     const c = this.counter[0];
     this.counter[0] = c + 1;
     const hi = Math.floor(c / TWO_32);
-    writeSealHeader(slot, this.ids[k], this.session, hi, c - hi * TWO_32, this.encrypt);
+    writeSealHeader(slot, this.ids[k], this.session, hi, c - hi * TWO_32, this.encrypt, addressed);
     this.loadNonce(slot);
+    if (addressed) this.loadTail(toHi, toLo);
     const r = this.encrypt
       ? this.sodium.sealDetached(body, this.mac, body, len, slot, SEAL_HDR_LEN, this.nonce, this.keys[k])
       : this.sodium.sealDetached(body, this.mac, body, 0, slot, SEAL_HDR_LEN + len, this.nonce, this.keys[k]);
@@ -102,8 +107,10 @@ export class DatagramSealer {
 
   /**
    * Open the sealed datagram slot[0..len) (looksSealed true) in place: on success the
-   * payload, decrypted, is at body[0..result). SEAL_BAD when the MAC or header is not
-   * genuine (nothing is changed), SEAL_UNKNOWN_KEY when its key id is not held.
+   * payload, decrypted, is at body[0..result). An addressed datagram opens only when it was
+   * sealed for this switch's session. SEAL_BAD when the MAC or header is not genuine (the
+   * header and MAC are unchanged, but libsodium zeroes an encrypted payload it refuses),
+   * SEAL_UNKNOWN_KEY when its key id is not held.
    */
   open(slot: Buffer, body: Uint8Array, len: number): number {
     if (!sealFlagsValid(slot)) return SEAL_BAD;
@@ -111,6 +118,7 @@ export class DatagramSealer {
     if (k < 0) return SEAL_UNKNOWN_KEY;
     const plen = len - SEAL_OVERHEAD;
     this.loadNonce(slot);
+    if (sealAddressed(slot)) for (let i = 0; i < 8; i++) this.nonce[16 + i] = this.session[i];
     slot.copy(this.mac, 0, len - SEAL_MAC_LEN, len);
     const r = sealEncrypted(slot)
       ? this.sodium.openDetached(body, body, plen, this.mac, slot, SEAL_HDR_LEN, this.nonce, this.keys[k])
@@ -128,9 +136,23 @@ export class DatagramSealer {
     return -1;
   }
 
-  /** The nonce: the header's session and counter, then 8 zero bytes. */
+  /** The nonce: the header's session and counter, then 8 zero bytes (loadTail may fill them). */
   private loadNonce(slot: Uint8Array): void {
     const n = this.nonce;
     for (let i = 0; i < 16; i++) n[i] = slot[SEAL_SESSION_AT + i];
+    for (let i = 16; i < 24; i++) n[i] = 0;
+  }
+
+  /** The nonce's last 8 bytes: the receiver's session, big-endian. */
+  private loadTail(hi: number, lo: number): void {
+    const n = this.nonce;
+    n[16] = hi >>> 24;
+    n[17] = (hi >>> 16) & 0xff;
+    n[18] = (hi >>> 8) & 0xff;
+    n[19] = hi & 0xff;
+    n[20] = lo >>> 24;
+    n[21] = (lo >>> 16) & 0xff;
+    n[22] = (lo >>> 8) & 0xff;
+    n[23] = lo & 0xff;
   }
 }

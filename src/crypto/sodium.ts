@@ -26,7 +26,7 @@ export const AEAD_MAC_LEN = 16;
 export interface Sodium {
   /** Encrypts m[0..mlen) into c (may be m) and writes the MAC to mac; 0 on success. */
   sealDetached(c: Uint8Array, mac: Uint8Array, m: Uint8Array, mlen: number, ad: Uint8Array, adlen: number, nonce: Uint8Array, key: Uint8Array): number;
-  /** Checks mac over c[0..clen) and ad[0..adlen) and decrypts into m (may be c); 0 when genuine, -1 when not. */
+  /** Checks mac over c[0..clen) and ad[0..adlen) and decrypts into m (may be c); 0 when genuine, -1 when not (m[0..clen) is then zeroed). */
   openDetached(m: Uint8Array, c: Uint8Array, clen: number, mac: Uint8Array, ad: Uint8Array, adlen: number, nonce: Uint8Array, key: Uint8Array): number;
   /** Fills buf with random bytes from the kernel's generator. */
   randomBytes(buf: Uint8Array): void;

@@ -59,7 +59,17 @@ export interface PeerRingsMsg {
  * for a port). Sent again for a known peer when `legacy` changes: a legacy peer (the original
  * DiVES) is sent plain frames of at most LEGACY_MAX_DATAGRAM bytes and nothing else.
  */
-export interface PeerSetMsg { type: 'set-peer'; peerId: number; address: string; port: number; legacy: boolean; session: PeerSession | null }
+export interface PeerSetMsg {
+  type: 'set-peer';
+  peerId: number;
+  address: string;
+  port: number;
+  legacy: boolean;
+  /** With a cluster key: a session a genuine, fresh announcement showed (offered to the thread), or null. */
+  session: PeerSession | null;
+  /** With a cluster key: the peer's session state (src/crypto/session-state.ts), kept by main across thread restarts. */
+  sessionSab: SharedArrayBuffer | null;
+}
 /** The held keys changed (`key add`, `key use`, `key remove`). */
 export interface PeerKeysMsg { type: 'keys'; keys: SealKey[]; sendId: number }
 /** Forget a peer: its datagrams become strangers' again. */
@@ -122,8 +132,6 @@ export type PeerEvent =
   /** A peer's offload advertisement said something new: it takes offloaded frames except on plainVids. */
   | { type: 'offload'; peerId: number; plainVids: number[] }
   | ({ type: 'stats'; reqId: number } & PeerIoReport)
-  /** A peer's new session was taken from its keepalive; a restarted thread is told it in set-peer. */
-  | { type: 'session'; peerId: number; session: PeerSession }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** The thread stops itself on an error it cannot carry on after (the socket failed); it is not restarted. */
   | { type: 'failed'; message: string }

@@ -113,9 +113,9 @@ export class PeerIo {
     this.rx = new MmsgBatch(RX_SLOTS, Math.max(PEER_HDR_LEN + this.maxFrame, this.maxPayload));
     this.bodies = this.rx.slot.map((b) => b.subarray(SEAL_HDR_LEN));
     if (s.seal !== null) {
-      this.seal = new PeerSeal(s.seal, this.complain, (p, session) => this.emit({ type: 'session', peerId: p.id, session }));
+      this.seal = new PeerSeal(s.seal, this.complain);
     }
-    this.tx = new PeerTxBatch(TX_SLOTS, this.maxPayload, this.trace, this.seal?.sealer ?? null);
+    this.tx = new PeerTxBatch(TX_SLOTS, this.maxPayload, this.trace, this.seal);
     const fd = this.socket.fd;
     // Whether the socket may hold datagrams: a recvmmsg that fills fewer slots than
     // it has drained the socket, so the loop reads again only after poll() says so
@@ -229,7 +229,7 @@ export class PeerIo {
       return;
     }
     const key = sockaddrKey(this.start.family, sa, 0);
-    const p = new PeerRec(msg.peerId, key, sa);
+    const p = new PeerRec(msg.peerId, key, sa, msg.sessionSab);
     p.legacy = msg.legacy;
     if (msg.session !== null) this.seal?.offer(p, msg.session);
     this.peers.set(p.id, p);
@@ -239,14 +239,17 @@ export class PeerIo {
   private sendAdvert(p: PeerRec): void {
     if (this.advert === null || this.socket === null || p.legacy) return;
     if (this.seal === null) this.socket.sendTo(this.advert, OFFLOAD_ADVERT_LEN, p.sockaddr);
-    else this.socket.sendTo(this.seal.controlSlot, this.seal.control(this.advert, OFFLOAD_ADVERT_LEN), p.sockaddr);
+    else {
+      const len = this.seal.control(p, this.advert, OFFLOAD_ADVERT_LEN);
+      if (len > 0) this.socket.sendTo(this.seal.controlSlot, len, p.sockaddr);
+    }
   }
 
   /** A keepalive to p: the original one, or sealed with this host's clock when keyed. */
   private sendKeepalive(p: PeerRec): void {
     if (this.socket === null) return;
     const buf = this.seal === null ? KEEPALIVE : this.seal.controlSlot;
-    const len = this.seal === null ? KEEPALIVE_LEN : this.seal.keepalive();
+    const len = this.seal === null ? KEEPALIVE_LEN : this.seal.keepalive(p);
     if (len > 0 && this.socket.sendTo(buf, len, p.sockaddr) === len) p.keepalivesOut++;
   }
 

@@ -191,9 +191,6 @@ export class PeerPorts {
       case 'heard':
         this.onHeard(e.peerId);
         break;
-      case 'session':
-        this.told.tookSession(e.peerId, e.session);
-        break;
       case 'offload':
         this.offload.heard(e.peerId, e.plainVids);
         LogLimiter.of(this.log).debug('peer-offload', `peers: peer ${e.peerId} takes offloaded frames${e.plainVids.length > 0 ? ` except on VLANs ${e.plainVids.join(',')}` : ''}`);

@@ -7,7 +7,7 @@ import { addressOf, type Address } from '../linux/mmsg.js';
 import { loadLibc } from '../linux/libc.js';
 import { PEER_DROPS } from '../core/counters.js';
 import { PlainVlans } from './wire/offload-advert.js';
-import { ReplayWindow } from '../crypto/replay-window.js';
+import { SessionState } from '../crypto/session-state.js';
 import type { PeerIoStats } from './peer-io-messages.js';
 
 export class PeerRec {
@@ -26,14 +26,8 @@ export class PeerRec {
   readonly plain = new PlainVlans();
   /** Indexed by PEER_DROP. */
   readonly drops = PEER_DROPS.create();
-  /** With a cluster key: the session its sealed datagrams are taken from (src/peer/peer-seal.ts), known once a fresh keepalive or announcement showed it. */
-  sessionKnown = false;
-  sessionHi = 0;
-  sessionLo = 0;
-  /** The newest timestamp of its keepalives and announcements (ms); a new session must be newer. */
-  lastTs = 0;
-  /** The counters of the session seen so far. */
-  readonly window = new ReplayWindow();
+  /** With a cluster key: its session, newest timestamp and replay window (src/peer/peer-seal.ts), in memory main keeps. */
+  readonly session: SessionState;
   /** PEER_DROP indexes already logged for this peer, as bits: a reason is logged once until it works again. */
   complained = 0;
   /** Where its datagrams go, and that sockaddr's native address for sendmmsg. */
@@ -43,8 +37,10 @@ export class PeerRec {
     readonly id: number,
     readonly key: number,
     readonly sockaddr: Buffer,
+    sessionSab: SharedArrayBuffer | null = null,
   ) {
     this.at = addressOf(loadLibc(), sockaddr);
+    this.session = new SessionState(sessionSab ?? undefined);
   }
 
   snapshot(): PeerIoStats {

@@ -1,21 +1,25 @@
 // PeerSeal: a keyed switch's side of the peer socket (docs/security.md). Every datagram
-// to a peer is sealed (src/crypto/datagram-sealer.ts) and every datagram from one is
-// opened, then checked against the peer's session and replay window; keepalives carry the
-// sender's clock so a peer that restarted can show that its new session is fresh.
+// to a peer is sealed (src/crypto/datagram-sealer.ts), addressed to the peer's session once
+// that is known, and every datagram from one is opened, then checked against the peer's
+// session and replay window (src/crypto/session-state.ts); keepalives carry the sender's
+// clock so a peer that restarted can show that its new session is fresh.
 // Peer I/O thread (src/peer/peer-io.ts); nothing here throws or allocates per datagram.
 //
-// The rule for sessions: a peer's sealed datagrams are taken from one session at a time.
-// A new session (the peer restarted) is taken only from a genuine keepalive whose
-// timestamp is within the allowed skew of this host's clock and newer than any seen from
-// that peer, or from main when a genuine announcement said the same (`set-peer`). So a
-// datagram captured from an older session, replayed later, is never taken: its session
-// is not the current one, and no keepalive of that session is newer than the last.
+// The rules: a peer's sealed datagrams are taken from one session at a time. A new
+// session (the peer restarted) is taken only from a genuine keepalive whose timestamp is
+// within the allowed skew of this host's clock and newer than any seen from that peer, or
+// from main when a genuine announcement said the same (`set-peer`). Every keepalive's
+// timestamp must be within the skew. Anything but a keepalive must be addressed to this
+// switch's session. So a datagram captured from an older session, replayed later, is
+// never taken (its session is not the current one, and no keepalive of that session is
+// newer than the last), nor one sealed for another switch (it does not open here), and
+// one of the current session is taken once (the window).
 
 import { PEER_DROP } from '../core/counters.js';
 import { DatagramSealer, SEAL_BAD, type SealKey } from '../crypto/datagram-sealer.js';
 import { loadSodium } from '../crypto/sodium.js';
 import { keyIdHex } from '../crypto/key-ring.js';
-import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, looksSealed, readTimestamp, sealKeyId, sealWord, writeTimestamp } from './wire/sealed-datagram.js';
+import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, looksSealed, readTimestamp, sealAddressed, sealKeyId, sealWord, writeTimestamp } from './wire/sealed-datagram.js';
 import { KEEPALIVE, KEEPALIVE_LEN, TIMED_KEEPALIVE_LEN, isTimedKeepalive } from './wire/keepalive.js';
 import { OFFLOAD_ADVERT_LEN } from './wire/offload-advert.js';
 import type { PeerRec } from './peer-record.js';
@@ -43,8 +47,6 @@ export class PeerSeal {
     start: PeerSealStart,
     /** A log line for main, once per peer and reason. */
     private readonly complain: (p: PeerRec, reason: string, message: string) => void,
-    /** A peer's session was taken from a keepalive: main remembers it for a restarted thread. */
-    private readonly adopted: (p: PeerRec, s: PeerSession) => void,
   ) {
     this.sealer = new DatagramSealer(loadSodium(), start.session, new Float64Array(start.counterSab), start.encrypt);
     this.sealer.setKeys(start.keys, start.sendId);
@@ -69,7 +71,9 @@ export class PeerSeal {
     }
     const plen = this.sealer.open(slot, body, len);
     if (plen === SEAL_BAD) {
-      if (this.drop(p, D_BAD_AUTH)) this.complain(p, 'bad-auth', 'sent a datagram that failed authentication (a wrong key, a changed bit or a forgery)');
+      if (this.drop(p, D_BAD_AUTH)) {
+        this.complain(p, 'bad-auth', 'sent a datagram that failed authentication (a changed bit, a forgery, or one sealed for this switch before it restarted)');
+      }
       return UNSEAL_DROPPED;
     }
     if (plen < 0) {
@@ -84,15 +88,23 @@ export class PeerSeal {
 
   /** The session and replay checks of a genuine datagram (see the header). */
   private checkSession(p: PeerRec, slot: Buffer, body: Uint8Array, plen: number): number {
+    const st = p.session;
     const hi = sealWord(slot, SEAL_SESSION_AT);
     const lo = sealWord(slot, SEAL_SESSION_AT + 4);
     const timed = isTimedKeepalive(body, plen);
-    if (p.sessionKnown && p.sessionHi === hi && p.sessionLo === lo) {
-      if (!p.window.accept(sealWord(slot, SEAL_COUNTER_AT), sealWord(slot, SEAL_COUNTER_AT + 4))) {
+    // Only a keepalive may come unaddressed (its sender does not know our session yet).
+    if (!timed && !sealAddressed(slot)) {
+      p.drops[D_UNKNOWN_SESSION]++;
+      return UNSEAL_DROPPED;
+    }
+    const ts = timed ? readTimestamp(body, KEEPALIVE_LEN) : 0;
+    if (timed && !this.fresh(ts)) return this.stale(p, ts);
+    if (st.is(hi, lo)) {
+      if (!st.window.accept(sealWord(slot, SEAL_COUNTER_AT), sealWord(slot, SEAL_COUNTER_AT + 4))) {
         p.drops[D_REPLAY]++;
         return UNSEAL_DROPPED;
       }
-      if (timed) p.lastTs = Math.max(p.lastTs, readTimestamp(body, KEEPALIVE_LEN) || 0);
+      if (ts > st.lastTs) st.lastTs = ts;
       p.complained = 0;
       return plen;
     }
@@ -100,41 +112,52 @@ export class PeerSeal {
       p.drops[D_UNKNOWN_SESSION]++;
       return UNSEAL_DROPPED;
     }
-    const ts = readTimestamp(body, KEEPALIVE_LEN);
-    if (!this.fresh(ts) || ts <= p.lastTs) {
-      if (this.drop(p, D_STALE)) {
-        const when = Number.isNaN(ts) ? 'with no valid time' : `stamped ${new Date(ts).toISOString()}`;
-        this.complain(p, 'stale', `sent a keepalive of a new session ${when}, outside ${this.skewMs / 1000} s of this host's clock or not newer than its last; check both clocks (NTP)`);
-      }
-      return UNSEAL_DROPPED;
-    }
-    const s = { hi, lo, ts };
-    this.adopt(p, s);
-    p.window.accept(sealWord(slot, SEAL_COUNTER_AT), sealWord(slot, SEAL_COUNTER_AT + 4));
-    this.adopted(p, s);
+    if (ts <= st.lastTs) return this.stale(p, ts);
+    st.adopt(hi, lo, ts);
+    st.window.accept(sealWord(slot, SEAL_COUNTER_AT), sealWord(slot, SEAL_COUNTER_AT + 4));
+    p.complained = 0;
     return plen;
+  }
+
+  private stale(p: PeerRec, ts: number): number {
+    if (this.drop(p, D_STALE)) {
+      const when = Number.isNaN(ts) ? 'with no valid time' : `stamped ${new Date(ts).toISOString()}`;
+      this.complain(p, 'stale', `sent a keepalive ${when}, outside ${this.skewMs / 1000} s of this host's clock or not newer than its last; check both clocks (NTP)`);
+    }
+    return UNSEAL_DROPPED;
   }
 
   /** Take session s for p when it is p's already, or newer than anything p showed (an announcement main checked). */
   offer(p: PeerRec, s: PeerSession): void {
-    if (p.sessionKnown && p.sessionHi === s.hi && p.sessionLo === s.lo) {
-      p.lastTs = Math.max(p.lastTs, s.ts);
+    const st = p.session;
+    if (st.is(s.hi, s.lo)) {
+      if (s.ts > st.lastTs) st.lastTs = s.ts;
       return;
     }
-    if (s.ts > p.lastTs && this.fresh(s.ts)) this.adopt(p, s);
+    if (s.ts > st.lastTs && this.fresh(s.ts)) st.adopt(s.hi, s.lo, s.ts);
+  }
+
+  /** Seal the payload slot[SEAL_HDR_LEN, +len) for p: addressed to its session once that is known. */
+  sealFor(p: PeerRec, slot: Buffer, body: Uint8Array, len: number): number {
+    const st = p.session;
+    return this.sealer.seal(slot, body, len, st.known, st.hi, st.lo);
   }
 
   /** A keyed keepalive for p, sealed into the control slot; returns its length (send ctl[0..len)). */
-  keepalive(): number {
+  keepalive(p: PeerRec): number {
     KEEPALIVE.copy(this.ctlBody, 0, 0, KEEPALIVE_LEN);
     writeTimestamp(this.ctlBody, KEEPALIVE_LEN, Date.now());
-    return this.sealer.seal(this.ctl, this.ctlBody, TIMED_KEEPALIVE_LEN);
+    return this.sealFor(p, this.ctl, this.ctlBody, TIMED_KEEPALIVE_LEN);
   }
 
-  /** An advertisement (or any control datagram) sealed into the control slot; returns its length. */
-  control(inner: Buffer, len: number): number {
+  /**
+   * An advertisement for p sealed into the control slot; returns its length, or 0 while p's
+   * session is unknown: only keepalives go unaddressed, and advertisements are said again.
+   */
+  control(p: PeerRec, inner: Buffer, len: number): number {
+    if (!p.session.known) return 0;
     inner.copy(this.ctlBody, 0, 0, len);
-    return this.sealer.seal(this.ctl, this.ctlBody, len);
+    return this.sealFor(p, this.ctl, this.ctlBody, len);
   }
 
   /** The control slot control() and keepalive() seal into. */
@@ -151,15 +174,6 @@ export class PeerSeal {
       complain(p, 'keyed', `sent a sealed datagram (key ${keyIdHex(sealKeyId(slot))}): this switch has no cluster key; start it with --key-file to peer with keyed switches`);
     }
     return true;
-  }
-
-  private adopt(p: PeerRec, s: PeerSession): void {
-    p.sessionKnown = true;
-    p.sessionHi = s.hi;
-    p.sessionLo = s.lo;
-    p.lastTs = s.ts;
-    p.window.reset();
-    p.complained = 0;
   }
 
   private fresh(ts: number): boolean {

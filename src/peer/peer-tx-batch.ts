@@ -12,13 +12,14 @@ import { MmsgBatch, type SendCounts } from '../linux/mmsg.js';
 import type { PeerRec } from './peer-record.js';
 import { LEGACY_MAX_DATAGRAM, PEER_HDR_LEN, writePeerHeader } from './wire/peer-datagram.js';
 import { SEAL_HDR_LEN, SEAL_OVERHEAD } from './wire/sealed-datagram.js';
-import type { DatagramSealer } from '../crypto/datagram-sealer.js';
+import type { PeerSeal } from './peer-seal.js';
 
 const D_OFFLOAD = PEER_DROP.offload;
 const D_TOO_BIG = PEER_DROP['too-big'];
 const D_QUEUE_FULL = PEER_DROP['queue-full'];
 const D_SEND_ERROR = PEER_DROP['send-error'];
 const D_LEGACY_TOO_BIG = PEER_DROP['legacy-too-big'];
+const D_NO_SESSION = PEER_DROP['no-session'];
 
 export class PeerTxBatch implements SendCounts {
   private readonly tx: MmsgBatch;
@@ -42,7 +43,7 @@ export class PeerTxBatch implements SendCounts {
     private readonly maxPayload: number,
     private readonly trace: FrameTrace,
     /** With a cluster key, every datagram is sealed (src/peer/peer-seal.ts); null: the original format. */
-    private readonly sealer: DatagramSealer | null = null,
+    private readonly sealer: PeerSeal | null = null,
   ) {
     this.tx = new MmsgBatch(slots, maxPayload);
     this.bodies = this.tx.slot.map((b) => b.subarray(SEAL_HDR_LEN));
@@ -85,11 +86,16 @@ export class PeerTxBatch implements SendCounts {
       p.drops[D_LEGACY_TOO_BIG]++;
       return;
     }
+    // Keyed: a frame goes addressed to the peer's session, so none goes before that is known.
+    if (this.sealer !== null && !p.session.known) {
+      p.drops[D_NO_SESSION]++;
+      return;
+    }
     const i = this.count;
     const slot = this.tx.slot[i];
     writePeerHeader(vid, slot, this.at, offloaded);
     buf.copy(slot, this.at + PEER_HDR_LEN, from, from + n);
-    const total = this.sealer === null ? PEER_HDR_LEN + n : this.sealer.seal(slot, this.bodies[i], PEER_HDR_LEN + n);
+    const total = this.sealer === null ? PEER_HDR_LEN + n : this.sealer.sealFor(p, slot, this.bodies[i], PEER_HDR_LEN + n);
     if (total < 0) {
       p.drops[D_SEND_ERROR]++;
       return;

@@ -1,9 +1,11 @@
 // ToldPeerThread: what main has told the peer I/O thread about each known peer — its
-// address, whether it is legacy, and (with a cluster key) the session its sealed
-// datagrams are taken from — and how it seals, so a restarted thread is told it all
-// again. Part of PeerPorts (src/peer/peer-ports.ts); main thread.
+// address, whether it is legacy, and (with a cluster key) the memory its session state
+// lives in and the last session an announcement showed — and how it seals, so a
+// restarted thread is told it all again. Part of PeerPorts (src/peer/peer-ports.ts);
+// main thread.
 
 import type { SealKey } from '../crypto/datagram-sealer.js';
+import { SESSION_STATE_BYTES } from '../crypto/session-state.js';
 import type { PeerControl, PeerSealStart, PeerSession } from './peer-io-messages.js';
 
 interface Known {
@@ -11,6 +13,7 @@ interface Known {
   port: number;
   legacy: boolean;
   session: PeerSession | null;
+  sessionSab: SharedArrayBuffer | null;
 }
 
 export class ToldPeerThread {
@@ -22,7 +25,9 @@ export class ToldPeerThread {
 
   /** A new known peer: the thread hears its keepalives from now on. */
   add(peerId: number, address: string, port: number, legacy: boolean): void {
-    const at: Known = { address, port, legacy, session: null };
+    // With a key, the thread keeps the peer's session and replay window in memory kept here, so a restarted thread goes on with them.
+    const sessionSab = this.sealing === null ? null : new SharedArrayBuffer(SESSION_STATE_BYTES);
+    const at: Known = { address, port, legacy, session: null, sessionSab };
     this.known.set(peerId, at);
     this.post({ type: 'set-peer', peerId, ...at });
   }
@@ -43,12 +48,6 @@ export class ToldPeerThread {
     const same = at.session !== null && at.session.hi === session.hi && at.session.lo === session.lo;
     at.session = session;
     if (!same) this.post({ type: 'set-peer', peerId, ...at });
-  }
-
-  /** The thread took a new session from the peer's keepalive: remembered for its successor. */
-  tookSession(peerId: number, session: PeerSession): void {
-    const at = this.known.get(peerId);
-    if (at !== undefined) at.session = session;
   }
 
   delete(peerId: number): void {

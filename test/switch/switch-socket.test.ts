@@ -4,8 +4,9 @@
 // answering, and shutdown removing the socket.
 
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, lstatSync } from 'node:fs';
+import { privTest } from '../helpers/privileged.js';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ReplyDecoder, type ClientReply } from '../../src/control/control-protocol.js';
@@ -74,6 +75,18 @@ test('--ctl-group GROUP makes the socket 0660 and owned by GROUP', async (t) => 
   const st = lstatSync(join(dir, 'dives.ctl'));
   t.is(st.mode & 0o777, 0o660);
   t.is(st.gid, group.gid);
+});
+
+privTest('a client the socket does not let in gets one line that says why and what to do, and exit code 3', async (t) => {
+  const dir = tempDir(t);
+  await startSwitch(t, dir);
+  // Root may open any socket; a socket owned by someone else, and root without
+  // CAP_DAC_OVERRIDE, is the same check a user who is not the owner meets.
+  chownSync(join(dir, 'dives.ctl'), 65534, 65534);
+  const r = spawnSync('setpriv', ['--bounding-set=-dac_override,-dac_read_search', '--', process.execPath, 'bin/run.js', 'ctl', '-u', dir, 'show', 'vlans'], { encoding: 'utf8', timeout: 20_000 });
+  t.is(r.status, 3, r.stderr);
+  t.is(r.stderr.trim(), `error ECTLSOCK: permission denied on ${join(dir, 'dives.ctl')}: the socket is only for its owner (0600) or the group of \`dives start --ctl-group GROUP\`; run as one of them`);
+  t.is(r.stdout, '');
 });
 
 test('a second switch on the same -u DIR refuses to start and the first keeps answering', async (t) => {

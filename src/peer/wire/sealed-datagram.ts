@@ -9,7 +9,8 @@
 // | at | len | field    | meaning                                                       |
 // |----|-----|----------|---------------------------------------------------------------|
 // |  0 |   1 | magic    | SEAL_MAGIC (0xd5): a vid word no DiVES accepts, not ASCII     |
-// |  1 |   1 | flags    | SEAL_F_ENCRYPTED: the payload is encrypted; other bits zero   |
+// |  1 |   1 | flags    | SEAL_F_ENCRYPTED: the payload is encrypted; SEAL_F_ADDRESSED:  |
+// |    |     |          | bound to the receiver's session; other bits zero              |
 // |  2 |   2 | reserved | zero                                                          |
 // |  4 |   4 | key id   | which cluster key (src/crypto/cluster-key.ts)                 |
 // |  8 |   8 | session  | random, chosen by the sender at start                         |
@@ -17,9 +18,11 @@
 // | 24 |   n | payload  | the unsealed datagram (vid word and frame, keepalive, ...)    |
 // | 24+n | 16 | MAC     | Poly1305 tag of XChaCha20-Poly1305                            |
 //
-// The AEAD's nonce is session, counter and 8 zero bytes (24 bytes); its associated data is
-// the header (and, when the payload is not encrypted, the payload too), so no bit of the
-// datagram can change unnoticed.
+// The AEAD's nonce (24 bytes) is the session, the counter and then, when SEAL_F_ADDRESSED,
+// the receiver's session, else 8 zero bytes: a datagram sealed for one switch does not open
+// at another, nor at the same one after it restarted. Its associated data is the header
+// (and, when the payload is not encrypted, the payload too), so no bit of the datagram can
+// change unnoticed.
 
 /** Bytes before the payload. */
 export const SEAL_HDR_LEN = 24;
@@ -29,6 +32,8 @@ export const SEAL_MAC_LEN = 16;
 export const SEAL_OVERHEAD = SEAL_HDR_LEN + SEAL_MAC_LEN;
 export const SEAL_MAGIC = 0xd5;
 export const SEAL_F_ENCRYPTED = 0x01;
+export const SEAL_F_ADDRESSED = 0x02;
+const SEAL_FLAGS = SEAL_F_ENCRYPTED | SEAL_F_ADDRESSED;
 /** Where the session and the counter sit: the first 16 bytes of the nonce. */
 export const SEAL_SESSION_AT = 8;
 export const SEAL_COUNTER_AT = 16;
@@ -45,11 +50,16 @@ export function sealKeyId(buf: Uint8Array): number {
 
 /** True when the flags and reserved bytes are ones this version writes. */
 export function sealFlagsValid(buf: Uint8Array): boolean {
-  return (buf[1] & ~SEAL_F_ENCRYPTED) === 0 && buf[2] === 0 && buf[3] === 0;
+  return (buf[1] & ~SEAL_FLAGS) === 0 && buf[2] === 0 && buf[3] === 0;
 }
 
 export function sealEncrypted(buf: Uint8Array): boolean {
   return (buf[1] & SEAL_F_ENCRYPTED) !== 0;
+}
+
+/** True when the datagram is bound to its receiver's session (see the header). */
+export function sealAddressed(buf: Uint8Array): boolean {
+  return (buf[1] & SEAL_F_ADDRESSED) !== 0;
 }
 
 /** A 32-bit word of the header at `at` (session or counter halves). */
@@ -58,9 +68,9 @@ export function sealWord(buf: Uint8Array, at: number): number {
 }
 
 /** Writes the header at out[0..SEAL_HDR_LEN): session is 8 bytes, the counter two 32-bit halves. */
-export function writeSealHeader(out: Uint8Array, keyId: number, session: Uint8Array, counterHi: number, counterLo: number, encrypted: boolean): void {
+export function writeSealHeader(out: Uint8Array, keyId: number, session: Uint8Array, counterHi: number, counterLo: number, encrypted: boolean, addressed = false): void {
   out[0] = SEAL_MAGIC;
-  out[1] = encrypted ? SEAL_F_ENCRYPTED : 0;
+  out[1] = (encrypted ? SEAL_F_ENCRYPTED : 0) | (addressed ? SEAL_F_ADDRESSED : 0);
   out[2] = 0;
   out[3] = 0;
   putWord(out, 4, keyId);
