@@ -9,7 +9,7 @@
 
 import { DatagramSealer, SEAL_BAD, type SealKey } from '../crypto/datagram-sealer.js';
 import { keyIdHex } from '../crypto/key-ring.js';
-import { loadSodium } from '../crypto/sodium.js';
+import { loadAead } from '../crypto/aead.js';
 import { SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, readTimestamp, sealKeyId, sealWord, writeTimestamp } from './wire/sealed-datagram.js';
 import { MAX_ANNOUNCEMENT } from './wire/announcement.js';
 import type { PeerSession } from './peer-io-messages.js';
@@ -39,7 +39,7 @@ export class AnnounceSeal {
     /** HOST:PORTs remembered at most (twice --max-peers: every announcer that was ever genuine). */
     private readonly remember: number,
   ) {
-    this.sealer = new DatagramSealer(loadSodium(), session, new Float64Array(1), false);
+    this.sealer = new DatagramSealer(loadAead(), session, new Float64Array(1), false);
     this.sealer.setKeys(keys, sendId);
   }
 

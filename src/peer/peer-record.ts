@@ -8,6 +8,7 @@ import { loadLibc } from '../linux/libc.js';
 import { PEER_DROPS } from '../core/counters.js';
 import { PlainVlans } from './wire/offload-advert.js';
 import { SessionState } from '../crypto/session-state.js';
+import { Subkey } from '../crypto/datagram-sealer.js';
 import type { PeerIoStats } from './peer-io-messages.js';
 
 export class PeerRec {
@@ -28,6 +29,9 @@ export class PeerRec {
   readonly drops = PEER_DROPS.create();
   /** With a cluster key: its session, newest timestamp and replay window (src/peer/peer-seal.ts), in memory main keeps. */
   readonly session: SessionState;
+  /** With a cluster key: the subkeys of its datagrams to us and of ours to it (src/crypto/datagram-sealer.ts). */
+  readonly rxKey = new Subkey();
+  readonly txKey = new Subkey();
   /** PEER_DROP indexes already logged for this peer, as bits: a reason is logged once until it works again. */
   complained = 0;
   /** Where its datagrams go, and that sockaddr's native address for sendmmsg. */

@@ -17,7 +17,7 @@
 
 import { PEER_DROP } from '../core/counters.js';
 import { DatagramSealer, SEAL_BAD, type SealKey } from '../crypto/datagram-sealer.js';
-import { loadSodium } from '../crypto/sodium.js';
+import { loadAead } from '../crypto/aead.js';
 import { keyIdHex } from '../crypto/key-ring.js';
 import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, looksSealed, readTimestamp, sealAddressed, sealKeyId, sealWord, writeTimestamp } from './wire/sealed-datagram.js';
 import { KEEPALIVE, KEEPALIVE_LEN, TIMED_KEEPALIVE_LEN, isTimedKeepalive } from './wire/keepalive.js';
@@ -48,7 +48,7 @@ export class PeerSeal {
     /** A log line for main, once per peer and reason. */
     private readonly complain: (p: PeerRec, reason: string, message: string) => void,
   ) {
-    this.sealer = new DatagramSealer(loadSodium(), start.session, new Float64Array(start.counterSab), start.encrypt);
+    this.sealer = new DatagramSealer(loadAead(), start.session, new Float64Array(start.counterSab), start.encrypt);
     this.sealer.setKeys(start.keys, start.sendId);
     this.skewMs = start.skewMs;
   }
@@ -69,7 +69,7 @@ export class PeerSeal {
       }
       return UNSEAL_DROPPED;
     }
-    const plen = this.sealer.open(slot, body, len);
+    const plen = this.sealer.open(slot, body, len, p.rxKey);
     if (plen === SEAL_BAD) {
       if (this.drop(p, D_BAD_AUTH)) {
         this.complain(p, 'bad-auth', 'sent a datagram that failed authentication (a changed bit, a forgery, or one sealed for this switch before it restarted)');
@@ -140,7 +140,7 @@ export class PeerSeal {
   /** Seal the payload slot[SEAL_HDR_LEN, +len) for p: addressed to its session once that is known. */
   sealFor(p: PeerRec, slot: Buffer, body: Uint8Array, len: number): number {
     const st = p.session;
-    return this.sealer.seal(slot, body, len, st.known, st.hi, st.lo);
+    return this.sealer.seal(slot, body, len, st.known, st.hi, st.lo, p.txKey);
   }
 
   /** A keyed keepalive for p, sealed into the control slot; returns its length (send ctl[0..len)). */

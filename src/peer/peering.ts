@@ -36,7 +36,7 @@ import { DiscoveryLimits } from './discovery-limits.js';
 import { PeerTable, canonicalAddress, peerKey, type PeerEntry } from './peer-table.js';
 import type { PeeringOptions, PeerSecurity } from './peering-options.js';
 import { AnnounceSeal } from './announce-seal.js';
-import { loadSodium } from '../crypto/sodium.js';
+import { loadAead } from '../crypto/aead.js';
 import type { PeerSession } from './peer-io-messages.js';
 import { KeyControl } from '../crypto/key-control.js';
 
@@ -131,13 +131,13 @@ export class Peering {
   }
 
   /**
-   * With a key: load libsodium (a missing one stops the start here), give the peer thread
+   * With a key: load the AEAD (src/crypto/aead.ts; a missing one stops the start here), give the peer thread
    * its sealing and keep it and discovery in step with the key ring. The announcement
    * sealer, or null without a key.
    */
   private secure(sec: PeerSecurity | null, maxPeers: number): AnnounceSeal | null {
     if (sec === null) return null;
-    loadSodium();
+    loadAead();
     const ring = sec.ring;
     this.ports.told.sealing = { session: sec.session, counterSab: new SharedArrayBuffer(8), keys: ring.dataKeys(), sendId: ring.sendId, encrypt: ring.encrypt, skewMs: sec.skewMs };
     const seal = new AnnounceSeal(sec.session, ring.discoveryKeys(), ring.sendId, sec.skewMs, Math.max(64, 2 * maxPeers));

@@ -2,11 +2,18 @@
 // both modes; an addressed one opens only at the sealer of the session it was sealed for;
 // no changed bit anywhere passes; keys are found by id through a rotation; and the counter
 // is never used twice, also by two sealers sharing one SharedArrayBuffer (a restarted peer
-// thread). Pure units on ava's thread, with the real libsodium.
+// thread). The bytes on the wire are standard XChaCha20-Poly1305, checked byte for byte
+// against libsodium (sodium-native, test/crypto/libsodium-reference.ts): nonce = sender's
+// session | receiver's session or zeros | counter, AD = the header (and the payload when
+// it is not encrypted). The Subkey cache is reused for one pair of sessions and remade
+// for another pair or after setKeys, and never opens a datagram under another pair's
+// subkey. Pure units on ava's thread, with the real OpenSSL AEAD (src/crypto/aead.ts).
 
 import test from 'ava';
-import { DatagramSealer, MAX_KEYS, SEAL_BAD, SEAL_UNKNOWN_KEY, type SealKey } from '../../src/crypto/datagram-sealer.js';
-import { loadSodium, type Sodium } from '../../src/crypto/sodium.js';
+import { randomBytes } from 'node:crypto';
+import { loadAead, type Aead } from '../../src/crypto/aead.js';
+import { DatagramSealer, MAX_KEYS, SEAL_BAD, SEAL_UNKNOWN_KEY, Subkey, type SealKey } from '../../src/crypto/datagram-sealer.js';
+import { HChaCha20 } from '../../src/crypto/hchacha20.js';
 import {
   SEAL_COUNTER_AT,
   SEAL_F_ADDRESSED,
@@ -21,8 +28,9 @@ import {
   sealWord,
   writeSealHeader,
 } from '../../src/peer/wire/sealed-datagram.js';
+import { chachaOpenRef, hchacha20Ref, xchachaOpenRef, xchachaSealRef } from './libsodium-reference.js';
 
-const sodium = loadSodium();
+const aead = loadAead();
 const TWO_32 = 0x1_0000_0000;
 
 function sealKey(id: number): SealKey {
@@ -39,7 +47,7 @@ const RX2 = Uint8Array.from([0xfe, 0xdc, 0xba, 0x98, 0x87, 0x65, 0x43, 0x20]);
 const PAYLOAD = Buffer.from('000a0001ffffffffffff5254000000010806', 'hex');
 
 function sealer(keys: SealKey[], sendId: number, opts: { encrypt?: boolean; counter?: Float64Array; session?: Uint8Array } = {}): DatagramSealer {
-  const s = new DatagramSealer(sodium, opts.session ?? SESSION, opts.counter ?? new Float64Array(1), opts.encrypt ?? true);
+  const s = new DatagramSealer(aead, opts.session ?? SESSION, opts.counter ?? new Float64Array(1), opts.encrypt ?? true);
   s.setKeys(keys, sendId);
   return s;
 }
@@ -50,21 +58,21 @@ function words(session: Uint8Array): [number, number] {
   return [b.readUInt32BE(0), b.readUInt32BE(4)];
 }
 
-/** `payload` sealed by `s`, as the datagram's bytes, addressed to session `to` when given; throws when seal() refuses. */
-function seal(s: DatagramSealer, payload: Buffer = PAYLOAD, to?: Uint8Array): Buffer {
+/** `payload` sealed by `s`, as the datagram's bytes, addressed to session `to` when given, with `cache` when given; throws when seal() refuses. */
+function seal(s: DatagramSealer, payload: Buffer = PAYLOAD, to?: Uint8Array, cache?: Subkey): Buffer {
   const slot = Buffer.alloc(SEAL_OVERHEAD + payload.length + 32);
   const body = slot.subarray(SEAL_HDR_LEN);
   payload.copy(body);
-  const len = to ? s.seal(slot, body, payload.length, true, ...words(to)) : s.seal(slot, body, payload.length);
+  const len = to ? s.seal(slot, body, payload.length, true, ...words(to), cache) : s.seal(slot, body, payload.length, false, 0, 0, cache);
   if (len < 0) throw new Error(`seal() returned ${len}`);
   return Buffer.from(slot.subarray(0, len));
 }
 
-/** open() of a copy of `datagram` in a slot larger than it: the result, and the payload when genuine. */
-function open(s: DatagramSealer, datagram: Buffer): { n: number; payload: Buffer | null; slot: Buffer } {
+/** open() of a copy of `datagram` in a slot larger than it, with `cache` when given: the result, and the payload when genuine. */
+function open(s: DatagramSealer, datagram: Buffer, cache?: Subkey): { n: number; payload: Buffer | null; slot: Buffer } {
   const slot = Buffer.alloc(datagram.length + 64, 0x33);
   datagram.copy(slot);
-  const n = s.open(slot, slot.subarray(SEAL_HDR_LEN), datagram.length);
+  const n = s.open(slot, slot.subarray(SEAL_HDR_LEN), datagram.length, cache);
   return { n, payload: n >= 0 ? Buffer.from(slot.subarray(SEAL_HDR_LEN, SEAL_HDR_LEN + n)) : null, slot };
 }
 
@@ -124,19 +132,40 @@ test('an empty payload seals to a bare header and MAC and opens to length 0', (t
   }
 });
 
-/** libsodium's own open of datagram d with this nonce tail: 0 when genuine (and then the payload, when encrypted, is checked). */
-function openRaw(d: Buffer, tail: Uint8Array, key: Uint8Array = A.key): { r: number; m: Buffer } {
-  const nonce = Buffer.concat([d.subarray(SEAL_SESSION_AT, SEAL_SESSION_AT + 16), tail]);
-  const mac = d.subarray(d.length - SEAL_MAC_LEN);
-  const plen = d.length - SEAL_OVERHEAD;
-  const m = Buffer.alloc(plen);
-  const r = sealEncrypted(d)
-    ? sodium.openDetached(m, d.subarray(SEAL_HDR_LEN), plen, mac, d, SEAL_HDR_LEN, nonce, key)
-    : sodium.openDetached(m, m, 0, mac, d, SEAL_HDR_LEN + plen, nonce, key);
-  return { r, m };
+/** The XChaCha20-Poly1305 nonce of datagram d: the header's session, then `to` (the receiver's session, or 8 zero bytes), then the header's counter. */
+function nonceOf(d: Uint8Array, to: Uint8Array = new Uint8Array(8)): Buffer {
+  return Buffer.concat([d.subarray(SEAL_SESSION_AT, SEAL_SESSION_AT + 8), to, d.subarray(SEAL_COUNTER_AT, SEAL_COUNTER_AT + 8)]);
 }
 
-test('the AEAD nonce is the header\'s session and counter then 8 zero bytes, and the AD is the header (and payload when in clear)', (t) => {
+/** libsodium's own open of datagram d with the receiver's session `to` in the nonce: 0 when genuine (and then the payload, when encrypted, is checked). */
+function openRaw(d: Buffer, to: Uint8Array, key: Uint8Array = A.key): { r: number; m: Buffer } {
+  const nonce = nonceOf(d, to);
+  const mac = d.subarray(d.length - SEAL_MAC_LEN);
+  const plen = d.length - SEAL_OVERHEAD;
+  const m = sealEncrypted(d)
+    ? xchachaOpenRef(d.subarray(SEAL_HDR_LEN, SEAL_HDR_LEN + plen), mac, d.subarray(0, SEAL_HDR_LEN), nonce, key)
+    : xchachaOpenRef(Buffer.alloc(0), mac, d.subarray(0, SEAL_HDR_LEN + plen), nonce, key);
+  return { r: m === null ? -1 : 0, m: m ?? Buffer.alloc(0) };
+}
+
+/**
+ * The datagram libsodium makes of `payload` under this header (its flags say the mode) as
+ * the wire format says: XChaCha20-Poly1305 with nonceOf(header, to); encrypted, the AD is
+ * the header and the payload is the message; authenticate-only, the AD is header and
+ * payload and the message is empty.
+ */
+function refDatagram(header: Uint8Array, payload: Uint8Array, to: Uint8Array, key: Uint8Array): Buffer {
+  const h = Buffer.from(header.subarray(0, SEAL_HDR_LEN));
+  const nonce = nonceOf(h, to);
+  if (sealEncrypted(h)) {
+    const { c, mac } = xchachaSealRef(payload, h, nonce, key);
+    return Buffer.concat([h, c, mac]);
+  }
+  const { mac } = xchachaSealRef(Buffer.alloc(0), Buffer.concat([h, payload]), nonce, key);
+  return Buffer.concat([h, payload, mac]);
+}
+
+test('the AEAD nonce is the header\'s session, 8 zero bytes and the counter, and the AD is the header (and payload when in clear)', (t) => {
   // Opened here with libsodium directly, so the wire format is pinned independently of open().
   for (const encrypt of [true, false]) {
     const d = seal(sealer([A], A.id, { encrypt, counter: new Float64Array([0x1_2345_6789]) }));
@@ -144,10 +173,17 @@ test('the AEAD nonce is the header\'s session and counter then 8 zero bytes, and
     const { r, m } = openRaw(d, new Uint8Array(8));
     t.is(r, 0, encrypt ? 'encrypted' : 'authenticate-only');
     if (encrypt) t.deepEqual(m, PAYLOAD);
+    // The nonce order of before (session, counter, zeros) does not open it.
+    const old = Buffer.concat([d.subarray(SEAL_SESSION_AT, SEAL_SESSION_AT + 16), new Uint8Array(8)]);
+    const mac = d.subarray(d.length - SEAL_MAC_LEN);
+    const opened = encrypt
+      ? xchachaOpenRef(d.subarray(SEAL_HDR_LEN, d.length - SEAL_MAC_LEN), mac, d.subarray(0, SEAL_HDR_LEN), old, A.key)
+      : xchachaOpenRef(Buffer.alloc(0), mac, d.subarray(0, d.length - SEAL_MAC_LEN), old, A.key);
+    t.is(opened, null, 'not with the nonce session | counter | zeros');
   }
 });
 
-test('an addressed datagram\'s nonce ends with the receiver\'s session instead of the zero bytes, and its header says so', (t) => {
+test('an addressed datagram\'s nonce has the receiver\'s session instead of the zero bytes, before the counter, and its header says so', (t) => {
   for (const encrypt of [true, false]) {
     const d = seal(sealer([A], A.id, { encrypt, counter: new Float64Array([0x1_2345_6789]) }), PAYLOAD, RX);
     t.true(sealAddressed(d));
@@ -156,9 +192,60 @@ test('an addressed datagram\'s nonce ends with the receiver\'s session instead o
     const { r, m } = openRaw(d, RX);
     t.is(r, 0, encrypt ? 'encrypted' : 'authenticate-only');
     if (encrypt) t.deepEqual(m, PAYLOAD);
-    t.not(openRaw(d, new Uint8Array(8)).r, 0, 'not with the zero tail');
+    t.not(openRaw(d, new Uint8Array(8)).r, 0, 'not with the zero bytes');
     t.not(openRaw(d, RX2).r, 0, 'not with a session one bit off');
   }
+});
+
+/** Random cases for the byte-for-byte checks: modes, payload sizes, sessions and counters (across 2^32 and up to 2^53). */
+function wireCases(): { encrypt: boolean; addressed: boolean; size: number; from: Buffer; to: Buffer; counter: number }[] {
+  const counters = [0, 1, 0xffff_ffff, TWO_32, 0x1_2345_6789, 2 ** 53 - 2];
+  const out = [];
+  for (const encrypt of [true, false]) {
+    for (const addressed of [false, true]) {
+      for (const [i, size] of [0, 1, 8, 15, 16, 17, 64, 65, 1400, 1500, 9000, 65_000].entries()) {
+        out.push({ encrypt, addressed, size, from: randomBytes(8), to: addressed ? randomBytes(8) : Buffer.alloc(8), counter: counters[i % counters.length] });
+      }
+    }
+  }
+  return out;
+}
+
+test('a sealed datagram is, byte for byte, libsodium\'s XChaCha20-Poly1305 over it: both modes, addressed or not, any size, session and counter', (t) => {
+  let same = 0;
+  const cases = wireCases();
+  for (const c of cases) {
+    const key = randomBytes(32);
+    const payload = randomBytes(c.size);
+    const s = new DatagramSealer(aead, c.from, new Float64Array([c.counter]), c.encrypt);
+    s.setKeys([{ id: 0x5eed_0001, key }], 0x5eed_0001);
+    const d = seal(s, payload, c.addressed ? c.to : undefined);
+    const want = refDatagram(d, payload, c.to, key);
+    const what = `${c.encrypt ? 'encrypted' : 'authenticate-only'}${c.addressed ? ', addressed' : ''}, ${c.size} bytes, counter ${c.counter}`;
+    if (!d.equals(want)) t.fail(`${what}: not libsodium's bytes`);
+    else if (counterOf(d) !== c.counter || !d.subarray(SEAL_SESSION_AT, SEAL_SESSION_AT + 8).equals(c.from)) t.fail(`${what}: header`);
+    else same++;
+  }
+  t.is(same, cases.length);
+});
+
+test('a datagram libsodium sealed by the wire format opens here, both modes, addressed or not, any size, session and counter', (t) => {
+  let opened = 0;
+  const cases = wireCases();
+  for (const c of cases) {
+    const key = randomBytes(32);
+    const payload = randomBytes(c.size);
+    const header = Buffer.alloc(SEAL_HDR_LEN);
+    const hi = Math.floor(c.counter / TWO_32);
+    writeSealHeader(header, 0x5eed_0002, c.from, hi, c.counter - hi * TWO_32, c.encrypt, c.addressed);
+    const d = refDatagram(header, payload, c.to, key);
+    const rx = new DatagramSealer(aead, c.addressed ? c.to : randomBytes(8));
+    rx.setKeys([{ id: 0x5eed_0002, key }], 0x5eed_0002);
+    const r = open(rx, d);
+    if (r.n !== c.size || !(r.payload as Buffer).equals(payload)) t.fail(`${c.encrypt ? 'encrypted' : 'authenticate-only'}${c.addressed ? ', addressed' : ''}, ${c.size} bytes: open returned ${r.n}`);
+    else opened++;
+  }
+  t.is(opened, cases.length);
 });
 
 test('the same payload sealed twice gives two different datagrams: the counter changes the nonce', (t) => {
@@ -196,20 +283,10 @@ for (const [encrypt, addressed] of [[true, false], [false, false], [true, true],
  * nonce's tail is the receiver's session when the flags say addressed, as open() reads it.
  */
 function handSealed(at: number, value: number, rxSession: Uint8Array): Buffer {
-  const d = Buffer.alloc(SEAL_OVERHEAD + PAYLOAD.length);
-  writeSealHeader(d, A.id, SESSION, 0, 9, true);
-  d[at] = value;
-  PAYLOAD.copy(d, SEAL_HDR_LEN);
-  const body = d.subarray(SEAL_HDR_LEN);
-  const mac = Buffer.alloc(SEAL_MAC_LEN);
-  const tail = sealAddressed(d) ? rxSession : new Uint8Array(8);
-  const nonce = Buffer.concat([d.subarray(SEAL_SESSION_AT, SEAL_SESSION_AT + 16), tail]);
-  const r = sealEncrypted(d)
-    ? sodium.sealDetached(body, mac, body, PAYLOAD.length, d, SEAL_HDR_LEN, nonce, A.key)
-    : sodium.sealDetached(body, mac, body, 0, d, SEAL_HDR_LEN + PAYLOAD.length, nonce, A.key);
-  if (r !== 0) throw new Error(`sealDetached returned ${r}`);
-  mac.copy(d, SEAL_HDR_LEN + PAYLOAD.length);
-  return d;
+  const header = Buffer.alloc(SEAL_HDR_LEN);
+  writeSealHeader(header, A.id, SESSION, 0, 9, true);
+  header[at] = value;
+  return refDatagram(header, PAYLOAD, sealAddressed(header) ? rxSession : new Uint8Array(8), A.key);
 }
 
 test('a genuine datagram with a flag or reserved byte this version does not write is refused as SEAL_BAD', (t) => {
@@ -223,28 +300,30 @@ test('a genuine datagram with a flag or reserved byte this version does not writ
   }
 });
 
-test('a datagram that fails to open leaves its header and MAC as they were; an encrypted payload is zeroed, an authenticate-only one kept', (t) => {
-  // libsodium clears the output of a failed decryption, and here the output is the
-  // payload itself: no unauthenticated plaintext is left behind.
+test('a datagram that fails to open leaves its header, its MAC and what follows as they were; an authenticate-only one is kept whole', (t) => {
+  // An encrypted payload that fails is garbage afterwards (OpenSSL decrypts before it
+  // checks the MAC): SEAL_BAD tells the caller to drop it, and nothing here looks at it.
   for (const encrypt of [true, false]) {
-    const d = seal(sealer([A], A.id, { encrypt }));
-    d[d.length - 1] ^= 0x40;
-    const r = open(sealer([A], A.id), d);
-    t.is(r.n, SEAL_BAD);
-    t.deepEqual(r.slot.subarray(0, SEAL_HDR_LEN), d.subarray(0, SEAL_HDR_LEN), 'header');
-    t.deepEqual(r.slot.subarray(d.length - SEAL_MAC_LEN, d.length), d.subarray(d.length - SEAL_MAC_LEN), 'MAC');
-    t.deepEqual(r.slot.subarray(d.length), Buffer.alloc(64, 0x33), 'nothing past the datagram');
-    if (encrypt) t.deepEqual(r.slot.subarray(SEAL_HDR_LEN, d.length - SEAL_MAC_LEN), Buffer.alloc(PAYLOAD.length), 'encrypted: the payload is zeroed');
-    else t.deepEqual(r.slot.subarray(0, d.length), d, 'authenticate-only: the whole datagram');
+    for (const at of [SEAL_HDR_LEN, -1]) {
+      const d = seal(sealer([A], A.id, { encrypt }));
+      d[at < 0 ? d.length + at : at] ^= 0x40;
+      const r = open(sealer([A], A.id), d);
+      const what = `${encrypt ? 'encrypted' : 'authenticate-only'}, ${at < 0 ? 'MAC' : 'payload'} changed`;
+      t.is(r.n, SEAL_BAD, what);
+      t.deepEqual(r.slot.subarray(0, SEAL_HDR_LEN), d.subarray(0, SEAL_HDR_LEN), `${what}: header`);
+      t.deepEqual(r.slot.subarray(d.length - SEAL_MAC_LEN, d.length), d.subarray(d.length - SEAL_MAC_LEN), `${what}: MAC`);
+      t.deepEqual(r.slot.subarray(d.length), Buffer.alloc(64, 0x33), `${what}: nothing past the datagram`);
+      if (!encrypt) t.deepEqual(r.slot.subarray(0, d.length), d, `${what}: the whole datagram`);
+    }
   }
 });
 
-test('an addressed datagram that opens nowhere else is zeroed there too, in encrypt mode', (t) => {
+test('an addressed datagram that opens nowhere else leaves the header there as it was', (t) => {
   const d = seal(sealer([A], A.id), PAYLOAD, RX);
   const r = open(sealer([A], A.id, { session: RX2 }), d);
   t.is(r.n, SEAL_BAD);
-  t.deepEqual(r.slot.subarray(SEAL_HDR_LEN, d.length - SEAL_MAC_LEN), Buffer.alloc(PAYLOAD.length));
   t.deepEqual(r.slot.subarray(0, SEAL_HDR_LEN), d.subarray(0, SEAL_HDR_LEN), 'header');
+  t.deepEqual(r.slot.subarray(d.length - SEAL_MAC_LEN, d.length), d.subarray(d.length - SEAL_MAC_LEN), 'MAC');
 });
 
 test('a datagram sealed with a key id not held is SEAL_UNKNOWN_KEY; one sealed with another key under the same id is SEAL_BAD', (t) => {
@@ -340,7 +419,7 @@ test('setKeys holds at most MAX_KEYS keys and ignores the rest', (t) => {
 
 test('with no key to seal with, seal() returns SEAL_BAD and uses no counter', (t) => {
   const counter = new Float64Array([7]);
-  const none = new DatagramSealer(sodium, SESSION, counter);
+  const none = new DatagramSealer(aead, SESSION, counter);
   t.is(none.sendId, -1);
   const slot = Buffer.alloc(128);
   t.is(none.seal(slot, slot.subarray(SEAL_HDR_LEN), 10), SEAL_BAD);
@@ -365,11 +444,11 @@ test('each datagram takes the next counter, and the counter stored is the next o
 test('the next counter is stored before the datagram is sealed with the current one', (t) => {
   const counter = new Float64Array([41]);
   const stored: number[] = [];
-  const spy: Sodium = {
-    ...sodium,
-    sealDetached: (...args: Parameters<Sodium['sealDetached']>) => {
+  const spy: Aead = {
+    ...aead,
+    seal: (...args: Parameters<Aead['seal']>) => {
       stored.push(counter[0]);
-      return sodium.sealDetached(...args);
+      return aead.seal(...args);
     },
   };
   const s = new DatagramSealer(spy, SESSION, counter);
@@ -403,4 +482,202 @@ test('two sealers sharing one SharedArrayBuffer counter never seal with the same
   }
   t.is(seen.size, 50 + 2 * 17);
   t.is(new Float64Array(sab)[0], seen.size, 'the shared counter is the next one to use');
+});
+
+// --- the Subkey cache ---------------------------------------------------------------------
+
+/** Runs fn and returns how many subkeys (HChaCha20 derivations) it made; the method is restored afterwards. */
+function derivations(fn: () => void): number {
+  const real = HChaCha20.prototype.derive;
+  let n = 0;
+  HChaCha20.prototype.derive = function (this: HChaCha20, ...args: Parameters<HChaCha20['derive']>): void {
+    n++;
+    real.apply(this, args);
+  };
+  try {
+    fn();
+  } finally {
+    HChaCha20.prototype.derive = real;
+  }
+  return n;
+}
+
+/** Senders' sessions for the cache tests. */
+const S1 = Uint8Array.from([0x81, 0x11, 0x11, 0x11, 0x91, 0x11, 0x11, 0x11]);
+const S2 = Uint8Array.from([0x82, 0x22, 0x22, 0x22, 0x92, 0x22, 0x22, 0x22]);
+
+test('a Subkey given to seal() and open() is HChaCha20 of the key and the two sessions (the nonce\'s first 16 bytes), made once for the pair', (t) => {
+  const c = new Subkey();
+  t.is(c.gen, -1, 'a new cache matches nothing');
+  const tx = sealer([A], A.id);
+  const ds: Buffer[] = [];
+  t.is(derivations(() => {
+    for (let i = 0; i < 5; i++) ds.push(seal(tx, PAYLOAD, RX, c));
+  }), 1, 'one subkey for five datagrams to one session');
+  t.deepEqual(Buffer.from(c.key), hchacha20Ref(A.key, nonceOf(ds[0], RX)));
+  t.is(c.keyId, A.id);
+  t.deepEqual([c.aHi, c.aLo, c.bHi, c.bLo], [...words(SESSION), ...words(RX)]);
+  const rx = sealer([A], A.id, { session: RX });
+  const rc = new Subkey();
+  t.is(derivations(() => {
+    for (const d of ds) t.deepEqual(open(rx, d, rc).payload, PAYLOAD);
+  }), 1, 'and one to open them');
+  t.deepEqual(rc.key, c.key, 'the receiver makes the same subkey');
+  const uc = new Subkey();
+  seal(tx, PAYLOAD, undefined, uc);
+  t.deepEqual(Buffer.from(uc.key), hchacha20Ref(A.key, Buffer.concat([SESSION, new Uint8Array(8)])), 'unaddressed: the session and 8 zero bytes');
+});
+
+test('what runs per datagram is ChaCha20-Poly1305 under the cached subkey with the IV 0000 || counter: a spoiled cache stays spoiled for its pair', (t) => {
+  const c = new Subkey();
+  const tx = sealer([A], A.id, { counter: new Float64Array([0x1_0000_0005]) });
+  const rx = sealer([A], A.id, { session: RX });
+  t.is(open(rx, seal(tx, PAYLOAD, RX, c)).n, PAYLOAD.length);
+  c.key.fill(0x42);
+  const d = seal(tx, PAYLOAD, RX, c);
+  t.is(open(rx, d).n, SEAL_BAD, 'sealed under the spoiled subkey, not one made again');
+  const iv = Buffer.concat([Buffer.alloc(4), d.subarray(SEAL_COUNTER_AT, SEAL_COUNTER_AT + 8)]);
+  const opened = chachaOpenRef(d.subarray(SEAL_HDR_LEN, d.length - SEAL_MAC_LEN), d.subarray(d.length - SEAL_MAC_LEN), d.subarray(0, SEAL_HDR_LEN), iv, Buffer.alloc(32, 0x42));
+  t.deepEqual(opened, PAYLOAD, 'libsodium\'s ChaCha20-Poly1305 with that key and IV opens it');
+  // setKeys, even with the same keys, makes every cache again.
+  tx.setKeys([A], A.id);
+  t.is(derivations(() => t.deepEqual(open(rx, seal(tx, PAYLOAD, RX, c)).payload, PAYLOAD)), 1);
+  t.deepEqual(Buffer.from(c.key), hchacha20Ref(A.key, Buffer.concat([SESSION, RX])));
+});
+
+test('a rotation remakes the caches on both sides: the new send key seals, the receiver\'s cache follows the key id, and setKeys there remakes it too', (t) => {
+  const tx = sealer([A, B], A.id);
+  const rx = sealer([A, B], A.id, { session: RX });
+  const [c, rc] = [new Subkey(), new Subkey()];
+  t.deepEqual(open(rx, seal(tx, PAYLOAD, RX, c), rc).payload, PAYLOAD);
+  tx.setKeys([A, B], B.id);
+  let d: Buffer = Buffer.alloc(0);
+  t.is(derivations(() => (d = seal(tx, PAYLOAD, RX, c))), 1);
+  t.is(sealKeyId(d), B.id);
+  t.is(c.keyId, B.id);
+  t.deepEqual(Buffer.from(c.key), hchacha20Ref(B.key, Buffer.concat([SESSION, RX])));
+  t.is(derivations(() => t.deepEqual(open(rx, d, rc).payload, PAYLOAD)), 1, 'the receiver\'s cache is made again for key B');
+  t.deepEqual(open(sealer([B], B.id, { session: RX }), d).payload, PAYLOAD, 'a switch holding only B opens it');
+  rx.setKeys([B], B.id);
+  t.is(derivations(() => t.deepEqual(open(rx, seal(tx, PAYLOAD, RX, c), rc).payload, PAYLOAD)), 1, 'a setKeys at the receiver remakes its cache; the sender\'s is kept');
+  // Another key under the same id: the cache is not kept for the id alone.
+  const twin = { id: B.id, key: A.key };
+  tx.setKeys([twin], B.id);
+  const e = seal(tx, PAYLOAD, RX, c);
+  t.deepEqual(Buffer.from(c.key), hchacha20Ref(A.key, Buffer.concat([SESSION, RX])));
+  t.deepEqual(open(sealer([twin], B.id, { session: RX }), e).payload, PAYLOAD);
+  t.is(open(rx, e, rc).n, SEAL_BAD, 'not under B\'s subkey, though the id is B\'s');
+});
+
+test('one cache through changing pairs is made again at each change and each datagram opens only at its receiver', (t) => {
+  const tx = sealer([A], A.id);
+  const rx = sealer([A], A.id, { session: RX });
+  const rx2 = sealer([A], A.id, { session: RX2 });
+  const c = new Subkey();
+  const tos = [RX, RX, RX2, undefined, undefined, RX, RX2, RX2];
+  const ds: Buffer[] = [];
+  t.is(derivations(() => {
+    for (const to of tos) ds.push(seal(tx, PAYLOAD, to, c));
+  }), 5, 'one per change of pair');
+  ds.forEach((d, i) => {
+    const to = tos[i];
+    t.is(open(rx, d).n, to === RX2 ? SEAL_BAD : PAYLOAD.length, `datagram ${i} at RX`);
+    t.is(open(rx2, d).n, to === RX ? SEAL_BAD : PAYLOAD.length, `datagram ${i} at RX2`);
+  });
+});
+
+test('a receiver\'s cache filled by one sender\'s datagrams never opens another\'s, and follows each genuine one', (t) => {
+  const s1 = sealer([A], A.id, { session: S1 });
+  const s2 = sealer([A], A.id, { session: S2 });
+  const rx = sealer([A], A.id, { session: RX });
+  const rc = new Subkey();
+  t.deepEqual(open(rx, seal(s1, PAYLOAD, RX), rc).payload, PAYLOAD);
+  t.deepEqual([rc.aHi, rc.aLo], words(S1));
+  // S1's datagram with S2's session in its header: the cache holds S1's subkey, which would open it.
+  const forged = seal(s1, PAYLOAD, RX);
+  forged.set(S2, SEAL_SESSION_AT);
+  t.is(open(rx, forged, rc).n, SEAL_BAD);
+  // And S2's datagram naming S1, with the cache back on S1.
+  t.deepEqual(open(rx, seal(s1, PAYLOAD, RX), rc).payload, PAYLOAD);
+  const forged2 = seal(s2, PAYLOAD, RX);
+  forged2.set(S1, SEAL_SESSION_AT);
+  t.is(open(rx, forged2, rc).n, SEAL_BAD);
+  // Genuine datagrams of both, interleaved through the one cache, all open.
+  for (let i = 0; i < 4; i++) {
+    t.deepEqual(open(rx, seal(s1, PAYLOAD, RX), rc).payload, PAYLOAD, `S1, round ${i}`);
+    t.deepEqual(open(rx, seal(s2, PAYLOAD, RX), rc).payload, PAYLOAD, `S2, round ${i}`);
+    t.deepEqual(open(rx, seal(s1, PAYLOAD), rc).payload, PAYLOAD, `S1 unaddressed, round ${i}`);
+  }
+  // S1's datagram for another receiver, with the cache holding S1's pair with this one.
+  t.deepEqual(open(rx, seal(s1, PAYLOAD, RX), rc).payload, PAYLOAD);
+  t.is(open(rx, seal(s1, PAYLOAD, RX2), rc).n, SEAL_BAD);
+});
+
+test('a cache tells apart pairs of sessions that differ in one 32-bit word only, whichever word', (t) => {
+  const base = Uint8Array.from([0x81, 0x11, 0x11, 0x11, 0x91, 0x11, 0x11, 0x11]);
+  /** `from` with one bit of the word at `at` (0: high, 4: low) changed. */
+  const apart = (from: Uint8Array, at: number): Uint8Array => {
+    const s = Uint8Array.from(from);
+    s[at] ^= 0x80;
+    return s;
+  };
+  for (const at of [0, 4]) {
+    const word = at === 0 ? 'high' : 'low';
+    // The sender's word: one receiver's cache, genuine datagrams of both senders by turns, and each forged as the other.
+    const [s1, s2] = [sealer([A], A.id, { session: base }), sealer([A], A.id, { session: apart(base, at) })];
+    const rx = sealer([A], A.id, { session: RX });
+    const rc = new Subkey();
+    for (let i = 0; i < 2; i++) {
+      t.deepEqual(open(rx, seal(s1, PAYLOAD, RX), rc).payload, PAYLOAD);
+      const forged = seal(s1, PAYLOAD, RX);
+      forged.set(apart(base, at), SEAL_SESSION_AT);
+      t.is(open(rx, forged, rc).n, SEAL_BAD, `a sender's session one bit off in its ${word} word, with the cache on the other`);
+      t.deepEqual(open(rx, seal(s2, PAYLOAD, RX), rc).payload, PAYLOAD);
+      const forged2 = seal(s2, PAYLOAD, RX);
+      forged2.set(base, SEAL_SESSION_AT);
+      t.is(open(rx, forged2, rc).n, SEAL_BAD, `and back, ${word} word`);
+    }
+    // The receiver's word, at the sender: one cache, two receivers one bit apart.
+    const tx = sealer([A], A.id, { session: base });
+    const c = new Subkey();
+    const rx2 = sealer([A], A.id, { session: apart(RX, at) });
+    for (let i = 0; i < 2; i++) {
+      const [d1, d2] = [seal(tx, PAYLOAD, RX, c), seal(tx, PAYLOAD, apart(RX, at), c)];
+      t.deepEqual([open(rx, d1).n, open(rx2, d1).n, open(rx2, d2).n, open(rx, d2).n], [PAYLOAD.length, SEAL_BAD, PAYLOAD.length, SEAL_BAD], `receivers one bit apart in the ${word} word`);
+    }
+    // The receiver's word, at the receiver: its session with the other word zero, so addressed
+    // (its session) and unaddressed (zeros) differ in this word only.
+    const half = new Uint8Array(8);
+    half.set(RX.subarray(at, at + 4), at);
+    const rxh = sealer([A], A.id, { session: half });
+    const hc = new Subkey();
+    for (let i = 0; i < 2; i++) {
+      t.deepEqual(open(rxh, seal(tx, PAYLOAD, half), hc).payload, PAYLOAD, `addressed, ${word} word`);
+      t.deepEqual(open(rxh, seal(tx), hc).payload, PAYLOAD, `unaddressed, ${word} word`);
+    }
+  }
+});
+
+test('the same counter under two pairs of sessions gives two key streams', (t) => {
+  const s1 = sealer([A], A.id, { session: S1 });
+  const s2 = sealer([A], A.id, { session: S2 });
+  const [a, b] = [seal(s1, PAYLOAD, RX), seal(s2, PAYLOAD, RX)];
+  t.is(counterOf(a), counterOf(b));
+  t.notDeepEqual(a.subarray(SEAL_HDR_LEN, SEAL_HDR_LEN + 8), b.subarray(SEAL_HDR_LEN, SEAL_HDR_LEN + 8));
+  const twin = sealer([A], A.id, { session: S1 });
+  const c = seal(twin, PAYLOAD, RX2);
+  t.is(counterOf(c), counterOf(a));
+  t.notDeepEqual(a.subarray(SEAL_HDR_LEN, SEAL_HDR_LEN + 8), c.subarray(SEAL_HDR_LEN, SEAL_HDR_LEN + 8), 'one sender to two receivers');
+});
+
+test('without a cache of its own, a sealer that seals and opens by turns (as announcements do) keeps every pair right', (t) => {
+  const tx = sealer([A], A.id, { session: S1 });
+  const other = sealer([A], A.id, { session: S2 });
+  const rx = sealer([A], A.id, { session: RX });
+  for (let i = 0; i < 3; i++) {
+    t.deepEqual(open(rx, seal(tx, PAYLOAD, RX)).payload, PAYLOAD);
+    t.deepEqual(open(tx, seal(other)).payload, PAYLOAD, 'the same sealer opens another\'s');
+    t.deepEqual(open(rx, seal(tx)).payload, PAYLOAD);
+    t.deepEqual(open(tx, seal(tx)).payload, PAYLOAD, 'and its own');
+  }
 });

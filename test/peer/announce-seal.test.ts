@@ -1,16 +1,31 @@
 // Tests for src/peer/announce-seal.ts: switches holding the same cluster key open each
-// other's sealed announcements and know their own; a changed bit, another key, a clock
-// too far off or a replay are each refused with their counter. Pure units on ava's
-// thread; the clock is Date.now, replaced within a test and always restored.
+// other's sealed announcements and know their own; an announcement is standard
+// XChaCha20-Poly1305 under the discovery subkey (checked against libsodium through
+// sodium-native); a changed bit, another key, a clock too far off or a replay are each
+// refused with their counter. Pure units on ava's thread; the clock is Date.now, replaced
+// within a test and always restored.
 
 import test from 'ava';
 import { keyFromSecret } from '../../src/crypto/cluster-key.js';
+import { loadAead } from '../../src/crypto/aead.js';
 import { DatagramSealer } from '../../src/crypto/datagram-sealer.js';
 import { KeyRing } from '../../src/crypto/key-ring.js';
-import { loadSodium } from '../../src/crypto/sodium.js';
 import { AnnounceSeal, MAX_SEALED_ANNOUNCEMENT } from '../../src/peer/announce-seal.js';
 import { MAX_ANNOUNCEMENT } from '../../src/peer/wire/announcement.js';
-import { SEAL_HDR_LEN, SEAL_OVERHEAD, looksSealed, sealAddressed, sealEncrypted, sealKeyId, writeTimestamp } from '../../src/peer/wire/sealed-datagram.js';
+import {
+  SEAL_COUNTER_AT,
+  SEAL_HDR_LEN,
+  SEAL_MAC_LEN,
+  SEAL_OVERHEAD,
+  SEAL_SESSION_AT,
+  looksSealed,
+  sealAddressed,
+  sealEncrypted,
+  sealKeyId,
+  writeSealHeader,
+  writeTimestamp,
+} from '../../src/peer/wire/sealed-datagram.js';
+import { xchachaOpenRef, xchachaSealRef } from '../crypto/libsodium-reference.js';
 
 const SKEW = 30_000;
 const TEXT = Buffer.from('10.0.0.1:4789');
@@ -85,6 +100,47 @@ test('a new key takes effect with setKeys: the old receiver no longer knows it',
   t.like(b.open(a.seal(TEXT)), { ok: true, text: TEXT });
 });
 
+test('an announcement is XChaCha20-Poly1305 under the discovery subkey, as libsodium computes it: unaddressed, header and payload all in the AD', (t) => {
+  const a = seal(session(0x10));
+  const msg = atClock(1_700_000_000_000, () => a.seal(TEXT));
+  const discovery = RING.discoveryKeys()[0].key;
+  // nonce: the sender's session, 8 zero bytes (unaddressed), the counter.
+  const nonce = Buffer.concat([msg.subarray(SEAL_SESSION_AT, SEAL_SESSION_AT + 8), Buffer.alloc(8), msg.subarray(SEAL_COUNTER_AT, SEAL_COUNTER_AT + 8)]);
+  const signed = msg.subarray(0, msg.length - SEAL_MAC_LEN);
+  const mac = msg.subarray(msg.length - SEAL_MAC_LEN);
+  t.deepEqual(xchachaSealRef(Buffer.alloc(0), signed, nonce, discovery).mac, Buffer.from(mac));
+  t.not(xchachaOpenRef(Buffer.alloc(0), mac, signed, nonce, discovery), null);
+  t.is(xchachaOpenRef(Buffer.alloc(0), mac, signed, nonce, RING.dataKeys()[0].key), null, 'not under the data subkey');
+});
+
+test('an announcement libsodium sealed by the wire format opens, with its text, session and time', (t) => {
+  const header = Buffer.alloc(SEAL_HDR_LEN);
+  const sender = session(0x50);
+  writeSealHeader(header, RING.sendId, sender, 0, 77, false);
+  const payload = Buffer.alloc(8 + TEXT.length);
+  writeTimestamp(payload, 0, 1_700_000_000_000);
+  TEXT.copy(payload, 8);
+  const signed = Buffer.concat([header, payload]);
+  const nonce = Buffer.concat([sender, Buffer.alloc(8), header.subarray(SEAL_COUNTER_AT)]);
+  const msg = Buffer.concat([signed, xchachaSealRef(Buffer.alloc(0), signed, nonce, RING.discoveryKeys()[0].key).mac]);
+  t.deepEqual(atClock(1_700_000_000_000, () => seal(session(0x20)).open(msg)), { ok: true, text: TEXT, session: { hi: 0x5051_5253, lo: 0x5455_5657, ts: 1_700_000_000_000 } });
+});
+
+test('one switch seals its own and opens many others\' by turns, every one genuine', (t) => {
+  const me = seal(session(0x10));
+  const others = [0x20, 0x30, 0x40].map((first) => seal(session(first)));
+  const mine: Buffer[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (const o of others) {
+      mine.push(me.seal(TEXT));
+      const theirs = o.seal(TEXT);
+      t.like(me.open(theirs), { ok: true, text: TEXT });
+      t.true(o.open(mine[mine.length - 1]).ok);
+    }
+  }
+  for (const m of mine) t.true(me.open(m).ok, 'its own, afterwards');
+});
+
 // --- what is refused ------------------------------------------------------------------------
 
 test('a changed bit anywhere is refused as bad-auth, outside the key id', (t) => {
@@ -152,7 +208,7 @@ test('an announcement whose timestamp is not a valid time is stale', (t) => {
   // Sealed by hand with the discovery subkey, as AnnounceSeal would, but with a timestamp past 2^53.
   const slot = Buffer.alloc(SEAL_OVERHEAD + 8 + TEXT.length);
   const body = slot.subarray(SEAL_HDR_LEN);
-  const sealer = new DatagramSealer(loadSodium(), session(0x40), new Float64Array(1), false);
+  const sealer = new DatagramSealer(loadAead(), session(0x40), new Float64Array(1), false);
   sealer.setKeys(RING.discoveryKeys(), RING.sendId);
   writeTimestamp(body, 0, 0);
   body.fill(0xff, 0, 4);

@@ -5,12 +5,15 @@
 // keepalive is sealed addressed to the receiver's session, so it opens only there: a
 // datagram sealed for one switch is refused by another holding the same key. The session
 // state lives in memory main keeps, so a rebuilt PeerRec (a restarted peer thread) goes on
-// with it. A switch without a key refuses sealed datagrams as `keyed`. Pure units on ava's
-// thread; the clock is Date.now, replaced within a test and always restored.
+// with it. Each PeerRec keeps the subkeys of its peer's datagrams (rxKey) and of ours to it
+// (txKey), made once per pair of sessions and again after a key rotation. A switch without
+// a key refuses sealed datagrams as `keyed`. Pure units on ava's thread; the clock is
+// Date.now, replaced within a test and always restored.
 
 import test from 'ava';
 import { PEER_DROPS, type PeerDropName } from '../../src/core/counters.js';
 import { keyFromSecret } from '../../src/crypto/cluster-key.js';
+import { HChaCha20 } from '../../src/crypto/hchacha20.js';
 import { KeyRing } from '../../src/crypto/key-ring.js';
 import { SESSION_STATE_BYTES, SessionState } from '../../src/crypto/session-state.js';
 import { sockaddrFor } from '../../src/linux/udp-socket.js';
@@ -19,7 +22,8 @@ import { PeerRec } from '../../src/peer/peer-record.js';
 import { PeerSeal, UNSEAL_DROPPED } from '../../src/peer/peer-seal.js';
 import { KEEPALIVE, KEEPALIVE_LEN, TIMED_KEEPALIVE_LEN } from '../../src/peer/wire/keepalive.js';
 import { encodeOffloadAdvert } from '../../src/peer/wire/offload-advert.js';
-import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_OVERHEAD, readTimestamp, sealAddressed, sealWord, writeTimestamp } from '../../src/peer/wire/sealed-datagram.js';
+import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, readTimestamp, sealAddressed, sealKeyId, sealWord, writeTimestamp } from '../../src/peer/wire/sealed-datagram.js';
+import { hchacha20Ref } from '../crypto/libsodium-reference.js';
 
 const SKEW = 30_000;
 const T0 = 1_700_000_000_000;
@@ -546,6 +550,113 @@ test('offer() of the session in use only moves lastTs on and keeps the replay wi
   t.is(p.session.lastTs, T0 + 3000, 'never back');
   t.is(deliver(rx, p, d).n, UNSEAL_DROPPED, 'still a replay');
   t.deepEqual(drops(p), { replay: 1 });
+});
+
+// --- the subkeys each record keeps ---------------------------------------------------------------
+
+/** Runs fn and returns how many subkeys (HChaCha20 derivations) it made; the method is restored afterwards. */
+function derivations(fn: () => void): number {
+  const real = HChaCha20.prototype.derive;
+  let n = 0;
+  HChaCha20.prototype.derive = function (this: HChaCha20, ...args: Parameters<HChaCha20['derive']>): void {
+    n++;
+    real.apply(this, args);
+  };
+  try {
+    fn();
+  } finally {
+    HChaCha20.prototype.derive = real;
+  }
+  return n;
+}
+
+/** HChaCha20 of RING's data subkey and the pair of sessions `a` then `b` (zeros when null), as libsodium computes it. */
+function subkeyOf(a: Side, b: Side | null, ring: KeyRing = RING): Buffer {
+  return hchacha20Ref(ring.dataKeys()[0].key, Buffer.concat([a.session, b === null ? new Uint8Array(8) : b.session]));
+}
+
+test('a record keeps the subkey of its peer\'s datagrams (rxKey) and of ours to it (txKey): HChaCha20 of the data subkey and the two sessions', (t) => {
+  const tx = side(0x10);
+  const rx = side(0x20);
+  const r = peer();
+  const p = peer();
+  t.deepEqual([r.txKey.gen, r.rxKey.gen, p.txKey.gen, p.rxKey.gen], [-1, -1, -1, -1], 'nothing before the first datagram');
+  deliver(rx, p, keepalive(tx, T0, r));
+  t.deepEqual(Buffer.from(r.txKey.key), subkeyOf(tx, null), 'an unaddressed keepalive: the sender\'s session and zeros');
+  t.deepEqual(Buffer.from(p.rxKey.key), subkeyOf(tx, null));
+  t.is(deliver(tx, r, keepalive(rx)).n, TIMED_KEEPALIVE_LEN, 'tx learns rx\'s session');
+  t.deepEqual(Buffer.from(r.rxKey.key), subkeyOf(rx, null));
+  t.deepEqual(deliver(rx, p, data(tx, r)).payload, FRAME);
+  t.deepEqual(Buffer.from(r.txKey.key), subkeyOf(tx, rx), 'addressed: the sender\'s session, then the receiver\'s');
+  t.deepEqual(Buffer.from(p.rxKey.key), subkeyOf(tx, rx));
+  t.is(p.txKey.gen, -1, 'rx sent p nothing');
+});
+
+test('a record\'s subkey is made once for its pair of sessions: sending to and hearing from two peers by turns makes one per record', (t) => {
+  const me = side(0x10);
+  const [b, c] = [side(0x20), side(0x30)];
+  const [toB, toC] = [toward(me, b), toward(me, c)];
+  // B's and C's records of me; mine of them.
+  const [bMe, cMe, meB, meC] = [peer(), peer(), peer(), peer()];
+  const sent: Buffer[] = [];
+  t.is(derivations(() => {
+    for (let i = 0; i < 5; i++) sent.push(keepalive(me, T0 + i, toB), data(me, toB), keepalive(me, T0 + i, toC), data(me, toC));
+  }), 2, 'twenty datagrams to two peers: one subkey each');
+  t.is(derivations(() => {
+    for (const [i, d] of sent.entries()) {
+      const [rx, rec] = i % 4 < 2 ? [b, bMe] : [c, cMe];
+      t.true(deliver(rx, rec, d, T0 + 4).n > 0, `datagram ${i}`);
+    }
+  }), 2, 'and one to open them at each');
+  t.deepEqual([drops(bMe), drops(cMe)], [{}, {}]);
+  // Back the other way, by turns too.
+  const back: Buffer[] = [];
+  for (let i = 0; i < 4; i++) back.push(keepalive(b, T0 + i, bMe), data(b, bMe), keepalive(c, T0 + i, cMe), data(c, cMe));
+  t.is(derivations(() => {
+    for (const [i, d] of back.entries()) t.true(deliver(me, i % 4 < 2 ? meB : meC, d, T0 + 3).n > 0, `datagram ${i} back`);
+  }), 2);
+  t.deepEqual(Buffer.from(meB.rxKey.key), subkeyOf(b, me));
+  t.deepEqual(Buffer.from(meC.rxKey.key), subkeyOf(c, me));
+});
+
+test('a key rotation makes every record\'s subkeys again, on both sides, and datagrams of the new key pass', (t) => {
+  const { tx, rx, p } = adopted();
+  const r = toward(tx, rx);
+  t.deepEqual(deliver(rx, p, data(tx, r)).payload, FRAME);
+  const [before, older] = [data(tx, r), data(tx, r)];
+  // Both hold both keys; tx seals with OTHER's from now on.
+  const both = [...RING.dataKeys(), ...OTHER.dataKeys()];
+  rx.seal.setKeys(both, RING.sendId);
+  tx.seal.setKeys(both, OTHER.sendId);
+  let after: Buffer = Buffer.alloc(0);
+  t.is(derivations(() => (after = data(tx, r))), 1);
+  t.is(sealKeyId(after), OTHER.sendId);
+  t.deepEqual(Buffer.from(r.txKey.key), subkeyOf(tx, rx, OTHER));
+  t.is(derivations(() => t.deepEqual(deliver(rx, p, after).payload, FRAME)), 1);
+  t.deepEqual(Buffer.from(p.rxKey.key), subkeyOf(tx, rx, OTHER));
+  t.is(derivations(() => t.deepEqual(deliver(rx, p, before).payload, FRAME, 'one sealed with the old key, still held, passes')), 1);
+  // rx drops RING's key: the old one is then unknown, the new ones pass.
+  rx.seal.setKeys(OTHER.dataKeys(), OTHER.sendId);
+  t.is(deliver(rx, p, older).n, UNSEAL_DROPPED);
+  t.deepEqual(deliver(rx, p, data(tx, r)).payload, FRAME);
+  t.deepEqual(drops(p), { 'unknown-key': 1 });
+});
+
+test('a record whose subkey is that of its peer\'s session opens no datagram of another sender that names that session', (t) => {
+  const { tx, rx, p } = adopted();
+  t.deepEqual(deliver(rx, p, data(tx, rx)).payload, FRAME);
+  t.deepEqual(Buffer.from(p.rxKey.key), subkeyOf(tx, rx));
+  // Another holder of the key seals for rx, then puts tx's session in the header.
+  const forged = data(side(0x40), rx);
+  forged.set(tx.session, SEAL_SESSION_AT);
+  t.is(deliver(rx, p, forged).n, UNSEAL_DROPPED);
+  t.deepEqual(drops(p), { 'bad-auth': 1 });
+  t.deepEqual(deliver(rx, p, data(tx, rx)).payload, FRAME, 'tx\'s own go on passing');
+  // A restarted peer: its new session's keepalive and data pass through the same record.
+  const restarted = side(0x50);
+  t.is(deliver(rx, p, keepalive(restarted, T0 + 1000), T0 + 1000).n, TIMED_KEEPALIVE_LEN);
+  t.deepEqual(deliver(rx, p, data(restarted, rx), T0 + 1000).payload, FRAME);
+  t.deepEqual(Buffer.from(p.rxKey.key), subkeyOf(restarted, rx));
 });
 
 // --- a switch without a key -----------------------------------------------------------------------

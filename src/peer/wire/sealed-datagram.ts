@@ -18,9 +18,9 @@
 // | 24 |   n | payload  | the unsealed datagram (vid word and frame, keepalive, ...)    |
 // | 24+n | 16 | MAC     | Poly1305 tag of XChaCha20-Poly1305                            |
 //
-// The AEAD's nonce (24 bytes) is the session, the counter and then, when SEAL_F_ADDRESSED,
-// the receiver's session, else 8 zero bytes: a datagram sealed for one switch does not open
-// at another, nor at the same one after it restarted. Its associated data is the header
+// The AEAD's nonce (24 bytes) is the session, then, when SEAL_F_ADDRESSED, the receiver's
+// session, else 8 zero bytes, then the counter: a datagram sealed for one switch does not
+// open at another, nor at the same one after it restarted. Its associated data is the header
 // (and, when the payload is not encrypted, the payload too), so no bit of the datagram can
 // change unnoticed.
 
@@ -34,7 +34,7 @@ export const SEAL_MAGIC = 0xd5;
 export const SEAL_F_ENCRYPTED = 0x01;
 export const SEAL_F_ADDRESSED = 0x02;
 const SEAL_FLAGS = SEAL_F_ENCRYPTED | SEAL_F_ADDRESSED;
-/** Where the session and the counter sit: the first 16 bytes of the nonce. */
+/** Where the session and the counter sit: the nonce's first and last 8 bytes. */
 export const SEAL_SESSION_AT = 8;
 export const SEAL_COUNTER_AT = 16;
 
