@@ -78,12 +78,14 @@ async function startUp(opts: StartOptions, signals: SignalLatch): Promise<{ sw: 
   try {
     const vxlan = resolveVxlanSettings(opts.vxlan);
     const metricsAt = opts.metrics === undefined ? null : parseMetricsAddress(opts.metrics);
+    // The flags and the key file are checked before anything is made: a bad one leaves nothing behind.
+    const peering = await resolvePeeringOptions(peeringFlags(opts));
     const sw = new Switch({ log, forwardingThreads: opts.forwardingThreads, cpuAffinity: opts.cpuAffinity, peerOffload: opts.peerOffload, ageingTimeMs: opts.ageingTimeMs, maxConnections: opts.maxConnections, memoryBudgetBytes: opts.memoryBudgetBytes, vxlan });
     undo.push(() => sw.close());
     const registry = createCommandRegistry();
     const ctl = await startControlServer({ dir: opts.socketDir, group: opts.ctlGroup, registry, sw, log });
     undo.unshift(() => ctl.close());
-    await sw.startPeering(await resolvePeeringOptions(peeringFlags(opts)));
+    await sw.startPeering(peering);
     if (opts.rcFile !== undefined) await runRcFile(opts.rcFile, new ConsoleSession(registry, sw, { log: (m) => log.error(m) }));
     const metrics = metricsAt === null ? null : await startMetricsServer({ address: metricsAt, registry, sw, log });
     return { sw, ctl, registry, metrics };
