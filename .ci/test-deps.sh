@@ -3,7 +3,7 @@
 # (iproute2 for namespaces and TAPs, ping, QEMU, busybox and cpio for the guest test,
 # tcpdump, ethtool, iperf3 for the multi-host and VXLAN tests, vdeplug for the vxvde
 # test's vde_plug, prometheus for promtool, which checks a
-# scrape of /metrics) when any is missing. Run by
+# scrape of /metrics, libsodium23 for keyed peering) when any is missing. Run by
 # .ci/run and named in the README's test command; a no-op when all are present.
 # `npm test` itself installs nothing.
 set -euo pipefail
@@ -20,6 +20,8 @@ have ethtool || need+=(ethtool)
 have iperf3 || need+=(iperf3)
 have vde_plug || need+=(vdeplug)
 have promtool || need+=(prometheus)
+# libsodium seals short peer datagrams of keyed switches (src/crypto/aead.ts; optional there, tested here).
+ldconfig -p 2>/dev/null | grep -q 'libsodium\.so\.23 ' || need+=(libsodium23)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ] || ! have apt-get; then
   echo "test-deps: missing ${need[*]}; install them (Debian: apt-get install ${need[*]})" >&2

@@ -1,14 +1,16 @@
-// Aead: ChaCha20-Poly1305 (RFC 8439) for sealed datagrams, from the OpenSSL inside Node
-// itself (its libcrypto symbols are exported to the process, for native add-ons) called
-// through koffi, the FFI DiVES already uses for its system calls; libcrypto.so.3 when a
-// Node build does not export them. With the per-session-pair subkey of
-// src/crypto/hchacha20.ts this is XChaCha20-Poly1305 (src/crypto/datagram-sealer.ts).
-// Loaded on first use by a thread that seals (the peer I/O thread, main for discovery).
+// Aead: ChaCha20-Poly1305 (RFC 8439) for sealed datagrams. Long datagrams go to the OpenSSL
+// inside Node itself (its libcrypto symbols are exported to the process, for native add-ons;
+// libcrypto.so.3 when a Node build does not export them), whose AVX-512 ChaCha20 and
+// Poly1305 are the fastest here on a 64 KiB segment; short ones to the system's libsodium
+// when it is installed (Debian: libsodium23), one call where OpenSSL takes five. Both are
+// called through koffi, the FFI DiVES already uses for its system calls, and give the same
+// bytes. With the per-session-pair subkey of src/crypto/hchacha20.ts this is
+// XChaCha20-Poly1305 (src/crypto/datagram-sealer.ts). Loaded on first use by a thread that
+// seals (the peer I/O thread, main for discovery).
 //
-// Why this and not node:crypto, libsodium or sodium-native: `npm run bench -- crypto`
-// (docs/security.md, "Why this cipher and this library"). node:crypto makes a Cipher object
-// per datagram; sodium-native needs a view of the exact length per call; libsodium has no
-// AVX-512 ChaCha20 and is 2-3 times slower on a 64 KiB segment. Here each call passes
+// Why these and not node:crypto or sodium-native: `npm run bench -- crypto` (docs/security.md,
+// "Why this cipher and this library"). node:crypto makes a Cipher object and buffers per
+// datagram; sodium-native needs a view of the exact length per call. Here each call passes
 // views made once (a slot, the slot past its header, fixed scratch buffers) and lengths as
 // numbers, so sealing or opening a datagram allocates nothing.
 //
@@ -26,10 +28,14 @@ export const AEAD_KEY_LEN = 32;
 export const AEAD_IV_LEN = 12;
 export const AEAD_MAC_LEN = 16;
 
+/** Datagrams (payload and associated data) shorter than this go to libsodium when it is there (npm run bench -- crypto). */
+export const AEAD_SHORT = 1024;
 const EVP_CTRL_AEAD_GET_TAG = 0x10;
 const EVP_CTRL_AEAD_SET_TAG = 0x11;
 
 export interface Aead {
+  /** Which libraries do the work, for `show keys` and the start-up log. */
+  readonly libraries: string;
   /** Encrypts m[0..mlen) into c (may be m), authenticating ad[0..adlen) too, and writes the MAC to mac; 0 on success. */
   seal(c: Uint8Array, mac: Uint8Array, m: Uint8Array, mlen: number, ad: Uint8Array, adlen: number, iv: Uint8Array, key: Uint8Array): number;
   /** Checks mac over ad[0..adlen) and c[0..clen) and decrypts into m (may be c); 0 when genuine, -1 when not (m[0..clen) then holds garbage). */
@@ -50,6 +56,24 @@ function libcrypto(koffi: Koffi): ReturnType<Koffi['load']> {
     }
   }
   throw new DivesError('EINTERNAL', 'a cluster key needs ChaCha20-Poly1305 from OpenSSL, which neither this Node nor libcrypto.so.3 provides (Debian: apt-get install libssl3)');
+}
+
+/** libsodium's ChaCha20-Poly1305 (IETF), when the system has it; null when not (OpenSSL then does every datagram). */
+function libsodium(koffi: Koffi): { seal: Fn; open: Fn } | null {
+  try {
+    const lib = koffi.load('libsodium.so.23');
+    if ((lib.func('int sodium_init()') as () => number)() < 0) return null;
+    return {
+      seal: lib.func(
+        'int crypto_aead_chacha20poly1305_ietf_encrypt_detached(void *c, void *mac, void *maclen_p, const void *m, uint64_t mlen, const void *ad, uint64_t adlen, const void *nsec, const void *npub, const void *k)',
+      ) as Fn,
+      open: lib.func(
+        'int crypto_aead_chacha20poly1305_ietf_decrypt_detached(void *m, void *nsec, const void *c, uint64_t clen, const void *mac, const void *ad, uint64_t adlen, const void *npub, const void *k)',
+      ) as Fn,
+    };
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -74,14 +98,18 @@ export function loadAead(): Aead {
   }
   const outl = new Int32Array(1);
   const spare = new Uint8Array(16);
+  const na = libsodium(koffi);
   bound = Object.freeze({
+    libraries: na === null ? 'OpenSSL' : `libsodium below ${AEAD_SHORT} bytes, OpenSSL above`,
     seal(c, mac, m, mlen, ad, adlen, iv, key) {
+      if (na !== null && mlen + adlen < AEAD_SHORT) return na.seal(c, mac, null, m, mlen, ad, adlen, null, iv, key) === 0 ? 0 : -1;
       if (init(enc, null, null, key, iv, 1) !== 1 || update(enc, null, outl, ad, adlen) !== 1) return -1;
       if (mlen > 0 && update(enc, c, outl, m, mlen) !== 1) return -1;
       if (final(enc, spare, outl) !== 1) return -1;
       return ctrl(enc, EVP_CTRL_AEAD_GET_TAG, AEAD_MAC_LEN, mac) === 1 ? 0 : -1;
     },
     open(m, c, clen, mac, ad, adlen, iv, key) {
+      if (na !== null && clen + adlen < AEAD_SHORT) return na.open(m, null, c, clen, mac, ad, adlen, iv, key) === 0 ? 0 : -1;
       if (init(dec, null, null, key, iv, 0) !== 1 || update(dec, null, outl, ad, adlen) !== 1) return -1;
       if (clen > 0 && update(dec, m, outl, c, clen) !== 1) return -1;
       if (ctrl(dec, EVP_CTRL_AEAD_SET_TAG, AEAD_MAC_LEN, mac) !== 1) return -1;

@@ -7,6 +7,7 @@ import { DivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { PeerSecurity } from '../peer/peering-options.js';
 import { readKeyFile } from './cluster-key.js';
+import { loadAead } from './aead.js';
 import { keyIdHex, type KeyInfo } from './key-ring.js';
 
 export type { KeyInfo };
@@ -20,18 +21,22 @@ export interface KeysInfo {
   encrypt: boolean;
   /** --max-clock-skew, seconds. */
   maxClockSkewSeconds: number;
+  /** Which libraries seal (src/crypto/aead.ts); empty without a key. */
+  libraries: string;
 }
 
 export class KeyControl {
   constructor(
     private readonly security: () => PeerSecurity | null,
     private readonly log: Logger,
+    /** Which libraries seal: asked only of a keyed switch, which has loaded them. */
+    private readonly libraries: () => string = () => loadAead().libraries,
   ) {}
 
   show(): KeysInfo {
     const sec = this.security();
-    if (sec === null) return { keyed: false, keys: [], encrypt: false, maxClockSkewSeconds: 0 };
-    return { keyed: true, keys: sec.ring.list(), encrypt: sec.ring.encrypt, maxClockSkewSeconds: sec.skewMs / 1000 };
+    if (sec === null) return { keyed: false, keys: [], encrypt: false, maxClockSkewSeconds: 0, libraries: '' };
+    return { keyed: true, keys: sec.ring.list(), encrypt: sec.ring.encrypt, maxClockSkewSeconds: sec.skewMs / 1000, libraries: this.libraries() };
   }
 
   /** `key add FILE`: read and check the key file as --key-file is, then accept its key too. */

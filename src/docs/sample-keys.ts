@@ -13,7 +13,7 @@ const SINCE = Date.parse('2026-11-30T09:00:00Z');
 
 export class SampleKeys {
   private readonly ring = new KeyRing(keyFromSecret(Buffer.alloc(32, 1)), '/etc/dives/cluster.key', true, () => SINCE);
-  private readonly control = new KeyControl(() => ({ ring: this.ring, session: Buffer.alloc(8), skewMs: 60_000 }), createLogger('silent'));
+  private readonly control = new KeyControl(() => ({ ring: this.ring, session: Buffer.alloc(8), skewMs: 60_000 }), createLogger('silent'), () => 'libsodium below 1024 bytes, OpenSSL above');
 
   constructor() {
     this.ring.add(keyFromSecret(Buffer.alloc(32, 2)), '/etc/dives/next.key');

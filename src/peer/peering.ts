@@ -137,7 +137,7 @@ export class Peering {
    */
   private secure(sec: PeerSecurity | null, maxPeers: number): AnnounceSeal | null {
     if (sec === null) return null;
-    loadAead();
+    const aead = loadAead();
     const ring = sec.ring;
     this.ports.told.sealing = { session: sec.session, counterSab: new SharedArrayBuffer(8), keys: ring.dataKeys(), sendId: ring.sendId, encrypt: ring.encrypt, skewMs: sec.skewMs };
     const seal = new AnnounceSeal(sec.session, ring.discoveryKeys(), ring.sendId, sec.skewMs, Math.max(64, 2 * maxPeers));
@@ -145,7 +145,7 @@ export class Peering {
       this.ports.told.rekey(ring.dataKeys(), ring.sendId);
       seal.setKeys(ring.discoveryKeys(), ring.sendId);
     };
-    this.log.info(`peers: cluster key ${ring.ids().join(', ')} from ${ring.list()[0].source}; datagrams are ${ring.encrypt ? 'encrypted and authenticated' : 'authenticated (not encrypted: --no-encrypt)'}, clocks may differ by ${sec.skewMs / 1000} s`);
+    this.log.info(`peers: cluster key ${ring.ids().join(', ')} from ${ring.list()[0].source}; datagrams are ${ring.encrypt ? 'encrypted and authenticated' : 'authenticated (not encrypted: --no-encrypt)'} with XChaCha20-Poly1305 (${aead.libraries}), clocks may differ by ${sec.skewMs / 1000} s`);
     return seal;
   }
 

@@ -26,6 +26,7 @@ import {
   writeTimestamp,
 } from '../../src/peer/wire/sealed-datagram.js';
 import { xchachaOpenRef, xchachaSealRef } from '../crypto/libsodium-reference.js';
+import { atClock } from '../helpers/seal-fixtures.js';
 
 const SKEW = 30_000;
 const TEXT = Buffer.from('10.0.0.1:4789');
@@ -39,17 +40,6 @@ function session(first: number): Uint8Array {
 
 function seal(s: Uint8Array, ring = RING, remember = 16): AnnounceSeal {
   return new AnnounceSeal(s, ring.discoveryKeys(), ring.sendId, SKEW, remember);
-}
-
-/** Run fn with Date.now standing at `ms`; the real clock is back afterwards, whatever happens. */
-function atClock<T>(ms: number, fn: () => T): T {
-  const real = Date.now;
-  Date.now = () => ms;
-  try {
-    return fn();
-  } finally {
-    Date.now = real;
-  }
 }
 
 // --- opening announcements ----------------------------------------------------------------

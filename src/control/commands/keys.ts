@@ -14,7 +14,7 @@ export function keysLines(info: KeysInfo): string[] {
   if (!info.keyed) return ['no cluster key: peer datagrams and announcements are neither authenticated nor encrypted (dives start --key-file FILE)'];
   const mode = info.encrypt ? 'encrypted and authenticated' : 'authenticated, not encrypted (--no-encrypt)';
   return [
-    `peer datagrams and announcements are sealed with XChaCha20-Poly1305: ${mode}; clocks may differ by ${info.maxClockSkewSeconds} s`,
+    `peer datagrams and announcements are sealed with XChaCha20-Poly1305 (${info.libraries}): ${mode}; clocks may differ by ${info.maxClockSkewSeconds} s`,
     ...formatTable(
       ['KEY-ID', 'ROLE', 'SINCE', 'FILE'],
       info.keys.map((k) => [k.id, k.role, k.since, k.source]),

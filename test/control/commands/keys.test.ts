@@ -15,7 +15,7 @@ test('show keys lists each key by id, role, since and file, and never a secret',
   const { session } = fixture();
   const reply = await session.execute('show keys');
   t.deepEqual(reply.ok && reply.lines, [
-    'peer datagrams and announcements are sealed with XChaCha20-Poly1305: encrypted and authenticated; clocks may differ by 60 s',
+    'peer datagrams and announcements are sealed with XChaCha20-Poly1305 (libsodium below 1024 bytes, OpenSSL above): encrypted and authenticated; clocks may differ by 60 s',
     'KEY-ID    ROLE    SINCE                     FILE',
     '85220c5e  send    2026-11-30T09:00:00.000Z  /etc/dives/cluster.key',
     '5a313a40  accept  2026-11-30T09:00:00.000Z  /etc/dives/next.key',

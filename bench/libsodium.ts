@@ -1,20 +1,12 @@
-// libsodium: the AEAD (XChaCha20-Poly1305, IETF) and random bytes DiVES protects peer
-// datagrams with, bound through koffi from the system's libsodium (Debian: libsodium23).
-// Loaded on first use by any thread that seals or opens datagrams (the peer I/O thread,
-// and main for discovery); a switch without a cluster key never loads it.
-//
-// Why libsodium through koffi, not node:crypto or sodium-native: measured by
-// `npm run bench -- crypto` (docs/security.md, "Why this cipher and this library").
-// node:crypto makes a Cipher object per datagram (several allocations, ~5 us for 64 B);
-// sodium-native needs a view of the exact length per call (an allocation per datagram).
-// Here every buffer is passed as a view made once (a slot, or a slot past its header)
-// and the lengths as numbers, so a call allocates nothing and the MAC sits in a fixed
-// 16-byte scratch that the caller copies to and from the datagram's tail.
-//
-// Thread safety: koffi's module is context-aware; each thread binds its own functions.
+// libsodium's XChaCha20-Poly1305 (IETF) through koffi, from the system's libsodium (Debian:
+// libsodium23), called as the peer I/O thread would call an AEAD: views made once, lengths as
+// numbers, the MAC in a fixed scratch. For `npm run bench -- crypto` (bench/crypto.ts), which
+// weighs it against node:crypto, sodium-native and what DiVES runs (src/crypto/aead.ts: the
+// IETF construction under a cached HChaCha20 subkey, libsodium for short datagrams and
+// Node's OpenSSL for long ones). Bench main thread.
 
 import { createRequire } from 'node:module';
-import { DivesError } from '../core/errors.js';
+import { DivesError } from '../src/core/errors.js';
 
 type Koffi = typeof import('koffi').default;
 
@@ -48,7 +40,7 @@ export function loadSodium(): Sodium {
   } catch (err) {
     throw new DivesError(
       'EINTERNAL',
-      `a cluster key needs libsodium, which cannot be loaded (${err instanceof Error ? err.message : String(err)}); install it (Debian: apt-get install libsodium23)`,
+      `libsodium cannot be loaded (${err instanceof Error ? err.message : String(err)}); install it (Debian: apt-get install libsodium23)`,
       { cause: err },
     );
   }
