@@ -1,7 +1,7 @@
 // The independent reference the crypto tests check DiVES's own cipher code against:
 // libsodium, through the sodium-native devDependency (its prebuilt add-on). DiVES never
 // loads it; only tests do (test/crypto/aead.test.ts, hchacha20.test.ts,
-// datagram-sealer.test.ts). Typed here for just the calls they make, and wrapped so a
+// datagram-sealer*.test.ts, test/peer/*seal*.test.ts). Typed here for just the calls they make, and wrapped so a
 // test reads as "what libsodium says", allocating freely.
 //
 // sodium-native has no crypto_core_hchacha20, so hchacha20Ref() takes HChaCha20 out of

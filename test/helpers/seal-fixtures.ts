@@ -1,4 +1,4 @@
-// Fixtures for the sealing unit tests (test/crypto/, test/peer/*-seal.test.ts): a clock
+// Fixtures for the sealing unit tests (test/crypto/, test/peer/*seal*.test.ts): a clock
 // that stands still, and a count of the subkeys a piece of code derives. Test code, the ava
 // worker's main thread; each restores what it replaced, whatever happens.
 
