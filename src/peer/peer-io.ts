@@ -98,7 +98,7 @@ export class PeerIo {
     this.bell = new Doorbell(start.doorbellSab);
     this.trace = new FrameTrace(start.traceSab);
     this.maxFrame = start.maxFrame;
-    this.rxPath = new PeerRx(this.maxFrame, this.trace, emit);
+    this.rxPath = new PeerRx(this.maxFrame, this.trace, emit, start.seal !== null);
     this.maxPayload = MAX_PAYLOAD[start.family];
     this.txHandler = (buf, off, len, meta) => this.queue(buf, off, len, meta);
   }

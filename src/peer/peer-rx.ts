@@ -33,6 +33,8 @@ export class PeerRx {
     private readonly maxFrame: number,
     private readonly trace: FrameTrace,
     private readonly emit: (e: PeerEvent) => void,
+    /** A keyed switch's keepalives carry a timestamp (src/peer/wire/keepalive.ts); an unkeyed one takes only the original 13 bytes. */
+    private readonly keyed: boolean,
   ) {}
 
   /**
@@ -40,7 +42,7 @@ export class PeerRx {
    * an advertisement, or a frame for its VLAN's forwarding thread.
    */
   take(p: PeerRec, msg: Buffer, len: number): void {
-    if (isKeepalive(msg, len) || isTimedKeepalive(msg, len)) {
+    if (this.keyed ? isTimedKeepalive(msg, len) : isKeepalive(msg, len)) {
       p.keepalivesIn++;
       this.emit({ type: 'heard', peerId: p.id });
       return;

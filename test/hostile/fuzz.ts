@@ -12,6 +12,7 @@ import { decodePeerDatagram, peerDropOf } from '../../src/peer/wire/peer-datagra
 import { KEEPALIVE, isKeepalive } from '../../src/peer/wire/keepalive.js';
 import { encodeOffloadAdvert, isOffloadAdvert } from '../../src/peer/wire/offload-advert.js';
 import { acceptFromSource, parseAnnouncementReason, MAX_ANNOUNCEMENT } from '../../src/peer/wire/announcement.js';
+import { looksSealed } from '../../src/peer/wire/sealed-datagram.js';
 import { MAX_UDP_PAYLOAD } from './raw-udp.js';
 
 const POOL_BYTES = 1 << 17;
@@ -47,10 +48,15 @@ export class Fuzz {
 }
 
 /** Where a datagram from a known peer must be counted. `frame`: forwarded (frames in) or a drop of the frame path. */
-export type PeerClass = 'keepalive' | 'advert' | 'frame' | 'no-vlan' | 'short' | 'bad-vid' | 'giant';
+export type PeerClass = 'keyed' | 'keepalive' | 'advert' | 'frame' | 'no-vlan' | 'short' | 'bad-vid' | 'giant';
 
-/** The peer I/O thread's order (src/peer/peer-io.ts): keepalive, advertisement, the codec, then the VLAN. */
+/**
+ * The peer I/O thread's order for a switch without a key (src/peer/peer-io.ts,
+ * src/peer/peer-rx.ts): a sealed-looking datagram (docs/security.md), keepalive,
+ * advertisement, the codec, then the VLAN.
+ */
 export function classifyPeerDatagram(buf: Buffer, len: number, localVids: ReadonlySet<number>): PeerClass {
+  if (looksSealed(buf, len)) return 'keyed';
   if (isKeepalive(buf, len)) return 'keepalive';
   if (isOffloadAdvert(buf, len)) return 'advert';
   const r = decodePeerDatagram(buf, len, DEFAULT_MAX_FRAME);
@@ -168,11 +174,12 @@ export class PeerDatagramFuzzer {
   }
 }
 
-/** What the discovery socket must count an announcement from `source` as (src/peer/discovery.ts). */
-export function classifyAnnouncement(buf: Buffer, source: string): { accepted: boolean; oversized: boolean } {
+/** What the discovery socket of a switch without a key must count an announcement from `source` as (src/peer/discovery.ts). */
+export function classifyAnnouncement(buf: Buffer, source: string): { accepted: boolean; oversized: boolean; keyed: boolean } {
+  if (looksSealed(buf, buf.length)) return { accepted: false, oversized: false, keyed: true };
   const parsed = parseAnnouncementReason(buf);
-  if (!parsed.ok) return { accepted: false, oversized: buf.length > MAX_ANNOUNCEMENT };
-  return { accepted: acceptFromSource(parsed.value, source), oversized: false };
+  if (!parsed.ok) return { accepted: false, oversized: buf.length > MAX_ANNOUNCEMENT, keyed: false };
+  return { accepted: acceptFromSource(parsed.value, source), oversized: false, keyed: false };
 }
 
 const BAD_ANNOUNCEMENTS = [

@@ -45,7 +45,7 @@ export const discoveryFlood: Scenario = {
     const k0 = kernelUdpDrops(DISCOVERY_PORT);
     const items = plan(rig);
     const buf = Buffer.alloc(1024);
-    const want = { accepted: 0, malformed: 0, oversized: 0 };
+    const want = { accepted: 0, malformed: 0, oversized: 0, keyed: 0 };
     let sent = 0;
     let peak = 0;
     let polling = true;
@@ -64,6 +64,7 @@ export const discoveryFlood: Scenario = {
       sent++;
       const c = classifyAnnouncement(buf.subarray(0, len), src.address);
       if (c.accepted) want.accepted++;
+      else if (c.keyed) want.keyed++;
       else want.malformed++;
       if (c.oversized) want.oversized++;
       if (i % BATCH === BATCH - 1) await paceTo(DISCOVERY_PORT, QUEUED_MAX);
@@ -95,7 +96,7 @@ function checkCounts(
   out: ScenarioOut,
   before: PeersJson,
   after: PeersJson,
-  f: { sent: number; kd: number; want: { accepted: number; malformed: number; oversized: number } },
+  f: { sent: number; kd: number; want: { accepted: number; malformed: number; oversized: number; keyed: number } },
 ): void {
   const c0 = before.discovery?.counters ?? {};
   const c1 = after.discovery?.counters ?? {};
@@ -109,6 +110,7 @@ function checkCounts(
   if (f.kd > 0) return;
   out.check('malformed counted exactly', d('malformed') === f.want.malformed, `malformed +${d('malformed')}, expected ${f.want.malformed}`);
   out.check('oversized counted exactly', d('oversized') === f.want.oversized, `oversized +${d('oversized')}, expected ${f.want.oversized}`);
+  out.check('sealed-looking announcements counted as keyed', d('keyed') === f.want.keyed, `keyed +${d('keyed')}, expected ${f.want.keyed}`);
   // Counters a cap adds (peers refused for now) are a part of accepted, shown in the figures.
   out.check('valid announcements counted as accepted', d('accepted') === f.want.accepted, `accepted +${d('accepted')}, expected ${f.want.accepted}`);
 }
