@@ -258,6 +258,9 @@ test('key add, use and remove refuse what they cannot do, and no secret is print
   t.regex(await cmd(`key add ${loose}`), /^error \w+: key file .*loose\.key is readable by group or others \(mode 0644\); run `chmod 600 /m);
   t.regex(await cmd(`key remove ${k1.idHex}`), new RegExp(`^error \\w+: key ${k1.idHex} is the one this switch seals with`, 'm'));
   t.regex(await cmd('key use 0badc0de'), /^error \w+: no key 0badc0de is held/m);
+  // VXLAN datagrams have no room for a MAC: a keyed switch takes no VTEP.
+  t.regex(await cmd('vlan 10 vxlan remote 10.9.9.9'), /^error EBADARG: vxlan remote 10\.9\.9\.9: this switch has a cluster key .* VXLAN datagrams carry no authenticator/m);
+  t.regex(await cmd('vlan 10 vxlan group 239.9.9.9'), /^error EBADARG: vxlan group 239\.9\.9\.9: this switch has a cluster key/m);
   await cmd(`key add ${f2}`);
   let keys: KeysInfo | undefined;
   const shows = ['show keys', 'show peers', 'show running-config'];

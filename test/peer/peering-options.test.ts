@@ -1,8 +1,12 @@
 // Tests for src/peer/peering-options.ts: what `dives start` accepts for peering,
-// the multicast interface it picks, the refusals and the loopback warning. Pure units
-// (name lookups are faked).
+// the multicast interface it picks, the refusals and the loopback warning, and the key file's
+// settings. Pure units (name lookups are faked; key files are written to a temporary directory).
 
 import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKey, writeKeyFile } from '../../src/crypto/cluster-key.js';
 import { parseIntervalSeconds, resolvePeeringOptions, type PeeringFlags } from '../../src/peer/peering-options.js';
 
 const base: PeeringFlags = {
@@ -94,4 +98,25 @@ test('--discovery-format sockaddr announces the resolved -h as the original DiVE
   t.like(text.discovery, { format: 'text' });
   const slow = await resolvePeeringOptions({ ...base, host: '10.0.0.7', discoveryFormat: 'sockaddr', interval: '5' }, noLookup);
   t.regex(slow.warnings.join('\n'), /the original DiVES forgets a switch it has not heard for 5 s/);
+});
+
+test('--key-file gives a key ring, a new random session at each start and the clock skew; sockaddr announcements, --no-encrypt without a key and a bad skew are refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dives-opts-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'k.key');
+  const key = generateKey();
+  writeKeyFile(file, key);
+  const a = await resolvePeeringOptions({ ...base, keyFile: file }, noLookup);
+  const b = await resolvePeeringOptions({ ...base, keyFile: file, encrypt: false, maxClockSkew: 5 }, noLookup);
+  t.is(a.security?.ring.sendId, key.id);
+  t.true(a.security?.ring.encrypt);
+  t.is(a.security?.skewMs, 60_000);
+  t.is(a.security?.session.length, 8);
+  t.notDeepEqual(a.security?.session, b.security?.session, 'each start has its own session');
+  t.like(b.security, { skewMs: 5000 });
+  t.false(b.security?.ring.encrypt);
+  t.is((await resolvePeeringOptions(base, noLookup)).security, null, 'no key: the original wire format');
+  await t.throwsAsync(resolvePeeringOptions({ ...base, keyFile: file, discoveryFormat: 'sockaddr' }, noLookup), { message: /--discovery-format sockaddr cannot go with --key-file/ });
+  await t.throwsAsync(resolvePeeringOptions({ ...base, encrypt: false }, noLookup), { message: /--no-encrypt needs --key-file/ });
+  await t.throwsAsync(resolvePeeringOptions({ ...base, keyFile: file, maxClockSkew: 0 }, noLookup), { message: /--max-clock-skew must be whole seconds 1\.\.86400/ });
 });
