@@ -1,4 +1,4 @@
-// DatagramSealer: seals and opens datagrams in the envelope of src/peer/wire/sealed-datagram.ts
+// DatagramSealer: seals and opens datagrams in the envelope of src/crypto/sealed-datagram.ts
 // with XChaCha20-Poly1305, in place in the slot they are sent from or received into. One per
 // thread that seals: the peer I/O thread (peer datagrams, data subkeys) and main's discovery
 // (announcements, discovery subkeys); see src/crypto/key-ring.ts.
@@ -35,7 +35,7 @@ import {
   sealKeyId,
   sealWord,
   writeSealHeader,
-} from '../peer/wire/sealed-datagram.js';
+} from './sealed-datagram.js';
 
 /** A key this thread seals or opens with: the cluster key's id and one of its subkeys. */
 export interface SealKey {

@@ -5,10 +5,9 @@
 
 import { DivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { PeerSecurity } from '../peer/peering-options.js';
 import { readKeyFile } from './cluster-key.js';
 import { loadAead } from './aead.js';
-import { keyIdHex, type KeyInfo } from './key-ring.js';
+import { keyIdHex, type KeyInfo, type PeerSecurity } from './key-ring.js';
 
 export type { KeyInfo };
 

@@ -38,6 +38,13 @@ function subkey(secret: Uint8Array, info: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), info, 32));
 }
 
+/** A keyed switch's settings: its keys, its session (random, new at every start) and the clock skew allowed. */
+export interface PeerSecurity {
+  ring: KeyRing;
+  session: Buffer;
+  skewMs: number;
+}
+
 export function keyIdHex(id: number): string {
   return (id >>> 0).toString(16).padStart(8, '0');
 }

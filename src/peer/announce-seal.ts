@@ -1,5 +1,5 @@
 // AnnounceSeal: a keyed switch's discovery announcements (docs/security.md, "Discovery").
-// Each announcement is a sealed datagram (src/peer/wire/sealed-datagram.ts) sealed with the
+// Each announcement is a sealed datagram (src/crypto/sealed-datagram.ts) sealed with the
 // key ring's discovery subkey and authenticated, not encrypted: the payload is the
 // sender's clock (an 8-byte millisecond timestamp) and then the HOST:PORT text. Opening
 // one checks the MAC, then the timestamp against this host's clock; src/peer/discovery.ts
@@ -10,7 +10,7 @@
 import { DatagramSealer, SEAL_BAD, type SealKey } from '../crypto/datagram-sealer.js';
 import { keyIdHex } from '../crypto/key-ring.js';
 import { loadAead } from '../crypto/aead.js';
-import { SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, readTimestamp, sealKeyId, sealWord, writeTimestamp } from './wire/sealed-datagram.js';
+import { SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, readTimestamp, sealKeyId, sealWord, writeTimestamp } from '../crypto/sealed-datagram.js';
 import { MAX_ANNOUNCEMENT } from './wire/announcement.js';
 import type { PeerSession } from './peer-io-messages.js';
 

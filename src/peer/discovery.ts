@@ -22,7 +22,7 @@ import { DISCOVERY_COUNTERS } from '../core/counters.js';
 import { DivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
-import { looksSealed, sealKeyId } from './wire/sealed-datagram.js';
+import { looksSealed, sealKeyId } from '../crypto/sealed-datagram.js';
 import { keyIdHex } from '../crypto/key-ring.js';
 import type { AnnounceSeal } from './announce-seal.js';
 import type { PeerSession } from './peer-io-messages.js';

@@ -31,7 +31,7 @@ import { MmsgBatch } from '../linux/mmsg.js';
 import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../linux/udp-socket.js';
 import { PEER_HDR_LEN } from './wire/peer-datagram.js';
 import { KEEPALIVE, KEEPALIVE_LEN } from './wire/keepalive.js';
-import { SEAL_HDR_LEN } from './wire/sealed-datagram.js';
+import { SEAL_HDR_LEN } from '../crypto/sealed-datagram.js';
 import { PeerSeal, UNSEAL_DROPPED } from './peer-seal.js';
 import { PeerRx } from './peer-rx.js';
 import { OFFLOAD_ADVERT_LEN, encodeOffloadAdvert } from './wire/offload-advert.js';

@@ -19,7 +19,7 @@ import { PEER_DROP } from '../core/counters.js';
 import { DatagramSealer, SEAL_BAD, type SealKey } from '../crypto/datagram-sealer.js';
 import { loadAead } from '../crypto/aead.js';
 import { keyIdHex } from '../crypto/key-ring.js';
-import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, looksSealed, readTimestamp, sealAddressed, sealKeyId, sealWord, writeTimestamp } from './wire/sealed-datagram.js';
+import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, looksSealed, readTimestamp, sealAddressed, sealKeyId, sealWord, writeTimestamp } from '../crypto/sealed-datagram.js';
 import { KEEPALIVE, KEEPALIVE_LEN, TIMED_KEEPALIVE_LEN, isTimedKeepalive } from './wire/keepalive.js';
 import { OFFLOAD_ADVERT_LEN } from './wire/offload-advert.js';
 import type { PeerRec } from './peer-record.js';

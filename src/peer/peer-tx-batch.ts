@@ -11,7 +11,7 @@ import { VNET_HDR_LEN, metaVid, vnetAsksWork } from '../core/ring-record.js';
 import { MmsgBatch, type SendCounts } from '../linux/mmsg.js';
 import type { PeerRec } from './peer-record.js';
 import { LEGACY_MAX_DATAGRAM, PEER_HDR_LEN, writePeerHeader } from './wire/peer-datagram.js';
-import { SEAL_HDR_LEN, SEAL_OVERHEAD } from './wire/sealed-datagram.js';
+import { SEAL_HDR_LEN, SEAL_OVERHEAD } from '../crypto/sealed-datagram.js';
 import type { PeerSeal } from './peer-seal.js';
 
 const D_OFFLOAD = PEER_DROP.offload;

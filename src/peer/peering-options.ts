@@ -11,7 +11,9 @@ import type { PeerBind } from './peer-socket.js';
 import { DEFAULT_MAX_PEERS, DEFAULT_PEER_RATE } from './discovery-limits.js';
 import { randomBytes } from 'node:crypto';
 import { readKeyFile } from '../crypto/cluster-key.js';
-import { KeyRing } from '../crypto/key-ring.js';
+import { KeyRing, type PeerSecurity } from '../crypto/key-ring.js';
+
+export type { PeerSecurity };
 
 export const DEFAULT_DISCOVERY_INTERVAL_S = 1;
 export const DEFAULT_PEER_EXPIRY = 3;
@@ -50,12 +52,6 @@ export interface PeeringFlags {
   maxClockSkew?: number;
 }
 
-/** A keyed switch's settings: its keys, its session (random, new at every start) and the clock skew allowed. */
-export interface PeerSecurity {
-  ring: KeyRing;
-  session: Buffer;
-  skewMs: number;
-}
 
 export const DEFAULT_MAX_CLOCK_SKEW = 60;
 

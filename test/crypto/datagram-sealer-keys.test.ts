@@ -6,7 +6,7 @@
 import test from 'ava';
 import type { Aead } from '../../src/crypto/aead.js';
 import { DatagramSealer, MAX_KEYS, SEAL_BAD, SEAL_UNKNOWN_KEY, Subkey } from '../../src/crypto/datagram-sealer.js';
-import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_MAC_LEN, SEAL_SESSION_AT, sealKeyId, sealWord } from '../../src/peer/wire/sealed-datagram.js';
+import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_MAC_LEN, SEAL_SESSION_AT, sealKeyId, sealWord } from '../../src/crypto/sealed-datagram.js';
 import { chachaOpenRef, hchacha20Ref } from './libsodium-reference.js';
 import { derivations } from '../helpers/seal-fixtures.js';
 import { A, B, PAYLOAD, RX, RX2, SESSION, TWO_32, aead, counterOf, nonceOf, open, seal, sealKey, sealer, words } from './sealer-fixtures.js';

@@ -17,7 +17,7 @@ import {
   sealEncrypted,
   sealKeyId,
   writeSealHeader,
-} from '../../src/peer/wire/sealed-datagram.js';
+} from '../../src/crypto/sealed-datagram.js';
 import { xchachaOpenRef, xchachaSealRef } from './libsodium-reference.js';
 import { A, B, PAYLOAD, RX, RX2, SESSION, TWO_32, aead, counterOf, nonceOf, open, seal, sealer } from './sealer-fixtures.js';
 

@@ -4,7 +4,7 @@
 
 import { loadAead } from '../../src/crypto/aead.js';
 import { DatagramSealer, type SealKey, type Subkey } from '../../src/crypto/datagram-sealer.js';
-import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, sealWord } from '../../src/peer/wire/sealed-datagram.js';
+import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, sealWord } from '../../src/crypto/sealed-datagram.js';
 
 export const aead = loadAead();
 export const TWO_32 = 0x1_0000_0000;

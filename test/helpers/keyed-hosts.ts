@@ -11,7 +11,7 @@ import { sleep } from './qemu-client.js';
 import { HostsTopology, PEER_PORT, type Host, type Vm } from './two-hosts.js';
 import { type ClusterKey, generateKey, writeKeyFile } from '../../src/crypto/cluster-key.js';
 import type { PeerInfo, PeersInfo } from '../../src/control/switch-api.js';
-import { SEAL_HDR_LEN, SEAL_MAC_LEN } from '../../src/peer/wire/sealed-datagram.js';
+import { SEAL_HDR_LEN, SEAL_MAC_LEN } from '../../src/crypto/sealed-datagram.js';
 
 export type Ctx = import('ava').ExecutionContext;
 

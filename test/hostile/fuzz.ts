@@ -12,7 +12,7 @@ import { decodePeerDatagram, peerDropOf } from '../../src/peer/wire/peer-datagra
 import { KEEPALIVE, isKeepalive } from '../../src/peer/wire/keepalive.js';
 import { encodeOffloadAdvert, isOffloadAdvert } from '../../src/peer/wire/offload-advert.js';
 import { acceptFromSource, parseAnnouncementReason, MAX_ANNOUNCEMENT } from '../../src/peer/wire/announcement.js';
-import { looksSealed } from '../../src/peer/wire/sealed-datagram.js';
+import { looksSealed } from '../../src/crypto/sealed-datagram.js';
 import { MAX_UDP_PAYLOAD } from './raw-udp.js';
 
 const POOL_BYTES = 1 << 17;

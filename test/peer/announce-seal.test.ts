@@ -24,7 +24,7 @@ import {
   sealKeyId,
   writeSealHeader,
   writeTimestamp,
-} from '../../src/peer/wire/sealed-datagram.js';
+} from '../../src/crypto/sealed-datagram.js';
 import { xchachaOpenRef, xchachaSealRef } from '../crypto/libsodium-reference.js';
 import { atClock } from '../helpers/seal-fixtures.js';
 

@@ -13,7 +13,7 @@ import { DISCOVERY_PORT, PEER_PORT, capture } from '../helpers/two-hosts.js';
 import { pcapCapture, sendUdpPayloads, type CapturedUdp } from '../helpers/udp-capture.js';
 import { TIMED_KEEPALIVE_LEN } from '../../src/peer/wire/keepalive.js';
 import type { PeerInfo, PeersInfo } from '../../src/control/switch-api.js';
-import { SEAL_F_ENCRYPTED, SEAL_HDR_LEN, SEAL_MAC_LEN, SEAL_MAGIC, SEAL_OVERHEAD } from '../../src/peer/wire/sealed-datagram.js';
+import { SEAL_F_ENCRYPTED, SEAL_HDR_LEN, SEAL_MAC_LEN, SEAL_MAGIC, SEAL_OVERHEAD } from '../../src/crypto/sealed-datagram.js';
 import { topology, keyFile, until, peers, waitPeers, key, up, peerOf, discovery, log, lit, relaunch, ping, FAST, NO_REPLY, PING_DATAGRAM } from '../helpers/keyed-hosts.js';
 
 test.before(async () => {

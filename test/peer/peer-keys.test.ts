@@ -16,7 +16,7 @@ import { BIN, freeUdpPort, runCtl, startSwitch, tempDir } from '../helpers/ctl-p
 import { pcapCapture, type CapturedUdp } from '../helpers/udp-capture.js';
 import { generateKey, writeKeyFile } from '../../src/crypto/cluster-key.js';
 import type { KeysInfo } from '../../src/crypto/key-control.js';
-import { SEAL_F_ADDRESSED, SEAL_F_ENCRYPTED, SEAL_MAGIC } from '../../src/peer/wire/sealed-datagram.js';
+import { SEAL_F_ADDRESSED, SEAL_F_ENCRYPTED, SEAL_MAGIC } from '../../src/crypto/sealed-datagram.js';
 import { topology, keyFile, until, peers, waitPeers, key, up, peerOf, discovery, log, lit, relaunch, ping, iperf, FAST, NO_REPLY, PATTERN, PATTERN_TWICE, PING_DATAGRAM } from '../helpers/keyed-hosts.js';
 
 test.before(async () => {

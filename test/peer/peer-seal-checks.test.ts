@@ -9,7 +9,7 @@ import { SESSION_STATE_BYTES, SessionState } from '../../src/crypto/session-stat
 import type { PeerRec } from '../../src/peer/peer-record.js';
 import { PeerSeal, UNSEAL_DROPPED } from '../../src/peer/peer-seal.js';
 import { KEEPALIVE, KEEPALIVE_LEN, TIMED_KEEPALIVE_LEN } from '../../src/peer/wire/keepalive.js';
-import { SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, readTimestamp, sealKeyId, writeTimestamp } from '../../src/peer/wire/sealed-datagram.js';
+import { SEAL_HDR_LEN, SEAL_OVERHEAD, SEAL_SESSION_AT, readTimestamp, sealKeyId, writeTimestamp } from '../../src/crypto/sealed-datagram.js';
 import { hchacha20Ref } from '../crypto/libsodium-reference.js';
 import { atClock, derivations } from '../helpers/seal-fixtures.js';
 import { FRAME, OTHER, RING, SKEW, T0, adopted, data, deliver, drops, held, keepalive, peer, side, state, toward, words, type Side } from './peer-seal-fixtures.js';

@@ -11,7 +11,7 @@ import type { PeerSealStart } from '../../src/peer/peer-io-messages.js';
 import { PeerRec } from '../../src/peer/peer-record.js';
 import { PeerSeal, UNSEAL_DROPPED } from '../../src/peer/peer-seal.js';
 import { TIMED_KEEPALIVE_LEN } from '../../src/peer/wire/keepalive.js';
-import { SEAL_HDR_LEN, SEAL_OVERHEAD } from '../../src/peer/wire/sealed-datagram.js';
+import { SEAL_HDR_LEN, SEAL_OVERHEAD } from '../../src/crypto/sealed-datagram.js';
 import { atClock } from '../helpers/seal-fixtures.js';
 
 export const SKEW = 30_000;

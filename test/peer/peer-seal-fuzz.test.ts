@@ -8,7 +8,7 @@ import test from 'ava';
 import { PEER_DROPS } from '../../src/core/counters.js';
 import { AnnounceSeal, MAX_SEALED_ANNOUNCEMENT } from '../../src/peer/announce-seal.js';
 import { UNSEAL_DROPPED } from '../../src/peer/peer-seal.js';
-import { SEAL_HDR_LEN, SEAL_MAGIC } from '../../src/peer/wire/sealed-datagram.js';
+import { SEAL_HDR_LEN, SEAL_MAGIC } from '../../src/crypto/sealed-datagram.js';
 import { mulberry32, randInt } from '../helpers/prng.js';
 import { atClock } from '../helpers/seal-fixtures.js';
 import { FRAME, RING, SKEW, T0, adopted, data, deliver, keepalive } from './peer-seal-fixtures.js';

@@ -8,7 +8,7 @@ import { SESSION_STATE_BYTES, SessionState } from '../../src/crypto/session-stat
 import { UNSEAL_DROPPED } from '../../src/peer/peer-seal.js';
 import { KEEPALIVE, KEEPALIVE_LEN, TIMED_KEEPALIVE_LEN } from '../../src/peer/wire/keepalive.js';
 import { encodeOffloadAdvert } from '../../src/peer/wire/offload-advert.js';
-import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_OVERHEAD, readTimestamp, sealAddressed, sealWord } from '../../src/peer/wire/sealed-datagram.js';
+import { SEAL_COUNTER_AT, SEAL_HDR_LEN, SEAL_OVERHEAD, readTimestamp, sealAddressed, sealWord } from '../../src/crypto/sealed-datagram.js';
 import { atClock } from '../helpers/seal-fixtures.js';
 import { FRAME, T0, adopted, data, deliver, drops, held, keepalive, peer, side, state, toward, words } from './peer-seal-fixtures.js';
 

@@ -26,7 +26,7 @@ export function isKeepalive(buf: Uint8Array, len: number): boolean {
 }
 
 /**
- * A keyed switch's keepalive (inside a sealed datagram, src/peer/wire/sealed-datagram.ts):
+ * A keyed switch's keepalive (inside a sealed datagram, src/crypto/sealed-datagram.ts):
  * the keepalive and then the sender's clock, an 8-byte millisecond timestamp, which lets a
  * peer that restarted show that its new session is fresh and not a replay.
  */

@@ -1,4 +1,4 @@
-// Tests for src/peer/wire/sealed-datagram.ts: where each header field sits, what looks
+// Tests for src/crypto/sealed-datagram.ts: where each header field sits, what looks
 // sealed, which flags (encrypted, addressed) and reserved bytes this version takes, and
 // the 8-byte timestamp keepalives and announcements carry. Pure layout units on ava's
 // thread.
@@ -22,7 +22,7 @@ import {
   sealWord,
   writeSealHeader,
   writeTimestamp,
-} from '../../../src/peer/wire/sealed-datagram.js';
+} from '../../src/crypto/sealed-datagram.js';
 
 const SESSION = Uint8Array.from([0x10, 0x21, 0x32, 0x43, 0x54, 0x65, 0x76, 0x87]);
 
