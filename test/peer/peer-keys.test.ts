@@ -164,7 +164,7 @@ privTest('a keyed and an unkeyed switch refuse each other, by discovery and as s
   t.is(log(h2).split('sent a sealed datagram').length - 1, 1);
 });
 
-privTest('two keyed switches as static peers come up by keepalives alone, and again when one restarts before the other expires it', async (t) => {
+privTest('two keyed switches as static peers come up by keepalives alone, again when one restarts before the other expires it, and at once when a peer thread dies', async (t) => {
   t.timeout(60_000);
   const { fx, topo, keyDir } = await topology(t, 2);
   const [h1, h2] = topo.hosts;
@@ -188,6 +188,14 @@ privTest('two keyed switches as static peers come up by keepalives alone, and ag
   const p2 = await waitPeers(h2, up(key(h1)), 5000, 'h1 up after the restart');
   // A peer that restarted is no attacker: h2 took its new session without a refusal.
   t.like(peerOf(p2, h1)?.drops, { 'bad-auth': 0, replay: 0, stale: 0, 'unknown-key': 0 });
+
+  // h1's peer I/O thread dies and is restarted: it goes on with the same session, counter
+  // and replay windows (memory main keeps), so neither side refuses anything of the other.
+  await h1.json('debug crash-peers');
+  t.true(await fx.ping(a.ns, b.addr, { count: 10 }), 'a pings b after h1\'s peer thread was restarted');
+  const [q1, q2] = [await peers(h1), await peers(h2)];
+  t.like(peerOf(q2, h1)?.drops, { 'bad-auth': 0, replay: 0, stale: 0, 'unknown-session': 0 }, 'h1 numbers on from where its dead thread stopped');
+  t.like(peerOf(q1, h2)?.drops, { replay: 0, stale: 0, 'unknown-session': 0, 'no-session': 0 }, "h1's new thread knows h2's session at once");
 });
 
 test('dives start refuses a key file that is missing, readable by others or malformed, and --no-encrypt without one: it exits at once, naming the file and the fix', async (t) => {
