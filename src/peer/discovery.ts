@@ -123,21 +123,33 @@ export class Discovery {
     }
     // The formats cannot be mistaken for each other (src/peer/wire/sockaddr-announcement.ts).
     const format: AnnouncementFormat = looksLikeSockaddr(msg) ? 'sockaddr' : 'text';
+    const ann = this.parse(msg, source, format, format === 'sockaddr' ? 'sockaddr ' : '');
+    if (ann === null) return;
+    c[C.accepted]++;
+    if (format === 'sockaddr') c[C.sockaddr]++;
+    this.opts.onAnnouncement(ann, source, format, null);
+  }
+
+  /**
+   * The announcement `msg` says, or null when it is malformed or a loopback host from a
+   * remote source (counted as malformed, and logged through the limiter); `what` names its
+   * kind in the log line ("sockaddr ", "sealed ").
+   */
+  private parse(msg: Buffer, source: string, format: AnnouncementFormat, what: string): Announcement | null {
+    const c = this.counts;
     const parsed = format === 'sockaddr' ? parseSockaddrAnnouncement(msg) : parseAnnouncementReason(msg);
     if (!parsed.ok) {
       c[C.malformed]++;
       if (msg.length > MAX_ANNOUNCEMENT) c[C.oversized]++;
-      this.lines.warn('discovery-malformed', `discovery: dropped a malformed ${format === 'sockaddr' ? 'sockaddr ' : ''}announcement from ${source}: ${parsed.reason} (counted as malformed)`);
-      return;
+      this.lines.warn('discovery-malformed', `discovery: dropped a malformed ${what}announcement from ${source}: ${parsed.reason} (counted as malformed)`);
+      return null;
     }
     if (!acceptFromSource(parsed.value, source)) {
       c[C.malformed]++;
-      this.lines.warn('discovery-malformed', `discovery: dropped a malformed announcement from ${source}: loopback host ${parsed.value.host} from a remote source (counted as malformed)`);
-      return;
+      this.lines.warn('discovery-malformed', `discovery: dropped a malformed ${what}announcement from ${source}: loopback host ${parsed.value.host} from a remote source (counted as malformed)`);
+      return null;
     }
-    c[C.accepted]++;
-    if (format === 'sockaddr') c[C.sockaddr]++;
-    this.opts.onAnnouncement(parsed.value, source, format, null);
+    return parsed.value;
   }
 
   /** A keyed switch takes sealed announcements only: genuine, fresh, newer than the last from their HOST:PORT. */
@@ -159,20 +171,16 @@ export class Discovery {
       this.lines.warn(`discovery-${opened.counter}`, `discovery: refused a sealed announcement from ${source}: ${opened.reason} (counted as ${opened.counter})`);
       return;
     }
-    const parsed = parseAnnouncementReason(opened.text);
-    if (!parsed.ok || !acceptFromSource(parsed.value, source)) {
-      c[C.malformed]++;
-      this.lines.warn('discovery-malformed', `discovery: dropped a malformed sealed announcement from ${source}: ${parsed.ok ? 'loopback host from a remote source' : parsed.reason} (counted as malformed)`);
-      return;
-    }
-    const { host, port } = parsed.value;
-    if (!seal.fresh(`${host}:${port}`, opened.session.ts)) {
+    // Its text is at most MAX_ANNOUNCEMENT bytes (open() refuses a longer datagram), so never oversized.
+    const ann = this.parse(opened.text, source, 'text', 'sealed ');
+    if (ann === null) return;
+    if (!seal.fresh(`${ann.host}:${ann.port}`, opened.session.ts)) {
       c[C.replay]++;
-      this.lines.warn('discovery-replay', `discovery: refused an announcement of ${host}:${port} from ${source}: not newer than the last one taken from it (a replay; counted as replay)`);
+      this.lines.warn('discovery-replay', `discovery: refused an announcement of ${ann.host}:${ann.port} from ${source}: not newer than the last one taken from it (a replay; counted as replay)`);
       return;
     }
     c[C.accepted]++;
-    this.opts.onAnnouncement(parsed.value, source, 'text', opened.session);
+    this.opts.onAnnouncement(ann, source, 'text', opened.session);
   }
 
   /** The counters as name → count, for `show peers` and tests. */

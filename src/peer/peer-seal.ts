@@ -64,20 +64,20 @@ export class PeerSeal {
    */
   unseal(p: PeerRec, slot: Buffer, body: Uint8Array, len: number): number {
     if (!looksSealed(slot, len)) {
-      if (this.drop(p, D_UNAUTHENTICATED)) {
+      if (countDrop(p, D_UNAUTHENTICATED)) {
         this.complain(p, 'unauthenticated', 'sent a datagram without an authenticator: this switch has a cluster key and takes only sealed datagrams; give that switch the key (dives start --key-file)');
       }
       return UNSEAL_DROPPED;
     }
     const plen = this.sealer.open(slot, body, len, p.rxKey);
     if (plen === SEAL_BAD) {
-      if (this.drop(p, D_BAD_AUTH)) {
+      if (countDrop(p, D_BAD_AUTH)) {
         this.complain(p, 'bad-auth', 'sent a datagram that failed authentication (a changed bit, a forgery, or one sealed for this switch before it restarted)');
       }
       return UNSEAL_DROPPED;
     }
     if (plen < 0) {
-      if (this.drop(p, D_UNKNOWN_KEY)) {
+      if (countDrop(p, D_UNKNOWN_KEY)) {
         const held = this.sealer.heldIds().map(keyIdHex).join(', ');
         this.complain(p, 'unknown-key', `sealed a datagram with key ${keyIdHex(sealKeyId(slot))}, which this switch does not hold (it holds ${held}); "key add FILE" loads it`);
       }
@@ -120,7 +120,7 @@ export class PeerSeal {
   }
 
   private stale(p: PeerRec, ts: number): number {
-    if (this.drop(p, D_STALE)) {
+    if (countDrop(p, D_STALE)) {
       const when = Number.isNaN(ts) ? 'with no valid time' : `stamped ${new Date(ts).toISOString()}`;
       this.complain(p, 'stale', `sent a keepalive ${when}, outside ${this.skewMs / 1000} s of this host's clock or not newer than its last; check both clocks (NTP)`);
     }
@@ -168,9 +168,7 @@ export class PeerSeal {
   /** For an unkeyed switch: a sealed datagram from p is counted (and logged once) instead of being read as a bad vid. */
   static refuseSealed(p: PeerRec, slot: Uint8Array, len: number, complain: (p: PeerRec, reason: string, message: string) => void): boolean {
     if (!looksSealed(slot, len)) return false;
-    p.drops[D_KEYED]++;
-    if ((p.complained & (1 << D_KEYED)) === 0) {
-      p.complained |= 1 << D_KEYED;
+    if (countDrop(p, D_KEYED)) {
       complain(p, 'keyed', `sent a sealed datagram (key ${keyIdHex(sealKeyId(slot))}): this switch has no cluster key; start it with --key-file to peer with keyed switches`);
     }
     return true;
@@ -179,12 +177,12 @@ export class PeerSeal {
   private fresh(ts: number): boolean {
     return Math.abs(Date.now() - ts) <= this.skewMs;
   }
+}
 
-  /** Count drop d on p; true when it is to be logged (the first since p last worked). */
-  private drop(p: PeerRec, d: number): boolean {
-    p.drops[d]++;
-    if ((p.complained & (1 << d)) !== 0) return false;
-    p.complained |= 1 << d;
-    return true;
-  }
+/** Count drop d on p; true when it is to be logged (the first since p last worked). */
+function countDrop(p: PeerRec, d: number): boolean {
+  p.drops[d]++;
+  if ((p.complained & (1 << d)) !== 0) return false;
+  p.complained |= 1 << d;
+  return true;
 }

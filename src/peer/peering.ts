@@ -139,7 +139,7 @@ export class Peering {
     if (sec === null) return null;
     const aead = loadAead();
     const ring = sec.ring;
-    this.ports.told.sealing = { session: sec.session, counterSab: new SharedArrayBuffer(8), keys: ring.dataKeys(), sendId: ring.sendId, encrypt: ring.encrypt, skewMs: sec.skewMs };
+    this.ports.told.sealing = { session: sec.session, counterSab: new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT), keys: ring.dataKeys(), sendId: ring.sendId, encrypt: ring.encrypt, skewMs: sec.skewMs };
     const seal = new AnnounceSeal(sec.session, ring.discoveryKeys(), ring.sendId, sec.skewMs, Math.max(64, 2 * maxPeers));
     ring.onChange = () => {
       this.ports.told.rekey(ring.dataKeys(), ring.sendId);
