@@ -7,8 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetnsFixture, ip } from './netns.js';
-import { sleep } from './qemu-client.js';
-import { HostsTopology, PEER_PORT, type Host, type Vm } from './two-hosts.js';
+import { HostsTopology, key, peers, until, up, waitPeers, type Host, type Vm } from './two-hosts.js';
 import { type ClusterKey, generateKey, writeKeyFile } from '../../src/crypto/cluster-key.js';
 import type { PeerInfo, PeersInfo } from '../../src/control/switch-api.js';
 import { SEAL_HDR_LEN, SEAL_MAC_LEN } from '../../src/crypto/sealed-datagram.js';
@@ -33,25 +32,7 @@ export function keyFile(dir: string, name: string): { path: string; key: Cluster
   return { path, key };
 }
 
-/** Poll `get` every 50 ms until `ok` holds; returns the last value. */
-export async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms: ${JSON.stringify(v).slice(0, 2000)}`);
-    await sleep(50);
-  }
-}
-
-export const peers = (h: Host): Promise<PeersInfo> => h.json<PeersInfo>('show peers');
-
-export async function waitPeers(h: Host, ok: (p: PeersInfo) => boolean, timeoutMs: number, what: string): Promise<PeersInfo> {
-  return until(() => peers(h), ok, timeoutMs, `host ${h.index + 1}: ${what}`);
-}
-
-export const key = (h: Host) => `${h.addr}:${PEER_PORT}`;
-export const up = (k: string) => (p: PeersInfo) => p.peers.some((x) => x.address === k && x.state === 'up');
+export { key, peers, until, up, waitPeers };
 export const peerOf = (p: PeersInfo, h: Host): PeerInfo | undefined => p.peers.find((x) => x.address === key(h));
 export const discovery = (p: PeersInfo, c: keyof NonNullable<PeersInfo['discovery']>['counters']): number => p.discovery?.counters[c] ?? 0;
 export const log = (h: Host): string => h.dives?.stderr ?? '';

@@ -17,6 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DivesProcess } from './dives-process.js';
 import { ip, type NetnsFixture } from './netns.js';
+import { sleep } from './qemu-client.js';
+import type { PeersInfo } from '../../src/control/switch-api.js';
 
 export const PEER_PORT = 3333;
 export const DISCOVERY_PORT = 3535;
@@ -118,6 +120,30 @@ export class Host {
     return JSON.parse(text.replace(/^dives[^>]*> /, '')) as T;
   }
 }
+
+/** Poll `get` every 50 ms until `ok` holds; returns the last value. */
+export async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms: ${JSON.stringify(v).slice(0, 2000)}`);
+    await sleep(50);
+  }
+}
+
+/** `show peers` on h's switch. */
+export const peers = (h: Host): Promise<PeersInfo> => h.json<PeersInfo>('show peers');
+
+/** Poll `show peers` on `h` until `ok` holds; returns the last answer. */
+export async function waitPeers(h: Host, ok: (p: PeersInfo) => boolean, timeoutMs: number, what: string): Promise<PeersInfo> {
+  return until(() => peers(h), ok, timeoutMs, `${what} on host ${h.index + 1}`);
+}
+
+/** The address other switches know h's switch by. */
+export const key = (h: Host): string => `${h.addr}:${PEER_PORT}`;
+/** `show peers` lists the peer `k` up. */
+export const up = (k: string) => (p: PeersInfo): boolean => p.peers.some((x) => x.address === k && x.state === 'up');
 
 export class HostsTopology {
   readonly hosts: Host[] = [];

@@ -10,9 +10,9 @@ import test from 'ava';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
 import { sleep } from '../helpers/qemu-client.js';
-import { HostsTopology, PEER_PORT, sendUdp, type Host } from '../helpers/two-hosts.js';
+import { HostsTopology, key, sendUdp, waitPeers } from '../helpers/two-hosts.js';
 import { LegacyDives } from '../helpers/legacy-dives.js';
-import type { MacEntry, PeersInfo } from '../../src/control/switch-api.js';
+import type { MacEntry } from '../../src/control/switch-api.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -25,18 +25,6 @@ async function topology(t: Ctx): Promise<{ fx: NetnsFixture; topo: HostsTopology
   t.teardown(() => fx.cleanup());
   return { fx, topo: await HostsTopology.create(t, fx, 2) };
 }
-
-async function waitPeers(h: Host, ok: (p: PeersInfo) => boolean, timeoutMs: number, what: string): Promise<PeersInfo> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await h.json<PeersInfo>('show peers');
-    if (ok(p)) return p;
-    if (Date.now() > deadline) throw new Error(`host ${h.index + 1}: no ${what} within ${timeoutMs} ms: ${JSON.stringify(p)}`);
-    await sleep(50);
-  }
-}
-
-const key = (h: Host) => `${h.addr}:${PEER_PORT}`;
 
 privTest('with --discovery-format sockaddr, DiVES and the original find each other, ping crosses both ways, and the original gets nothing it would misread and nothing too big to read', async (t) => {
   t.timeout(90_000);

@@ -8,8 +8,8 @@ import test from 'ava';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
 import { sleep } from '../helpers/qemu-client.js';
-import { HostsTopology, PEER_PORT, capture, sendUdp, type Host } from '../helpers/two-hosts.js';
-import type { MacEntry, PeersInfo } from '../../src/control/switch-api.js';
+import { HostsTopology, PEER_PORT, capture, key, peers, sendUdp, up, waitPeers } from '../helpers/two-hosts.js';
+import type { MacEntry } from '../../src/control/switch-api.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -23,24 +23,6 @@ async function topology(t: Ctx, count: 2 | 3): Promise<{ fx: NetnsFixture; topo:
   t.teardown(() => fx.cleanup());
   return { fx, topo: await HostsTopology.create(t, fx, count) };
 }
-
-async function peers(h: Host): Promise<PeersInfo> {
-  return h.json<PeersInfo>('show peers');
-}
-
-/** Poll `show peers` on `h` until `ok` holds; returns the last answer. */
-async function waitPeers(h: Host, ok: (p: PeersInfo) => boolean, timeoutMs: number, what: string): Promise<PeersInfo> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await peers(h);
-    if (ok(p)) return p;
-    if (Date.now() > deadline) throw new Error(`host ${h.index + 1}: no ${what} within ${timeoutMs} ms: ${JSON.stringify(p)}`);
-    await sleep(50);
-  }
-}
-
-const up = (key: string) => (p: PeersInfo) => p.peers.some((x) => x.address === key && x.state === 'up');
-const key = (h: Host) => `${h.addr}:${PEER_PORT}`;
 
 privTest('two switches on two hosts discover each other within 3 s, ping and iperf3 cross on VLAN 10, and nothing crosses on a VLAN only one has', async (t) => {
   t.timeout(60_000);
