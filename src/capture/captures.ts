@@ -1,6 +1,6 @@
 // Captures: `capture vlan ID|port PORT ...` on the main thread. A capture asks the
 // VLAN's forwarding thread to copy the frames it watches into a capture ring of its own
-// (src/capture/frame-observer.ts), drains that ring into pcap records and writes them to
+// (src/forwarding/frame-observer.ts), drains that ring into pcap records and writes them to
 // a ByteSink (a file, or the control socket's stream to `dives ctl`), and ends after its
 // count or seconds, or when its reader goes away. Bounded: at most MAX_CAPTURES at once,
 // each with one CAPTURE_RING_BYTES ring; a reader that falls behind lets the ring fill and
@@ -10,7 +10,7 @@ import { CAPTURE_COUNTERS } from '../core/counters.js';
 import { Doorbell } from '../core/doorbell.js';
 import { DivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { EventBus } from '../events/event-bus.js';
+import { EventBus } from '../core/event-bus.js';
 import { metaPort } from '../core/ring-record.js';
 import type { Ring } from '../core/ring.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
@@ -19,7 +19,7 @@ import type { PortTable } from '../forwarding/port-table.js';
 import type { RingTable } from '../forwarding/ring-table.js';
 import type { ByteSink } from './byte-sink.js';
 import { formatSource, type CaptureEnd, type CaptureInfo, type CaptureRequest, type CapturesInfo } from './capture-info.js';
-import { CAPTURE_DIR_AT, CAPTURE_OUT, CAPTURE_PREFIX } from './frame-observer.js';
+import { CAPTURE_DIR_AT, CAPTURE_OUT, CAPTURE_PREFIX } from '../forwarding/frame-observer.js';
 import { pcapFileHeader } from './pcap.js';
 import { findPort } from './port-ref.js';
 

@@ -1,6 +1,6 @@
 // Mirrors: `mirror vlan ID|port PORT to PORT` on the main thread. A mirror asks the
 // source VLAN's forwarding thread to copy the frames it watches (every frame the VLAN
-// takes in, or one port's frames both ways; src/capture/frame-observer.ts) into a ring of
+// takes in, or one port's frames both ways; src/forwarding/frame-observer.ts) into a ring of
 // the mirror's own toward the monitoring TAP's I/O thread, which writes them to the TAP
 // beside its port's own frames (src/tap/tap-io-loop.ts). The ring keeps the one-producer
 // rule when the monitoring TAP's VLAN runs on another forwarding thread. Copies the ring
@@ -10,7 +10,7 @@
 import { MIRROR_COUNTERS } from '../core/counters.js';
 import { DivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { EventBus } from '../events/event-bus.js';
+import { EventBus } from '../core/event-bus.js';
 import { ringMeta } from '../core/ring-record.js';
 import type { Ring } from '../core/ring.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';

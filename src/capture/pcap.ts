@@ -1,7 +1,7 @@
 // Classic pcap (the libpcap file format tcpdump and Wireshark read): the 24-byte file
 // header and the 16-byte record header, little-endian, microsecond timestamps,
 // LINKTYPE_ETHERNET. The forwarding thread writes record headers into capture records
-// (src/capture/frame-observer.ts); main writes the file header and the records
+// (src/forwarding/frame-observer.ts); main writes the file header and the records
 // (src/capture/capture-session.ts). Pure.
 //
 // File header:

@@ -4,9 +4,10 @@
 
 import type { PortLimits, StormClass } from '../forwarding/port-limits.js';
 import type { PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS } from '../core/counters.js';
-import type { ThreadKind, ThreadState } from '../core/thread-supervisor.js';
+import type { PortKind, ThreadKind } from '../core/port-kind.js';
+import type { ThreadState } from '../core/thread-supervisor.js';
 import type { TraceStep } from '../core/frame-trace.js';
-import type { EventBus } from '../events/event-bus.js';
+import type { EventBus } from '../core/event-bus.js';
 import type { RingInfo } from '../forwarding/ring-table.js';
 import type { ListenSpec } from '../qemu/listen-spec.js';
 import type { ListenerInfo } from '../qemu/qemu-ports.js';
@@ -38,7 +39,7 @@ export interface MacEntry {
 export interface PortInfo {
   id: number;
   name: string;
-  kind: 'tap' | 'qemu' | 'peer' | 'vxlan';
+  kind: PortKind;
   vid: number;
   rxFrames: number;
   rxBytes: number;
@@ -90,7 +91,7 @@ export interface TraceInfo {
 }
 
 export interface SwitchControl {
-  /** The switch's events (src/events/event-bus.ts): what `monitor` streams. */
+  /** The switch's events (src/core/event-bus.ts): what `monitor` streams. */
   readonly events: EventBus;
   /** VLANs that exist (a VLAN exists while it has ports or was entered with `vlan ID`). */
   showVlans(): Promise<VlanInfo[]>;

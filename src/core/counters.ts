@@ -6,6 +6,8 @@
 // docs/architecture.md's drop table is generated from the sets below (`npm run docs`).
 // Used on every thread; the sets are constants, so each thread has its own copy.
 
+import { MAC_FLAP_MOVES } from './mac-move-limits.js';
+
 /** One kind of thing counted: its name, what it means, and which thread counts it. */
 export interface CounterDef {
   /** What it means, as one sentence fragment for docs and `help`. */
@@ -108,7 +110,7 @@ export const VLAN_COUNTERS = new CounterSet('VLAN', 'show vlans', {
   dropped: { by: ENGINE, help: 'frames that left through no port (the ports\' drop counters say why)' },
   learned: { by: ENGINE, help: 'MACs learned (new, or again after they expired)' },
   moved: { by: ENGINE, help: 'known MACs seen on another port than before' },
-  'mac-flaps': { by: ENGINE, help: 'MACs that moved more than 3 times within a second (flapping): each reported once as a mac-flap event, its further moves only counted in moved until it stays put for a second' },
+  'mac-flaps': { by: ENGINE, help: `MACs that moved more than ${MAC_FLAP_MOVES} times within a second (flapping): each reported once as a mac-flap event, its further moves only counted in moved until it stays put for a second` },
   'fdb-full': { by: ENGINE, help: 'new MACs not learned because the fdb was full' },
   aged: { by: ENGINE, help: 'MACs removed because they were not seen for the ageing time' },
   flushed: { by: ENGINE, help: 'MACs removed by a flush (a peer went down)' },

@@ -19,7 +19,8 @@ import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { DivesError } from './errors.js';
 import type { Logger } from './log.js';
-import { EventBus } from '../events/event-bus.js';
+import { EventBus } from './event-bus.js';
+import type { ThreadKind } from './port-kind.js';
 import { RestartBudget } from './restart-budget.js';
 
 /** How one incarnation of a thread ended, as its host saw it. */
@@ -40,7 +41,6 @@ export interface ThreadRun {
   kill(): Promise<void>;
 }
 
-export type ThreadKind = 'forwarding' | 'tap-io' | 'qemu-io' | 'peer-io' | 'vxlan-io';
 export type ThreadState = 'up' | 'down' | 'stopped';
 
 export interface ThreadStatus {

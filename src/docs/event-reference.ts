@@ -1,9 +1,9 @@
-// The table of event kinds in docs/console.md, made from src/events/event-kinds.ts: each
+// The table of event kinds in docs/console.md, made from src/core/event-kinds.ts: each
 // kind, when it happens, the level its log line has, and its fields; then every kind's
 // example as `monitor` prints it, in text and in JSON. `npm run docs` writes it; a test
 // fails when the committed page differs. Pure; main thread.
 
-import { EVENT_KINDS, EVENT_KIND_NAMES, eventLine, type DivesEvent } from '../events/event-kinds.js';
+import { EVENT_KINDS, EVENT_KIND_NAMES, eventLine, type DivesEvent } from '../core/event-kinds.js';
 
 /** The time every example is stamped with. */
 const EXAMPLE_TIME = Date.UTC(2026, 11, 1, 12, 0, 0);

@@ -1,6 +1,6 @@
 // `npm run docs`: writes the generated sections of docs/ — the command reference from
 // the command registry, the counter tables from src/core/counters.ts, the `dives start`
-// options from its oclif flags, the event kinds from src/events/event-kinds.ts, the
+// options from its oclif flags, the event kinds from src/core/event-kinds.ts, the
 // metric names from src/metrics/switch-metrics.ts — and `npm run docs -- --check` only says which pages
 // differ (exit 1). test/docs/generate-docs.test.ts fails on the same difference, so a
 // help text changed without regenerating cannot land. Main thread.

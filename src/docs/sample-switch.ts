@@ -8,7 +8,7 @@ import type { KeyInfo, KeysInfo } from '../crypto/key-control.js';
 import { STORM_CLASSES, noLimits, type PortLimits, type StormClass } from '../forwarding/port-limits.js';
 import { DivesError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
-import { EventBus } from '../events/event-bus.js';
+import { EventBus } from '../core/event-bus.js';
 import { LISTENER_REFUSALS, PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS } from '../core/counters.js';
 import type {
   ListenSpec,

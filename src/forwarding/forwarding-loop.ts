@@ -18,8 +18,9 @@ import { metaHdrLen, metaPort, metaVid } from '../core/ring-record.js';
 import { FrameTrace, STAGE_FORWARDING, STAGE_TX_COMMIT, TRACE_MASK } from '../core/frame-trace.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
 import { collectGarbage } from '../core/collect-garbage.js';
-import { FrameObserver } from '../capture/frame-observer.js';
-import { MacMoveLog, MOVE_REPORT_MS } from './mac-moves.js';
+import { FrameObserver } from './frame-observer.js';
+import { MOVE_REPORT_MS } from '../core/mac-move-limits.js';
+import { MacMoveLog } from './mac-moves.js';
 import type { ForwardingControl, ForwardingReply, ForwardingTask, PortReport, VlanReport } from './forwarding-messages.js';
 
 const BATCH = 256; // frames taken from one ring per turn, so no ring starves the others

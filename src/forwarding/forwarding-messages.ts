@@ -59,7 +59,7 @@ export interface SetLimitsMsg { type: 'set-limits'; vid: number; limits: PortLim
 /**
  * Copy the frames of VLAN `vid` (every frame it takes in, `portId` 0) or of one of its
  * ports (in and out) to ring `ringId`, an output of this thread: pcap records for a
- * capture, frames for a mirror's monitoring TAP (src/capture/frame-observer.ts).
+ * capture, frames for a mirror's monitoring TAP (src/forwarding/frame-observer.ts).
  */
 export interface ObserveMsg { type: 'observe'; vid: number; id: number; portId: number; ringId: number; mirror: boolean; skipPort: number; meta: number }
 export interface UnobserveMsg { type: 'unobserve'; vid: number; id: number }

@@ -9,7 +9,7 @@ import type { PortDropName } from '../core/counters.js';
 import { FrameTrace } from '../core/frame-trace.js';
 import { allowedCpus } from '../linux/cpu-affinity.js';
 import type { Logger } from '../core/log.js';
-import { EventBus } from '../events/event-bus.js';
+import { EventBus } from '../core/event-bus.js';
 import { ForwardingThread, type ForwardingThreadContext } from './forwarding-thread.js';
 import type { ForwardingTask } from './forwarding-messages.js';
 import { hasLimits, noLimits, type PortLimits } from './port-limits.js';

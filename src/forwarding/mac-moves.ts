@@ -1,5 +1,5 @@
 // MacMoveLog: the MAC moves a forwarding thread reports to main, which turns them into
-// `mac-moved` and `mac-flap` events (src/events/mac-move-events.ts). Its VLAN engines
+// `mac-moved` and `mac-flap` events (src/switch/mac-move-events.ts). Its VLAN engines
 // record each move as the fdb makes it (a learn on another port); the forwarding loop
 // takes what was recorded at most every MOVE_REPORT_MS and posts it as one message.
 // Runs on a forwarding thread; nothing here is shared with another thread.
@@ -12,14 +12,9 @@
 // between two reports; more are counted as unreported. MACs tracked for damping are
 // bounded by FLAP_SLOTS / 2; a move of a MAC past that is reported without damping.
 
+import { MAC_FLAP_MOVES, MAX_REPORTED_MOVES } from '../core/mac-move-limits.js';
 import { macHash } from './fdb.js';
 
-/** Moves of one MAC within a second past which it is flapping. */
-export const MAC_FLAP_MOVES = 3;
-/** Moves held between two reports, at most. */
-export const MAX_REPORTED_MOVES = 64;
-/** How often a forwarding thread reports the moves it recorded. */
-export const MOVE_REPORT_MS = 100;
 /** Numbers per reported move: vid, mac, from, to, flap (1 for a flap, 0 for a move). */
 export const MOVE_FIELDS = 5;
 

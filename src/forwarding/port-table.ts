@@ -3,9 +3,8 @@
 // workers' per-id arrays stay dense. Main thread only.
 
 import { DivesError } from '../core/errors.js';
+import type { PortKind } from '../core/port-kind.js';
 import { MAX_PORT_ID } from '../core/ring-record.js';
-
-export type PortKind = 'tap' | 'qemu' | 'peer' | 'vxlan';
 
 export interface PortRecord {
   id: number;
@@ -24,7 +23,7 @@ export class PortTable {
   /**
    * Call `fn` after every add and remove, with the port and which it was. Peers use it to
    * follow which VLANs have local ports (src/peer/peer-ports.ts), the switch to report
-   * ports attached and detached (src/events/switch-events.ts); `fn` must not change the table itself.
+   * ports attached and detached (src/switch/switch-events.ts); `fn` must not change the table itself.
    */
   onChange(fn: (rec: PortRecord, added: boolean) => void): void {
     this.watchers.push(fn);

@@ -9,7 +9,8 @@ import type { Ring } from '../core/ring.js';
 import type { TrunkMember } from '../core/trunk-demux.js';
 import type { ForwardingPool } from './forwarding-pool.js';
 import type { ForwardingThread } from './forwarding-thread.js';
-import type { PortKind, PortTable } from './port-table.js';
+import type { PortKind } from '../core/port-kind.js';
+import type { PortTable } from './port-table.js';
 import type { RingTable } from './ring-table.js';
 
 /** A trunk's ring pair with one forwarding thread. */

@@ -20,7 +20,7 @@ import { PortStats } from './port-stats.js';
 import type { Ring } from '../core/ring.js';
 import { STORM_BROADCAST, STORM_MULTICAST, STORM_UNKNOWN, StormMeter, type PortLimits } from './port-limits.js';
 import { GSO_MAX_FRAME, VNET_HDR_LEN, ZERO_VNET_HDR, ringMeta, vnetAsksWork } from '../core/ring-record.js';
-import type { FrameObserver } from '../capture/frame-observer.js';
+import type { FrameObserver } from './frame-observer.js';
 
 const D_RUNT = PORT_DROP.runt;
 const D_GIANT = PORT_DROP.giant;
@@ -108,7 +108,7 @@ export class VlanEngine {
   private macLimit = 0;
   private readonly moves: MacMoveLog | null;
   /**
-   * The captures and mirrors watching this VLAN (src/capture/frame-observer.ts), or null:
+   * The captures and mirrors watching this VLAN (src/forwarding/frame-observer.ts), or null:
    * without one, a frame costs a test of this field on the way in and per copy out.
    */
   observer: FrameObserver | null = null;

@@ -2,13 +2,14 @@
 // lists: the peer part of SwitchControl's results (src/control/switch-api.ts). Produced
 // by src/peer/peering.ts, printed by src/control/commands/peer.ts; main thread.
 
+import type { PeerLearned } from '../core/event-kinds.js';
 import type { DISCOVERY_COUNTERS, PEER_SOCKET_COUNTERS, PeerDropName } from '../core/counters.js';
 import type { AnnouncementFormat } from './wire/sockaddr-announcement.js';
 
 export interface PeerInfo {
   /** "10.0.0.2:3333": the peer's HOST:PORT as announced or configured, IPv6 in brackets. */
   address: string;
-  learned: 'discovered' | 'static';
+  learned: PeerLearned;
   /** up: heard within the expiry time and carrying frames; down: a static peer not heard (yet, or any more). */
   state: 'up' | 'down';
   /**

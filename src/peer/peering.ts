@@ -26,7 +26,7 @@ import { encodeAnnouncement, isWildcardHost, type Announcement } from './wire/an
 import { DivesError, isDivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
-import { EventBus } from '../events/event-bus.js';
+import { EventBus } from '../core/event-bus.js';
 import type { AnnouncementFormat } from './wire/sockaddr-announcement.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from './peer-info.js';
 import { idleReport, peersReport } from './peers-report.js';

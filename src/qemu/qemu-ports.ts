@@ -28,7 +28,7 @@ import { QEMU_STAGE_BYTES } from './qemu-io.js';
 import { QemuTrunk, QemuTrunkConns, type TrunkConn } from './qemu-trunk-conns.js';
 import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
-import { EventBus } from '../events/event-bus.js';
+import { EventBus } from '../core/event-bus.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortTable } from '../forwarding/port-table.js';
 import type { RingTable } from '../forwarding/ring-table.js';

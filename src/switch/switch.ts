@@ -24,8 +24,8 @@ import type { PeeringOptions } from '../peer/peering-options.js';
 import type { KeyInfo, KeysInfo } from '../crypto/key-control.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
 import { reportPorts, reportThreads, reportVlans } from './switch-reports.js';
-import { EventBus } from '../events/event-bus.js';
-import { SwitchEvents } from '../events/switch-events.js';
+import { EventBus } from '../core/event-bus.js';
+import { SwitchEvents } from './switch-events.js';
 import { VxlanPorts } from '../vxlan/vxlan-ports.js';
 import { resolveVxlanSettings, type VxlanSettings } from '../vxlan/vxlan-sockets.js';
 import type { VtepInfo, VxlanInfo, VxlanVlanConfig } from '../vxlan/vxlan-info.js';
@@ -80,7 +80,7 @@ export class Switch implements SwitchControl {
   readonly captures: Captures;
   readonly mirrors: Mirrors;
   private nextWatchId = 1;
-  /** The switch's events (src/events/): what `monitor` streams, and the log gets. */
+  /** The switch's events (src/core/event-bus.ts): what `monitor` streams, and the log gets. */
   readonly events: EventBus;
   private readonly eventSources: SwitchEvents;
   /** VLANs entered with `vlan ID` or holding ports. */

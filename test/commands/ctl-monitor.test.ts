@@ -7,7 +7,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAC_FLAP_MOVES } from '../../src/forwarding/mac-moves.js';
+import { MAC_FLAP_MOVES } from '../../src/core/mac-move-limits.js';
 import { freeUdpPort, runCtl, startCtlStream, tempDir, type CtlStream } from '../helpers/ctl-process.js';
 import { DivesProcess } from '../helpers/dives-process.js';
 import { freeTcpPort } from '../helpers/guest.js';

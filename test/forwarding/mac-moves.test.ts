@@ -7,7 +7,8 @@
 import test from 'ava';
 import { VLAN_COUNTERS } from '../../src/core/counters.js';
 import { Ring } from '../../src/core/ring.js';
-import { MAC_FLAP_MOVES, MAX_REPORTED_MOVES, MOVE_FIELDS, MacMoveLog } from '../../src/forwarding/mac-moves.js';
+import { MAC_FLAP_MOVES, MAX_REPORTED_MOVES } from '../../src/core/mac-move-limits.js';
+import { MOVE_FIELDS, MacMoveLog } from '../../src/forwarding/mac-moves.js';
 import { VlanEngine } from '../../src/forwarding/vlan-engine.js';
 
 const MAC = 0x02_00_00_00_00_09;

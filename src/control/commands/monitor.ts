@@ -1,4 +1,4 @@
-// The `monitor` command: the switch's events (src/events/event-kinds.ts), one line each
+// The `monitor` command: the switch's events (src/core/event-kinds.ts), one line each
 // as they happen — all of them, or only the KINDs named — until the client sends a line
 // or closes its side. Its reply says what it watches; the events follow as the reply's
 // stream (src/control/command-stream.ts), which only the control socket carries
@@ -6,8 +6,8 @@
 // The handler only calls SwitchControl; main thread.
 
 import { DivesError } from '../../core/errors.js';
-import { EVENT_KIND_NAMES, type EventKind } from '../../events/event-kinds.js';
-import { eventStreamOf } from '../../events/event-stream.js';
+import { EVENT_KIND_NAMES, type EventKind } from '../../core/event-kinds.js';
+import { eventStreamOf } from '../event-stream.js';
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { quote } from '../format.js';
 import { command } from './args.js';

@@ -1,11 +1,11 @@
-// Tests for src/events/event-stream.ts: a monitor gets the kinds it asked for, as text or
+// Tests for src/control/event-stream.ts: a monitor gets the kinds it asked for, as text or
 // JSON lines; while its sink is not ready it is dropped events, counted, and told how many
 // before the next one; closing it lets go of the bus. Pure units.
 
 import test from 'ava';
 import { createLogger } from '../../src/core/log.js';
-import { EventBus } from '../../src/events/event-bus.js';
-import { EventStream } from '../../src/events/event-stream.js';
+import { EventBus } from '../../src/core/event-bus.js';
+import { EventStream } from '../../src/control/event-stream.js';
 
 function sink(): { ready: boolean; lines: string[]; write(l: string): void } {
   return {

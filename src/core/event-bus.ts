@@ -1,4 +1,4 @@
-// EventBus: where the switch's events (src/events/event-kinds.ts) go. A component emits
+// EventBus: where the switch's events (src/core/event-kinds.ts) go. A component emits
 // one (`EventBus.of(log).emit({ kind: 'peer-up', ... })`); the bus stamps it, writes its
 // text form to the log at its kind's level — through the LogLimiter when someone outside
 // the switch can cause it — and hands it to every subscriber (each `monitor`, the tests).
@@ -8,14 +8,14 @@
 // (EventBus.of), so a port manager, the thread supervisor or the capture code can emit
 // without being handed one more object; a switch has one Logger, so it has one bus.
 
-import type { Logger } from '../core/log.js';
-import { LogLimiter } from '../core/log-limiter.js';
+import type { Logger } from './log.js';
+import { LogLimiter } from './log-limiter.js';
 import { EVENT_KIND_NAMES, byOutsider, eventLevel, eventText, type DivesEvent, type StampedEvent, limitKind } from './event-kinds.js';
 
 /** What a subscriber is given: every event, stamped, in the order they were emitted. */
 export type EventListener = (e: StampedEvent) => void;
 
-/** Events the bus takes; `events-dropped` is a monitor's own (src/events/event-stream.ts). */
+/** Events the bus takes; `events-dropped` is a monitor's own (src/control/event-stream.ts). */
 export type BusEvent = Exclude<DivesEvent, { kind: 'events-dropped' }>;
 
 const buses = new WeakMap<Logger, EventBus>();

@@ -1,9 +1,9 @@
-// Tests for src/events/event-kinds.ts: every kind is defined once with when it happens, its
+// Tests for src/core/event-kinds.ts: every kind is defined once with when it happens, its
 // level and an example; its text form is one line; its JSON form is the time, the kind and
 // exactly its fields. Pure units.
 
 import test from 'ava';
-import { EVENT_KINDS, EVENT_KIND_NAMES, eventLine, eventText, type DivesEvent, type StampedEvent } from '../../src/events/event-kinds.js';
+import { EVENT_KINDS, EVENT_KIND_NAMES, eventLine, eventText, type DivesEvent, type StampedEvent } from '../../src/core/event-kinds.js';
 
 const TIME = Date.UTC(2026, 11, 1, 12, 0, 0);
 

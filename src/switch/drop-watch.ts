@@ -8,7 +8,7 @@
 
 import { PORT_DROPS } from '../core/counters.js';
 import type { PortInfo } from '../control/switch-api.js';
-import type { EventBus } from './event-bus.js';
+import type { EventBus } from '../core/event-bus.js';
 
 export const DROP_WATCH_INTERVAL_MS = 1000;
 

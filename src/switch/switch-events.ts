@@ -9,7 +9,7 @@ import type { PortInfo } from '../control/switch-api.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortTable } from '../forwarding/port-table.js';
 import { DropWatch } from './drop-watch.js';
-import type { EventBus } from './event-bus.js';
+import type { EventBus } from '../core/event-bus.js';
 import { emitMacMoves } from './mac-move-events.js';
 
 export class SwitchEvents {

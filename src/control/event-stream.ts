@@ -1,13 +1,13 @@
 // EventStream: one `monitor`'s subscription to the event bus, as a CommandStream for the
 // control socket. Each event (of the kinds asked for) becomes one line, text or JSON
-// (src/events/event-kinds.ts). A client that does not read is never queued for: while
+// (src/core/event-kinds.ts). A client that does not read is never queued for: while
 // its sink is not ready, events are dropped and counted, and once it reads again it is
 // first told how many (an `events-dropped` line), so a slow monitor costs at most its
 // socket's buffer. Main thread.
 
-import type { CommandStream, LineSink, StreamHandle } from '../control/command-stream.js';
-import type { EventBus } from './event-bus.js';
-import { eventLine, type EventKind, type StampedEvent } from './event-kinds.js';
+import type { CommandStream, LineSink, StreamHandle } from './command-stream.js';
+import type { EventBus } from '../core/event-bus.js';
+import { eventLine, type EventKind, type StampedEvent } from '../core/event-kinds.js';
 
 export class EventStream implements StreamHandle {
   readonly #sink: LineSink;

@@ -5,7 +5,7 @@
 import { macToString } from '../core/frame.js';
 import type { PortTable } from '../forwarding/port-table.js';
 import { MOVE_FIELDS } from '../forwarding/mac-moves.js';
-import type { EventBus } from './event-bus.js';
+import type { EventBus } from '../core/event-bus.js';
 
 export function emitMacMoves(bus: EventBus, ports: PortTable, thread: string, moves: Float64Array, unreported: number): void {
   // A port may have gone since the move; its id still says which one it was.

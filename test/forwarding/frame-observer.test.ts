@@ -1,4 +1,4 @@
-// Tests for src/capture/frame-observer.ts through the VLAN engine: a capture of a VLAN
+// Tests for src/forwarding/frame-observer.ts through the VLAN engine: a capture of a VLAN
 // gets each frame once as it comes in, a capture of a port gets its frames both ways as
 // pcap records, a mirror gets frames with a virtio_net_hdr and never the monitoring
 // port's own, a full capture ring costs only copies, and without an observer nothing is
@@ -8,7 +8,7 @@ import test from 'ava';
 import { Ring } from '../../src/core/ring.js';
 import { VNET_HDR_LEN, metaPort, metaVid } from '../../src/core/ring-record.js';
 import { VlanEngine } from '../../src/forwarding/vlan-engine.js';
-import { CAPTURE_DIR_AT, CAPTURE_IN, CAPTURE_OUT, CAPTURE_PREFIX, FrameObserver } from '../../src/capture/frame-observer.js';
+import { CAPTURE_DIR_AT, CAPTURE_IN, CAPTURE_OUT, CAPTURE_PREFIX, FrameObserver } from '../../src/forwarding/frame-observer.js';
 import { PCAP_RECORD_HEADER_LEN, pcapFileHeader, pcapRecord, readPcap } from '../../src/capture/pcap.js';
 
 function frame(dst: number, src: number, fill: number, len = 60): Buffer {

@@ -1,11 +1,11 @@
-// Tests for src/events/event-bus.ts: an event is stamped, logged at its kind's level (an
+// Tests for src/core/event-bus.ts: an event is stamped, logged at its kind's level (an
 // outsider's through the LogLimiter) and handed to every subscriber in order; one bus per
 // Logger; a failing subscriber harms no one. Pure units.
 
 import test from 'ava';
 import type { Logger } from '../../src/core/log.js';
-import { EventBus } from '../../src/events/event-bus.js';
-import type { StampedEvent } from '../../src/events/event-kinds.js';
+import { EventBus } from '../../src/core/event-bus.js';
+import type { StampedEvent } from '../../src/core/event-kinds.js';
 
 function recorder(): { log: Logger; lines: string[] } {
   const lines: string[] = [];

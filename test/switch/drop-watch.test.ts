@@ -1,4 +1,4 @@
-// Tests for src/events/drop-watch.ts: while a monitor is attached, a port's drop counter
+// Tests for src/switch/drop-watch.ts: while a monitor is attached, a port's drop counter
 // that starts climbing is reported once, and again only after it stood still; first sight
 // is a baseline; without a monitor no port is read. Pure units: the ports are made up.
 
@@ -6,9 +6,9 @@ import test from 'ava';
 import { PORT_DROPS } from '../../src/core/counters.js';
 import { createLogger } from '../../src/core/log.js';
 import type { PortInfo } from '../../src/control/switch-api.js';
-import { DropWatch } from '../../src/events/drop-watch.js';
-import { EventBus } from '../../src/events/event-bus.js';
-import type { StampedEvent } from '../../src/events/event-kinds.js';
+import { DropWatch } from '../../src/switch/drop-watch.js';
+import { EventBus } from '../../src/core/event-bus.js';
+import type { StampedEvent } from '../../src/core/event-kinds.js';
 
 function port(drops: Partial<PortInfo['drops']>, id = 2): PortInfo {
   return { id, name: `qemu:x#${id}`, kind: 'qemu', vid: 10, rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, drops: { ...PORT_DROPS.zero(), ...drops } };

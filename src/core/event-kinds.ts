@@ -3,12 +3,14 @@
 // example. `dives ctl monitor` prints the text form (or, with --json, the JSON form: the
 // time, the kind and the fields), the log gets the text form, and docs/console.md's table
 // of event kinds is generated from EVENT_KINDS. Pure; main thread (events are emitted and
-// formatted only there, src/events/event-bus.ts).
+// formatted only there, src/core/event-bus.ts).
 
-import type { LimitedLevel } from '../core/log-limiter.js';
-import type { PortKind } from '../forwarding/port-table.js';
-import type { PeerInfo } from '../peer/peer-info.js';
-import { MAC_FLAP_MOVES, MAX_REPORTED_MOVES, MOVE_REPORT_MS } from '../forwarding/mac-moves.js';
+import type { LimitedLevel } from './log-limiter.js';
+import type { PortKind } from './port-kind.js';
+import { MAC_FLAP_MOVES, MAX_REPORTED_MOVES, MOVE_REPORT_MS } from './mac-move-limits.js';
+
+/** How a peer came to be known: announced on the discovery group, or configured (`peer HOST PORT`). */
+export type PeerLearned = 'discovered' | 'static';
 
 /** A port of a VLAN: its id, name and kind; vid 0 is a peer port, a member of every VLAN with local ports. */
 interface PortFields {
@@ -42,8 +44,8 @@ export interface EventFieldsByKind {
   'port-detached': PortFields;
   'vm-connected': { vid: number; portId: number; port: string; remote: string; listener: string };
   'vm-disconnected': { vid: number; portId: number; port: string; reason: string };
-  'peer-up': { peer: string; learned: PeerInfo['learned']; legacy: boolean; how: string; portId: number; vlans: number[] };
-  'peer-down': { peer: string; learned: PeerInfo['learned']; reason: 'expired' | 'removed'; silentSeconds: number | null };
+  'peer-up': { peer: string; learned: PeerLearned; legacy: boolean; how: string; portId: number; vlans: number[] };
+  'peer-down': { peer: string; learned: PeerLearned; reason: 'expired' | 'removed'; silentSeconds: number | null };
   'mac-moved': MoveFields;
   'mac-flap': MoveFields;
   'mac-moves-unreported': { thread: string; count: number };
