@@ -8,7 +8,7 @@
 // pays for the Atomics.notify. So a producer whose consumer is awake pays one
 // atomic load per commit and no system call.
 //
-// A consumer that must also wait for a socket (the peer I/O thread) sleeps in
+// A consumer that must also wait for a device or a socket (every I/O thread) sleeps in
 // poll() instead of Atomics.wait: it attaches an eventfd (src/linux/eventfd.ts),
 // and the producer that wins the exchange bumps that eventfd instead of paying
 // for a notify. The protocol is otherwise the same.
@@ -104,10 +104,23 @@ export class Doorbell {
   }
 
   /**
-   * Consumer side, step 1 of sleeping: announce the intent. The caller must then
-   * re-check every ring it consumes and call either cancelSleep() (work found)
-   * or sleep()/sleepAsync() (still empty).
+   * Consumer side: how every thread goes to sleep, written once. Announce the sleep, look
+   * once more (`pending`: a frame in a ring it consumes, a control message to read), and
+   * call `sleep` (sleep(), sleepPoll() or sleepPollSet() with the thread's fds) only when
+   * there is still nothing. A producer that published before the announcement is found by
+   * the second look; one that publishes after it finds SLEEPING set and wakes the sleeper
+   * (see ring()). Returns what `sleep` returned, or 0 when work was found instead.
    */
+  doze(pending: () => boolean, sleep: () => number): number {
+    this.prepareSleep();
+    if (pending()) {
+      this.cancelSleep();
+      return 0;
+    }
+    return sleep();
+  }
+
+  /** Step 1 of doze(), for tests that drive the protocol by hand: announce the intent. */
   prepareSleep(): void {
     Atomics.store(this.words, SLEEPING, 1);
   }
@@ -118,7 +131,7 @@ export class Doorbell {
 
   /**
    * Block this thread until a producer rings or timeoutMs passes. Not allowed on
-   * the main thread (Atomics.wait throws there); use sleepAsync() instead.
+   * the main thread (Atomics.wait throws there).
    */
   sleep(timeoutMs: number): void {
     // If a producer already cleared the flag, wait returns "not-equal" at once.
@@ -156,16 +169,6 @@ export class Doorbell {
     Atomics.store(this.words, SLEEPING, 0);
     if (r > 0 && set.revents(0) !== 0) eventfdDrain(efd);
     return r;
-  }
-
-  /**
-   * Like sleep(), for threads that keep an event loop (main, QEMU I/O). Allocates
-   * one promise per sleep, never per frame.
-   */
-  async sleepAsync(timeoutMs: number): Promise<void> {
-    const r = Atomics.waitAsync(this.words, SLEEPING, 1, timeoutMs);
-    if (r.async) await r.value;
-    Atomics.store(this.words, SLEEPING, 0);
   }
 
   /** Wake-ups paid so far (may be slightly late when read from another thread). */

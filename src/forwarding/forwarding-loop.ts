@@ -32,6 +32,8 @@ const BATCH = 256; // frames taken from one ring per turn, so no ring starves th
 // DIVES_SPIN_US sets it for experiments on bigger hosts (docs/performance.md).
 const SPIN_MS = Number(process.env.DIVES_SPIN_US ?? 0) / 1000;
 const AGEING_INTERVAL_MS = 1000;
+/** What sleepOnce returns, told apart from doze()'s 0 when it found work instead. */
+const SLEPT = 1;
 
 export class ForwardingLoop {
   private readonly bell: Doorbell;
@@ -64,6 +66,13 @@ export class ForwardingLoop {
   /** The MAC moves of every VLAN here, reported to main at most every MOVE_REPORT_MS. */
   private readonly moves = new MacMoveLog();
   private lastMoveReport = 0;
+  /** Doorbell.doze's second look, made once: a frame in an input ring, control to read, or a stop. */
+  private readonly pendingWork = (): boolean => this.anyInput() || this.bell.controlSeq !== this.controlSeen || this.stopped;
+  /** Moves not yet reported are reported when due, not after a whole second asleep. */
+  private readonly sleepOnce = (): number => {
+    this.bell.sleep(this.moves.owed ? MOVE_REPORT_MS : AGEING_INTERVAL_MS);
+    return SLEPT;
+  };
 
   constructor(task: ForwardingTask) {
     this.bell = new Doorbell(task.doorbellSab);
@@ -133,16 +142,7 @@ export class ForwardingLoop {
       const t = performance.now();
       if (idleSince < 0) idleSince = t;
       if (t - idleSince < SPIN_MS) continue;
-      // Sleep: announce it, then look once more so a producer that published
-      // just before the announcement is not missed (see Doorbell.ring).
-      this.bell.prepareSleep();
-      if (this.anyInput() || this.bell.controlSeq !== this.controlSeen || this.stopped) {
-        this.bell.cancelSleep();
-        continue;
-      }
-      // Moves not yet reported are reported when due, not after a whole second asleep.
-      this.bell.sleep(this.moves.owed ? MOVE_REPORT_MS : AGEING_INTERVAL_MS);
-      idleSince = -1;
+      if (this.bell.doze(this.pendingWork, this.sleepOnce) === SLEPT) idleSince = -1;
     }
   }
 

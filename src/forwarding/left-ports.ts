@@ -5,12 +5,11 @@
 // the port's last drops here to be logged; what the I/O threads counted (rx-ring-full,
 // tap-write) is added and logged here. Main thread.
 
-import { PORT_DROPS, type PortDropName } from '../core/counters.js';
+import { PORT_DROPS } from '../core/counters.js';
+import type { PortDrops } from '../core/port-kind.js';
 import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
 import type { PortTable } from './port-table.js';
-
-export type PortDrops = Partial<Record<PortDropName, number>>;
 
 export class LeftPorts {
   /** vid → drops the I/O threads counted on ports that have left it. */

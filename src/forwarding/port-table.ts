@@ -3,16 +3,10 @@
 // workers' per-id arrays stay dense. Main thread only.
 
 import { DivesError } from '../core/errors.js';
-import type { PortKind } from '../core/port-kind.js';
+import type { PortKind, PortRecord } from '../core/port-kind.js';
 import { MAX_PORT_ID } from '../core/ring-record.js';
 
-export interface PortRecord {
-  id: number;
-  kind: PortKind;
-  /** The port's VLAN (a VXLAN VTEP's too); 0 for a peer port, which is a member of every VLAN that has local ports. */
-  vid: number;
-  name: string;
-}
+export type { PortRecord };
 
 export class PortTable {
   private readonly ports = new Map<number, PortRecord>();

@@ -21,6 +21,8 @@ import {
 } from './libc.js';
 
 export type UdpFamily = 'udp4' | 'udp6';
+/** The largest UDP payload of each family: 65535 less the UDP header (8) and, over IPv4, the IP header (20). */
+export const UDP_MAX_PAYLOAD: Readonly<Record<UdpFamily, number>> = { udp4: 65507, udp6: 65527 };
 export const SOCKADDR_IN_LEN = 16;
 export const SOCKADDR_IN6_LEN = 28;
 /** Room for either sockaddr. */

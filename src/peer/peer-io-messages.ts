@@ -1,8 +1,11 @@
-// Messages between the main thread and the peer I/O thread (over its Worker's
-// parentPort), one typed interface each. Frames never travel here: they use the
-// rings named in `rings` messages. The drop names are PEER_DROPS (src/core/counters.ts).
+// Messages between the main thread and the peer I/O thread that only peers have, one
+// typed interface each; the rest of the protocol (start, rings, stop, stats, gc, done,
+// log, failed) is every I/O thread's (src/core/io-messages.ts). Frames never travel here:
+// they use the rings named in `rings` messages. The drop names are PEER_DROPS
+// (src/core/counters.ts).
 
 import type { PEER_SOCKET_COUNTERS, PeerDropName } from '../core/counters.js';
+import type { IoRingsMsg, IoStart } from '../core/io-messages.js';
 import type { SealKey } from '../crypto/datagram-sealer.js';
 
 /** A keyed switch's sealing (src/peer/peer-seal.ts); null in PeerIoStart without a key. */
@@ -27,10 +30,7 @@ export interface PeerSession {
   ts: number;
 }
 
-export interface PeerIoStart {
-  /** The peer thread's own doorbell: forwarding threads ring it after queuing frames for peers. */
-  doorbellSab: SharedArrayBuffer;
-  maxFrame: number;
+export interface PeerIoStart extends IoStart {
   /**
    * The UDP socket on -h:-p, bound by main (src/linux/udp-socket.ts: non-blocking, its
    * kernel buffers set), so a restarted thread takes over the same socket. Main closes it.
@@ -39,21 +39,11 @@ export interface PeerIoStart {
   family: 'udp4' | 'udp6';
   address: string;
   port: number;
-  /** The switch's frame trace (src/core/frame-trace.ts). */
-  traceSab: SharedArrayBuffer;
   /** With a cluster key: how datagrams are sealed; null: the original wire format. */
   seal: PeerSealStart | null;
 }
 
 // main → peer thread
-/** The ring pair between this thread and one forwarding thread. */
-export interface PeerRingsMsg {
-  type: 'rings';
-  fw: number;
-  rxSab: SharedArrayBuffer; // peer thread produces, forwarding thread consumes
-  rxDoorbellSab: SharedArrayBuffer; // the forwarding thread's doorbell
-  txSab: SharedArrayBuffer; // forwarding thread produces, peer thread consumes
-}
 /**
  * A known peer: its datagrams are no longer strangers' (keepalives are reported; frames wait
  * for a port). Sent again for a known peer when `legacy` changes: a legacy peer (the original
@@ -85,19 +75,15 @@ export interface PeerKeepaliveMsg { type: 'keepalive'; peerIds: number[] }
  * frames except on `plainVids`; null: it takes none (offloads between peers are off).
  */
 export interface PeerOffloadAdvertMsg { type: 'offload-advert'; plainVids: number[] | null }
-export interface PeerStatsMsg { type: 'stats'; reqId: number }
-export interface PeerStopMsg { type: 'stop' }
 export type PeerControl =
-  | PeerRingsMsg
+  | IoRingsMsg
   | PeerSetMsg
   | PeerKeysMsg
   | PeerUnsetMsg
   | PeerPortMsg
   | PeerVlanMsg
   | PeerKeepaliveMsg
-  | PeerOffloadAdvertMsg
-  | PeerStatsMsg
-  | PeerStopMsg;
+  | PeerOffloadAdvertMsg;
 
 export interface PeerIoStats {
   peerId: number;
@@ -125,14 +111,7 @@ export interface PeerIoReport {
 
 // peer thread → main
 export type PeerEvent =
-  /** The request with this reqId has been applied. */
-  | { type: 'done'; reqId: number }
   /** A keepalive came from a known peer. */
   | { type: 'heard'; peerId: number }
   /** A peer's offload advertisement said something new: it takes offloaded frames except on plainVids. */
-  | { type: 'offload'; peerId: number; plainVids: number[] }
-  | ({ type: 'stats'; reqId: number } & PeerIoReport)
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  /** The thread stops itself on an error it cannot carry on after (the socket failed); it is not restarted. */
-  | { type: 'failed'; message: string }
-  | { type: 'stopped' };
+  | { type: 'offload'; peerId: number; plainVids: number[] };

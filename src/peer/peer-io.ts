@@ -5,7 +5,8 @@
 // cluster key every datagram both ways is sealed and opened by src/peer/peer-seal.ts
 // first. A legacy peer (the original DiVES, which reads every datagram as a vid and a
 // frame) is sent nothing but frames: no keepalive, no advertisement.
-// Runs on the peer I/O thread (workers/peer-io.ts), a blocking loop with no event loop.
+// Runs on the peer I/O thread, an IoLoop (src/core/io-loop.ts): a blocking loop with no
+// event loop.
 //
 // The loop receives up to RX_SLOTS datagrams per recvmmsg and sends up to TX_SLOTS per
 // sendmmsg (src/linux/mmsg.ts; the send side is src/peer/peer-tx-batch.ts), and sleeps in poll() on the socket and on its doorbell's
@@ -23,23 +24,23 @@
 // frames is consumed, before the kernel would have taken it).
 
 import type { MessagePort } from 'node:worker_threads';
-import { Doorbell } from '../core/doorbell.js';
 import { PEER_DROP, PEER_SOCKET, PEER_SOCKET_COUNTERS } from '../core/counters.js';
+import { IoLoop } from '../core/io-loop.js';
+import { attachPair, type IoCommonEvent } from '../core/io-messages.js';
 import { metaPort } from '../core/ring-record.js';
-import { describeErrno } from '../linux/libc.js';
+import { formatHostPort } from '../linux/host-port.js';
 import { MmsgBatch } from '../linux/mmsg.js';
-import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../linux/udp-socket.js';
+import { SOCKADDR_MAX, UDP_MAX_PAYLOAD, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../linux/udp-socket.js';
 import { PEER_HDR_LEN } from './wire/peer-datagram.js';
 import { KEEPALIVE, KEEPALIVE_LEN } from './wire/keepalive.js';
 import { SEAL_HDR_LEN } from '../crypto/sealed-datagram.js';
 import { PeerSeal, UNSEAL_DROPPED } from './peer-seal.js';
 import { PeerRx } from './peer-rx.js';
 import { OFFLOAD_ADVERT_LEN, encodeOffloadAdvert } from './wire/offload-advert.js';
-import { Ring, type FrameHandler } from '../core/ring.js';
-import type { PeerControl, PeerEvent, PeerIoStart, PeerSetMsg } from './peer-io-messages.js';
+import type { Ring, FrameHandler } from '../core/ring.js';
+import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart, PeerSetMsg } from './peer-io-messages.js';
 import { PeerRec } from './peer-record.js';
 import { PeerTxBatch } from './peer-tx-batch.js';
-import { FrameTrace } from '../core/frame-trace.js';
 
 const RX_SLOTS = 32;
 const D_GIANT = PEER_DROP.giant;
@@ -54,12 +55,9 @@ const TX_SLOTS = 32;
  * forced stop); after this many the loop reads control and the socket, then goes on.
  */
 const TX_ROUNDS = 16;
-const SLEEP_MS = 1000;
-// The largest UDP payload: 65535 less the UDP header (8) and, over IPv4, the IP header (20).
-const MAX_PAYLOAD = { udp4: 65507, udp6: 65527 } as const;
 
-export class PeerIo {
-  private readonly bell: Doorbell;
+export class PeerIo extends IoLoop<PeerIoStart, PeerControl, PeerEvent, PeerIoReport> {
+  protected readonly polled = 'peer socket';
   private readonly maxFrame: number;
   private readonly maxPayload: number;
   private readonly peers = new Map<number, PeerRec>();
@@ -70,90 +68,87 @@ export class PeerIo {
   /** Where the frames of received datagrams go (src/peer/peer-rx.ts). */
   private readonly rxPath: PeerRx;
   private txRings: Ring[] = [];
-  private socket: UdpSocket | null = null;
-  private rx: MmsgBatch | null = null;
-  private tx: PeerTxBatch | null = null;
+  private socket: UdpSocket | null;
+  private readonly rx: MmsgBatch;
+  private readonly tx: PeerTxBatch;
   /** The socket's own counters (strangers, no-port, recv-error), indexed by PEER_SOCKET. */
   private readonly counts = PEER_SOCKET_COUNTERS.create();
   /** The last stranger's sockaddr, formatted only when `stats` asks. */
   private readonly lastStranger = Buffer.alloc(SOCKADDR_MAX);
-  private controlSeen = 0;
-  private stopped = false;
+  /**
+   * Whether the socket may hold datagrams: a recvmmsg that fills fewer slots than it has
+   * drained the socket, so the loop reads again only after poll() says so (one EAGAIN
+   * system call less per wake-up).
+   */
+  private readable = true;
   /** What we tell peers about offloaded frames after each keepalive; null: nothing (we take none). */
   private advert: Buffer | null = null;
   private readonly txHandler: FrameHandler;
-  private readonly trace: FrameTrace;
   /** With a cluster key: sealing and opening (src/peer/peer-seal.ts); null: the original wire format. */
   private seal: PeerSeal | null = null;
   /** Each rx slot past the sealed header, where an opened datagram's payload is. */
-  private bodies: Buffer[] = [];
+  private readonly bodies: Buffer[];
   private readonly complain = (p: PeerRec, reason: string, message: string): void =>
-    this.emit({ type: 'log', level: 'warn', message: `peer ${this.addressOf(p)} ${message} (counted as ${reason})` });
+    this.log('warn', 'peer-io', `peer ${this.addressOf(p)} ${message} (counted as ${reason})`);
 
-  constructor(
-    private readonly start: PeerIoStart,
-    private readonly control: MessagePort,
-    private readonly emit: (e: PeerEvent) => void,
-  ) {
-    this.bell = new Doorbell(start.doorbellSab);
-    this.trace = new FrameTrace(start.traceSab);
+  /** Serves the socket main bound (main closes it once the thread is gone). */
+  constructor(start: PeerIoStart, control: MessagePort, emit: (e: PeerEvent | IoCommonEvent<PeerIoReport>) => void) {
+    super(start, control, emit);
     this.maxFrame = start.maxFrame;
     this.rxPath = new PeerRx(this.maxFrame, this.trace, emit, start.seal !== null);
-    this.maxPayload = MAX_PAYLOAD[start.family];
+    this.maxPayload = UDP_MAX_PAYLOAD[start.family];
     this.txHandler = (buf, off, len, meta) => this.queue(buf, off, len, meta);
-  }
-
-  /** Serve the socket main bound until a `stop` message; main closes the socket afterwards. */
-  run(): void {
-    const s = this.start;
-    this.socket = UdpSocket.adopt(s.fd, s.family, s.address, s.port);
+    this.socket = UdpSocket.adopt(start.fd, start.family, start.address, start.port);
     // A slot holds the largest datagram there is, since an offloaded frame (a TCP
     // segment of up to 64 KiB) may fill one whatever maxFrame says; a plain frame
     // over maxFrame is still giant, and a datagram the slot cut short too.
     this.rx = new MmsgBatch(RX_SLOTS, Math.max(PEER_HDR_LEN + this.maxFrame, this.maxPayload));
     this.bodies = this.rx.slot.map((b) => b.subarray(SEAL_HDR_LEN));
-    if (s.seal !== null) {
-      this.seal = new PeerSeal(s.seal, this.complain);
-    }
+    if (start.seal !== null) this.seal = new PeerSeal(start.seal, this.complain);
     this.tx = new PeerTxBatch(TX_SLOTS, this.maxPayload, this.trace, this.seal);
-    const fd = this.socket.fd;
-    // Whether the socket may hold datagrams: a recvmmsg that fills fewer slots than
-    // it has drained the socket, so the loop reads again only after poll() says so
-    // (one EAGAIN system call less per wake-up).
-    let readable = true;
-    while (!this.stopped) {
-      if (this.bell.controlSeq !== this.controlSeen) this.controlSeen = this.bell.drainControl<PeerControl>(this.control, (m) => this.handle(m));
-      if (this.stopped) break;
-      if (readable) readable = this.receive(fd) === RX_SLOTS;
-      const sent = this.transmit(fd);
-      // While frames flow out, try the socket every round too: poll() runs only when there
-      // is nothing to send, and a peer's keepalives must be read under a flood toward it.
-      if (sent > 0) readable = true;
-      if (readable) continue;
-      // Announce sleep, then look once more (see Doorbell.ring for why).
-      this.bell.prepareSleep();
-      if (this.anyTx() || this.bell.controlSeq !== this.controlSeen) {
-        this.bell.cancelSleep();
-        continue;
-      }
-      const r = this.bell.sleepPoll(fd, SLEEP_MS);
-      if (r < 0) {
-        this.emit({ type: 'failed', message: `peer socket: poll: ${describeErrno(-r)}` });
-        break;
-      }
-      readable = r > 0;
-    }
+  }
+
+  protected turn(): boolean {
+    const fd = this.start.fd;
+    if (this.readable) this.readable = this.receive(fd) === RX_SLOTS;
+    // While frames flow out, try the socket every round too: poll() runs only when there
+    // is nothing to send, and a peer's keepalives must be read under a flood toward it.
+    if (this.transmit(fd) > 0) this.readable = true;
+    return this.readable;
+  }
+
+  protected pending(): boolean {
+    return this.anyTx();
+  }
+
+  protected sleep(ms: number): number {
+    const r = this.bell.sleepPoll(this.start.fd, ms);
+    if (r < 0) return r;
+    this.readable = r > 0;
+    return 0;
+  }
+
+  protected override finish(): void {
     this.socket = null;
-    this.emit({ type: 'stopped' });
+  }
+
+  protected report(): PeerIoReport {
+    return {
+      peers: [...this.peers.values()].map((p) => p.snapshot()),
+      socket: PEER_SOCKET_COUNTERS.toRecord(this.counts),
+      lastStranger: this.counts[S_STRANGERS] === 0 ? null : this.formatStranger(),
+    };
   }
 
   /** Apply one control message from main. */
-  handle(msg: PeerControl): void {
+  protected handle(msg: PeerControl): void {
     switch (msg.type) {
-      case 'rings':
-        this.rxPath.rings[msg.fw] = new Ring(msg.rxSab, new Doorbell(msg.rxDoorbellSab));
-        this.txRings = [...this.txRings, new Ring(msg.txSab)];
+      case 'rings': {
+        const { rx, tx } = attachPair(msg.pair);
+        this.rxPath.rings[msg.fw] = rx;
+        this.txRings = [...this.txRings, tx];
         break;
+      }
       case 'set-peer':
         this.setPeer(msg);
         break;
@@ -198,18 +193,6 @@ export class PeerIo {
         this.advert = msg.plainVids === null ? null : encodeOffloadAdvert(msg.plainVids);
         for (const p of this.peers.values()) if (p.portId >= 0) this.sendAdvert(p);
         break;
-      case 'stats':
-        this.emit({
-          type: 'stats',
-          reqId: msg.reqId,
-          peers: [...this.peers.values()].map((p) => p.snapshot()),
-          socket: PEER_SOCKET_COUNTERS.toRecord(this.counts),
-          lastStranger: this.counts[S_STRANGERS] === 0 ? null : this.formatStranger(),
-        });
-        break;
-      case 'stop':
-        this.stopped = true;
-        break;
     }
   }
 
@@ -225,7 +208,7 @@ export class PeerIo {
     try {
       sa = sockaddrFor(this.start.family, msg.address, msg.port);
     } catch (err) {
-      this.emit({ type: 'log', level: 'error', message: `peer ${msg.address}:${msg.port}: ${String(err)}` });
+      this.log('error', 'peer-io', `peer ${formatHostPort(msg.address, msg.port)}: ${String(err)}`);
       return;
     }
     const key = sockaddrKey(this.start.family, sa, 0);
@@ -263,12 +246,12 @@ export class PeerIo {
 
   private formatStranger(): string {
     const { address, port } = sockaddrParts(this.start.family, this.lastStranger);
-    return formatAddress(address, port);
+    return formatHostPort(address, port);
   }
 
   private addressOf(p: PeerRec): string {
     const { address, port } = sockaddrParts(this.start.family, p.sockaddr);
-    return formatAddress(address, port);
+    return formatHostPort(address, port);
   }
 
   private setPort(p: PeerRec, portId: number): void {
@@ -296,7 +279,7 @@ export class PeerIo {
 
   /** One recvmmsg worth of datagrams: strangers', keepalives, or frames for forwarding threads. */
   private receive(fd: number): number {
-    const rx = this.rx as MmsgBatch;
+    const rx = this.rx;
     const n = rx.recv(fd);
     if (n < 0) {
       // Not EAGAIN: the kernel refused the call (ENOMEM, a pending socket error). Counted;
@@ -337,7 +320,7 @@ export class PeerIo {
   /** Drain the tx rings in batches of TX_SLOTS datagrams, one sendmmsg each, at most TX_ROUNDS per ring. */
   private transmit(fd: number): number {
     const rings = this.txRings;
-    const tx = this.tx as PeerTxBatch;
+    const tx = this.tx;
     let total = 0;
     for (let i = 0; i < rings.length; i++) {
       for (let round = 0; round < TX_ROUNDS; round++) {
@@ -354,11 +337,6 @@ export class PeerIo {
   private queue(buf: Buffer, off: number, len: number, meta: number): void {
     const p = this.byPort[metaPort(meta)];
     if (p === undefined) this.counts[S_NO_PORT]++;
-    else this.tx?.add(p, buf, off, len, meta);
+    else this.tx.add(p, buf, off, len, meta);
   }
-}
-
-/** "address:port", with an IPv6 address in brackets. */
-export function formatAddress(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

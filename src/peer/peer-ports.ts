@@ -12,15 +12,14 @@
 // frames for it, and leaves the peer thread before it leaves the forwarding thread, so a
 // freed port id never carries a stale frame into another port.
 
-import { Worker } from 'node:worker_threads';
-import { Doorbell } from '../core/doorbell.js';
 import { DivesError } from '../core/errors.js';
-import { eventfdClose, eventfdOpen } from '../linux/eventfd.js';
-import { PendingReplies } from '../core/pending-replies.js';
-import { IoRingPairs, type RingPairAnnouncement } from '../forwarding/io-ring-pairs.js';
+import { IoThread } from '../core/io-thread.js';
+import { ioLoop } from '../core/io-loop.js';
+import type { IoRequest } from '../core/io-messages.js';
+import type { PortRecord } from '../core/port-kind.js';
+import { IoRingPairs } from '../forwarding/io-ring-pairs.js';
 import { PeerOffloadPolicy } from './peer-offload-policy.js';
 import { PEER_SOCKET_COUNTERS } from '../core/counters.js';
-import { ThreadSupervisor, workerRun, type ThreadRun } from '../core/thread-supervisor.js';
 import type { PeerControl, PeerEvent, PeerIoReport, PeerIoStart } from './peer-io-messages.js';
 import { ToldPeerThread } from './told-peer-thread.js';
 import type { UdpSocket } from '../linux/udp-socket.js';
@@ -29,30 +28,23 @@ import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { ForwardingThread } from '../forwarding/forwarding-thread.js';
-import type { PortRecord, PortTable } from '../forwarding/port-table.js';
-import type { RingTable } from '../forwarding/ring-table.js';
+import type { PortKindParts } from '../forwarding/port-kind-parts.js';
+import type { PortTable } from '../forwarding/port-table.js';
 
 // One ring pair carries every peer of a forwarding thread, and a flood writes one
 // copy per peer, so it is sized like the QEMU rings.
 export const PEER_RING_BYTES = 4 << 20;
-const REQUEST_TIMEOUT_MS = 5000;
-const THREAD = 'peer-io';
-
-type Request = Extract<PeerControl, { reqId: number }>;
-type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'reqId'> : never) : never;
+const PEER_LOOP = ioLoop(new URL('./peer-io.js', import.meta.url), 'PeerIo');
 
 export class PeerPorts {
-  private worker: Worker | null = null;
   /** The socket on -h:-p, bound here and served by whichever peer thread runs. */
   private socket: UdpSocket | null = null;
-  /** What a restarted thread is told again: ring pairs, known peers, the forwarding thread of each member VLAN. */
-  private readonly pairs: RingPairAnnouncement[] = [];
   /** What the thread was told of each known peer, and how it seals (Peering sets both through it). */
   readonly told = new ToldPeerThread((msg) => this.post(msg));
+  /** The forwarding thread of each member VLAN, told again to a restarted thread. */
   private readonly vidFw = new Map<number, number>();
-  readonly io: ThreadSupervisor;
-
-  private readonly bell = new Doorbell();
+  readonly io: IoThread<PeerIoStart, PeerControl, PeerEvent, PeerIoReport>;
+  /** The ring pairs with the forwarding threads, told again to a restarted thread. */
   private readonly rings: IoRingPairs;
   /** VLANs peers are members of: those with local ports, as of the last reconcile. */
   private readonly memberVids = new Set<number>();
@@ -60,8 +52,6 @@ export class PeerPorts {
   private readonly portOf = new Map<number, number>();
   private chain: Promise<unknown> = Promise.resolve();
   private reconcileQueued = false;
-  private readonly waits = new PendingReplies<void>();
-  private readonly statsWaits = new PendingReplies<PeerIoReport>();
   private closed = false;
   /** The address and port the socket is bound to, once started. */
   bound: { address: string; port: number; sendBuffer: number; receiveBuffer: number } | null = null;
@@ -71,36 +61,38 @@ export class PeerPorts {
   onOffloadChange: () => void = () => {};
   private readonly offload: PeerOffloadPolicy;
 
+  private readonly pool: ForwardingPool;
+  private readonly ports: PortTable;
+  private readonly log: Logger;
+
   constructor(
-    private readonly pool: ForwardingPool,
-    private readonly ports: PortTable,
-    rings: RingTable,
-    private readonly maxFrame: number,
-    private readonly log: Logger,
+    parts: PortKindParts,
     /** Offloaded frames between peers (--no-peer-offload turns them off): advertised, and sent to peers that advertise. */
     offload = true,
   ) {
+    this.pool = parts.pool;
+    this.ports = parts.ports;
+    this.log = parts.log;
     this.offload = new PeerOffloadPolicy(offload);
-    this.rings = new IoRingPairs(PEER_RING_BYTES, { name: THREAD, bell: this.bell }, rings, (pair) => {
-      this.pairs.push(pair);
-      this.post({ type: 'rings', ...pair });
-    });
-    this.io = new ThreadSupervisor({
-      name: THREAD,
+    this.io = new IoThread({
+      name: 'peer-io',
       kind: 'peer-io',
-      log,
-      launch: () => this.launch(),
-      askStop: () => this.post({ type: 'stop' }),
-      onDeath: () => this.died(),
+      log: parts.log,
+      loop: PEER_LOOP,
+      cpu: -1,
+      start: () => this.startOf(parts.maxFrame),
+      replay: () => this.replay(),
+      onEvent: (e) => this.onEvent(e),
       restartNote: ' on the same socket (its counters start again from zero)',
-      downNote: '; peers stop carrying frames until the switch restarts',
+      downNote: () => '; peers stop carrying frames until the switch restarts',
     });
-    ports.onChange(() => this.scheduleReconcile());
+    this.rings = new IoRingPairs(PEER_RING_BYTES, { name: this.io.name, bell: this.io.bell, post: (m) => this.post(m) }, parts.rings);
+    parts.ports.onChange(() => this.scheduleReconcile());
   }
 
   /** Wake-ups its doorbell has paid for, for `show threads`. */
   get wakeups(): number {
-    return this.bell.wakeups;
+    return this.io.wakeups;
   }
 
   /** Offloaded frames between peers are on (not --no-peer-offload). */
@@ -118,42 +110,29 @@ export class PeerPorts {
     const sock = bindPeerSocket(bind, this.log);
     this.socket = sock;
     this.bound = { address: sock.address, port: sock.port, sendBuffer: sock.sendBuffer, receiveBuffer: sock.receiveBuffer };
-    // The thread sleeps in poll() on its socket and on this eventfd, which its
-    // doorbell bumps (src/core/doorbell.ts).
-    this.bell.attachEventfd(eventfdOpen());
+    // The thread sleeps in poll() on its socket and on its doorbell's eventfd (src/core/doorbell.ts).
     this.io.start();
     this.scheduleReconcile();
   }
 
-  /**
-   * One incarnation of the peer thread, on the bound socket, told everything main
-   * knows: the ring pairs, the known peers and their ports, the VLANs, the
-   * advertisement. On a first start that is whatever came before start(); after a
-   * restart, the whole state the dead thread had, so peers carry frames again at once.
-   */
-  private launch(): ThreadRun {
+  /** What an incarnation of the peer thread starts with: the bound socket, and how it seals. */
+  private startOf(maxFrame: number): Omit<PeerIoStart, 'name' | 'doorbellSab' | 'cpu'> {
     const sock = this.socket as UdpSocket;
-    const start: PeerIoStart = { doorbellSab: this.bell.sab, maxFrame: this.maxFrame, fd: sock.fd, family: sock.family, address: sock.address, port: sock.port, traceSab: this.pool.trace.sab, seal: this.told.sealing };
-    const w = new Worker(new URL('../../workers/peer-io.js', import.meta.url), { workerData: start, name: THREAD });
-    this.worker = w;
-    let failure: string | null = null;
-    w.on('message', (e: PeerEvent) => {
-      if (e.type === 'failed') failure = e.message;
-      this.onEvent(e);
-    });
-    for (const pair of this.pairs) this.post({ type: 'rings', ...pair });
+    return { maxFrame, fd: sock.fd, family: sock.family, address: sock.address, port: sock.port, traceSab: this.pool.trace.sab, seal: this.told.sealing };
+  }
+
+  /**
+   * A new incarnation of the peer thread is told everything main knows: the ring pairs,
+   * the known peers and their ports, the VLANs, the advertisement. On a first start that
+   * is whatever came before start(); after a restart, the whole state the dead thread
+   * had, so peers carry frames again at once.
+   */
+  private replay(): void {
+    this.rings.replay();
     this.told.replay();
     for (const [peerId, portId] of this.portOf) void this.request({ type: 'peer-port', peerId, portId }).catch(() => undefined);
     for (const [vid, fw] of this.vidFw) void this.request({ type: 'vlan', vid, fw }).catch(() => undefined);
     if (this.offload.advert !== null) this.post({ type: 'offload-advert', plainVids: this.offload.advert });
-    return workerRun(w, () => failure);
-  }
-
-  /** Whatever waited for the dead thread is answered: the state is replayed to the next one. */
-  private died(): void {
-    this.worker = null;
-    this.waits.settleAll(undefined);
-    this.statsWaits.failAll(new DivesError('EWORKER', 'the peer I/O thread died'));
   }
 
   /** Stop the peer thread as a crash would (the `debug crash-peers` command, for drills and tests). */
@@ -164,30 +143,16 @@ export class PeerPorts {
 
   /** The thread reads its messages between batches, once its doorbell's CONTROL count moves. */
   private post(msg: PeerControl): void {
-    if (this.worker === null) return;
-    this.worker.postMessage(msg);
-    this.bell.control();
+    this.io.post(msg);
   }
 
-  private closeEventfd(): void {
-    const fd = this.bell.eventfd;
-    if (fd < 0) return;
-    // Forwarding threads stop bumping it once detached; one that read the fd just
-    // before gets a grace period before the number can be reused.
-    this.bell.attachEventfd(-1);
-    setTimeout(() => eventfdClose(fd), 200).unref();
-  }
-
-  private request(body: RequestBody): Promise<void> {
+  private request(body: IoRequest<PeerControl>): Promise<void> {
     if (!this.running) return Promise.resolve();
-    return this.waits.request('the peer I/O thread', REQUEST_TIMEOUT_MS, (reqId) => this.post({ ...body, reqId } as Request));
+    return this.io.request(body);
   }
 
   private onEvent(e: PeerEvent): void {
     switch (e.type) {
-      case 'done':
-        this.waits.settle(e.reqId, undefined);
-        break;
       case 'heard':
         this.onHeard(e.peerId);
         break;
@@ -195,17 +160,6 @@ export class PeerPorts {
         this.offload.heard(e.peerId, e.plainVids);
         LogLimiter.of(this.log).debug('peer-offload', `peers: peer ${e.peerId} takes offloaded frames${e.plainVids.length > 0 ? ` except on VLANs ${e.plainVids.join(',')}` : ''}`);
         this.onOffloadChange();
-        break;
-      case 'stats': {
-        const report: PeerIoReport = { peers: e.peers, socket: e.socket, lastStranger: e.lastStranger };
-        this.statsWaits.settle(e.reqId, report);
-        break;
-      }
-      case 'log':
-        LogLimiter.of(this.log)[e.level]('peer-io', e.message);
-        break;
-      case 'stopped':
-      case 'failed':
         break;
     }
   }
@@ -325,8 +279,7 @@ export class PeerPorts {
 
   /** Per-peer counters and the stranger count from the peer thread. */
   async stats(): Promise<PeerIoReport> {
-    if (!this.running) return { peers: [], socket: PEER_SOCKET_COUNTERS.zero(), lastStranger: null };
-    return this.statsWaits.request('the peer I/O thread', REQUEST_TIMEOUT_MS, (reqId) => this.post({ type: 'stats', reqId }));
+    return (this.running ? await this.io.stats() : null) ?? { peers: [], socket: PEER_SOCKET_COUNTERS.zero(), lastStranger: null };
   }
 
   private scheduleReconcile(): void {
@@ -376,11 +329,8 @@ export class PeerPorts {
   async close(): Promise<void> {
     if (this.socket === null || this.closed) return;
     this.closed = true;
-    this.waits.settleAll(undefined);
-    await this.io.stop();
-    this.worker = null;
+    await this.io.close();
     this.socket.close();
-    this.closeEventfd();
   }
 }
 

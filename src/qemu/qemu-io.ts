@@ -6,8 +6,9 @@
 // staged, each frame behind its length and padded to 60 bytes, and written in one call
 // per batch. A trunk listener's connections (served by a thread of their own) are untagged
 // into the rx ring of their frame's VLAN (src/core/trunk-demux.ts) and their frames out
-// tagged with their VLAN, untagged in the native one. Runs on a QEMU I/O thread (workers/qemu-io.ts): a blocking loop over raw fds
-// through libc, no event loop, sleeping in poll() on every fd and its doorbell's eventfd.
+// tagged with their VLAN, untagged in the native one. Runs on a QEMU I/O thread, an
+// IoLoop (src/core/io-loop.ts): a blocking loop over raw fds through libc, no event loop,
+// sleeping in poll() on every fd and its doorbell's eventfd.
 //
 // Thread safety: this thread is the single producer of its connections' rx rings and the
 // single consumer of their tx rings. Main's messages arrive on the Worker port and are
@@ -18,23 +19,22 @@
 // into one stage per thread, and a connection keeps only what its socket did not take.
 
 import type { MessagePort } from 'node:worker_threads';
-import { Doorbell } from '../core/doorbell.js';
 import { ETH_ZLEN } from '../core/frame.js';
 import { PORT_DROPS } from '../core/counters.js';
-import { Ring, type FrameHandler } from '../core/ring.js';
+import type { FrameHandler } from '../core/ring.js';
 import { metaVid } from '../core/ring-record.js';
 import { tagInto } from '../core/trunk-demux.js';
 import { VLAN_TAG_LEN } from '../core/vlan-tag.js';
-import { collectGarbage } from '../core/collect-garbage.js';
-import { FrameTrace, STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
-import { pinThisThread } from '../linux/cpu-affinity.js';
+import { STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
+import { IoLoop } from '../core/io-loop.js';
+import { attachPair, type IoCommonEvent } from '../core/io-messages.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, describeErrno } from '../linux/libc.js';
 import { PollSet } from '../linux/poll-set.js';
 import { acceptStream, closeFd, formatPeer } from '../linux/stream-socket.js';
 import { SOCKADDR_MAX } from '../linux/udp-socket.js';
 import { QemuConn } from './qemu-conn.js';
 import { QEMU_HDR_LEN, writeQemuHeader } from './qemu-framer.js';
-import type { QemuControl, QemuEvent, QemuIoStart } from './qemu-io-messages.js';
+import type { QemuConnStats, QemuControl, QemuEvent, QemuIoStart } from './qemu-io-messages.js';
 
 /** One read per connection per turn: at most this much of what a VM sent, so no VM starves the others. */
 const READ_BYTES = 256 * 1024;
@@ -49,7 +49,6 @@ const BATCH = 4096;
 const BATCH_BYTES = QEMU_STAGE_BYTES - BATCH * (QEMU_HDR_LEN + VLAN_TAG_LEN + ETH_ZLEN - 14);
 /** The shortest tagged frame: one that is ETH_ZLEN untagged. */
 const TAGGED_ZLEN = ETH_ZLEN + VLAN_TAG_LEN;
-const SLEEP_MS = 1000;
 /** How long to sleep while a VM waits for room in its rx ring: the forwarding thread frees it without a wake-up. */
 const BLOCKED_SLEEP_MS = 1;
 
@@ -60,8 +59,8 @@ interface Listener {
   path: string | null;
 }
 
-export class QemuIo {
-  private readonly bell: Doorbell;
+export class QemuIo extends IoLoop<QemuIoStart, QemuControl, QemuEvent, QemuConnStats[]> {
+  protected readonly polled = 'QEMU sockets';
   private readonly listeners = new Map<number, Listener>();
   private readonly conns = new Map<number, QemuConn>();
   /** The attached connections, for the per-turn loops; rebuilt when one comes or goes. */
@@ -71,29 +70,23 @@ export class QemuIo {
   private slots: (Listener | QemuConn)[] = [];
   private setDirty = true;
   private nextConn: number;
-  private controlSeen = 0;
-  private stopped = false;
+  /** Some VM waits for room in its rx ring (the next sleep is short). */
+  private blocked = false;
   private readonly readBuf = Buffer.allocUnsafe(READ_BYTES);
   private readonly stage = Buffer.allocUnsafe(QEMU_STAGE_BYTES);
   private stageLen = 0;
   /** The native VLAN of the trunk connection being staged for (0: none), or -1 for an access connection: nothing is tagged. */
   private stageNative = -1;
   private readonly stageFrame: FrameHandler;
-  private readonly trace: FrameTrace;
   /** Metas of the traced frames of the batch being staged, finished once it is written. */
   private readonly traced = new Int32Array(8);
   private tracedCount = 0;
   private readonly peer = Buffer.alloc(SOCKADDR_MAX);
   private readonly peerLen = new Uint32Array(1);
 
-  constructor(
-    private readonly start: QemuIoStart,
-    private readonly control: MessagePort,
-    private readonly emit: (e: QemuEvent) => void,
-  ) {
-    this.bell = new Doorbell(start.doorbellSab);
+  constructor(start: QemuIoStart, control: MessagePort, emit: (e: QemuEvent | IoCommonEvent<QemuConnStats[]>) => void) {
+    super(start, control, emit);
     this.nextConn = start.firstConnId;
-    this.trace = new FrameTrace(start.traceSab);
     // One closure for the life of the thread: the tx rings call it per frame.
     this.stageFrame = (buf, off, len, meta) => {
       if ((meta & TRACE_MASK) !== 0) this.tracePicked(meta);
@@ -112,42 +105,44 @@ export class QemuIo {
     };
   }
 
-  /** Runs until a `stop` message; closes its connections on the way out. */
-  run(): void {
-    if (this.start.cpu >= 0) pinThisThread(this.start.cpu);
-    while (!this.stopped) {
-      if (this.bell.controlSeq !== this.controlSeen) this.controlSeen = this.bell.drainControl<QemuControl>(this.control, (m) => this.handle(m));
-      if (this.stopped) break;
-      let work = 0;
-      let blocked = false;
-      const live = this.live;
-      for (let i = 0; i < live.length; i++) {
-        work += this.serve(live[i]);
-        blocked ||= live[i].blocked;
-      }
-      if (this.setDirty) this.rebuild();
-      if (work > 0) {
-        // Busy: ask poll() without waiting which other connections have input, or one
-        // that went quiet for a moment would not be read again while the others keep the
-        // thread busy (they stay readable while each read fills its buffer).
-        if (this.set.poll(0) > 0) this.ready();
-        continue;
-      }
-      // Announce sleep, then look once more (see Doorbell.ring for why).
-      this.bell.prepareSleep();
-      if (this.anyTx() || this.bell.controlSeq !== this.controlSeen) {
-        this.bell.cancelSleep();
-        continue;
-      }
-      const r = this.bell.sleepPollSet(this.set, blocked ? BLOCKED_SLEEP_MS : SLEEP_MS);
-      if (r < 0) {
-        this.emit({ type: 'log', level: 'error', kind: 'qemu-poll', message: `${this.start.name}: poll: ${describeErrno(-r)}` });
-        break;
-      }
-      if (r > 0) this.ready();
+  /** One turn of every attached connection; while some keep the thread busy, the others' input is asked for too. */
+  protected turn(): boolean {
+    let work = 0;
+    let blocked = false;
+    const live = this.live;
+    for (let i = 0; i < live.length; i++) {
+      work += this.serve(live[i]);
+      blocked ||= live[i].blocked;
     }
+    this.blocked = blocked;
+    if (this.setDirty) this.rebuild();
+    if (work === 0) return false;
+    // Busy: ask poll() without waiting which other connections have input, or one
+    // that went quiet for a moment would not be read again while the others keep the
+    // thread busy (they stay readable while each read fills its buffer).
+    if (this.set.poll(0) > 0) this.ready();
+    return true;
+  }
+
+  protected pending(): boolean {
+    return this.anyTx();
+  }
+
+  /** While a VM waits for room in its rx ring, a short sleep: the forwarding thread frees it without a wake-up. */
+  protected sleep(ms: number): number {
+    const r = this.bell.sleepPollSet(this.set, this.blocked ? BLOCKED_SLEEP_MS : ms);
+    if (r < 0) return r;
+    if (r > 0) this.ready();
+    return 0;
+  }
+
+  /** Its connections are closed on the way out. */
+  protected override finish(): void {
     for (const c of [...this.conns.values()]) this.close(c, 'the switch is stopping');
-    this.emit({ type: 'stopped' });
+  }
+
+  protected report(): QemuConnStats[] {
+    return [...this.conns.values()].flatMap((c) => c.snapshots());
   }
 
   /** One turn of one connection: a read if it may have input, pending bytes out, then a batch from its tx ring. */
@@ -228,7 +223,7 @@ export class QemuIo {
       const fd = acceptStream(l.fd, l.tcp, this.peer, this.peerLen);
       if (fd === 0) return;
       if (fd < 0) {
-        this.emit({ type: 'log', level: 'warn', kind: 'qemu-accept', message: `listener ${l.id}: accept: ${describeErrno(-fd)}` });
+        this.log('warn', 'qemu-accept', `listener ${l.id}: accept: ${describeErrno(-fd)}`);
         return;
       }
       const remote = l.tcp ? formatPeer(this.peer) : `unix:${l.path}`;
@@ -245,7 +240,7 @@ export class QemuIo {
     closeFd(c.fd);
     this.live = this.live.filter((x) => x !== c);
     this.setDirty = true;
-    if (reason.startsWith('bad frame')) this.emit({ type: 'log', level: 'warn', kind: 'qemu-bad-frame', message: `qemu port ${c.portId} (${c.remote}): closing: ${reason}` });
+    if (reason.startsWith('bad frame')) this.log('warn', 'qemu-bad-frame', `qemu port ${c.portId} (${c.remote}): closing: ${reason}`);
     const members = c.demux === null ? undefined : c.snapshots();
     this.emit({ type: 'disconnected', connId: c.id, portId: c.portId, reason, drops: PORT_DROPS.toRecord(c.drops), members });
   }
@@ -282,8 +277,8 @@ export class QemuIo {
     this.emit({ type: 'attached', connId: c.id, portId: c.portId });
   }
 
-  /** Apply one control message from main. Public so tests can drive the thread without a Worker. */
-  handle(msg: QemuControl): void {
+  /** Apply one control message from main. */
+  protected handle(msg: QemuControl): void {
     switch (msg.type) {
       case 'listen':
         this.listeners.set(msg.listenerId, { id: msg.listenerId, fd: msg.fd, tcp: msg.tcp, path: msg.path });
@@ -293,7 +288,7 @@ export class QemuIo {
         this.listeners.delete(msg.listenerId);
         for (const c of [...this.conns.values()]) if (c.listenerId === msg.listenerId) this.close(c, 'its listener was closed');
         this.setDirty = true;
-        this.emit({ type: 'unlistened', listenerId: msg.listenerId });
+        this.emit({ type: 'done', reqId: msg.reqId });
         break;
       case 'port': {
         const c = this.conns.get(msg.connId);
@@ -302,7 +297,8 @@ export class QemuIo {
           this.emit({ type: 'disconnected', connId: msg.connId, portId: msg.portId, reason: 'closed before it was attached' });
           break;
         }
-        c.attach(msg.portId, msg.meta, new Ring(msg.rxSab, new Doorbell(msg.fwDoorbellSab)), new Ring(msg.txSab));
+        const { rx, tx } = attachPair(msg.pair);
+        c.attach(msg.portId, msg.meta, rx, tx);
         this.attached(c);
         break;
       }
@@ -312,8 +308,8 @@ export class QemuIo {
           this.emit({ type: 'disconnected', connId: msg.connId, portId: msg.members[0].portId, reason: 'closed before it was attached' });
           break;
         }
-        const rxs = msg.pairs.map((p) => new Ring(p.rxSab, new Doorbell(p.fwDoorbellSab)));
-        c.attachTrunk(msg.native, msg.members, rxs, msg.pairs.map((p) => new Ring(p.txSab)), msg.countersSab, this.trace);
+        const pairs = msg.pairs.map(attachPair);
+        c.attachTrunk(msg.native, msg.members, pairs.map((p) => p.rx), pairs.map((p) => p.tx), msg.countersSab, this.trace);
         this.attached(c);
         break;
       }
@@ -322,15 +318,6 @@ export class QemuIo {
         if (c !== undefined) this.close(c, 'closed by the switch');
         break;
       }
-      case 'stats':
-        this.emit({ type: 'stats', reqId: msg.reqId, conns: [...this.conns.values()].flatMap((c) => c.snapshots()) });
-        break;
-      case 'stop':
-        this.stopped = true;
-        break;
-      case 'gc':
-        collectGarbage();
-        break;
     }
   }
 }

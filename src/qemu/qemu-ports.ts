@@ -16,9 +16,10 @@
 
 import { rmSync } from 'node:fs';
 import { DivesError } from '../core/errors.js';
-import { LISTENER_REFUSAL, LISTENER_REFUSALS, type PortDropName } from '../core/counters.js';
+import { LISTENER_REFUSAL, LISTENER_REFUSALS } from '../core/counters.js';
+import { ringPair } from '../core/io-messages.js';
+import type { KindThread, PortDrops, PortKindProvider } from '../core/port-kind.js';
 import { ringMeta } from '../core/ring-record.js';
-import type { ThreadSupervisor } from '../core/thread-supervisor.js';
 import { closeFd } from '../linux/stream-socket.js';
 import { openListener } from './listener-socket.js';
 import { formatListenSpec, type ListenSpec } from './listen-spec.js';
@@ -29,10 +30,7 @@ import { QemuTrunk, QemuTrunkConns, type TrunkConn } from './qemu-trunk-conns.js
 import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
 import { EventBus } from '../core/event-bus.js';
-import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
-import type { PortTable } from '../forwarding/port-table.js';
-import type { RingTable } from '../forwarding/ring-table.js';
-import type { LeftPorts, PortDrops } from '../forwarding/left-ports.js';
+import type { PortKindParts } from '../forwarding/port-kind-parts.js';
 
 /**
  * Each direction of a QEMU port queues this much: a VM's frames are plain (at most 64 KiB),
@@ -102,55 +100,57 @@ interface ConnRec {
   trunk: TrunkConn | null;
 }
 
-export class QemuPorts implements QemuThreadOwner {
-  private readonly threads = new Map<number, QemuThread>();
+export class QemuPorts implements QemuThreadOwner, PortKindProvider {
+  readonly kind = 'qemu';
+  readonly remote = false;
+  /** A VM takes plain Ethernet frames only. */
+  readonly offloads = { fromTaps: false, fromPeers: false };
+  private readonly beside = new Map<number, QemuThread>();
   /** Trunk listener id → its own QEMU I/O thread. */
   private readonly trunkThreads = new Map<number, QemuThread>();
   private readonly trunkConns: QemuTrunkConns;
   private readonly listeners = new Map<number, ListenerRec>();
   /** connId → its port, once placed. */
   private readonly connPort = new Map<number, ConnRec>();
-  private readonly unlistenWaits = new Map<number, () => void>();
   private nextListener = 1;
   private closed = false;
+  readonly log: Logger;
+  readonly maxFrame: number;
 
   get traceSab(): SharedArrayBuffer {
-    return this.pool.trace.sab;
+    return this.parts.pool.trace.sab;
   }
 
   constructor(
-    private readonly pool: ForwardingPool,
-    private readonly ports: PortTable,
-    private readonly rings: RingTable,
-    readonly maxFrame: number,
-    readonly log: Logger,
-    private readonly left: LeftPorts,
+    private readonly parts: PortKindParts,
     /** QEMU connections of the whole switch at most (--max-connections). */
     readonly maxConnections = DEFAULT_MAX_CONNECTIONS,
   ) {
-    this.trunkConns = new QemuTrunkConns(pool, ports, rings, QEMU_RING_BYTES);
+    this.log = parts.log;
+    this.maxFrame = parts.maxFrame;
+    this.trunkConns = new QemuTrunkConns(parts, QEMU_RING_BYTES);
   }
 
   private allThreads(): QemuThread[] {
-    return [...this.threads.values(), ...this.trunkThreads.values()];
+    return [...this.beside.values(), ...this.trunkThreads.values()];
   }
 
   /** Ask every QEMU I/O thread to collect garbage (src/switch/memory-reclaim.ts). */
   gc(): void {
-    for (const t of this.allThreads()) t.post({ type: 'gc' });
+    for (const t of this.allThreads()) t.io.post({ type: 'gc' });
   }
 
-  /** The supervisors of the QEMU I/O threads, for `show threads`. */
-  supervisors(): { io: ThreadSupervisor; cpu: number; wakeups: number }[] {
-    return this.allThreads().map((t) => ({ io: t.supervisor, cpu: t.cpu, wakeups: t.bell.wakeups }));
+  /** The QEMU I/O threads, for `show threads`. */
+  threads(): KindThread[] {
+    return this.allThreads().map((t) => ({ io: t.io.supervisor, cpu: t.io.cpu, wakeups: t.io.wakeups }));
   }
 
   /** The QEMU I/O thread beside forwarding thread `index`, started on first use. */
   private thread(index: number, cpu: number): QemuThread {
-    let t = this.threads.get(index);
+    let t = this.beside.get(index);
     if (t === undefined) {
       t = new QemuThread(index, cpu, this);
-      this.threads.set(index, t);
+      this.beside.set(index, t);
     }
     return t;
   }
@@ -168,16 +168,6 @@ export class QemuPorts implements QemuThreadOwner {
       case 'disconnected':
         void this.unplace(e.connId, e.reason, e.drops, e.members);
         break;
-      case 'unlistened':
-        this.unlistenWaits.get(e.listenerId)?.();
-        this.unlistenWaits.delete(e.listenerId);
-        break;
-      case 'log':
-        LogLimiter.of(this.log)[e.level](e.kind, e.message);
-        break;
-      case 'stats':
-      case 'stopped':
-        break;
     }
   }
 
@@ -186,16 +176,14 @@ export class QemuPorts implements QemuThreadOwner {
   }
 
   onDown(t: QemuThread, reason: string): void {
-    for (const done of this.unlistenWaits.values()) done();
-    this.unlistenWaits.clear();
     this.log.error(`listeners ${[...this.listeners.values()].filter((l) => l.thread === t).map((l) => l.address).join(', ') || 'none'} are down: ${reason}`);
   }
 
   /** Stop every QEMU I/O thread as a crash would (the `debug crash-qemu` command, for drills and tests). */
   async crash(): Promise<void> {
-    const running = this.allThreads().filter((t) => t.supervisor.state === 'up');
+    const running = this.allThreads().filter((t) => t.io.supervisor.state === 'up');
     if (running.length === 0) throw new DivesError('EBADARG', 'no QEMU I/O thread runs (nothing listens)');
-    await Promise.all(running.map((t) => t.supervisor.crash()));
+    await Promise.all(running.map((t) => t.io.crash()));
   }
 
   /** QEMU ports of a VLAN that are fully attached (reading and writing). */
@@ -207,7 +195,7 @@ export class QemuPorts implements QemuThreadOwner {
     return [...this.listeners.values()]
       .filter((l) => vid === undefined || l.vid === vid || l.trunk?.vids.includes(vid) === true)
       .map((l) => {
-        const st = l.thread.supervisor.status();
+        const st = l.thread.io.supervisor.status();
         const down = st.state === 'down';
         return { ...this.info(l), state: down ? 'down' : 'up', reason: down ? `${l.thread.name} is down: ${st.reason}` : null };
       });
@@ -228,7 +216,7 @@ export class QemuPorts implements QemuThreadOwner {
     const address = formatListenSpec(spec);
     const clash = [...this.listeners.values()].find((l) => l.address === address);
     if (clash !== undefined) throw listenerClash(address, clash.vid);
-    if (trunk !== null) this.rings.ensureRoom(this.trunkConns.ringBytesOf(trunk) + QEMU_STAGE_BYTES, `listen ${address} trunk`);
+    if (trunk !== null) this.parts.rings.ensureRoom(this.trunkConns.ringBytesOf(trunk) + QEMU_STAGE_BYTES, `listen ${address} trunk`);
     const fd = await openListener(spec, this.log);
     const id = this.nextListener++;
     const t = trunk === null ? this.besideVlan(vid) : new QemuThread(-1, -1, this, `qemu-io:trunk:${address}`);
@@ -243,7 +231,7 @@ export class QemuPorts implements QemuThreadOwner {
 
   /** The QEMU I/O thread beside VLAN `vid`'s forwarding thread: a listener's connections are served there. */
   private besideVlan(vid: number): QemuThread {
-    const fw = this.pool.place(vid);
+    const fw = this.parts.pool.place(vid);
     return this.thread(fw.index, fw.cpu);
   }
 
@@ -258,11 +246,7 @@ export class QemuPorts implements QemuThreadOwner {
   private async drop(l: ListenerRec): Promise<void> {
     this.listeners.delete(l.id);
     l.thread.listens.delete(l.id);
-    if (l.thread.supervisor.state === 'up') {
-      const done = new Promise<void>((r) => this.unlistenWaits.set(l.id, r));
-      l.thread.post({ type: 'unlisten', listenerId: l.id });
-      await done;
-    }
+    if (l.thread.io.supervisor.state === 'up') await l.thread.request({ type: 'unlisten', listenerId: l.id }).catch(() => undefined);
     closeFd(l.fd);
     if (l.spec.kind === 'unix') rmSync(l.spec.path, { force: true });
     // A trunk listener's thread served it alone. It may stop before it reported each
@@ -280,7 +264,7 @@ export class QemuPorts implements QemuThreadOwner {
   }
 
   /** What the QEMU I/O threads dropped on a port, for `show ports`. */
-  async ioDrops(): Promise<Map<number, Partial<Record<PortDropName, number>>>> {
+  async ioDrops(): Promise<Map<number, PortDrops>> {
     return new Map([...(await this.stats())].map(([portId, c]) => [portId, c.drops]));
   }
 
@@ -297,21 +281,21 @@ export class QemuPorts implements QemuThreadOwner {
       this.refused(l, why, remote);
       return;
     }
-    this.rings.reserve(QEMU_STAGE_BYTES, `qemu:${l.address}#${connId} unsent batch`);
+    this.parts.rings.reserve(QEMU_STAGE_BYTES, `qemu:${l.address}#${connId} unsent batch`);
     if (l.trunk !== null) return this.placeTrunk(t, connId, l, remote);
-    const port = this.ports.add('qemu', l.vid, `qemu:${l.address}#${connId}`);
-    const fw = this.pool.place(l.vid);
+    const port = this.parts.ports.add('qemu', l.vid, `qemu:${l.address}#${connId}`);
+    const fw = this.parts.pool.place(l.vid);
     const io = t.name;
-    const rx = this.rings.create(QEMU_RING_BYTES, fw.bell, { name: `${port.name} rx`, producer: io, consumer: fw.name });
-    const tx = this.rings.create(QEMU_RING_BYTES, t.bell, { name: `${port.name} tx`, producer: fw.name, consumer: io });
+    const rx = this.parts.rings.create(QEMU_RING_BYTES, fw.bell, { name: `${port.name} rx`, producer: io, consumer: fw.name });
+    const tx = this.parts.rings.create(QEMU_RING_BYTES, t.io.bell, { name: `${port.name} tx`, producer: fw.name, consumer: io });
     fw.configure(`ring:${rx.id}`, { type: 'add-input', ringId: rx.id, sab: rx.ring.sab });
-    fw.configure(`ring:${tx.id}`, { type: 'add-output', ringId: tx.id, sab: tx.ring.sab, doorbellSab: t.bell.sab });
+    fw.configure(`ring:${tx.id}`, { type: 'add-output', ringId: tx.id, sab: tx.ring.sab, doorbellSab: t.io.bell.sab });
     fw.configure(`port:${port.id}`, { type: 'add-port', vid: l.vid, portId: port.id, isPeer: false, txRingId: tx.id });
     this.connPort.set(connId, { connId, portId: port.id, vid: l.vid, listenerId, rxRingId: rx.id, txRingId: tx.id, live: false, trunk: null });
     l.conns.add(connId);
     // The forwarding thread must know the port before its first frame arrives.
     await fw.request({ type: 'sync' }).catch(() => undefined);
-    t.post({ type: 'port', connId, portId: port.id, meta: ringMeta(l.vid, port.id), rxSab: rx.ring.sab, fwDoorbellSab: fw.bell.sab, txSab: tx.ring.sab });
+    t.post({ type: 'port', connId, portId: port.id, meta: ringMeta(l.vid, port.id), pair: ringPair(rx.ring, fw.bell, tx.ring) });
     // Anyone who can reach a listener connects at will: the event's log lines are rate-limited.
     EventBus.of(this.log).emit({ kind: 'vm-connected', vid: l.vid, portId: port.id, port: port.name, remote, listener: l.address });
   }
@@ -319,7 +303,7 @@ export class QemuPorts implements QemuThreadOwner {
   /** placeTrunk: place() for a connection to a trunk listener, its stage reserved already. */
   private async placeTrunk(t: QemuThread, connId: number, l: ListenerRec, remote: string): Promise<void> {
     const trunk = l.trunk as QemuTrunk;
-    const { conn, msg } = this.trunkConns.make(t, connId, l.address, trunk);
+    const { conn, msg } = this.trunkConns.make(t.io, connId, l.address, trunk);
     const rec: ConnRec = { connId, portId: conn.members[0].portId, vid: 0, listenerId: l.id, rxRingId: -1, txRingId: -1, live: false, trunk: conn };
     this.connPort.set(connId, rec);
     l.conns.add(connId);
@@ -335,12 +319,12 @@ export class QemuPorts implements QemuThreadOwner {
     this.connPort.delete(connId);
     this.listeners.get(c.listenerId)?.conns.delete(connId);
     if (c.trunk !== null) {
-      await this.trunkConns.remove(c.trunk, this.left, members);
+      await this.trunkConns.remove(c.trunk, members);
       EventBus.of(this.log).emit({ kind: 'vm-disconnected', vid: c.trunk.members[0].vid, portId: c.portId, port: `qemu trunk connection ${connId}`, reason });
-      this.rings.release(QEMU_STAGE_BYTES);
+      this.parts.rings.release(QEMU_STAGE_BYTES);
       return;
     }
-    const fw = this.pool.threadOf(c.vid);
+    const fw = this.parts.pool.threadOf(c.vid);
     if (fw !== undefined) {
       // The rx ring first: the forwarding thread forwards what is left in it while the port exists.
       fw.unconfigure([`ring:${c.rxRingId}`], { type: 'remove-ring', ringId: c.rxRingId });
@@ -348,19 +332,19 @@ export class QemuPorts implements QemuThreadOwner {
       fw.unconfigure([`ring:${c.txRingId}`], { type: 'remove-ring', ringId: c.txRingId });
       await fw.request({ type: 'sync' }).catch(() => undefined);
     }
-    EventBus.of(this.log).emit({ kind: 'vm-disconnected', vid: c.vid, portId: c.portId, port: this.ports.get(c.portId)?.name ?? `qemu port ${c.portId}`, reason });
-    this.left.ioThread(c.vid, this.ports.get(c.portId)?.name ?? `qemu port ${c.portId}`, drops);
-    this.rings.release(QEMU_STAGE_BYTES);
-    this.rings.remove(c.rxRingId);
-    this.rings.remove(c.txRingId);
-    this.ports.remove(c.portId);
+    EventBus.of(this.log).emit({ kind: 'vm-disconnected', vid: c.vid, portId: c.portId, port: this.parts.ports.get(c.portId)?.name ?? `qemu port ${c.portId}`, reason });
+    this.parts.left.ioThread(c.vid, this.parts.ports.get(c.portId)?.name ?? `qemu port ${c.portId}`, drops);
+    this.parts.rings.release(QEMU_STAGE_BYTES);
+    this.parts.rings.remove(c.rxRingId);
+    this.parts.rings.remove(c.txRingId);
+    this.parts.ports.remove(c.portId);
   }
 
   /** Why a new connection to `l` is refused, or null when it is taken. */
   private refusal(l: ListenerRec): ListenerRefusal | null {
     if (l.max !== null && l.conns.size >= l.max) return 'listener-full';
     if (this.connPort.size >= this.maxConnections) return 'switch-full';
-    if (!this.rings.fits(l.trunk === null ? QEMU_CONN_BYTES : this.trunkConns.ringBytesOf(l.trunk) + QEMU_STAGE_BYTES)) return 'memory-budget';
+    if (!this.parts.rings.fits(l.trunk === null ? QEMU_CONN_BYTES : this.trunkConns.ringBytesOf(l.trunk) + QEMU_STAGE_BYTES)) return 'memory-budget';
     return null;
   }
 
@@ -372,7 +356,7 @@ export class QemuPorts implements QemuThreadOwner {
   }
 
   private budgetText(): string {
-    const b = this.rings.budget();
+    const b = this.parts.rings.budget();
     return `${(b.reservedBytes / 2 ** 20).toFixed(0)} of ${(b.budgetBytes / 2 ** 20).toFixed(0)} MiB reserved`;
   }
 

@@ -1,31 +1,24 @@
 // SwitchReports: how `show vlans`, `show ports` and `show threads` are put together.
 // Their counters live with the threads that count them: each forwarding thread answers
-// for its VLANs and ports, the TAP and QEMU I/O threads for what they drop on the way
-// in and out, the doorbells for wake-ups. This gathers them by VLAN, port and thread.
-// Main thread.
+// for its VLANs and ports, each kind's I/O threads for what they drop on the way in and
+// out (PortKindProvider.ioDrops), the doorbells for wake-ups. This gathers them by VLAN,
+// port and thread. Main thread.
 
 import { PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS, type PortDropName } from '../core/counters.js';
+import type { KindThread, PortDrops, PortKindProvider } from '../core/port-kind.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortReport } from '../forwarding/forwarding-messages.js';
 import type { LeftPorts } from '../forwarding/left-ports.js';
 import type { PortTable } from '../forwarding/port-table.js';
-import type { PeerPorts } from '../peer/peer-ports.js';
-import type { QemuPorts } from '../qemu/qemu-ports.js';
-import type { TapPorts } from '../tap/tap-ports.js';
-import type { TrunkPorts } from '../tap/trunk-ports.js';
-import type { VxlanPorts } from '../vxlan/vxlan-ports.js';
 import type { PortInfo, ThreadInfo, VlanInfo } from '../control/switch-api.js';
 import type { ThreadSupervisor } from '../core/thread-supervisor.js';
 
 export interface SwitchParts {
   pool: ForwardingPool;
   ports: PortTable;
-  taps: TapPorts;
-  trunks: TrunkPorts;
-  qemu: QemuPorts;
-  peers: PeerPorts;
-  vxlan: VxlanPorts;
   left: LeftPorts;
+  /** Every kind of port, in PORT_KINDS order. */
+  kinds: readonly PortKindProvider[];
 }
 
 /** Every VLAN in `vids` (entered or with ports), with what its forwarding thread counted. */
@@ -57,7 +50,7 @@ export async function reportVlans(parts: SwitchParts, vids: Iterable<number>): P
  * thread counted added in.
  */
 export async function reportPorts(parts: SwitchParts, vid?: number): Promise<PortInfo[]> {
-  const { pool, ports, taps, trunks, qemu, peers } = parts;
+  const { pool, ports, kinds } = parts;
   const threads = (vid === undefined ? pool.threads : [pool.threadOf(vid)]).filter((t) => t !== undefined && t.supervisor.state === 'up');
   const reports: PortReport[] = [];
   await Promise.all(
@@ -67,16 +60,17 @@ export async function reportPorts(parts: SwitchParts, vid?: number): Promise<Por
     }),
   );
   const byId = new Map(reports.map((r) => [`${r.vid}/${r.portId}`, r]));
-  const qemuDrops = await qemu.ioDrops();
+  const ioDrops = new Map<number, PortDrops>();
+  for (const m of await Promise.all(kinds.map((k) => k.ioDrops()))) for (const [id, d] of m) ioDrops.set(id, d);
+  const byKind = new Map(kinds.map((k) => [k.kind, k]));
   return ports
     .all()
-    .flatMap((p) => (p.kind === 'peer' ? peers.memberships(p, vid) : [p]))
+    .flatMap((p) => byKind.get(p.kind)?.portRows?.(p, vid) ?? [p])
     .filter((p) => vid === undefined || p.vid === vid)
     .map((p) => {
       const r = byId.get(`${p.vid}/${p.id}`);
       const drops = r?.drops ?? PORT_DROPS.zero();
-      const io = p.kind === 'tap' ? (taps.ioDrops(p.id) ?? trunks.ioDrops(p.id)) : p.kind === 'qemu' ? qemuDrops.get(p.id) : undefined;
-      for (const [name, n] of Object.entries(io ?? {}) as [PortDropName, number][]) drops[name] += n;
+      for (const [name, n] of Object.entries(ioDrops.get(p.id) ?? {}) as [PortDropName, number][]) drops[name] += n;
       // The engine counts a frame as transmitted when it queued it; subtract what the
       // I/O thread then could not deliver, so tx means "left the port".
       const undelivered = drops['tap-write'];
@@ -94,9 +88,9 @@ export async function reportPorts(parts: SwitchParts, vid?: number): Promise<Por
     });
 }
 
-/** Every thread: the forwarding threads first, then the TAP, QEMU, peer and VXLAN I/O threads. */
+/** Every thread: the forwarding threads first, then each kind's I/O threads, in PORT_KINDS order. */
 export async function reportThreads(parts: SwitchParts): Promise<ThreadInfo[]> {
-  const { pool, taps, trunks, qemu, peers, vxlan } = parts;
+  const { pool, kinds } = parts;
   // A query refreshes each forwarding thread's no-vlan count; a down thread keeps its last.
   await Promise.all(pool.threads.filter((t) => t.supervisor.state === 'up').map((t) => t.request({ type: 'sync' }).catch(() => undefined)));
   const info = (sv: ThreadSupervisor, cpu: number, vlans: number[], wakeups: number, extra: Partial<Record<(typeof THREAD_COUNTERS.names)[number], number>>): ThreadInfo => {
@@ -112,12 +106,9 @@ export async function reportThreads(parts: SwitchParts): Promise<ThreadInfo[]> {
       counters: { ...THREAD_COUNTERS.zero(), restarts: st.restarts, wakeups, ...extra },
     };
   };
+  const io = (t: KindThread): ThreadInfo => info(t.io, t.cpu, [], t.wakeups, {});
   return [
     ...pool.threads.map((t) => info(t.supervisor, t.cpu, [...t.vids].sort((a, b) => a - b), t.bell.wakeups, { 'no-vlan': t.noVlan })),
-    ...[...taps.threads(), ...trunks.threads()].map((t) => info(t.io, t.cpu, [], t.wakeups, {})),
-    ...qemu.supervisors().map((t) => info(t.io, t.cpu, [], t.wakeups, {})),
-    info(peers.io, -1, [], peers.wakeups, {}),
-    // The VXLAN thread exists from the first `vxlan remote` or `vxlan group` on.
-    ...(vxlan.thread.started ? [info(vxlan.thread.io, -1, [], vxlan.thread.wakeups, {})] : []),
+    ...kinds.flatMap((k) => k.threads().map(io)),
   ];
 }

@@ -1,7 +1,7 @@
 // Switch: one DiVES switch on this host — the control plane object behind every
-// console command. It owns the forwarding pool, the port table, peering and the TAP,
-// QEMU and VXLAN port managers, and answers `show` commands by asking the threads that
-// hold the counters. Runs on the main thread.
+// console command. It owns the forwarding pool, the port table and one main side of
+// each kind of port (src/switch/port-kinds.ts), and answers `show` commands by asking
+// the threads that hold the counters. Runs on the main thread.
 
 import { availableParallelism } from 'node:os';
 import { DivesError } from '../core/errors.js';
@@ -15,22 +15,24 @@ import { PortTable } from '../forwarding/port-table.js';
 import { RingTable } from '../forwarding/ring-table.js';
 import { MemoryReclaim, enableMemoryReclaim } from './memory-reclaim.js';
 import { STORM_CLASSES, type StormClass } from '../forwarding/port-limits.js';
-import { QemuPorts } from '../qemu/qemu-ports.js';
+import type { PortKindParts } from '../forwarding/port-kind-parts.js';
+import type { QemuPorts } from '../qemu/qemu-ports.js';
 import { QemuTrunk } from '../qemu/qemu-trunk-conns.js';
-import { TapPorts } from '../tap/tap-ports.js';
-import { PeerPorts } from '../peer/peer-ports.js';
-import { Peering } from '../peer/peering.js';
+import type { TapPorts } from '../tap/tap-ports.js';
+import type { PeerPorts } from '../peer/peer-ports.js';
+import type { Peering } from '../peer/peering.js';
 import type { PeeringOptions } from '../peer/peering-options.js';
 import type { KeyInfo, KeysInfo } from '../crypto/key-control.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
-import { reportPorts, reportThreads, reportVlans } from './switch-reports.js';
+import { reportPorts, reportThreads, reportVlans, type SwitchParts } from './switch-reports.js';
 import { EventBus } from '../core/event-bus.js';
 import { SwitchEvents } from './switch-events.js';
-import { VxlanPorts } from '../vxlan/vxlan-ports.js';
+import type { VxlanPorts } from '../vxlan/vxlan-ports.js';
 import { resolveVxlanSettings, type VxlanSettings } from '../vxlan/vxlan-sockets.js';
 import type { VtepInfo, VxlanInfo, VxlanVlanConfig } from '../vxlan/vxlan-info.js';
-import { TrunkPorts, type TrunkInfo } from '../tap/trunk-ports.js';
-import { tapAttachedElsewhere } from '../tap/tap-ports.js';
+import type { TrunkInfo, TrunkPorts } from '../tap/trunk-ports.js';
+import { applyOffloads } from './offloads.js';
+import { createPortKinds, kindList, type PortKinds } from './port-kinds.js';
 import { Captures } from '../capture/captures.js';
 import { Mirrors } from '../capture/mirrors.js';
 import { fileSink, type ByteSink } from '../capture/byte-sink.js';
@@ -67,15 +69,17 @@ export class Switch implements SwitchControl {
   readonly reclaim: MemoryReclaim;
   /** The drops of ports that have left their VLANs. */
   readonly left: LeftPorts;
+  /** The main side of each kind of port (src/switch/port-kinds.ts). */
+  readonly kinds: PortKinds;
   readonly taps: TapPorts;
+  /** Trunk TAPs: one device, a port in each of several VLANs. */
+  readonly trunks: TrunkPorts;
   readonly qemu: QemuPorts;
   /** Peer ports (the peer I/O thread) and the policy that decides who the peers are. */
   readonly peers: PeerPorts;
   readonly peering: Peering;
   /** VXLAN VTEPs as ports (the VXLAN I/O thread, started with the first remote or group). */
   readonly vxlan: VxlanPorts;
-  /** Trunk TAPs: one device, a port in each of several VLANs. */
-  readonly trunks: TrunkPorts;
   /** Packet captures and port mirrors: watches the forwarding threads keep (src/capture/). */
   readonly captures: Captures;
   readonly mirrors: Mirrors;
@@ -105,25 +109,35 @@ export class Switch implements SwitchControl {
     this.eventSources = new SwitchEvents(this.events, this.ports, this.pool, () => this.showPorts());
     this.left = new LeftPorts(this.ports, this.log);
     this.pool.onPortLeft = (vid, portId, drops) => this.left.forwarding(vid, portId, drops);
-    this.taps = new TapPorts(this.pool, this.ports, this.rings, maxFrame, this.log, this.left);
-    this.trunks = new TrunkPorts(this.pool, this.ports, this.rings, maxFrame, this.log, this.left);
+    const parts: PortKindParts = { pool: this.pool, ports: this.ports, rings: this.rings, left: this.left, log: this.log, maxFrame, offloadsChanged: () => this.updateOffloads() };
+    this.kinds = createPortKinds(parts, {
+      maxConnections: opts.maxConnections,
+      peerOffload: opts.peerOffload ?? true,
+      ageingTimeMs: opts.ageingTimeMs ?? DEFAULT_AGEING_TIME_MS,
+      vxlan: opts.vxlan ?? resolveVxlanSettings(),
+    });
+    this.taps = this.kinds.tap.taps;
+    this.trunks = this.kinds.tap.trunks;
+    this.peers = this.kinds.peer.ports;
+    this.peering = this.kinds.peer.peering;
+    this.qemu = this.kinds.qemu;
+    this.vxlan = this.kinds.vxlan;
     this.captures = new Captures(this.pool, this.ports, this.rings, this.log, () => this.nextWatchId++);
     this.mirrors = new Mirrors(this.pool, this.ports, this.rings, this.taps, this.log, () => this.nextWatchId++);
-    this.qemu = new QemuPorts(this.pool, this.ports, this.rings, maxFrame, this.log, this.left, opts.maxConnections);
     this.reclaim = new MemoryReclaim(() => {
       for (const t of this.pool.threads) t.post({ type: 'gc' });
-      this.qemu.gc();
+      for (const k of kindList(this.kinds)) k.gc?.();
     });
     this.rings.onRemove = () => this.reclaim.soon();
-    this.peers = new PeerPorts(this.pool, this.ports, this.rings, maxFrame, this.log, opts.peerOffload ?? true);
     // Offloads follow membership: any port that needs plain frames (QEMU, a
     // peer that does not take offloaded ones) in a VLAN turns them off for that
     // VLAN's TAPs before it can receive a frame (the port table changes before
     // the port is wired), and peers hear which VLANs need plain frames here.
     this.ports.onChange(() => this.updateOffloads());
-    this.peers.onOffloadChange = () => this.updateOffloads();
-    this.peering = new Peering(this.peers, this.log);
-    this.vxlan = new VxlanPorts(this.pool, this.ports, this.rings, maxFrame, opts.ageingTimeMs ?? DEFAULT_AGEING_TIME_MS, opts.vxlan ?? resolveVxlanSettings(), this.log);
+  }
+
+  private reportParts(): SwitchParts {
+    return { pool: this.pool, ports: this.ports, left: this.left, kinds: kindList(this.kinds) };
   }
 
   ensureVlan(vid: number): void {
@@ -131,7 +145,7 @@ export class Switch implements SwitchControl {
   }
 
   async showVlans(): Promise<VlanInfo[]> {
-    return reportVlans(this, this.vlans);
+    return reportVlans(this.reportParts(), this.vlans);
   }
 
   async showMacs(vid: number): Promise<MacEntry[]> {
@@ -147,11 +161,11 @@ export class Switch implements SwitchControl {
   }
 
   async showPorts(vid?: number): Promise<PortInfo[]> {
-    return reportPorts(this, vid);
+    return reportPorts(this.reportParts(), vid);
   }
 
   async showThreads(): Promise<ThreadInfo[]> {
-    return reportThreads(this);
+    return reportThreads(this.reportParts());
   }
 
   showRings(): RingInfo[] {
@@ -178,8 +192,7 @@ export class Switch implements SwitchControl {
   async attachTap(vid: number, dev: string): Promise<TapInfo> {
     this.alive();
     this.vlans.add(vid);
-    if (this.trunks.has(dev)) throw new DivesError('EATTACHED', `tap ${dev}: already attached as a trunk; detach it first with "no tap ${dev} trunk"`);
-    const info = await this.taps.attach(vid, dev);
+    const info = await this.kinds.tap.attachTap(vid, dev);
     this.updateOffloads();
     return info;
   }
@@ -188,10 +201,8 @@ export class Switch implements SwitchControl {
 
   async attachTrunk(dev: string, vids: number[], native: number | null): Promise<TrunkInfo> {
     this.alive();
-    const held = this.taps.list().find((t) => t.name === dev);
-    if (held !== undefined) throw tapAttachedElsewhere(dev, held.vid);
     for (const v of [...vids, ...(native === null ? [] : [native])]) this.vlans.add(v);
-    const info = await this.trunks.attach(dev, vids, native ?? 0);
+    const info = await this.kinds.tap.attachTrunk(dev, vids, native ?? 0);
     this.updateOffloads();
     return info;
   }
@@ -231,17 +242,9 @@ export class Switch implements SwitchControl {
     return this.mirrors.show();
   }
 
-  /** See TapPorts.applyOffloads and PeerPorts.takesOffload; docs/architecture.md says why. */
+  /** Offloads follow what every kind's ports take (src/switch/offloads.ts; docs/architecture.md says why). */
   private updateOffloads(): void {
-    const all = this.ports.all();
-    // A QEMU port or a VXLAN VTEP takes plain Ethernet only, so the VLAN's TAPs hand over plain frames.
-    // A trunk takes plain frames too (src/tap/trunk-io-loop.ts).
-    const trunkVids = this.trunks.vids();
-    const plain = new Set([...all.filter((p) => p.kind !== 'tap' && p.kind !== 'peer').map((p) => p.vid), ...trunkVids]);
-    this.taps.applyOffloads((vid) => !plain.has(vid) && this.peers.takesOffload(vid));
-    // A peer's frame never reaches a VTEP (split horizon), so only QEMU ports make peers send plain frames.
-    const plainForPeers = new Set([...all.filter((p) => p.kind !== 'tap' && p.kind !== 'peer' && p.kind !== 'vxlan').map((p) => p.vid), ...trunkVids]);
-    this.peers.advertise([...plainForPeers].sort((a, b) => a - b));
+    applyOffloads(this.ports.all(), kindList(this.kinds));
   }
 
   setStormControl(vid: number, cls: StormClass, rate: number | null): void {
@@ -293,20 +296,19 @@ export class Switch implements SwitchControl {
   }
 
   async crashTapIo(name: string): Promise<void> {
-    if (this.trunks.has(name)) await this.trunks.crashIo(name);
-    else await this.taps.crashIo(name);
+    await this.kinds.tap.crash(name);
   }
 
   async crashPeerIo(): Promise<void> {
-    await this.peers.crash();
+    await this.kinds.peer.crash();
   }
 
   async crashQemuIo(): Promise<void> {
-    await this.qemu.crash();
+    await this.kinds.qemu.crash();
   }
 
   async crashVxlanIo(): Promise<void> {
-    await this.vxlan.thread.crash();
+    await this.kinds.vxlan.crash();
   }
 
   // ---- VXLAN (src/vxlan/vxlan-ports.ts) ----
@@ -385,14 +387,11 @@ export class Switch implements SwitchControl {
     this.reclaim.close();
     this.eventSources.close();
     // Peers and VTEPs first: nothing more arrives from other switches while the ports go.
-    await this.peering.close();
-    await this.vxlan.close();
+    const kinds = kindList(this.kinds);
+    for (const k of kinds.filter((k) => k.remote)) await k.close();
     await this.captures.close();
     await this.mirrors.close();
-    await this.trunks.detachAll();
-    await this.taps.detachAll();
-    this.taps.watch.close();
-    await this.qemu.close();
+    for (const k of kinds.filter((k) => !k.remote)) await k.close();
     await this.pool.close();
   }
 }

@@ -12,38 +12,51 @@
 // one thread, not two, on hosts that run many.
 //
 // Thread safety: this thread is the single producer of its rx ring and the single
-// consumer of its tx ring. It learns it must stop when main bumps its doorbell's
-// CONTROL count.
+// consumer of its tx ring and of its mirror rings. It reads main's messages (stop,
+// mirrors) between batches, as every I/O thread does (src/core/io-loop.ts).
 
-import { Doorbell } from '../core/doorbell.js';
-import { pinThisThread } from '../linux/cpu-affinity.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { IoCommonEvent } from '../core/io-messages.js';
+import { attachPair } from '../core/io-messages.js';
+import { IoLoop } from '../core/io-loop.js';
 import { Ring, type FrameHandler } from '../core/ring.js';
 import { tapRead, tapWrite } from './tap-device.js';
-import { FrameTrace, STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
-import type { TapIoStart } from './tap-io-messages.js';
+import { STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
+import type { TapIoStart, TapMirrorsMsg } from './tap-io-messages.js';
 
 const BATCH = 64;
-/** The longest sleep: the doorbell wakes the thread for frames and for stop. */
-const SLEEP_MS = 1000;
 
-export class TapIoLoop {
+/** A mirror's ring toward this TAP, with the handler that writes its frames. */
+interface MirrorRing {
+  ring: Ring;
+  handler: FrameHandler;
+}
+
+export class TapIoLoop extends IoLoop<TapIoStart, TapMirrorsMsg, never, null> {
+  protected readonly polled = 'TAP';
   private readonly rx: Ring;
   private readonly tx: Ring;
-  private readonly bell: Doorbell;
   private readonly scratch: Buffer;
   private readonly txHandler: FrameHandler;
-  private readonly trace: FrameTrace;
   /** Mirrors' rings toward this TAP (src/capture/mirrors.ts), each with its handler; empty for most TAPs. */
-  private readonly mirrors: { ring: Ring; handler: FrameHandler }[];
+  private mirrors: MirrorRing[] = [];
+  /**
+   * Whether the TAP may hold frames. Reading a TAP that is known to be empty costs a
+   * system call that returns EAGAIN; the path of a ping pays for every one
+   * (docs/performance.md, "Where the time goes"), so it reads only after poll() said the
+   * TAP has input, after a write (which may have queued an answer), or while the last
+   * batch was full (it stopped short of EAGAIN).
+   */
+  private tapReadable = true;
 
-  constructor(private readonly start: TapIoStart) {
-    this.rx = new Ring(start.rxSab, new Doorbell(start.fwDoorbellSab));
-    this.tx = new Ring(start.txSab);
-    this.bell = new Doorbell(start.doorbellSab);
+  constructor(start: TapIoStart, control: MessagePort, emit: (e: IoCommonEvent<null>) => void) {
+    super(start, control, emit);
+    const { rx, tx } = attachPair(start.pair);
+    this.rx = rx;
+    this.tx = tx;
     this.scratch = Buffer.alloc(start.maxFrame);
     const fd = start.fd;
-    const tx = this.tx;
-    const trace = (this.trace = new FrameTrace(start.traceSab));
+    const trace = this.trace;
     this.txHandler = (buf, off, len, meta) => {
       const traced = (meta & TRACE_MASK) !== 0;
       if (traced) trace.stamp(meta, STAGE_PICKED);
@@ -52,60 +65,59 @@ export class TapIoLoop {
       if (tapWrite(fd, buf, off, len) !== len) tx.countConsumerDrop();
       if (traced) trace.finish(meta);
     };
-    this.mirrors = start.mirrorSabs.map((sab) => {
+    this.setMirrors(start.mirrorSabs);
+  }
+
+  protected turn(): boolean {
+    const fd = this.start.fd;
+    if (this.tapReadable) {
+      const got = this.receive(fd);
+      if (got < 0) {
+        this.fail(`read failed (errno ${-got})`);
+        return false;
+      }
+      this.tapReadable = got === BATCH;
+    }
+    let sent = this.tx.consume(BATCH, this.txHandler);
+    const mirrors = this.mirrors;
+    for (let i = 0; i < mirrors.length; i++) sent += mirrors[i].ring.consume(BATCH, mirrors[i].handler);
+    if (sent > 0) this.tapReadable = true;
+    return this.tapReadable;
+  }
+
+  protected pending(): boolean {
+    if (!this.tx.isEmpty()) return true;
+    const mirrors = this.mirrors;
+    for (let i = 0; i < mirrors.length; i++) if (!mirrors[i].ring.isEmpty()) return true;
+    return false;
+  }
+
+  /** A frame arriving on the TAP while it sleeps makes poll() return at once. */
+  protected sleep(ms: number): number {
+    const r = this.bell.sleepPoll(this.start.fd, ms);
+    if (r < 0) return r;
+    this.tapReadable = r > 0;
+    return 0;
+  }
+
+  protected handle(msg: TapMirrorsMsg): void {
+    this.setMirrors(msg.sabs);
+    this.emit({ type: 'done', reqId: msg.reqId });
+  }
+
+  protected report(): null {
+    return null;
+  }
+
+  private setMirrors(sabs: SharedArrayBuffer[]): void {
+    const fd = this.start.fd;
+    this.mirrors = sabs.map((sab): MirrorRing => {
       const ring = new Ring(sab);
       const handler: FrameHandler = (buf, off, len) => {
         if (tapWrite(fd, buf, off, len) !== len) ring.countConsumerDrop();
       };
       return { ring, handler };
     });
-  }
-
-  /** Runs until stopped; returns an error message if the TAP failed, else null. */
-  run(): string | null {
-    const { fd, cpu } = this.start;
-    // Beside the VLAN's forwarding thread: a hand-off between threads on one core
-    // needs no cross-CPU wake-up (docs/performance.md, "CPU affinity").
-    if (cpu >= 0) pinThisThread(cpu);
-    const bell = this.bell;
-    // Main read the CONTROL count when it started this incarnation, so any other count
-    // means stop, even a bump that came before this thread got here.
-    const stopSeq = this.start.stopSeq;
-    // Whether the TAP may hold frames. Reading a TAP that is known to be empty
-    // costs a system call that returns EAGAIN; the path of a ping pays for every
-    // one (docs/performance.md, "Where the time goes"), so it reads only after
-    // poll() said the TAP has input, after a write (which may have queued an
-    // answer), or while the last batch was full (it stopped short of EAGAIN).
-    let tapReadable = true;
-    while (bell.controlSeq === stopSeq) {
-      if (tapReadable) {
-        const got = this.receive(fd);
-        if (got < 0) return `read failed (errno ${-got})`;
-        tapReadable = got === BATCH;
-      }
-      let sent = this.tx.consume(BATCH, this.txHandler);
-      const mirrors = this.mirrors;
-      for (let i = 0; i < mirrors.length; i++) sent += mirrors[i].ring.consume(BATCH, mirrors[i].handler);
-      if (sent > 0) tapReadable = true;
-      if (tapReadable) continue;
-      // Announce sleep, then look once more (see Doorbell.ring for why). A frame
-      // arriving on the TAP meanwhile makes poll() return at once.
-      bell.prepareSleep();
-      if (!this.tx.isEmpty() || this.mirrorsPending() || bell.controlSeq !== stopSeq) {
-        bell.cancelSleep();
-        continue;
-      }
-      const r = bell.sleepPoll(fd, SLEEP_MS);
-      if (r < 0) return `poll failed (errno ${-r})`;
-      tapReadable = r > 0;
-    }
-    return null;
-  }
-
-  private mirrorsPending(): boolean {
-    const mirrors = this.mirrors;
-    for (let i = 0; i < mirrors.length; i++) if (!mirrors[i].ring.isEmpty()) return true;
-    return false;
   }
 
   /**

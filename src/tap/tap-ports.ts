@@ -1,24 +1,22 @@
 // TapPorts: attaching and detaching TAP devices as switch ports. For each TAP
 // it opens the device (src/tap/tap-device.ts), makes the port's ring pair with the
 // VLAN's forwarding thread, and runs the port's I/O thread (src/tap/tap-io-loop.ts,
-// both directions) under a ThreadSupervisor. Runs on the main thread.
+// both directions) as an IoThread (src/core/io-thread.ts). Runs on the main thread.
 
-import { Worker } from 'node:worker_threads';
-import { Doorbell } from '../core/doorbell.js';
-import { eventfdClose, eventfdOpen } from '../linux/eventfd.js';
 import { DivesError } from '../core/errors.js';
+import { IoThread } from '../core/io-thread.js';
+import { ioLoop } from '../core/io-loop.js';
+import { ringPair } from '../core/io-messages.js';
+import type { KindThread, PortDrops } from '../core/port-kind.js';
 import { GSO_MAX_FRAME, VNET_HDR_LEN, ringMeta } from '../core/ring-record.js';
 import type { Ring } from '../core/ring.js';
-import type { PortDropName } from '../core/counters.js';
-import { ThreadSupervisor, workerRun } from '../core/thread-supervisor.js';
+import type { Doorbell } from '../core/doorbell.js';
 import { TapDevice } from './tap-device.js';
 import { TapWatch } from './tap-watch.js';
-import type { TapIoExit, TapIoStart } from './tap-io-messages.js';
-import type { Logger } from '../core/log.js';
-import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
-import type { PortTable } from '../forwarding/port-table.js';
-import type { RingTable } from '../forwarding/ring-table.js';
-import type { LeftPorts } from '../forwarding/left-ports.js';
+import type { TapIoStart, TapMirrorsMsg } from './tap-io-messages.js';
+import type { PortKindParts } from '../forwarding/port-kind-parts.js';
+
+const TAP_LOOP = ioLoop(new URL('./tap-io-loop.js', import.meta.url), 'TapIoLoop');
 
 /**
  * Each direction of a TAP port queues this much. With offloads on, a frame is a TCP
@@ -56,6 +54,9 @@ export function tapNotAttached(name: string, vid: number | undefined, heldVid: n
   return new DivesError('ENOTATTACHED', `tap ${name}: ${where}; "show taps" lists the attached ones`);
 }
 
+/** What a TAP's I/O thread starts with, but what its IoThread adds. */
+type TapStart = Omit<TapIoStart, 'name' | 'doorbellSab' | 'cpu'>;
+
 interface TapPort {
   dev: TapDevice;
   vid: number;
@@ -64,15 +65,11 @@ interface TapPort {
   tx: Ring;
   rxRingId: number;
   txRingId: number;
-  /** The I/O thread's doorbell, with an eventfd attached (closed once the thread exited). */
-  bell: Doorbell;
   /** Kernel offloads are on for this TAP (see applyOffloads). */
   offload: boolean;
-  io: ThreadSupervisor;
-  /** The CPU its I/O thread pins itself to (its VLAN's forwarding thread's), or -1. */
-  cpu: number;
+  io: IoThread<TapIoStart, TapMirrorsMsg, never, null>;
   /** What its I/O thread is started with (the mirror rings change; src/capture/mirrors.ts). */
-  start: TapIoStart;
+  start: TapStart;
 }
 
 export class TapPorts {
@@ -80,20 +77,13 @@ export class TapPorts {
   /** TAPs whose device went away, waited for. */
   readonly watch: TapWatch;
 
-  constructor(
-    private readonly pool: ForwardingPool,
-    private readonly ports: PortTable,
-    private readonly rings: RingTable,
-    private readonly maxFrame: number,
-    private readonly log: Logger,
-    private readonly left: LeftPorts,
-  ) {
-    this.watch = new TapWatch((g) => this.attach(g.vid, g.name, { create: false }).then(() => undefined), log);
+  constructor(private readonly parts: PortKindParts) {
+    this.watch = new TapWatch((g) => this.attach(g.vid, g.name, { create: false }).then(() => undefined), parts.log);
   }
 
   list(vid?: number): TapInfo[] {
     const attached = [...this.taps.values()].map((t): TapInfo => {
-      const st = t.io.status();
+      const st = t.io.supervisor.status();
       const down = st.state !== 'up';
       return { name: t.dev.name, vid: t.vid, portId: t.portId, created: t.dev.created, state: down ? 'down' : 'up', reason: down ? st.reason : null };
     });
@@ -109,8 +99,8 @@ export class TapPorts {
   }
 
   /** The TAP I/O threads, for `show threads`. */
-  threads(): { io: ThreadSupervisor; cpu: number; wakeups: number }[] {
-    return [...this.taps.values()].map((t) => ({ io: t.io, cpu: t.cpu, wakeups: t.bell.wakeups }));
+  threads(): KindThread[] {
+    return [...this.taps.values()].map((t) => ({ io: t.io.supervisor, cpu: t.io.cpu, wakeups: t.io.wakeups }));
   }
 
   /**
@@ -124,16 +114,13 @@ export class TapPorts {
       const want = wanted(t.vid);
       if (t.offload === want) continue;
       if (t.dev.setOffload(want)) t.offload = want;
-      else this.log.warn(`tap ${t.dev.name}: the kernel refused to turn offloads ${want ? 'on' : 'off'}`);
+      else this.parts.log.warn(`tap ${t.dev.name}: the kernel refused to turn offloads ${want ? 'on' : 'off'}`);
     }
   }
 
-  /** Ring-level drops for `show ports`: frames the TAP delivered that the rx ring had no room for, and writes the TAP refused. */
-  ioDrops(portId: number): Partial<Record<PortDropName, number>> | undefined {
-    for (const t of this.taps.values()) {
-      if (t.portId === portId) return { 'rx-ring-full': t.rx.drops, 'tap-write': t.tx.consumerDrops };
-    }
-    return undefined;
+  /** Ring-level drops for `show ports`, by port: frames the TAP delivered that the rx ring had no room for, and writes the TAP refused. */
+  ioDrops(): Map<number, PortDrops> {
+    return new Map([...this.taps.values()].map((t) => [t.portId, { 'rx-ring-full': t.rx.drops, 'tap-write': t.tx.consumerDrops }]));
   }
 
   /** Attach `name` to `vid`, creating the device unless `create` is false (a gone TAP that came back). */
@@ -144,53 +131,43 @@ export class TapPorts {
     }
     const waited = this.watch.get(name);
     if (waited !== undefined && waited.vid !== vid && opts.create !== false) throw tapAttachedElsewhere(name, waited.vid);
-    this.rings.ensureRoom(2 * TAP_RING_BYTES, `tap ${name}`);
+    const { pool, ports, rings, log } = this.parts;
+    rings.ensureRoom(2 * TAP_RING_BYTES, `tap ${name}`);
     const dev = TapDevice.open(name, { vnetHdr: true, create: opts.create });
     this.watch.forget(name);
-    // The I/O thread sleeps in poll() on the TAP and on this eventfd, which the
-    // forwarding thread's doorbell rings bump (src/core/doorbell.ts).
-    const bell = new Doorbell();
-    try {
-      bell.attachEventfd(eventfdOpen());
-    } catch (err) {
-      dev.close();
-      throw err;
-    }
-    const port = this.ports.add('tap', vid, `tap:${name}`);
-    const fw = this.pool.place(vid);
-    const io = `tap-io:${name}`;
-    const rx = this.rings.create(TAP_RING_BYTES, fw.bell, { name: `tap:${name} rx`, producer: io, consumer: fw.name });
-    const tx = this.rings.create(TAP_RING_BYTES, bell, { name: `tap:${name} tx`, producer: fw.name, consumer: io });
-    // Records from this TAP carry its virtio_net_hdr, and with offloads on a
-    // frame can be a whole 64 KiB TCP segment.
-    const start: TapIoStart = {
-      fd: dev.fd,
-      name,
-      maxFrame: VNET_HDR_LEN + Math.max(this.maxFrame, GSO_MAX_FRAME),
-      meta: ringMeta(vid, port.id, true),
-      rxSab: rx.ring.sab,
-      fwDoorbellSab: fw.bell.sab,
-      txSab: tx.ring.sab,
-      doorbellSab: bell.sab,
-      cpu: fw.cpu,
-      traceSab: this.pool.trace.sab,
-      mirrorSabs: [],
-      stopSeq: 0,
-    };
+    const port = ports.add('tap', vid, `tap:${name}`);
+    const fw = pool.place(vid);
+    // The I/O thread sleeps in poll() on the TAP and on its doorbell's eventfd, which the
+    // forwarding thread's rings toward it bump (src/core/doorbell.ts).
+    const io = this.ioThread(name, fw.cpu, () => t.start);
+    const rx = rings.create(TAP_RING_BYTES, fw.bell, { name: `tap:${name} rx`, producer: io.name, consumer: fw.name });
+    const tx = rings.create(TAP_RING_BYTES, io.bell, { name: `tap:${name} tx`, producer: fw.name, consumer: io.name });
     const t: TapPort = {
-      dev, vid, portId: port.id, rx: rx.ring, tx: tx.ring, rxRingId: rx.id, txRingId: tx.id, bell, offload: false,
-      io: this.supervise(io, name, () => t.start, bell),
-      cpu: fw.cpu,
-      start,
+      dev, vid, portId: port.id, rx: rx.ring, tx: tx.ring, rxRingId: rx.id, txRingId: tx.id, offload: false, io,
+      // Records from this TAP carry its virtio_net_hdr, and with offloads on a
+      // frame can be a whole 64 KiB TCP segment.
+      start: {
+        fd: dev.fd,
+        maxFrame: VNET_HDR_LEN + Math.max(this.parts.maxFrame, GSO_MAX_FRAME),
+        meta: ringMeta(vid, port.id, true),
+        pair: ringPair(rx.ring, fw.bell, tx.ring),
+        traceSab: pool.trace.sab,
+        mirrorSabs: [],
+      },
     };
     this.taps.set(name, t);
     fw.configure(`ring:${t.rxRingId}`, { type: 'add-input', ringId: t.rxRingId, sab: t.rx.sab });
-    fw.configure(`ring:${t.txRingId}`, { type: 'add-output', ringId: t.txRingId, sab: t.tx.sab, doorbellSab: bell.sab });
+    fw.configure(`ring:${t.txRingId}`, { type: 'add-output', ringId: t.txRingId, sab: t.tx.sab, doorbellSab: t.io.bell.sab });
     fw.configure(`port:${port.id}`, { type: 'add-port', vid, portId: port.id, isPeer: false, txRingId: t.txRingId, vnet: true });
     // The thread starts after the forwarding thread was told about its rings and port.
-    t.io.start();
+    try {
+      t.io.start();
+    } catch (err) {
+      await this.teardown(t);
+      throw err;
+    }
     await fw.request({ type: 'sync' });
-    this.log.info(`tap ${name}: attached to VLAN ${vid} as port ${port.id}${dev.created ? ' (created)' : ''}`);
+    log.info(`tap ${name}: attached to VLAN ${vid} as port ${port.id}${dev.created ? ' (created)' : ''}`);
     return this.list(vid).find((i) => i.name === name) as TapInfo;
   }
 
@@ -200,26 +177,20 @@ export class TapPorts {
    * up where the shared ring positions say; a TAP that failed (its own read error) is
    * not restarted. Either way a port whose thread is down says so in `show taps`.
    */
-  private supervise(io: string, name: string, start: () => TapIoStart, bell: Doorbell): ThreadSupervisor {
-    let failure: string | null = null;
-    return new ThreadSupervisor({
-      name: io,
+  private ioThread(name: string, cpu: number, start: () => TapStart): IoThread<TapIoStart, TapMirrorsMsg, never, null> {
+    return new IoThread<TapIoStart, TapMirrorsMsg, never, null>({
+      name: `tap-io:${name}`,
       kind: 'tap-io',
-      log: this.log,
-      launch: () => {
-        failure = null;
-        const workerData: TapIoStart = { ...start(), stopSeq: bell.controlSeq };
-        const w = new Worker(new URL('../../workers/tap-io.js', import.meta.url), { workerData, name: io });
-        w.on('message', (m: TapIoExit) => (failure = m.message));
-        return workerRun(w, () => failure);
-      },
-      askStop: () => bell.control(),
+      log: this.parts.log,
+      loop: TAP_LOOP,
+      cpu,
+      start,
       // A TAP that failed (its device deleted underneath, most often) is detached and waited for.
-      onDown: (reason) => {
+      onDown: (reason, failure) => {
         if (failure !== null) void this.vanished(name, reason);
       },
       // A crash (not a failed device) leaves the port attached and down: say how to clear it.
-      downNote: () => `; the port stops carrying frames${failure === null ? `, detach it with "no tap ${name}"` : ''}`,
+      downNote: (failure) => `; the port stops carrying frames${failure === null ? `, detach it with "no tap ${name}"` : ''}`,
     });
   }
 
@@ -229,12 +200,12 @@ export class TapPorts {
     if (t === undefined) return;
     await this.teardown(t);
     this.watch.add({ name, vid: t.vid, since: Date.now(), reason });
-    this.log.warn(`tap ${name}: detached from VLAN ${t.vid}, its port and MACs with it; it is attached again when a TAP named ${name} exists ("no tap ${name}" stops waiting)`);
+    this.parts.log.warn(`tap ${name}: detached from VLAN ${t.vid}, its port and MACs with it; it is attached again when a TAP named ${name} exists ("no tap ${name}" stops waiting)`);
   }
 
   /** The name of the TAP whose port is `portId`, or undefined (no TAP's, or a TAP that is down). */
   accessTapOf(portId: number): string | undefined {
-    for (const t of this.taps.values()) if (t.portId === portId && t.io.state === 'up') return t.dev.name;
+    for (const t of this.taps.values()) if (t.portId === portId && t.io.supervisor.state === 'up') return t.dev.name;
     return undefined;
   }
 
@@ -242,21 +213,19 @@ export class TapPorts {
   bellOf(name: string): Doorbell {
     const t = this.taps.get(name);
     if (t === undefined) throw tapNotAttached(name, undefined, undefined);
-    return t.bell;
+    return t.io.bell;
   }
 
   /**
    * Give a TAP's I/O thread the rings of the mirrors it is the monitoring port of
-   * (src/capture/mirrors.ts): the thread is started again with them, on the same TAP and
-   * rings, so its port loses no frame (they wait in the rings meanwhile).
+   * (src/capture/mirrors.ts); resolves once it writes their frames too (and a thread
+   * started later is started with them).
    */
   async setMirrorRings(name: string, sabs: SharedArrayBuffer[]): Promise<void> {
     const t = this.taps.get(name);
     if (t === undefined) return;
     t.start = { ...t.start, mirrorSabs: sabs };
-    if (t.io.state !== 'up') return;
-    await t.io.stop();
-    if (this.taps.get(name) === t) t.io.start();
+    await t.io.request({ type: 'mirrors', sabs });
   }
 
   /** Stop a TAP's I/O thread as a crash would (the `debug crash-tap` command, for drills and tests). */
@@ -270,18 +239,19 @@ export class TapPorts {
     const waited = this.watch.get(name);
     if (waited !== undefined && waited.vid === vid) {
       this.watch.forget(name);
-      this.log.info(`tap ${name}: no longer waited for in VLAN ${vid}`);
+      this.parts.log.info(`tap ${name}: no longer waited for in VLAN ${vid}`);
       return;
     }
     const t = this.taps.get(name);
     if (t === undefined || t.vid !== vid) throw tapNotAttached(name, vid, t?.vid);
     await this.teardown(t);
-    this.log.info(`tap ${name}: detached from VLAN ${vid}`);
+    this.parts.log.info(`tap ${name}: detached from VLAN ${vid}`);
   }
 
   private async teardown(t: TapPort): Promise<void> {
+    const { pool, ports, rings, left } = this.parts;
     this.taps.delete(t.dev.name);
-    const fw = this.pool.threadOf(t.vid);
+    const fw = pool.threadOf(t.vid);
     if (fw !== undefined) {
       // The rx ring first: the forwarding thread forwards what is left in it while the port exists.
       fw.unconfigure([`ring:${t.rxRingId}`], { type: 'remove-ring', ringId: t.rxRingId });
@@ -289,17 +259,14 @@ export class TapPorts {
       fw.unconfigure([`ring:${t.txRingId}`], { type: 'remove-ring', ringId: t.txRingId });
       await fw.request({ type: 'sync' }).catch(() => undefined);
     }
-    // Stop the I/O thread before closing the fds it uses. The forwarding thread
+    // Stop the I/O thread before closing the fd it uses. The forwarding thread
     // dropped the tx ring above, so nothing rings the eventfd any more.
-    await t.io.stop();
-    this.left.ioThread(t.vid, `tap ${t.dev.name}`, { 'rx-ring-full': t.rx.drops, 'tap-write': t.tx.consumerDrops });
-    this.rings.remove(t.rxRingId);
-    this.rings.remove(t.txRingId);
-    const efd = t.bell.eventfd;
-    t.bell.attachEventfd(-1);
-    eventfdClose(efd);
+    await t.io.close();
+    left.ioThread(t.vid, `tap ${t.dev.name}`, { 'rx-ring-full': t.rx.drops, 'tap-write': t.tx.consumerDrops });
+    rings.remove(t.rxRingId);
+    rings.remove(t.txRingId);
     t.dev.close();
-    this.ports.remove(t.portId);
+    ports.remove(t.portId);
   }
 
   /** Detach every TAP of one VLAN (or all), and stop waiting for gone ones there. */

@@ -15,41 +15,42 @@
 // trunk's VLANs carry plain frames instead (docs/architecture.md, "Trunk ports").
 //
 // Thread safety: this thread is the single producer of its rx rings and the single
-// consumer of its tx rings, and the only writer of its counters. It stops when main
-// moves its doorbell's CONTROL count.
+// consumer of its tx rings, and the only writer of its counters. It reads main's
+// messages between batches, as every I/O thread does (src/core/io-loop.ts).
 
-import { Doorbell } from '../core/doorbell.js';
-import { FrameTrace, STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
+import type { MessagePort } from 'node:worker_threads';
+import { STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
+import { IoLoop } from '../core/io-loop.js';
+import { attachPair, type IoCommonEvent } from '../core/io-messages.js';
 import { metaVid } from '../core/ring-record.js';
-import { Ring, type FrameHandler } from '../core/ring.js';
+import type { Ring, FrameHandler } from '../core/ring.js';
 import { TrunkDemux, tagInto } from '../core/trunk-demux.js';
 import { VLAN_TAG_LEN } from '../core/vlan-tag.js';
-import { pinThisThread } from '../linux/cpu-affinity.js';
 import { tapRead, tapWrite } from './tap-device.js';
 import type { TrunkIoStart } from './tap-io-messages.js';
 import { TrunkCounters } from '../core/trunk-counters.js';
 
 const BATCH = 64;
-const SLEEP_MS = 1000;
 
-export class TrunkIoLoop {
+export class TrunkIoLoop extends IoLoop<TrunkIoStart, never, never, null> {
+  protected readonly polled = 'TAP';
   private readonly rx: Ring[];
   private readonly tx: Ring[];
   private readonly txHandlers: FrameHandler[];
-  private readonly bell: Doorbell;
   private readonly counters: TrunkCounters;
-  private readonly trace: FrameTrace;
   private readonly demux: TrunkDemux;
   private readonly native: number;
   private readonly inBuf: Buffer;
   private readonly outBuf: Buffer;
+  /** As a TAP's thread: read only when poll() said so, after a write, or after a full batch. */
+  private tapReadable = true;
 
-  constructor(private readonly start: TrunkIoStart) {
-    this.rx = start.pairs.map((p) => new Ring(p.rxSab, new Doorbell(p.fwDoorbellSab)));
-    this.tx = start.pairs.map((p) => new Ring(p.txSab));
-    this.bell = new Doorbell(start.doorbellSab);
+  constructor(start: TrunkIoStart, control: MessagePort, emit: (e: IoCommonEvent<null>) => void) {
+    super(start, control, emit);
+    const pairs = start.pairs.map(attachPair);
+    this.rx = pairs.map((p) => p.rx);
+    this.tx = pairs.map((p) => p.tx);
     this.counters = new TrunkCounters(start.countersSab);
-    this.trace = new FrameTrace(start.traceSab);
     this.native = start.native;
     this.demux = new TrunkDemux(start.native, start.members, this.rx, this.counters, this.trace, (m) => this.counters.rxRingFull(m));
     this.inBuf = Buffer.alloc(start.maxFrame + VLAN_TAG_LEN);
@@ -57,38 +58,37 @@ export class TrunkIoLoop {
     this.txHandlers = this.tx.map((ring) => this.txHandler(ring));
   }
 
-  /** Runs until stopped; returns an error message if the TAP failed, else null. */
-  run(): string | null {
-    const { fd, cpu, stopSeq } = this.start;
-    if (cpu >= 0) pinThisThread(cpu);
-    const bell = this.bell;
-    // As a TAP's thread: read only when poll() said so, after a write, or after a full batch.
-    let tapReadable = true;
-    while (bell.controlSeq === stopSeq) {
-      if (tapReadable) {
-        const got = this.receive(fd);
-        if (got < 0) return `read failed (errno ${-got})`;
-        tapReadable = got === BATCH;
+  protected turn(): boolean {
+    if (this.tapReadable) {
+      const got = this.receive(this.start.fd);
+      if (got < 0) {
+        this.fail(`read failed (errno ${-got})`);
+        return false;
       }
-      let sent = 0;
-      for (let i = 0; i < this.tx.length; i++) sent += this.tx[i].consume(BATCH, this.txHandlers[i]);
-      if (sent > 0) tapReadable = true;
-      if (tapReadable) continue;
-      bell.prepareSleep();
-      if (this.txPending() || bell.controlSeq !== stopSeq) {
-        bell.cancelSleep();
-        continue;
-      }
-      const r = bell.sleepPoll(fd, SLEEP_MS);
-      if (r < 0) return `poll failed (errno ${-r})`;
-      tapReadable = r > 0;
+      this.tapReadable = got === BATCH;
     }
-    return null;
+    let sent = 0;
+    for (let i = 0; i < this.tx.length; i++) sent += this.tx[i].consume(BATCH, this.txHandlers[i]);
+    if (sent > 0) this.tapReadable = true;
+    return this.tapReadable;
   }
 
-  private txPending(): boolean {
+  protected pending(): boolean {
     for (let i = 0; i < this.tx.length; i++) if (!this.tx[i].isEmpty()) return true;
     return false;
+  }
+
+  protected sleep(ms: number): number {
+    const r = this.bell.sleepPoll(this.start.fd, ms);
+    if (r < 0) return r;
+    this.tapReadable = r > 0;
+    return 0;
+  }
+
+  protected handle(): void {}
+
+  protected report(): null {
+    return null;
   }
 
   /** Read up to BATCH frames and queue each toward its VLAN. Returns how many were read, or -errno. */

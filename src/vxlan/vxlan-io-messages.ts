@@ -1,15 +1,14 @@
-// Messages between the main thread and the VXLAN I/O thread (over its Worker's
-// parentPort), one typed interface each. Frames never travel here: they use the rings
-// named in `rings` messages. The counter names are VXLAN_COUNTERS and VTEP_DROPS
-// (src/core/counters.ts).
+// Messages between the main thread and the VXLAN I/O thread that only VTEPs have, one
+// typed interface each; the rest of the protocol (start, rings, stop, stats, gc, done,
+// log, failed) is every I/O thread's (src/core/io-messages.ts). Frames never travel here:
+// they use the rings named in `rings` messages. The counter names are VXLAN_COUNTERS and
+// VTEP_DROPS (src/core/counters.ts).
 
 import type { VTEP_DROPS, VXLAN_COUNTERS } from '../core/counters.js';
+import type { IoRingsMsg, IoStart } from '../core/io-messages.js';
 import type { UdpFamily } from '../linux/udp-socket.js';
 
-export interface VxlanIoStart {
-  /** The thread's own doorbell: forwarding threads ring it after queuing frames for VTEPs. */
-  doorbellSab: SharedArrayBuffer;
-  maxFrame: number;
+export interface VxlanIoStart extends IoStart {
   family: UdpFamily;
   /**
    * The sockets main bound (src/vxlan/vxlan-sockets.ts), non-blocking: the one on the VXLAN
@@ -22,8 +21,6 @@ export interface VxlanIoStart {
   ageingSeconds: number;
   /** Learned VTEPs at most (--vxlan-max-vteps). */
   maxVteps: number;
-  /** The switch's frame trace (src/core/frame-trace.ts). */
-  traceSab: SharedArrayBuffer;
 }
 
 /** How a VLAN learns VTEPs it has not been told about: not at all (no group), by address, or by address and source port (vxvde). */
@@ -32,14 +29,6 @@ export type VtepLearning = 'none' | 'address' | 'source-port';
 export type VtepKind = 'static' | 'group' | 'learned';
 
 // main → VXLAN thread
-/** The ring pair between this thread and one forwarding thread. */
-export interface VxlanRingsMsg {
-  type: 'rings';
-  fw: number;
-  rxSab: SharedArrayBuffer; // VXLAN thread produces, forwarding thread consumes
-  rxDoorbellSab: SharedArrayBuffer; // the forwarding thread's doorbell
-  txSab: SharedArrayBuffer; // forwarding thread produces, VXLAN thread consumes
-}
 /** VLAN `vid` is carried as `vni` by forwarding thread `fw`, learning VTEPs as said; vni -1: it no longer is. */
 export interface VxlanVlanMsg { type: 'vlan'; reqId: number; vid: number; vni: number; fw: number; learning: VtepLearning }
 /** A VTEP of VLAN `vid` and its port: datagrams to it go to address:port; a static one is recognised by its address alone. */
@@ -48,9 +37,7 @@ export interface VxlanVtepMsg { type: 'vtep'; reqId: number; vtepId: number; vid
 export interface VxlanUnvtepMsg { type: 'unvtep'; reqId: number; vtepId: number }
 /** Main did not make a port of a VTEP it was told about (`heard`): the thread keeps carrying its frames as the group's until it falls silent. */
 export interface VxlanRefusedMsg { type: 'refused'; vid: number; address: string; port: number }
-export interface VxlanStatsMsg { type: 'stats'; reqId: number }
-export interface VxlanStopMsg { type: 'stop' }
-export type VxlanControl = VxlanRingsMsg | VxlanVlanMsg | VxlanVtepMsg | VxlanUnvtepMsg | VxlanRefusedMsg | VxlanStatsMsg | VxlanStopMsg;
+export type VxlanControl = IoRingsMsg | VxlanVlanMsg | VxlanVtepMsg | VxlanUnvtepMsg | VxlanRefusedMsg;
 
 export interface VtepIoStats {
   vtepId: number;
@@ -75,14 +62,7 @@ export interface VxlanIoReport {
 
 // VXLAN thread → main
 export type VxlanEvent =
-  /** The request with this reqId has been applied. */
-  | { type: 'done'; reqId: number }
   /** A datagram came from a VTEP not known on VLAN `vid`, which learns VTEPs: main gives it a port (`vtep`) or refuses (`refused`). */
   | { type: 'heard'; vid: number; address: string; port: number }
   /** A learned VTEP sent nothing for the ageing time: main takes its port away (`unvtep`). */
-  | { type: 'silent'; vtepId: number }
-  | ({ type: 'stats'; reqId: number } & VxlanIoReport)
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  /** The thread stops itself on an error it cannot carry on after (a socket failed); it is not restarted. */
-  | { type: 'failed'; message: string }
-  | { type: 'stopped' };
+  | { type: 'silent'; vtepId: number };

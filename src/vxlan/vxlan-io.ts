@@ -3,7 +3,8 @@
 // queued on the rx ring to the VLAN's forwarding thread as coming from the sender's VTEP
 // port; frames the forwarding threads queue for a VTEP port leave behind a VXLAN header,
 // from a source port hashed from the frame (src/vxlan/vxlan-tx-batch.ts).
-// Runs on the VXLAN I/O thread (workers/vxlan-io.ts), a blocking loop with no event loop.
+// Runs on the VXLAN I/O thread, an IoLoop (src/core/io-loop.ts): a blocking loop with no
+// event loop.
 //
 // The loop receives up to RX_SLOTS datagrams per recvmmsg on each socket poll() says has
 // input — the one on the VXLAN port, and the source-port pool, where vxvde's answers
@@ -21,19 +22,20 @@
 // the exception, once per VTEP and bounded: its record is made and main is told.
 
 import type { MessagePort } from 'node:worker_threads';
-import { Doorbell } from '../core/doorbell.js';
 import { VTEP_DROP, VTEP_DROPS, VXLAN_COUNTER, VXLAN_COUNTERS } from '../core/counters.js';
 import { ETH_HLEN } from '../core/frame.js';
-import { FrameTrace } from '../core/frame-trace.js';
-import { Ring, type FrameHandler } from '../core/ring.js';
+import { IoLoop } from '../core/io-loop.js';
+import { attachPair, type IoCommonEvent } from '../core/io-messages.js';
+import type { Ring, FrameHandler } from '../core/ring.js';
 import { metaPort, metaVid, ringMeta } from '../core/ring-record.js';
-import { POLLIN, POLLNVAL, describeErrno } from '../linux/libc.js';
+import { formatHostPort } from '../linux/host-port.js';
+import { POLLIN, POLLNVAL } from '../linux/libc.js';
 import { MmsgBatch } from '../linux/mmsg.js';
 import { PollSet } from '../linux/poll-set.js';
-import { SOCKADDR_MAX, sockaddrFor, sockaddrParts } from '../linux/udp-socket.js';
+import { SOCKADDR_MAX, UDP_MAX_PAYLOAD, sockaddrFor, sockaddrParts } from '../linux/udp-socket.js';
 import { VtepTable, type VlanRec, type VtepRec } from './vtep-table.js';
 import { VXLAN_HDR_LEN, VXLAN_SHORT, decodeVxlanHeader } from './vxlan-header.js';
-import type { VxlanControl, VxlanEvent, VxlanIoStart } from './vxlan-io-messages.js';
+import type { VxlanControl, VxlanEvent, VxlanIoReport, VxlanIoStart } from './vxlan-io-messages.js';
 import { VxlanTxBatch } from './vxlan-tx-batch.js';
 
 const RX_SLOTS = 32;
@@ -43,13 +45,11 @@ const TX_PER_SOURCE = 16;
 const TX_TAKE = 64;
 /** Takes per tx ring per round of the loop, so a ring kept full cannot keep control and the sockets unread (as in the peer thread). */
 const TX_ROUNDS = 16;
-const SLEEP_MS = 1000;
-const MAX_PAYLOAD = { udp4: 65507, udp6: 65527 } as const;
 const C = VXLAN_COUNTER;
 const D_RX_RING_FULL = VTEP_DROP['rx-ring-full'];
 
-export class VxlanIo {
-  private readonly bell: Doorbell;
+export class VxlanIo extends IoLoop<VxlanIoStart, VxlanControl, VxlanEvent, VxlanIoReport> {
+  protected readonly polled = 'VXLAN sockets';
   private readonly table: VtepTable;
   private readonly rxRings: (Ring | undefined)[] = [];
   private txRings: Ring[] = [];
@@ -61,82 +61,75 @@ export class VxlanIo {
   private readonly departed = VTEP_DROPS.create();
   /** The last stranger's sockaddr, formatted only when `stats` asks. */
   private readonly lastStranger = Buffer.alloc(SOCKADDR_MAX);
-  private readonly trace: FrameTrace;
   private readonly txHandler: FrameHandler;
   private readonly t0 = Date.now();
   /** Seconds since the thread started, read once per turn of the loop. */
   private nowS = 0;
   private expiredAt = 0;
   private readonly silent: VtepRec[] = [];
-  private controlSeen = 0;
-  private stopped = false;
+  /** The sockets and the doorbell's eventfd in one poll set (slot 0 is the eventfd). */
+  private readonly set: PollSet;
+  /**
+   * Whether each socket may hold datagrams: a recvmmsg that fills fewer slots than it has
+   * drained it, so it is read again only after poll() says so.
+   */
+  private readonly readable: Uint8Array;
 
-  constructor(
-    private readonly start: VxlanIoStart,
-    private readonly control: MessagePort,
-    private readonly emit: (e: VxlanEvent) => void,
-  ) {
-    this.bell = new Doorbell(start.doorbellSab);
-    this.trace = new FrameTrace(start.traceSab);
+  constructor(start: VxlanIoStart, control: MessagePort, emit: (e: VxlanEvent | IoCommonEvent<VxlanIoReport>) => void) {
+    super(start, control, emit);
     this.table = new VtepTable(start.family, start.port, start.maxVteps);
-    const maxPayload = MAX_PAYLOAD[start.family];
+    const maxPayload = UDP_MAX_PAYLOAD[start.family];
     // A slot holds the largest datagram there is, so one cut short is a giant, never a frame.
     this.rx = new MmsgBatch(RX_SLOTS, Math.max(VXLAN_HDR_LEN + start.maxFrame, maxPayload));
     this.tx = new VxlanTxBatch(start.fds.slice(1), TX_PER_SOURCE, maxPayload, start.maxFrame, this.trace, this.counts);
     this.txHandler = (buf, off, len, meta) => this.queue(buf, off, len, meta);
+    const fds = start.fds;
+    this.set = new PollSet(fds.length + 1);
+    for (let i = 0; i < fds.length; i++) this.set.set(i + 1, fds[i], POLLIN);
+    this.readable = new Uint8Array(fds.length).fill(1);
   }
 
-  /** Serve the sockets main bound until a `stop` message; main closes them afterwards. */
-  run(): void {
+  /** One turn: each socket that may hold datagrams read once, the tx rings drained, silent VTEPs told once a second. */
+  protected turn(): boolean {
     const fds = this.start.fds;
-    const set = new PollSet(fds.length + 1);
-    for (let i = 0; i < fds.length; i++) set.set(i + 1, fds[i], POLLIN);
-    // Whether each socket may hold datagrams: a recvmmsg that fills fewer slots than it
-    // has drained it, so it is read again only after poll() says so.
-    const readable = new Uint8Array(fds.length).fill(1);
-    while (!this.stopped) {
-      if (this.bell.controlSeq !== this.controlSeen) this.controlSeen = this.bell.drainControl<VxlanControl>(this.control, (m) => this.handle(m));
-      if (this.stopped) break;
-      this.nowS = Math.floor((Date.now() - this.t0) / 1000);
-      let more = false;
-      for (let i = 0; i < fds.length; i++) {
-        if (readable[i] === 0) continue;
-        readable[i] = this.receive(fds[i]) === RX_SLOTS ? 1 : 0;
-        if (readable[i] !== 0) more = true;
-      }
-      const sent = this.transmit();
-      if (this.nowS !== this.expiredAt) this.expire();
-      if (more || sent > 0) continue;
-      // Announce sleep, then look once more (see Doorbell.ring for why).
-      this.bell.prepareSleep();
-      if (this.anyTx() || this.bell.controlSeq !== this.controlSeen) {
-        this.bell.cancelSleep();
-        continue;
-      }
-      const r = this.bell.sleepPollSet(set, SLEEP_MS);
-      if (r < 0) {
-        this.emit({ type: 'failed', message: `VXLAN sockets: poll: ${describeErrno(-r)}` });
-        break;
-      }
-      for (let i = 0; i < fds.length; i++) {
-        const rev = set.revents(i + 1);
-        if ((rev & POLLNVAL) !== 0) {
-          this.emit({ type: 'failed', message: `VXLAN socket ${fds[i]} is not open` });
-          this.stopped = true;
-        }
-        readable[i] = rev !== 0 ? 1 : 0;
-      }
+    const readable = this.readable;
+    this.nowS = Math.floor((Date.now() - this.t0) / 1000);
+    let more = false;
+    for (let i = 0; i < fds.length; i++) {
+      if (readable[i] === 0) continue;
+      readable[i] = this.receive(fds[i]) === RX_SLOTS ? 1 : 0;
+      if (readable[i] !== 0) more = true;
     }
-    this.emit({ type: 'stopped' });
+    const sent = this.transmit();
+    if (this.nowS !== this.expiredAt) this.expire();
+    return more || sent > 0;
+  }
+
+  protected pending(): boolean {
+    return this.anyTx();
+  }
+
+  protected sleep(ms: number): number {
+    const fds = this.start.fds;
+    const r = this.bell.sleepPollSet(this.set, ms);
+    if (r < 0) return r;
+    for (let i = 0; i < fds.length; i++) {
+      const rev = this.set.revents(i + 1);
+      if ((rev & POLLNVAL) !== 0) this.fail(`VXLAN socket ${fds[i]} is not open`);
+      this.readable[i] = rev !== 0 ? 1 : 0;
+    }
+    return 0;
   }
 
   /** Apply one control message from main. */
-  handle(msg: VxlanControl): void {
+  protected handle(msg: VxlanControl): void {
     switch (msg.type) {
-      case 'rings':
-        this.rxRings[msg.fw] = new Ring(msg.rxSab, new Doorbell(msg.rxDoorbellSab));
-        this.txRings = [...this.txRings, new Ring(msg.txSab)];
+      case 'rings': {
+        const { rx, tx } = attachPair(msg.pair);
+        this.rxRings[msg.fw] = rx;
+        this.txRings = [...this.txRings, tx];
         break;
+      }
       case 'vlan':
         this.table.setVlan(msg.vid, msg.vni, msg.fw, msg.learning);
         this.emit({ type: 'done', reqId: msg.reqId });
@@ -158,12 +151,6 @@ export class VxlanIo {
         if (sa !== null) this.table.refuse(msg.vid, sa);
         break;
       }
-      case 'stats':
-        this.emit({ type: 'stats', reqId: msg.reqId, ...this.report() });
-        break;
-      case 'stop':
-        this.stopped = true;
-        break;
     }
   }
 
@@ -171,19 +158,19 @@ export class VxlanIo {
     try {
       return sockaddrFor(this.start.family, address, port);
     } catch (err) {
-      this.emit({ type: 'log', level: 'error', message: `vxlan: VTEP ${address} port ${port}: ${String(err)}` });
+      this.log('error', 'vxlan-io', `vxlan: VTEP ${formatHostPort(address, port)}: ${String(err)}`);
       return null;
     }
   }
 
-  private report(): Omit<Extract<VxlanEvent, { type: 'stats' }>, 'type' | 'reqId'> {
+  protected report(): VxlanIoReport {
     const all = this.table.all();
     const drops = this.departed.slice();
     for (const rec of all) for (let i = 0; i < drops.length; i++) drops[i] += rec.drops[i];
     let lastStranger: string | null = null;
     if (this.counts[C.strangers] > 0) {
       const { address, port } = sockaddrParts(this.start.family, this.lastStranger);
-      lastStranger = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+      lastStranger = formatHostPort(address, port);
     }
     return { vteps: all.map((r) => r.snapshot(this.nowS)), counters: VXLAN_COUNTERS.toRecord(this.counts), drops: VTEP_DROPS.toRecord(drops), lastStranger };
   }

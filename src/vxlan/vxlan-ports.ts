@@ -18,35 +18,54 @@
 import { VTEP_DROPS, VXLAN_COUNTERS } from '../core/counters.js';
 import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
+import type { KindThread, PortDrops, PortKindProvider } from '../core/port-kind.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
+import type { PortKindParts } from '../forwarding/port-kind-parts.js';
 import type { PortTable } from '../forwarding/port-table.js';
-import type { RingTable } from '../forwarding/ring-table.js';
 import { VxlanConfig, hostPort, kinded, vtepInfo, type VlanVxlan, type VtepConf } from './vxlan-config.js';
 import type { VxlanInfo, VtepInfo, VxlanVlanConfig } from './vxlan-info.js';
 import type { VtepKind, VxlanEvent } from './vxlan-io-messages.js';
 import type { VxlanSettings } from './vxlan-sockets.js';
 import { VxlanThread } from './vxlan-thread.js';
 
-export class VxlanPorts {
+export class VxlanPorts implements PortKindProvider {
+  readonly kind = 'vxlan';
+  /** A VTEP is another switch: split horizon with peers, and it goes first when the switch stops. */
+  readonly remote = true;
+  /** A VTEP takes plain Ethernet frames only, but no peer's frame ever reaches it (split horizon). */
+  readonly offloads = { fromTaps: false, fromPeers: true };
   readonly config: VxlanConfig;
   readonly thread: VxlanThread;
   private nextVtepId = 1;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly lines: LogLimiter;
   private closed = false;
+  private readonly pool: ForwardingPool;
+  private readonly ports: PortTable;
+  private readonly log: Logger;
 
-  constructor(
-    private readonly pool: ForwardingPool,
-    private readonly ports: PortTable,
-    rings: RingTable,
-    maxFrame: number,
-    ageingMs: number,
-    settings: VxlanSettings,
-    private readonly log: Logger,
-  ) {
+  constructor(parts: PortKindParts, ageingMs: number, settings: VxlanSettings) {
+    const { pool, rings, maxFrame, log } = parts;
+    this.pool = pool;
+    this.ports = parts.ports;
+    this.log = log;
     this.config = new VxlanConfig(settings);
     this.lines = LogLimiter.of(log);
     this.thread = new VxlanThread({ pool, rings, maxFrame, ageingMs, settings, log, replay: () => this.replay(), onEvent: (e) => this.onEvent(e) });
+  }
+
+  /** The VXLAN I/O thread, once it was started (with the first remote or group), for `show threads`. */
+  threads(): KindThread[] {
+    return this.thread.started ? [{ io: this.thread.io.supervisor, cpu: -1, wakeups: this.thread.io.wakeups }] : [];
+  }
+
+  /** The VXLAN thread counts its drops per VTEP (`show vxlan`), not per port. */
+  async ioDrops(): Promise<Map<number, PortDrops>> {
+    return new Map();
+  }
+
+  crash(): Promise<void> {
+    return this.thread.crash();
   }
 
   get settings(): VxlanSettings {
@@ -69,11 +88,6 @@ export class VxlanPorts {
         break;
       case 'silent':
         void this.serial(() => this.forgetLearned(e.vtepId)).catch(() => undefined);
-        break;
-      case 'log':
-        this.lines[e.level]('vxlan-io', e.message);
-        break;
-      default:
         break;
     }
   }

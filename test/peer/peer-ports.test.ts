@@ -176,7 +176,7 @@ test('a peer I/O thread that dies is restarted on the same socket with every pee
   vmA.send(frame(BCAST, mac(1), 'before'));
   await until(() => withMarker(vmB, 'before').length > 0, 3000, 'a frame before');
   await b.sw.crashPeerIo();
-  await until(() => b.sw.peers.io.status().restarts === 1, 5000, 'the restart');
+  await until(() => b.sw.peers.io.supervisor.status().restarts === 1, 5000, 'the restart');
   // Both ways across b's new thread: into b's VM, and b's VM's answer out to a's.
   vmA.send(frame(BCAST, mac(1), 'after-in'));
   await until(() => withMarker(vmB, 'after-in').length > 0, 3000, 'a frame into b after the restart');

@@ -114,7 +114,7 @@ test('a QEMU I/O thread that dies takes its connections\' ports and MACs with it
   t.is((await sw.showMacs(10)).length, 1);
 
   await sw.crashQemuIo();
-  const restarts = (): number => sw.qemu.supervisors().reduce((n, s) => n + s.io.status().restarts, 0);
+  const restarts = (): number => sw.qemu.threads().reduce((n, s) => n + s.io.status().restarts, 0);
   for (let i = 0; i < 250 && (restarts() < 1 || sw.ports.all().length > 0); i++) await sleep(20);
   t.is(restarts(), 1);
   t.deepEqual(sw.ports.all(), [], 'the dead connections\' ports are gone');
