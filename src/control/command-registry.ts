@@ -5,8 +5,10 @@
 // handler against SwitchControl. Runs on the main thread.
 
 import { DivesError } from '../core/errors.js';
+import type { CommandArea } from './command-area.js';
 import type { CommandStream } from './command-stream.js';
-import type { ByteSink, SwitchControl } from './switch-api.js';
+import type { ByteSink } from './switch-api.js';
+import type { SwitchControl } from './commands/areas.js';
 import { quote } from './format.js';
 
 /** Where a command may run: at switch level, inside `vlan ID`, or at either level. */
@@ -126,6 +128,11 @@ function startsWith(words: readonly string[], prefix: readonly string[]): boolea
 
 export class CommandRegistry {
   readonly #commands: CommandSpec[] = [];
+
+  /** A registry of the commands of `areas`, in their order; `areas` stay known to the commands that print every area's part (the running-config). */
+  constructor(readonly areas: readonly CommandArea[] = []) {
+    for (const a of areas) for (const spec of a.commands) this.add(spec);
+  }
 
   /** Add a command. Two commands may share a path only if they run at different levels. */
   add(spec: CommandSpec): this {

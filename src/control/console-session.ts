@@ -6,7 +6,8 @@
 import { isDivesError, type DivesErrorCode } from '../core/errors.js';
 import type { CommandRegistry } from './command-registry.js';
 import type { LineSink, StreamHandle } from './command-stream.js';
-import type { ByteSink, SwitchControl } from './switch-api.js';
+import type { ByteSink } from './switch-api.js';
+import type { SwitchControl } from './commands/areas.js';
 import { completeLine, promptFor } from './commands/session.js';
 
 /** The longest line a session accepts; the control socket relies on this bound. */

@@ -21,7 +21,7 @@ import { LogLimiter } from '../core/log-limiter.js';
 import type { CommandRegistry } from './command-registry.js';
 import { ConsoleSession, type Reply, type ReplyStream } from './console-session.js';
 import { CTL_SOCKET, LineReader, MAX_REQUEST_BYTES, encodeLine, encodeReply, type RequestLine } from './control-protocol.js';
-import type { SwitchControl } from './switch-api.js';
+import type { SwitchControl } from './commands/areas.js';
 import { byteStream, drainedOrClosed, type ByteStream } from './byte-stream.js';
 
 /** sun_path holds 108 bytes with the terminating NUL. */

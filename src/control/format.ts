@@ -87,3 +87,8 @@ export function quoteWord(word: string): string {
   if (/^[^\s"#][^\s"]*$/.test(word)) return word;
   return `"${word.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
+
+/** Plain code-unit order: the same on every machine, whatever its locale (the running-config sorts by it). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

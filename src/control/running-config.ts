@@ -3,96 +3,60 @@
 // `write FILE` saves it with (src/control/commands/running-config.ts). Reads the
 // switch through SwitchControl; runs on the main thread.
 
-import { limitLines, noLimits } from '../forwarding/port-limits.js';
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DivesError } from '../core/errors.js';
-import { quoteWord } from './format.js';
-import type { ListenSpec, StaticPeer, SwitchControl, VxlanVlanConfig } from './switch-api.js';
+import type { CommandArea, ConfigState } from './command-area.js';
+import type { SwitchControl } from './commands/areas.js';
 
+/** The running-config as JSON: each VLAN with its areas' fields, each area's own fields, and the rc file. */
 export interface RunningConfig {
-  vlans: { vid: number; taps: string[]; listeners: ListenSpec[] }[];
-  /** Trunk TAPs, at switch level: each spans VLANs. */
-  trunks: { name: string; vlans: string; native: number | null }[];
-  /** Mirrors, after everything they name exists. */
-  mirrors: { source: string; to: string }[];
-  peers: StaticPeer[];
-  /** Each VLAN's VXLAN settings, as typed. */
-  vxlan: VxlanVlanConfig[];
+  vlans: ({ vid: number } & Record<string, unknown>)[];
   /** The rc file, one entry per line. */
   lines: string[];
+  [field: string]: unknown;
 }
 
 /** The first line of every running-config, so a reader (and `write`) can tell one from other files. */
 export const RUNNING_CONFIG_HEADER = '# DiVES running-config: the commands that recreate this switch.';
 
-/** How a listener is written as an rc line: inside its VLAN, or a trunk listener at switch level. */
-function listenLine(spec: ListenSpec, max: number | null, trunk?: { vlans: string; native: number | null }): string {
-  const where = spec.kind === 'unix' ? `listen unix ${quoteWord(spec.path)}` : `listen ${quoteWord(spec.host)} ${spec.port}`;
-  const tagged = trunk === undefined ? '' : ` trunk ${trunk.vlans}${trunk.native === null ? '' : ` native ${trunk.native}`}`;
-  return max === null ? `${where}${tagged}` : `${where}${tagged} max-connections ${max}`;
-}
-
-/** Plain code-unit order: the same on every machine, whatever its locale. */
-function byText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** A VLAN's VXLAN settings as rc lines: the VNI first, so the remotes and group are carried as it. */
-function vxlanLines(c: VxlanVlanConfig | undefined): string[] {
-  if (c === undefined) return [];
-  const remotes = [...c.remotes].sort((a, b) => byText(a.host, b.host) || (a.port ?? 0) - (b.port ?? 0));
-  return [
-    ...(c.vni === null ? [] : [`vxlan vni ${c.vni}`]),
-    ...remotes.map((r) => `vxlan remote ${quoteWord(r.host)}${r.port === null ? '' : ` ${r.port}`}`),
-    ...(c.group === null ? [] : [`vxlan group ${quoteWord(c.group.address)}${c.group.replyToSource ? ' reply-to-source' : ''}`]),
-  ];
-}
-
-function listenKey(spec: ListenSpec): string {
-  return spec.kind === 'unix' ? `unix ${spec.path}` : `tcp ${spec.host} ${String(spec.port).padStart(5, '0')}`;
-}
+/**
+ * The fields of the JSON document in the order it was first published in (scripts that
+ * compare it as text see the same text); an area's field not named here comes after them,
+ * in the order of the areas.
+ */
+const FIELD_ORDER = ['trunks', 'mirrors', 'peers', 'vxlan'];
 
 /**
- * Read the switch and print it as an rc file. Everything is sorted (VLANs by
- * vid, TAPs by name, listeners by address), so the same state always prints
- * the same text and a reloaded switch prints exactly what it was loaded from.
- * QEMU connections are not configuration: the guests reconnect to the listeners.
+ * Read the switch and print it as an rc file: every VLAN (by vid) with each area's lines
+ * inside it, then each area's lines at switch level, in the order of the areas
+ * (src/control/commands/areas.ts), each area sorting its own (TAPs by name, listeners by
+ * address), so the same state always prints the same text and a reloaded switch prints
+ * exactly what it was loaded from. QEMU connections are not configuration.
  */
-export async function renderRunningConfig(sw: SwitchControl): Promise<RunningConfig> {
+export async function renderRunningConfig(sw: SwitchControl, areas: readonly CommandArea[]): Promise<RunningConfig> {
   const vlanInfos = await sw.showVlans();
-  const peers: StaticPeer[] = sw.staticPeers().map((p) => ({ host: p.host, port: p.port }));
-  const taps = sw.showTaps();
-  const listeners = sw.showListeners();
-  const vxlan = sw.vxlanConfig();
-  const sorted = [...listeners].sort((a, b) => byText(listenKey(a.spec), listenKey(b.spec)));
-  const vlans = vlanInfos.map(({ vid }) => ({
-    vid,
-    taps: taps
-      .filter((t) => t.vid === vid)
-      .map((t) => t.name)
-      .sort(byText),
-    listeners: sorted.filter((l) => l.vid === vid).map((l) => l.spec),
-  }));
-  peers.sort((a, b) => byText(a.host, b.host) || a.port - b.port);
-
+  const states: ConfigState[] = [];
+  for (const a of areas) if (a.config !== undefined) states.push(await a.config(sw, vlanInfos));
   const lines = [RUNNING_CONFIG_HEADER, '# Load it with `dives start -c FILE`; save it with `write FILE`.'];
-  for (const v of vlans) {
-    lines.push(`vlan ${v.vid}`);
-    for (const name of v.taps) lines.push(`  tap ${quoteWord(name)}`);
-    for (const l of sorted.filter((x) => x.vid === v.vid)) lines.push(`  ${listenLine(l.spec, l.maxConnections)}`);
-    for (const line of limitLines(vlanInfos.find((x) => x.vid === v.vid)?.limits ?? noLimits())) lines.push(`  ${line}`);
-    for (const line of vxlanLines(vxlan.find((x) => x.vid === v.vid))) lines.push(`  ${line}`);
+  const vlans = vlanInfos.map(({ vid }) => {
+    const vlan: { vid: number } & Record<string, unknown> = { vid };
+    lines.push(`vlan ${vid}`);
+    for (const st of states) {
+      const part = st.vlan?.(vid);
+      if (part === undefined) continue;
+      for (const line of part.lines) lines.push(`  ${line}`);
+      Object.assign(vlan, part.json);
+    }
     lines.push('exit');
-  }
-  const trunks = sw.showTrunks().map((t) => ({ name: t.name, vlans: t.vlans, native: t.native }));
-  for (const t of trunks) lines.push(`tap ${quoteWord(t.name)} trunk ${t.vlans}${t.native === null ? '' : ` native ${t.native}`}`);
-  for (const l of sorted.filter((x) => x.trunk !== undefined)) lines.push(listenLine(l.spec, l.maxConnections, l.trunk));
-  for (const p of peers) lines.push(`peer ${quoteWord(p.host)} ${p.port}`);
-  const mirrors = sw.showMirrors().mirrors.map((m) => ({ source: m.source, to: m.to }));
-  for (const m of mirrors) lines.push(`mirror ${m.source.replace(/^port (.*)$/, (_, p: string) => `port ${quoteWord(p)}`)} to ${quoteWord(m.to)}`);
-  return { vlans, trunks, mirrors, peers, vxlan, lines };
+    return vlan;
+  });
+  for (const st of states) lines.push(...(st.lines ?? []));
+  const fields: Record<string, unknown> = Object.assign({}, ...states.map((st) => st.json ?? {}));
+  const named = FIELD_ORDER.filter((f) => f in fields);
+  const ordered = Object.fromEntries([...named, ...Object.keys(fields).filter((f) => !named.includes(f))].map((f) => [f, fields[f]]));
+  return { vlans, ...ordered, lines };
 }
 
 /**

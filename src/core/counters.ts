@@ -224,19 +224,19 @@ export const RING_COUNTERS = new CounterSet('ring', 'show rings', {
   undelivered: { by: 'consumer', help: 'frames the consumer took off the ring but could not deliver' },
 });
 
-/** Every counter set, for docs and for the test that each name reaches its `show`. */
+/** Every counter set, for docs and for the test that each name reaches its `show`; in the order of the command areas that print them (src/control/commands/areas.ts). */
 export const COUNTER_SETS: readonly CounterSet<string>[] = [
   PORT_DROPS,
   VLAN_COUNTERS,
+  THREAD_COUNTERS,
+  RING_COUNTERS,
+  TRUNK_DROPS,
+  LISTENER_REFUSALS,
   PEER_DROPS,
   PEER_SOCKET_COUNTERS,
   DISCOVERY_COUNTERS,
   VXLAN_COUNTERS,
   VTEP_DROPS,
-  THREAD_COUNTERS,
-  LISTENER_REFUSALS,
-  RING_COUNTERS,
-  TRUNK_DROPS,
   CAPTURE_COUNTERS,
   MIRROR_COUNTERS,
 ];

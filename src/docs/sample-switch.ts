@@ -10,18 +10,8 @@ import { DivesError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { EventBus } from '../core/event-bus.js';
 import { LISTENER_REFUSALS, PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS } from '../core/counters.js';
-import type {
-  ListenSpec,
-  ListenerInfo,
-  MacEntry,
-  PortInfo,
-  RingInfo,
-  SwitchControl,
-  TapInfo,
-  ThreadInfo,
-  TraceInfo,
-  VlanInfo,
-} from '../control/switch-api.js';
+import type { ListenSpec, ListenerInfo, MacEntry, PortInfo, RingInfo, TapInfo, ThreadInfo, TraceInfo, VlanInfo } from '../control/switch-api.js';
+import type { SwitchControl } from '../control/commands/areas.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
 import { formatListenSpec } from '../qemu/listen-spec.js';
 import { listenerClash, notListening } from '../qemu/qemu-ports.js';

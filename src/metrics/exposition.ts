@@ -6,26 +6,10 @@
 // threads and are read only when scraped, so a registry of live metric objects would
 // have nothing to do. Pure; main thread.
 
+import type { FamilySpec, Sample } from '../control/metric-sources.js';
+
 /** The Content-Type of a scrape. */
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-export type MetricType = 'counter' | 'gauge';
-
-/** A metric family as the docs list it: what it is, without values. */
-export interface FamilySpec {
-  /** dives_port_rx_frames_total; a counter's name ends in _total. */
-  name: string;
-  type: MetricType;
-  help: string;
-  /** Label names, in the order each sample gives their values. */
-  labels: readonly string[];
-}
-
-export interface Sample {
-  /** One value per label name of the family, in its order. */
-  labels: readonly (string | number)[];
-  value: number;
-}
 
 export interface MetricFamily extends FamilySpec {
   samples: Sample[];

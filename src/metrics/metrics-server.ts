@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { CommandRegistry } from '../control/command-registry.js';
-import type { SwitchControl } from '../control/switch-api.js';
+import type { SwitchControl } from '../control/commands/areas.js';
 import { DivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';

@@ -7,6 +7,7 @@ import test from 'ava';
 import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/core/log.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
+import { AREAS } from '../../src/control/commands/areas.js';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
 import { sleep } from '../helpers/qemu-client.js';
@@ -41,7 +42,7 @@ privTest('a mirror of VLAN 10 copies a ping to a monitoring TAP where tcpdump li
   const shown = sw.showMirrors();
   t.true(shown.mirrors[0].counters.mirrored >= 2);
   t.is(shown.mirrors[0].counters['mirror-full'], 0);
-  t.true((await renderRunningConfig(sw)).lines.includes(`mirror vlan 10 to tap:${fx.ifname('m')}`));
+  t.true((await renderRunningConfig(sw, AREAS)).lines.includes(`mirror vlan 10 to tap:${fx.ifname('m')}`));
   // Copies go to the monitoring TAP, not through its VLAN: nothing of VLAN 10 is learned there.
   t.false((await sw.showMacs(99)).some((e) => e.port !== `tap:${fx.ifname('m')}`));
 

@@ -6,11 +6,12 @@
 import test from 'ava';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AREAS } from '../../src/control/commands/areas.js';
 import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import { ConsoleSession, tokenize } from '../../src/control/console-session.js';
 import { quoteWord } from '../../src/control/format.js';
 import { runRcFile } from '../../src/control/rc-file.js';
-import { RUNNING_CONFIG_HEADER, renderRunningConfig, writeFileAtomic } from '../../src/control/running-config.js';
+import { RUNNING_CONFIG_HEADER, renderRunningConfig, writeFileAtomic, type RunningConfig } from '../../src/control/running-config.js';
 import { SampleSwitch } from '../../src/docs/sample-switch.js';
 import { runCtl, startSwitch, tempDir } from '../helpers/ctl-process.js';
 import { freeTcpPort } from '../helpers/guest.js';
@@ -35,7 +36,7 @@ test('the running-config lists VLANs in order, each with its TAPs and listeners,
   await sw.attachTap(20, 'tap9');
   await sw.attachTap(20, 'tap1');
   sw.addPort(5, 'qemu', 'qemu:127.0.0.1:4000#1');
-  const config = await renderRunningConfig(sw);
+  const config = await renderRunningConfig(sw, AREAS);
   t.deepEqual(config.lines, [
     RUNNING_CONFIG_HEADER,
     '# Load it with `dives start -c FILE`; save it with `write FILE`.',
@@ -69,7 +70,7 @@ test('static peers are printed as "peer HOST PORT" lines when the switch has the
       { host: '10.0.0.2', port: 3334 },
     ],
   });
-  const { lines, peers } = await renderRunningConfig(sw);
+  const { lines, peers } = (await renderRunningConfig(sw, AREAS)) as RunningConfig & { peers: unknown[] };
   t.deepEqual(lines.slice(-2), ['peer 10.0.0.2 3334', 'peer 10.0.0.9 3333']);
   t.is(peers.length, 2);
 });
@@ -80,12 +81,12 @@ test('the rc loader reads the running-config back into the same state, odd liste
   for (const [i, path] of ODD_PATHS.entries()) await a.listen(10 + i, { kind: 'unix', path });
   await a.attachTap(10, 'tap.x-1_');
   a.ensureVlan(4094);
-  const text = (await renderRunningConfig(a)).lines.join('\n');
+  const text = (await renderRunningConfig(a, AREAS)).lines.join('\n');
   const rc = join(dir, 'a.rc');
   writeFileSync(rc, `${text}\n`);
   const b = new SampleSwitch();
   await runRcFile(rc, new ConsoleSession(createCommandRegistry(), b));
-  t.is((await renderRunningConfig(b)).lines.join('\n'), text);
+  t.is((await renderRunningConfig(b, AREAS)).lines.join('\n'), text);
   t.deepEqual(
     b.listeners.map((l) => l.spec),
     a.listeners.map((l) => l.spec),
@@ -106,7 +107,7 @@ test('write FILE saves the running-config atomically and says where', async (t) 
     lines: [`wrote the running-config to ${file} (4 lines)`],
     json: { written: { path: file, lines: 4 } },
   });
-  t.is(readFileSync(file, 'utf8'), `${(await renderRunningConfig(sw)).lines.join('\n')}\n`);
+  t.is(readFileSync(file, 'utf8'), `${(await renderRunningConfig(sw, AREAS)).lines.join('\n')}\n`);
   t.is(statSync(file).mode & 0o777, 0o640, 'the old file\'s mode is kept');
   t.deepEqual(readdirSync(dir), ['saved.rc'], 'no temporary file is left');
 });

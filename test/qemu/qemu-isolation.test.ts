@@ -7,6 +7,7 @@ import test from 'ava';
 import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/core/log.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
+import { AREAS } from '../../src/control/commands/areas.js';
 import { QemuClient, sleep, startFlood } from '../helpers/qemu-client.js';
 import { freeTcpPort } from '../helpers/guest.js';
 import { BCAST, frame, mac, withMarker } from '../helpers/peer-switches.js';
@@ -114,7 +115,7 @@ test('mac-limit caps the MACs one port may have learned; its frames from more MA
   t.is(ports.find((p) => p.id === portIds[1])?.drops['mac-limit'], 0);
   t.deepEqual((await sw.showVlans()).find((v) => v.vid === 10)?.limits, { storm: [0, 0, 0], macLimit: 4 });
   sw.setStormControl(10, 'unknown', 500);
-  const rc = await renderRunningConfig(sw);
+  const rc = await renderRunningConfig(sw, AREAS);
   t.true(rc.lines.join('\n').includes('vlan 10\n  listen 127.0.0.1'), rc.lines.join('\n'));
   t.true(rc.lines.includes('  storm-control unknown 500') && rc.lines.includes('  mac-limit 4'), rc.lines.join('\n'));
   sw.setMacLimit(10, null);

@@ -9,6 +9,7 @@ import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/core/log.js';
 import { NetnsFixture, ip, sweepStale } from '../helpers/netns.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
+import { AREAS } from '../../src/control/commands/areas.js';
 import { privileged, privTest } from '../helpers/privileged.js';
 import { QemuClient, sleep } from '../helpers/qemu-client.js';
 import { freeTcpPort } from '../helpers/guest.js';
@@ -264,7 +265,7 @@ privTest('a TAP deleted underneath is detached and waited for, kept in the runni
   t.like(sw.showTaps(10).find((x) => x.name === b.tap), { state: 'gone', portId: -1 });
   t.deepEqual((await sw.showPorts(10)).map((p) => p.name), [`tap:${a.tap}`], 'its port went with it');
   t.false((await sw.showMacs(10)).some((m) => m.port === `tap:${b.tap}`), 'and its MACs');
-  t.true((await renderRunningConfig(sw)).lines.some((l) => l.trim() === `tap ${b.tap}`), 'the operator\'s tap line stays');
+  t.true((await renderRunningConfig(sw, AREAS)).lines.some((l) => l.trim() === `tap ${b.tap}`), 'the operator\'s tap line stays');
   // A TAP of that name again (made in the switch's namespace, handed to the VM after).
   await fx.createTap(b.tap);
   const up = async (): Promise<boolean> => sw.showTaps(10).some((x) => x.name === b.tap && x.state === 'up');

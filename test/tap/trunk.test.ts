@@ -8,6 +8,7 @@ import test from 'ava';
 import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/core/log.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
+import { AREAS } from '../../src/control/commands/areas.js';
 import { NetnsFixture, ip, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
 import { sleep } from '../helpers/qemu-client.js';
@@ -97,7 +98,7 @@ privTest('a trunk TAP carries VLAN 10 and VLAN 20 tagged to access TAPs untagged
   t.deepEqual(trunkPorts.map((p) => [p.name, p.vid]), [[`tap:${trunk}.10`, 10], [`tap:${trunk}.20`, 20]]);
   t.true(trunkPorts.every((p) => p.rxFrames > 0 && p.txFrames > 0), 'frames both ways on both VLANs');
   t.true((await sw.showMacs(10)).some((m) => m.port === `tap:${trunk}.10` && m.mac === '02:7c:00:00:0a:01'));
-  const config = await renderRunningConfig(sw);
+  const config = await renderRunningConfig(sw, AREAS);
   t.true(config.lines.includes(`tap ${trunk} trunk 10,20`), config.lines.join('\n'));
   t.false(config.vlans.flatMap((v) => v.taps).includes(trunk), 'a trunk is not written as an access TAP');
 });
@@ -138,6 +139,6 @@ privTest('a trunk with a native VLAN carries untagged and priority-tagged frames
   const replies = (): string[] => dump.lines().split('\n').filter((l) => /ICMP echo reply/.test(l));
   t.true(await until(() => replies().length >= 2), dump.lines());
   t.true(replies().every((l) => /ethertype IPv4/.test(l) && !/802\.1Q/.test(l)), 'untagged in the native VLAN');
-  const config = await renderRunningConfig(sw);
+  const config = await renderRunningConfig(sw, AREAS);
   t.true(config.lines.includes(`tap ${trunk} trunk 10 native 30`), config.lines.join('\n'));
 });

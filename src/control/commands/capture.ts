@@ -6,9 +6,12 @@
 
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { DivesError } from '../../core/errors.js';
-import type { CaptureInfo, CaptureRequest } from '../switch-api.js';
+import type { ByteSink, CaptureInfo, CaptureRequest, CapturesInfo } from '../switch-api.js';
 import { formatCounters, formatNotedTable, quote } from '../format.js';
 import { ID, command, countParser } from './args.js';
+import type { CommandArea } from '../command-area.js';
+import { CAPTURE_COUNTERS } from '../../core/counters.js';
+import { docOf, oneRow } from '../metric-sources.js';
 
 const parseCount = countParser('N', 1_000_000_000);
 const parseSeconds = countParser('S', 86_400);
@@ -63,6 +66,13 @@ function showCaptures(ctx: CommandContext): CommandResult {
 
 const HOW = '[count N] [seconds S] [FILE]';
 
+/** What the capture commands ask of the switch (src/capture/captures.ts). */
+export interface CaptureControl {
+  /** Capture into a new file (mode 0600) or a sink (the control socket's stream) until the capture ends; its counts. */
+  capture(req: CaptureRequest, out: { file: string } | { sink: ByteSink }): Promise<CaptureInfo>;
+  showCaptures(): CapturesInfo;
+}
+
 export const CAPTURE_COMMANDS: readonly CommandSpec[] = [
   command({
     mode: 'any',
@@ -82,3 +92,9 @@ export const CAPTURE_COMMANDS: readonly CommandSpec[] = [
   }),
   command({ mode: 'any', syntax: 'show captures', example: 'show captures', handler: showCaptures, help: 'Show the captures running, the frames each wrote and lost, and the counts since the switch started.' }),
 ];
+
+/** The capture commands; a capture runs until it ends, so it is no configuration. */
+export const CAPTURE_AREA: CommandArea = {
+  commands: CAPTURE_COMMANDS,
+  counters: [{ set: CAPTURE_COUNTERS, subject: 'dives_capture', labels: [], rows: (d) => oneRow(docOf<CapturesInfo>(d).totals) }],
+};

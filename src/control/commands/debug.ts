@@ -4,6 +4,7 @@
 
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { DEVNAME, ID, command, parseMacWord, parseOnOff } from './args.js';
+import type { CommandArea } from '../command-area.js';
 
 async function crashWorker(ctx: CommandContext): Promise<CommandResult> {
   const vid = ctx.args.number('ID');
@@ -43,6 +44,22 @@ async function crashVxlan(ctx: CommandContext): Promise<CommandResult> {
 async function crashQemu(ctx: CommandContext): Promise<CommandResult> {
   await ctx.sw.crashQemuIo();
   return { lines: ['stopped the QEMU I/O thread as a crash would'], json: { crashed: 'qemu' } };
+}
+
+/** What the crash drills ask of the switch: end a thread as a bug would (src/core/thread-supervisor.ts). */
+export interface DebugControl {
+  /** Deliberately crash the forwarding thread of a VLAN (the `debug crash-worker` command, for drills and tests). */
+  crashWorker(vid: number): Promise<void>;
+  /** Make the forwarding thread of `vid` die on every frame from `mac` (`debug crash-on-frame`): the restart budget's drill. */
+  crashOnFrame(vid: number, mac: string): Promise<void>;
+  /** Stop a TAP's I/O thread as a crash would (the `debug crash-tap` command); it is restarted. */
+  crashTapIo(name: string): Promise<void>;
+  /** Stop the peer I/O thread as a crash would (the `debug crash-peers` command); it is restarted. */
+  crashPeerIo(): Promise<void>;
+  /** Stop the QEMU I/O threads as a crash would (the `debug crash-qemu` command); they and their listeners are restarted. */
+  crashQemuIo(): Promise<void>;
+  /** Stop the VXLAN I/O thread as a crash would (the `debug crash-vxlan` command); it is restarted. */
+  crashVxlanIo(): Promise<void>;
 }
 
 export const DEBUG_COMMANDS: readonly CommandSpec[] = [
@@ -86,3 +103,6 @@ export const DEBUG_COMMANDS: readonly CommandSpec[] = [
     help: 'Trace frames through the threads (WHAT: on or off); "show trace" prints where their time goes. Costs a clock read per frame and thread while on.',
   }),
 ];
+
+/** The hidden drills and tracing: nothing to configure. */
+export const DEBUG_AREA: CommandArea = { commands: DEBUG_COMMANDS };

@@ -6,8 +6,9 @@
 import { DivesError } from '../../core/errors.js';
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { formatTable, quote } from '../format.js';
-import type { KeysInfo } from '../../crypto/key-control.js';
+import type { KeyInfo, KeysInfo } from '../../crypto/key-control.js';
 import { command } from './args.js';
+import type { CommandArea } from '../command-area.js';
 
 /** The lines of `show keys`. */
 export function keysLines(info: KeysInfo): string[] {
@@ -56,6 +57,18 @@ function keyRemove(ctx: CommandContext): CommandResult {
 
 const ID = [{ name: 'ID', parse: parseKeyId }];
 
+/** What the key commands ask of the switch (src/crypto/key-control.ts). */
+export interface KeysControl {
+  /** The keys held, by id and role; never a secret. */
+  showKeys(): KeysInfo;
+  /** Accept the key in FILE too; DivesError EBADARG for a bad file, EBADCMD on a switch without a key. */
+  addKey(file: string): KeyInfo;
+  /** Seal with the held key ID from now on; ENOTATTACHED when it is not held. */
+  useKey(id: string): KeyInfo;
+  /** Refuse the held key ID (not the one in use). */
+  removeKey(id: string): void;
+}
+
 export const KEY_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'switch', syntax: 'show keys', example: 'show keys', handler: showKeys, help: 'Show the cluster keys held: id, whether datagrams are sealed with it (send) or only accepted, since when, from which file. Never the secret.' }),
   command({
@@ -69,3 +82,6 @@ export const KEY_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'switch', syntax: 'key use ID', example: 'key use 5a313a40', args: ID, handler: keyUse, help: 'Seal datagrams with the held key ID from now on; the others stay accepted. Rotation, step 2.' }),
   command({ mode: 'switch', syntax: 'key remove ID', example: 'key remove 5a313a40', args: ID, handler: keyRemove, help: 'Refuse datagrams sealed with key ID (not the one in use). Rotation, step 3, once every switch seals with the new key.' }),
 ];
+
+/** The key commands; keys are files, never in the running-config. */
+export const KEY_AREA: CommandArea = { commands: KEY_COMMANDS };

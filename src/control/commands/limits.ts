@@ -4,9 +4,10 @@
 
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { DivesError } from '../../core/errors.js';
-import { STORM_CLASSES, type StormClass } from '../../forwarding/port-limits.js';
+import { STORM_CLASSES, limitLines, type StormClass } from '../../forwarding/port-limits.js';
 import { quote } from '../format.js';
 import { command, countParser, vlanOf } from './args.js';
+import type { CommandArea } from '../command-area.js';
 
 /** The most frames/s a storm-control rate may be: past it, the limit would never bite. */
 export const MAX_STORM_RATE = 10_000_000;
@@ -40,6 +41,14 @@ async function macLimit(ctx: CommandContext): Promise<CommandResult> {
   return { lines: [`VLAN ${vid}: ${n === null ? 'no MAC limit' : `at most ${n} MACs learned per port`}`], json: { vid, macLimit: n } };
 }
 
+/** What the limit commands ask of the switch. */
+export interface LimitControl {
+  /** Limit the frames/s of `cls` each port of `vid` may flood; null turns it off. */
+  setStormControl(vid: number, cls: StormClass, rate: number | null): void;
+  /** Limit the MACs each port of `vid` may have learned; null turns it off. */
+  setMacLimit(vid: number, n: number | null): void;
+}
+
 export const LIMIT_COMMANDS: readonly CommandSpec[] = [
   command({
     mode: 'vlan',
@@ -60,3 +69,14 @@ export const LIMIT_COMMANDS: readonly CommandSpec[] = [
   }),
   command({ mode: 'vlan', syntax: 'no mac-limit', example: 'no mac-limit', handler: macLimit, help: 'Stop limiting the MACs of a port.' }),
 ];
+
+/** The limit commands, and each VLAN's limits in the running-config. */
+export const LIMIT_AREA: CommandArea = {
+  commands: LIMIT_COMMANDS,
+  config: (_sw, vlans) => ({
+    vlan: (vid) => {
+      const v = vlans.find((x) => x.vid === vid);
+      return { lines: v === undefined ? [] : limitLines(v.limits) };
+    },
+  }),
+};

@@ -6,11 +6,14 @@
 
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { DivesError } from '../../core/errors.js';
-import { formatCounters, formatNotedTable } from '../format.js';
+import { compareText, formatCounters, formatNotedTable, quoteWord } from '../format.js';
 import { formatListenSpec, type ListenSpec } from '../../qemu/listen-spec.js';
 import { parseVlanList } from '../../core/vlan-tag.js';
 import type { ListenerInfo, TrunkListen } from '../switch-api.js';
 import { HOSTNAME_PORT, MAX_CONNECTIONS, PATH, command, countParser, parseVid, vlanOf } from './args.js';
+import type { CommandArea } from '../command-area.js';
+import { LISTENER_REFUSALS } from '../../core/counters.js';
+import { docOf, gauge } from '../metric-sources.js';
 
 const TRUNK_OPTIONS = { name: 'OPTIONS', rest: true };
 const TRUNK_USAGE = 'listen HOSTNAME PORT|unix PATH trunk VLANS [native ID] [max-connections N]';
@@ -99,6 +102,20 @@ async function noListen(ctx: CommandContext): Promise<CommandResult> {
   return { lines: [`stopped listening on ${formatListenSpec(spec)} in VLAN ${vid}`], json: { stopped: { vid, spec } } };
 }
 
+/** What the listen commands ask of the switch. */
+export interface ListenControl {
+  /** The listeners (of `vid`, when given; a trunk listener is in each of its VLANs). */
+  showListeners(vid?: number): ListenerInfo[];
+  /**
+   * Listen in VLAN `vid`; `maxConnections`: the listener's own limit (`listen ... max-connections N`),
+   * null: only the switch's. With `trunk`, a trunk listener at switch level (`vid` 0 then): each
+   * connection a trunk of those VLANs.
+   */
+  listen(vid: number, spec: ListenSpec, maxConnections?: number | null, trunk?: TrunkListen | null): Promise<ListenerInfo>;
+  /** `vid` 0: a trunk listener. */
+  unlisten(vid: number, spec: ListenSpec): Promise<void>;
+}
+
 export const LISTEN_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'switch', syntax: 'show listeners', example: 'show listeners', handler: showListeners, help: 'Show the QEMU listeners of every VLAN.' }),
   command({ mode: 'vlan', syntax: 'show listeners', example: 'show listeners', handler: showListeners, help: 'Show the QEMU listeners of this VLAN.' }),
@@ -118,3 +135,46 @@ export const LISTEN_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'vlan', syntax: 'no listen HOSTNAME PORT', example: 'no listen 127.0.0.1 4000', args: HOSTNAME_PORT, handler: noListen, help: 'Stop listening on TCP HOSTNAME:PORT.' }),
   command({ mode: 'vlan', syntax: 'no listen unix PATH', example: 'no listen unix /run/dives/vm.sock', exampleVid: 20, args: [PATH], handler: noListen, help: 'Stop listening on the UNIX socket PATH.' }),
 ];
+
+/** How a listener is written as an rc line: inside its VLAN, or a trunk listener at switch level. */
+function listenLine(l: ListenerInfo): string {
+  const spec = l.spec;
+  const where = spec.kind === 'unix' ? `listen unix ${quoteWord(spec.path)}` : `listen ${quoteWord(spec.host)} ${spec.port}`;
+  const trunk = l.trunk === undefined ? '' : ` trunk ${l.trunk.vlans}${l.trunk.native === null ? '' : ` native ${l.trunk.native}`}`;
+  return l.maxConnections === null ? `${where}${trunk}` : `${where}${trunk} max-connections ${l.maxConnections}`;
+}
+
+function listenKey(spec: ListenSpec): string {
+  return spec.kind === 'unix' ? `unix ${spec.path}` : `tcp ${spec.host} ${String(spec.port).padStart(5, '0')}`;
+}
+
+/** The listen commands, their lines in the running-config (sorted by address), and the listeners' metrics. */
+export const LISTEN_AREA: CommandArea = {
+  commands: LISTEN_COMMANDS,
+  config: (sw) => {
+    const sorted = [...sw.showListeners()].sort((a, b) => compareText(listenKey(a.spec), listenKey(b.spec)));
+    return {
+      vlan: (vid) => {
+        const mine = sorted.filter((l) => l.vid === vid);
+        return { lines: mine.map(listenLine), json: { listeners: mine.map((l) => l.spec) } };
+      },
+      lines: sorted.filter((l) => l.trunk !== undefined).map(listenLine),
+    };
+  },
+  metrics: [
+    {
+      spec: gauge('dives_listener_connections', 'QEMU connections a listener has now (show listeners).', ['vid', 'listener']),
+      command: 'show listeners',
+      samples: (d) => docOf<{ listeners: ListenerInfo[] }>(d).listeners.map((l) => ({ labels: [l.vid, l.address], value: l.connections })),
+    },
+  ],
+  counters: [
+    {
+      set: LISTENER_REFUSALS,
+      subject: 'dives_listener',
+      labels: ['vid', 'listener'],
+      reasons: { word: 'refused', help: 'QEMU connections a listener closed at once, by reason (the refusals of show listeners)' },
+      rows: (d) => docOf<{ listeners: ListenerInfo[] }>(d).listeners.map((l) => ({ labels: [l.vid, l.address], counts: l.refused })),
+    },
+  ],
+};

@@ -3,9 +3,12 @@
 // SwitchControl and formats; it runs on the main thread.
 
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
-import type { MirrorSource } from '../switch-api.js';
-import { formatCounters, formatNotedTable } from '../format.js';
+import type { MirrorInfo, MirrorSource, MirrorsInfo } from '../switch-api.js';
+import { formatCounters, formatNotedTable, quoteWord } from '../format.js';
 import { ID, command, keyword } from './args.js';
+import type { CommandArea } from '../command-area.js';
+import { MIRROR_COUNTERS } from '../../core/counters.js';
+import { docOf, oneRow } from '../metric-sources.js';
 
 const TO = { ...keyword('to'), optional: false };
 const PORT = { name: 'PORT', optional: true };
@@ -35,6 +38,15 @@ function showMirrors(ctx: CommandContext): CommandResult {
   return { lines: [...formatNotedTable(['ID', 'SOURCE', 'TO', 'MIRRORED'], rows, notes, '(no mirrors)'), formatCounters('all mirrors', totals)], json: { mirrors, totals } };
 }
 
+/** What the mirror commands ask of the switch (src/capture/mirrors.ts). */
+export interface MirrorControl {
+  /** Copy `source`'s frames to the access TAP port `to` (an id, or a name as `show ports` prints it). */
+  addMirror(source: MirrorSource, to: string): Promise<MirrorInfo>;
+  /** Remove the mirrors of `source` (to `to` only, when given); how many. DivesError ENOTATTACHED if none. */
+  removeMirror(source: MirrorSource, to: string | null): Promise<number>;
+  showMirrors(): MirrorsInfo;
+}
+
 export const MIRROR_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'switch', syntax: 'mirror vlan ID to PORT', example: 'mirror vlan 10 to tap:mon0', args: [ID, TO, { name: 'PORT' }], handler: mirror, help: 'Copy every frame VLAN ID takes in to the TAP port PORT (its ID or NAME from "show ports"), where an IDS or tcpdump listens.' }),
   command({ mode: 'switch', syntax: 'mirror port SOURCE to PORT', example: 'mirror port tap:tap0 to tap:mon0', args: [SOURCE, TO, { name: 'PORT' }], handler: mirror, help: 'Copy the frames of port SOURCE, both ways, to the TAP port PORT.' }),
@@ -42,3 +54,13 @@ export const MIRROR_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'switch', syntax: 'no mirror port SOURCE [to PORT]', example: 'no mirror port 2 to tap:mon0', args: [SOURCE, keyword('to'), PORT], handler: noMirror, help: 'Stop mirroring port SOURCE (to PORT only, when given).' }),
   command({ mode: 'switch', syntax: 'show mirrors', example: 'show mirrors', handler: showMirrors, help: 'Show the mirrors with the copies each made and dropped.' }),
 ];
+
+/** The mirror commands, the mirrors' lines in the running-config (after everything they name exists), and their counters as metrics. */
+export const MIRROR_AREA: CommandArea = {
+  commands: MIRROR_COMMANDS,
+  config: (sw) => {
+    const mirrors = sw.showMirrors().mirrors.map((m) => ({ source: m.source, to: m.to }));
+    return { lines: mirrors.map((m) => `mirror ${m.source.replace(/^port (.*)$/, (_, p: string) => `port ${quoteWord(p)}`)} to ${quoteWord(m.to)}`), json: { mirrors } };
+  },
+  counters: [{ set: MIRROR_COUNTERS, subject: 'dives_mirror', labels: [], rows: (d) => oneRow(docOf<MirrorsInfo>(d).totals) }],
+};

@@ -11,6 +11,7 @@ import { eventStreamOf } from '../event-stream.js';
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { quote } from '../format.js';
 import { command } from './args.js';
+import type { CommandArea } from '../command-area.js';
 
 /** The kinds a monitor may ask for: every kind the bus carries (events-dropped is each monitor's own). */
 export const MONITOR_KINDS: readonly EventKind[] = EVENT_KIND_NAMES.filter((k) => k !== 'events-dropped');
@@ -42,3 +43,6 @@ export const MONITOR_COMMANDS: readonly CommandSpec[] = [
     help: 'Print each event as it happens (peers up and down, ports, VMs, MAC moves and flaps, thread restarts, captures, rising drops), or only those of KIND, until stopped; control socket only (dives ctl monitor [--json]).',
   }),
 ];
+
+/** `monitor`: a stream, no configuration. */
+export const MONITOR_AREA: CommandArea = { commands: MONITOR_COMMANDS };

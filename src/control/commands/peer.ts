@@ -3,10 +3,14 @@
 // formats; it runs on the main thread.
 
 import type { ArgSpec, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
-import { formatAge, formatBytes, formatCounters, formatNotedTable } from '../format.js';
-import type { PeerInfo, PeersInfo } from '../../peer/peer-info.js';
+import { compareText, formatAge, formatBytes, formatCounters, formatNotedTable, quoteWord } from '../format.js';
+import type { PeerInfo, PeersInfo, StaticPeer } from '../../peer/peer-info.js';
 import { command, parsePeerHost, parsePort } from './args.js';
 import { LEGACY_MAX_DATAGRAM, PEER_HDR_LEN } from '../../peer/wire/peer-datagram.js';
+import type { CommandArea } from '../command-area.js';
+import { DISCOVERY_COUNTERS, PEER_DROPS, PEER_SOCKET_COUNTERS } from '../../core/counters.js';
+import { formatHostPort } from '../../linux/host-port.js';
+import { counter, docOf, gauge, oneRow, type FamilySource } from '../metric-sources.js';
 
 /** The lines of `show peers`: where this switch peers, one row per peer with its drops under it, then the counters. */
 export function peersLines(info: PeersInfo): string[] {
@@ -77,14 +81,25 @@ async function noPeer(ctx: CommandContext): Promise<CommandResult> {
   const host = ctx.args.string('HOST');
   const port = ctx.args.number('PORT');
   await ctx.sw.removeStaticPeer(host, port);
-  const shown = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  return { lines: [`static peer ${shown} removed`], json: { removed: { host, port } } };
+  return { lines: [`static peer ${formatHostPort(host, port)} removed`], json: { removed: { host, port } } };
 }
 
 const HOST_PORT: ArgSpec[] = [
   { name: 'HOST', parse: parsePeerHost },
   { name: 'PORT', parse: parsePort },
 ];
+
+/** What the peer commands ask of the switch (src/peer/peering.ts). */
+export interface PeerControl {
+  /** Every peer with its state and counters, discovery's counters and the stranger count. */
+  showPeers(): Promise<PeersInfo>;
+  /** Configure a static peer (keepalives give it liveness); DivesError EATTACHED if it already is one. */
+  addStaticPeer(host: string, port: number): Promise<PeerInfo>;
+  /** Forget a static peer; DivesError ENOTATTACHED if it is not one. */
+  removeStaticPeer(host: string, port: number): Promise<void>;
+  /** The static peers as configured, for the running-config (`peer HOST PORT` lines). */
+  staticPeers(): StaticPeer[];
+}
 
 export const PEER_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'switch', syntax: 'show peers', example: 'show peers', handler: showPeers, help: 'Show the peers: address, how learned, state, time since heard, frames and bytes in/out, drops.' }),
@@ -98,3 +113,41 @@ export const PEER_COMMANDS: readonly CommandSpec[] = [
   }),
   command({ mode: 'switch', syntax: 'no peer HOST PORT', example: 'no peer 10.0.0.3 3333', args: HOST_PORT, handler: noPeer, help: 'Remove the static peer at HOST PORT; its port and MACs go at once.' }),
 ];
+
+const peers = (d: unknown): PeersInfo['peers'] => docOf<PeersInfo>(d).peers;
+const peerFamily = (name: string, help: string, field: 'framesIn' | 'bytesIn' | 'framesOut' | 'bytesOut' | 'keepalivesIn' | 'keepalivesOut' | 'offloadedIn' | 'offloadedOut'): FamilySource => ({
+  spec: counter(name, `${help} (show peers).`, ['peer']),
+  command: 'show peers',
+  samples: (d) => peers(d).map((p) => ({ labels: [p.address], value: p[field] })),
+});
+
+/** The peer commands, the static peers' lines in the running-config, and the peers' metrics. */
+export const PEER_AREA: CommandArea = {
+  commands: PEER_COMMANDS,
+  config: (sw) => {
+    const configured = sw.staticPeers().map((p) => ({ host: p.host, port: p.port })).sort((a, b) => compareText(a.host, b.host) || a.port - b.port);
+    return { lines: configured.map((p) => `peer ${quoteWord(p.host)} ${p.port}`), json: { peers: configured } };
+  },
+  metrics: [
+    { spec: gauge('dives_peer_up', '1 while a peer is up, 0 while it is down (show peers).', ['peer', 'learned']), command: 'show peers', samples: (d) => peers(d).map((p) => ({ labels: [p.address, p.learned], value: p.state === 'up' ? 1 : 0 })) },
+    peerFamily('dives_peer_rx_frames_total', 'Frames received from a peer', 'framesIn'),
+    peerFamily('dives_peer_rx_bytes_total', 'Bytes of the frames received from a peer', 'bytesIn'),
+    peerFamily('dives_peer_tx_frames_total', 'Frames sent to a peer', 'framesOut'),
+    peerFamily('dives_peer_tx_bytes_total', 'Bytes of the frames sent to a peer', 'bytesOut'),
+    peerFamily('dives_peer_keepalives_received_total', 'Keepalives received from a peer', 'keepalivesIn'),
+    peerFamily('dives_peer_keepalives_sent_total', 'Keepalives sent to a peer', 'keepalivesOut'),
+    peerFamily('dives_peer_offloaded_rx_frames_total', 'Offloaded frames (TCP segments, checksums to do) received from a peer', 'offloadedIn'),
+    peerFamily('dives_peer_offloaded_tx_frames_total', 'Offloaded frames sent to a peer', 'offloadedOut'),
+  ],
+  counters: [
+    {
+      set: PEER_DROPS,
+      subject: 'dives_peer',
+      labels: ['peer'],
+      reasons: { word: 'drops', help: 'Datagrams and frames of a peer the peer I/O thread dropped, by reason (the drops of show peers)' },
+      rows: (d) => peers(d).map((p) => ({ labels: [p.address], counts: p.drops })),
+    },
+    { set: PEER_SOCKET_COUNTERS, subject: 'dives_peer_socket', labels: [], rows: (d) => oneRow(docOf<PeersInfo>(d).counters) },
+    { set: DISCOVERY_COUNTERS, subject: 'dives_discovery', labels: [], rows: (d) => oneRow(docOf<PeersInfo>(d).discovery?.counters) },
+  ],
+};

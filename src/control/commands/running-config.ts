@@ -7,6 +7,7 @@ import type { CommandContext, CommandResult, CommandSpec } from '../command-regi
 import { quote } from '../format.js';
 import { renderRunningConfig, writeFileAtomic } from '../running-config.js';
 import { command } from './args.js';
+import type { CommandArea } from '../command-area.js';
 
 /** FILE for `write`: a path, absolute or relative to the switch's working directory. */
 export function parseFile(word: string): string {
@@ -15,13 +16,13 @@ export function parseFile(word: string): string {
 }
 
 async function showRunningConfig(ctx: CommandContext): Promise<CommandResult> {
-  const config = await renderRunningConfig(ctx.sw);
+  const config = await renderRunningConfig(ctx.sw, ctx.registry.areas);
   return { lines: config.lines, json: config };
 }
 
 async function write(ctx: CommandContext): Promise<CommandResult> {
   const path = resolve(ctx.args.string('FILE'));
-  const { lines } = await renderRunningConfig(ctx.sw);
+  const { lines } = await renderRunningConfig(ctx.sw, ctx.registry.areas);
   await writeFileAtomic(path, `${lines.join('\n')}\n`);
   return { lines: [`wrote the running-config to ${path} (${lines.length} lines)`], json: { written: { path, lines: lines.length } } };
 }
@@ -43,3 +44,6 @@ export const RUNNING_CONFIG_COMMANDS: readonly CommandSpec[] = [
     help: 'Save the running-config to FILE atomically (temporary file, then rename), for `dives start -c FILE`.',
   }),
 ];
+
+/** `show running-config` and `write`: they print the other areas' configuration. */
+export const RUNNING_CONFIG_AREA: CommandArea = { commands: RUNNING_CONFIG_COMMANDS };

@@ -7,6 +7,7 @@ import { DivesError } from '../../core/errors.js';
 import type { CommandContext, CommandMode, CommandRegistry, CommandResult, CommandSpec, Level } from '../command-registry.js';
 import { formatColumns, quote } from '../format.js';
 import { command, isVid } from './args.js';
+import type { CommandArea } from '../command-area.js';
 
 /** The prompt of a session at switch level (vid null) or in VLAN mode. */
 export function promptFor(vid: number | null): string {
@@ -117,3 +118,6 @@ export const SESSION_COMMANDS: readonly CommandSpec[] = [
     help: 'Print the prompt of this session ("dives> " or "dives(vlan 10)> "); used by `dives ctl`.',
   }),
 ];
+
+/** The session commands (help, exit, end, quit, complete): nothing to configure. */
+export const SESSION_AREA: CommandArea = { commands: SESSION_COMMANDS };

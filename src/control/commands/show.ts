@@ -6,8 +6,11 @@
 import { limitLines } from '../../forwarding/port-limits.js';
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { formatAge, formatBytes, formatCounters, formatNotedTable, formatTable } from '../format.js';
-import type { PortInfo, ThreadInfo, VlanInfo } from '../switch-api.js';
+import type { PortInfo, RingInfo, ThreadInfo, VlanInfo } from '../switch-api.js';
 import { command, vlanOf } from './args.js';
+import type { CommandArea } from '../command-area.js';
+import { PORT_DROPS, RING_COUNTERS, THREAD_COUNTERS, VLAN_COUNTERS } from '../../core/counters.js';
+import { counter, docOf, gauge, type FamilySource } from '../metric-sources.js';
 
 function vlanNotes(v: VlanInfo): string[] {
   // Forwarded, flooded and dropped have columns of their own.
@@ -89,3 +92,45 @@ export const SHOW_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'any', syntax: 'show trace', example: 'show trace', handler: showTrace, help: 'Show where traced frames spent their time, step by step, from read to written (see "debug trace").' }),
   command({ mode: 'any', syntax: 'show rings', example: 'show rings', handler: showRings, help: 'Show every ring between threads: producer, consumer, size, bytes queued and counters.' }),
 ];
+
+const PORT_LABELS = ['vid', 'port', 'kind'];
+const portFamily = (name: string, help: string, field: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes'): FamilySource => ({
+  spec: counter(name, `${help} (show ports).`, PORT_LABELS),
+  command: 'show ports',
+  samples: (d) => docOf<{ ports: PortInfo[] }>(d).ports.map((p) => ({ labels: [p.vid, p.name, p.kind], value: p[field] })),
+});
+const vlans = (d: unknown): VlanInfo[] => docOf<{ vlans: VlanInfo[] }>(d).vlans;
+const rings = (d: unknown): RingInfo[] => docOf<{ rings: RingInfo[] }>(d).rings;
+
+/** The core `show` commands, and the metrics of ports, VLANs, threads and rings. */
+export const SHOW_AREA: CommandArea = {
+  commands: SHOW_COMMANDS,
+  metrics: [
+    portFamily('dives_port_rx_frames_total', 'Frames a port took in', 'rxFrames'),
+    portFamily('dives_port_rx_bytes_total', 'Bytes of the frames a port took in', 'rxBytes'),
+    portFamily('dives_port_tx_frames_total', 'Frames that left through a port', 'txFrames'),
+    portFamily('dives_port_tx_bytes_total', 'Bytes of the frames that left through a port', 'txBytes'),
+    { spec: gauge('dives_vlan_up', '1 while a VLAN forwards, 0 while it is down (show vlans).', ['vid']), command: 'show vlans', samples: (d) => vlans(d).map((v) => ({ labels: [v.vid], value: v.state === 'up' ? 1 : 0 })) },
+    { spec: gauge('dives_vlan_ports', 'Ports of a VLAN (show vlans).', ['vid']), command: 'show vlans', samples: (d) => vlans(d).map((v) => ({ labels: [v.vid], value: v.ports })) },
+    { spec: gauge('dives_vlan_fdb_entries', 'MACs in a VLAN\'s fdb (show vlans: MACS).', ['vid']), command: 'show vlans', samples: (d) => vlans(d).map((v) => ({ labels: [v.vid], value: v.macs })) },
+    {
+      spec: gauge('dives_thread_up', '1 while a thread runs, 0 while it is down or stopped (show threads).', ['thread', 'kind']),
+      command: 'show threads',
+      samples: (d) => docOf<{ threads: ThreadInfo[] }>(d).threads.map((t) => ({ labels: [t.name, t.kind], value: t.state === 'up' ? 1 : 0 })),
+    },
+    { spec: gauge('dives_ring_used_bytes', 'Bytes queued in a ring between two threads (show rings: USED).', ['id', 'ring']), command: 'show rings', samples: (d) => rings(d).map((r) => ({ labels: [r.id, r.name], value: r.used })) },
+    { spec: gauge('dives_ring_capacity_bytes', 'Size of a ring\'s data region (show rings: SIZE).', ['id', 'ring']), command: 'show rings', samples: (d) => rings(d).map((r) => ({ labels: [r.id, r.name], value: r.capacity })) },
+  ],
+  counters: [
+    {
+      set: PORT_DROPS,
+      subject: 'dives_port',
+      labels: PORT_LABELS,
+      reasons: { word: 'drops', help: 'Frames of a port dropped, by reason (the drops of show ports)' },
+      rows: (d) => docOf<{ ports: PortInfo[] }>(d).ports.map((p) => ({ labels: [p.vid, p.name, p.kind], counts: p.drops })),
+    },
+    { set: VLAN_COUNTERS, subject: 'dives_vlan', labels: ['vid'], rows: (d) => vlans(d).map((v) => ({ labels: [v.vid], counts: v.counters })) },
+    { set: THREAD_COUNTERS, subject: 'dives_thread', labels: ['thread', 'kind'], rows: (d) => docOf<{ threads: ThreadInfo[] }>(d).threads.map((t) => ({ labels: [t.name, t.kind], counts: t.counters })) },
+    { set: RING_COUNTERS, subject: 'dives_ring', labels: ['id', 'ring'], rows: (d) => rings(d).map((r) => ({ labels: [r.id, r.name], counts: r.counters })) },
+  ],
+};

@@ -5,6 +5,9 @@
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { formatNotedTable } from '../format.js';
 import { DEVNAME, command, vlanOf } from './args.js';
+import type { CommandArea } from '../command-area.js';
+import type { TapInfo } from '../switch-api.js';
+import { compareText, quoteWord } from '../format.js';
 
 function showTaps(ctx: CommandContext): CommandResult {
   const vid = ctx.vid;
@@ -29,9 +32,31 @@ async function noTap(ctx: CommandContext): Promise<CommandResult> {
   return { lines: [`tap ${name} detached from VLAN ${vid}`], json: { detached: { vid, name } } };
 }
 
+/** What the TAP commands ask of the switch. */
+export interface TapControl {
+  /** The TAPs attached (to `vid`, when given), and those waited for. */
+  showTaps(vid?: number): TapInfo[];
+  attachTap(vid: number, dev: string): Promise<TapInfo>;
+  detachTap(vid: number, dev: string): Promise<void>;
+}
+
 export const TAP_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'switch', syntax: 'show taps', example: 'show taps', handler: showTaps, help: 'Show the TAP devices attached to every VLAN.' }),
   command({ mode: 'vlan', syntax: 'show taps', example: 'show taps', handler: showTaps, help: 'Show the TAP devices attached to this VLAN.' }),
   command({ mode: 'vlan', syntax: 'tap DEVNAME', example: 'tap tap5', args: [DEVNAME], handler: tap, help: 'Attach the TAP device DEVNAME to this VLAN, creating it if it does not exist.' }),
   command({ mode: 'vlan', syntax: 'no tap DEVNAME', example: 'no tap tap0', args: [DEVNAME], handler: noTap, help: 'Detach the TAP device DEVNAME from this VLAN.' }),
 ];
+
+/** The TAP commands, and each VLAN's `tap` lines (sorted by name) in the running-config. */
+export const TAP_AREA: CommandArea = {
+  commands: TAP_COMMANDS,
+  config: (sw) => {
+    const taps = sw.showTaps();
+    return {
+      vlan: (vid) => {
+        const names = taps.filter((t) => t.vid === vid).map((t) => t.name).sort(compareText);
+        return { lines: names.map((n) => `tap ${quoteWord(n)}`), json: { taps: names } };
+      },
+    };
+  },
+};

@@ -7,8 +7,11 @@ import type { CommandContext, CommandResult, CommandSpec } from '../command-regi
 import { DivesError } from '../../core/errors.js';
 import { parseVlanList } from '../../core/vlan-tag.js';
 import { TRUNK_DROPS } from '../../core/counters.js';
-import { formatCounters, formatNotedTable } from '../format.js';
+import { formatCounters, formatNotedTable, quoteWord } from '../format.js';
 import { DEVNAME, command, keyword, parseVid } from './args.js';
+import type { CommandArea } from '../command-area.js';
+import type { TrunkInfo } from '../switch-api.js';
+import { docOf } from '../metric-sources.js';
 
 /** The trunks (of this VLAN in VLAN mode), each with its port per VLAN and its drops, and every trunk's drops summed. */
 function showTrunks(ctx: CommandContext): CommandResult {
@@ -45,6 +48,16 @@ async function noTrunk(ctx: CommandContext): Promise<CommandResult> {
   return { lines: [`trunk ${name} detached`], json: { detached: { trunk: name } } };
 }
 
+/** What the trunk TAP commands ask of the switch. */
+export interface TrunkControl {
+  /** Attach `dev` as a trunk of the tagged VLANs `vids` and the untagged VLAN `native` (null: none). */
+  attachTrunk(dev: string, vids: number[], native: number | null): Promise<TrunkInfo>;
+  /** Detach a trunk; DivesError ENOTATTACHED if `dev` is none. */
+  detachTrunk(dev: string): Promise<void>;
+  /** The trunks (with a member port in `vid`, when given) and their drops. */
+  showTrunks(vid?: number): TrunkInfo[];
+}
+
 export const TRUNK_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'any', syntax: 'show trunks', example: 'show trunks', handler: showTrunks, help: 'Show the trunk TAPs (of this VLAN in VLAN mode): their VLANs, native VLAN, port in each VLAN, and the frames they dropped before any VLAN.' }),
   command({
@@ -57,3 +70,21 @@ export const TRUNK_COMMANDS: readonly CommandSpec[] = [
   }),
   command({ mode: 'switch', syntax: 'no tap DEVNAME trunk', example: 'no tap trunk0 trunk', args: [DEVNAME, keyword('trunk')], handler: noTrunk, help: 'Detach the trunk TAP DEVNAME from all its VLANs.' }),
 ];
+
+/** The trunk commands, their `tap ... trunk` lines at switch level, and TRUNK_DROPS as metrics. */
+export const TRUNK_AREA: CommandArea = {
+  commands: TRUNK_COMMANDS,
+  config: (sw) => {
+    const trunks = sw.showTrunks().map((t) => ({ name: t.name, vlans: t.vlans, native: t.native }));
+    return { lines: trunks.map((t) => `tap ${quoteWord(t.name)} trunk ${t.vlans}${t.native === null ? '' : ` native ${t.native}`}`), json: { trunks } };
+  },
+  counters: [
+    {
+      set: TRUNK_DROPS,
+      subject: 'dives_trunk',
+      labels: ['trunk'],
+      reasons: { word: 'drops', help: 'Frames a trunk TAP sent that reached no VLAN, by reason (the trunk drops of show taps)' },
+      rows: (d) => (docOf<{ trunks?: TrunkInfo[] }>(d).trunks ?? []).map((t) => ({ labels: [t.name], counts: t.drops })),
+    },
+  ],
+};

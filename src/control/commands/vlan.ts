@@ -3,6 +3,7 @@
 
 import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { ID, command } from './args.js';
+import type { CommandArea } from '../command-area.js';
 
 async function vlan(ctx: CommandContext): Promise<CommandResult> {
   const vid = ctx.args.number('ID');
@@ -27,3 +28,6 @@ export const VLAN_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'vlan', syntax: 'exit', example: 'exit', handler: leaveVlan, changesMode: true, help: 'Leave VLAN mode.' }),
   command({ mode: 'vlan', syntax: 'end', example: 'end', handler: leaveVlan, changesMode: true, help: 'Same as "exit".' }),
 ];
+
+/** `vlan ID`: a VLAN is in the running-config as the block its areas write into. */
+export const VLAN_AREA: CommandArea = { commands: VLAN_COMMANDS };

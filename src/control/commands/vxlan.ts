@@ -4,10 +4,13 @@
 // main thread. What they do is src/vxlan/vxlan-ports.ts; docs/multi-host.md explains it.
 
 import type { ArgSpec, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
-import { formatAge, formatCounters, formatNotedTable } from '../format.js';
-import type { VtepInfo, VxlanInfo } from '../../vxlan/vxlan-info.js';
+import { compareText, formatAge, formatCounters, formatNotedTable, quoteWord } from '../format.js';
+import type { VtepInfo, VxlanInfo, VxlanVlanConfig } from '../../vxlan/vxlan-info.js';
 import { parseVni } from '../../vxlan/vxlan-config.js';
 import { command, keyword, parsePort, vlanOf } from './args.js';
+import type { CommandArea } from '../command-area.js';
+import { VTEP_DROPS, VXLAN_COUNTERS } from '../../core/counters.js';
+import { docOf, oneRow } from '../metric-sources.js';
 
 /** The lines of `show vxlan`: the sockets, one row per VTEP with its drops under it, then the counters. */
 export function vxlanLines(info: VxlanInfo): string[] {
@@ -100,6 +103,24 @@ const HOST_PORT: ArgSpec[] = [
 ];
 const ADDR: ArgSpec = { name: 'ADDR' };
 
+/** What the VXLAN commands ask of the switch (src/vxlan/vxlan-ports.ts). */
+export interface VxlanControl {
+  /** The VXLAN sockets, their counters, and every VLAN's (or only `vid`'s) VNI and VTEPs with theirs. */
+  showVxlan(vid?: number): Promise<VxlanInfo>;
+  /** Carry `vid` as VXLAN network `vni` (null: the vid); DivesError EATTACHED if another VLAN carries it. */
+  setVxlanVni(vid: number, vni: number | null): Promise<void>;
+  /** A static remote VTEP at host:port (port null: the VXLAN port), flooded to by head-end replication. */
+  addVxlanRemote(vid: number, host: string, port: number | null): Promise<VtepInfo>;
+  /** Remove a static remote VTEP; DivesError ENOTATTACHED if the VLAN does not have it. */
+  removeVxlanRemote(vid: number, host: string, port: number | null): Promise<void>;
+  /** Flood `vid` to a multicast group and learn the VTEPs heard on it (answered at their source port with `replyToSource`). */
+  setVxlanGroup(vid: number, group: string, replyToSource: boolean): Promise<VtepInfo>;
+  /** Stop using the group; DivesError ENOTATTACHED if the VLAN does not use it. */
+  removeVxlanGroup(vid: number, group: string): Promise<void>;
+  /** Each VLAN's VXLAN configuration as typed, for the running-config. */
+  vxlanConfig(): VxlanVlanConfig[];
+}
+
 export const VXLAN_COMMANDS: readonly CommandSpec[] = [
   command({ mode: 'any', syntax: 'show vxlan', example: 'show vxlan', exampleVid: 20, handler: showVxlan, help: 'Show the VXLAN sockets and counters, and each VLAN\'s VNI and VTEPs (of this VLAN in VLAN mode) with their frames, bytes and drops.' }),
   command({ mode: 'vlan', syntax: 'vxlan vni N', example: 'vxlan vni 5010', args: [N], handler: vni, help: 'Carry this VLAN as VXLAN network N (1..16777215) instead of its vid.' }),
@@ -123,3 +144,33 @@ export const VXLAN_COMMANDS: readonly CommandSpec[] = [
   }),
   command({ mode: 'vlan', syntax: 'no vxlan group ADDR', example: 'no vxlan group 239.1.1.1', exampleVid: 20, args: [ADDR], handler: noGroup, help: 'Stop flooding to the group ADDR; it and the VTEPs learned on it go.' }),
 ];
+
+/** A VLAN's VXLAN settings as rc lines: the VNI first, so the remotes and group are carried as it. */
+function configLines(c: VxlanVlanConfig | undefined): string[] {
+  if (c === undefined) return [];
+  const remotes = [...c.remotes].sort((a, b) => compareText(a.host, b.host) || (a.port ?? 0) - (b.port ?? 0));
+  return [
+    ...(c.vni === null ? [] : [`vxlan vni ${c.vni}`]),
+    ...remotes.map((r) => `vxlan remote ${quoteWord(r.host)}${r.port === null ? '' : ` ${r.port}`}`),
+    ...(c.group === null ? [] : [`vxlan group ${quoteWord(c.group.address)}${c.group.replyToSource ? ' reply-to-source' : ''}`]),
+  ];
+}
+
+/** The VXLAN commands, each VLAN's VXLAN settings in the running-config, and the VXLAN counters as metrics. */
+export const VXLAN_AREA: CommandArea = {
+  commands: VXLAN_COMMANDS,
+  config: (sw) => {
+    const vxlan = sw.vxlanConfig();
+    return { vlan: (vid) => ({ lines: configLines(vxlan.find((x) => x.vid === vid)) }), json: { vxlan } };
+  },
+  counters: [
+    { set: VXLAN_COUNTERS, subject: 'dives_vxlan', labels: [], rows: (d) => oneRow(docOf<VxlanInfo>(d).counters) },
+    {
+      set: VTEP_DROPS,
+      subject: 'dives_vtep',
+      labels: ['vid', 'vtep', 'kind'],
+      reasons: { word: 'drops', help: 'Frames of a VXLAN VTEP the VXLAN I/O thread dropped, by reason (the drops of show vxlan)' },
+      rows: (d) => docOf<VxlanInfo>(d).vlans.flatMap((v) => v.vteps.map((t) => ({ labels: [v.vid, t.address, t.kind], counts: t.drops }))),
+    },
+  ],
+};

@@ -6,6 +6,7 @@
 import test from 'ava';
 import { VTEP_DROPS, VXLAN_COUNTERS } from '../../../src/core/counters.js';
 import { renderRunningConfig } from '../../../src/control/running-config.js';
+import { AREAS } from '../../../src/control/commands/areas.js';
 import { SampleSwitch } from '../../../src/docs/sample-switch.js';
 import type { VxlanInfo } from '../../../src/control/switch-api.js';
 import { at, fixture } from '../../helpers/command-session.js';
@@ -84,7 +85,7 @@ test('vxlan group takes one multicast group per VLAN, with reply-to-source for v
 
 test('the running-config writes each VLAN\'s VXLAN settings in it, VNI first, and the rc loader reads them back to the same', async (t) => {
   const { sw } = fixture();
-  const { lines } = await renderRunningConfig(sw);
+  const { lines } = await renderRunningConfig(sw, AREAS);
   const at20 = lines.indexOf('vlan 20');
   t.deepEqual(lines.slice(at20, at20 + 5), ['vlan 20', '  listen unix /run/dives/vm.sock', '  vxlan vni 5020', '  vxlan remote 10.0.0.5', '  vxlan group 239.1.1.1']);
   const fresh = new SampleSwitch();
