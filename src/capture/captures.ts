@@ -9,14 +9,11 @@
 import { CAPTURE_COUNTERS } from '../core/counters.js';
 import { Doorbell } from '../core/doorbell.js';
 import { DivesError } from '../core/errors.js';
-import type { Logger } from '../core/log.js';
 import { EventBus } from '../core/event-bus.js';
 import { metaPort } from '../core/ring-record.js';
 import type { Ring } from '../core/ring.js';
-import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
+import type { PortKindParts } from '../forwarding/port-kind-parts.js';
 import type { ForwardingThread } from '../forwarding/forwarding-thread.js';
-import type { PortTable } from '../forwarding/port-table.js';
-import type { RingTable } from '../forwarding/ring-table.js';
 import type { ByteSink } from './byte-sink.js';
 import { formatSource, type CaptureEnd, type CaptureInfo, type CaptureRequest, type CapturesInfo } from './capture-info.js';
 import { CAPTURE_DIR_AT, CAPTURE_OUT, CAPTURE_PREFIX } from '../forwarding/frame-observer.js';
@@ -46,10 +43,7 @@ export class Captures {
   private closing = false;
 
   constructor(
-    private readonly pool: ForwardingPool,
-    private readonly ports: PortTable,
-    private readonly rings: RingTable,
-    private readonly log: Logger,
+    private readonly parts: Pick<PortKindParts, 'pool' | 'ports' | 'rings' | 'log'>,
     /** Captures and mirrors share one id space: both are watches a forwarding thread keeps by id. */
     private readonly newId: () => number,
   ) {}
@@ -70,22 +64,22 @@ export class Captures {
     if ('vid' in req.source) {
       vid = req.source.vid;
     } else {
-      const p = findPort(this.ports, req.source.port);
+      const p = findPort(this.parts.ports, req.source.port);
       if (p.kind === 'peer') throw new DivesError('EBADARG', `${p.name} is a peer port, a member of every VLAN; capture a VLAN instead ("capture vlan ID")`);
       vid = p.vid;
       portId = p.id;
     }
-    const fw = this.pool.threadOf(vid);
+    const fw = this.parts.pool.threadOf(vid);
     if (fw === undefined) throw new DivesError('EBADARG', `VLAN ${vid} has no ports, so nothing to capture; attach a port to it first`);
     const id = this.newId();
     const source = formatSource(req.source);
-    const { id: ringId, ring } = this.rings.create(CAPTURE_RING_BYTES, null, { name: `capture ${id} (${source})`, producer: fw.name, consumer: 'main thread' });
+    const { id: ringId, ring } = this.parts.rings.create(CAPTURE_RING_BYTES, null, { name: `capture ${id} (${source})`, producer: fw.name, consumer: 'main thread' });
     const r: Running = { info: { id, source, vid, to, counters: CAPTURE_COUNTERS.zero(), ports: [], ended: null }, ring, ringId, fw, ended: null };
     this.running.set(id, r);
     // Nobody sleeps on this doorbell: main looks at the ring every POLL_MS while it is idle.
     fw.configure(`ring:${ringId}`, { type: 'add-output', ringId, sab: ring.sab, doorbellSab: new Doorbell().sab });
     fw.configure(`observe:${id}`, { type: 'observe', vid, id, portId, ringId, mirror: false, skipPort: 0, meta: 0 });
-    EventBus.of(this.log).emit({ kind: 'capture-started', target: source, to });
+    EventBus.of(this.parts.log).emit({ kind: 'capture-started', target: source, to });
     try {
       await this.drain(r, req, sink, portId);
     } finally {
@@ -115,7 +109,7 @@ export class Captures {
     };
     const publish = (): void => {
       r.info.counters.captured = frames;
-      r.info.ports = [...byPort.entries()].sort(([a], [b]) => a - b).map(([id, c]) => ({ portId: id, port: this.ports.get(id)?.name ?? `port ${id}`, ...c }));
+      r.info.ports = [...byPort.entries()].sort(([a], [b]) => a - b).map(([id, c]) => ({ portId: id, port: this.parts.ports.get(id)?.name ?? `port ${id}`, ...c }));
     };
     let behind: Promise<void> | null = sink.write(pcapFileHeader()) ? null : sink.drained();
     for (;;) {
@@ -123,7 +117,7 @@ export class Captures {
       else if (Date.now() >= deadline) r.ended = 'seconds';
       else if (sink.closed) r.ended = 'reader-gone';
       else if (this.closing) r.ended = 'switch-stopping';
-      else if (portId !== 0 && this.ports.get(portId) === undefined) r.ended = 'source-gone';
+      else if (portId !== 0 && this.parts.ports.get(portId) === undefined) r.ended = 'source-gone';
       if (r.ended !== null) break;
       if (behind !== null) {
         // The reader is behind: the ring fills meanwhile (and drops copies, counted). The wait
@@ -149,11 +143,11 @@ export class Captures {
     await r.fw.request({ type: 'sync' }).catch(() => undefined);
     r.info.counters['capture-full'] = r.ring.drops + r.ring.oversize;
     r.info.ended = r.ended ?? 'switch-stopping';
-    this.rings.remove(r.ringId);
+    this.parts.rings.remove(r.ringId);
     this.running.delete(r.info.id);
     CAPTURE_COUNTERS.names.forEach((n, i) => (this.totals[i] += r.info.counters[n]));
     const lost = r.info.counters['capture-full'];
-    EventBus.of(this.log).emit({ kind: 'capture-stopped', target: r.info.source, to: r.info.to, frames: r.info.counters.captured, reason: `${r.info.ended}${lost > 0 ? `, ${lost} lost to a full ring` : ''}` });
+    EventBus.of(this.parts.log).emit({ kind: 'capture-stopped', target: r.info.source, to: r.info.to, frames: r.info.counters.captured, reason: `${r.info.ended}${lost > 0 ? `, ${lost} lost to a full ring` : ''}` });
   }
 
   private snapshot(r: Running): CaptureInfo {

@@ -9,14 +9,12 @@
 
 import { MIRROR_COUNTERS } from '../core/counters.js';
 import { DivesError } from '../core/errors.js';
-import type { Logger } from '../core/log.js';
 import { EventBus } from '../core/event-bus.js';
 import { ringMeta } from '../core/ring-record.js';
 import type { Ring } from '../core/ring.js';
-import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
+import type { PortKindParts } from '../forwarding/port-kind-parts.js';
 import type { ForwardingThread } from '../forwarding/forwarding-thread.js';
-import type { PortRecord, PortTable } from '../forwarding/port-table.js';
-import type { RingTable } from '../forwarding/ring-table.js';
+import type { PortRecord } from '../core/port-kind.js';
 import type { TapPorts } from '../tap/tap-ports.js';
 import { formatSource, type MirrorInfo, type MirrorSource, type MirrorsInfo } from './capture-info.js';
 import { findPort } from './port-ref.js';
@@ -44,17 +42,14 @@ export class Mirrors {
   private readonly totals = MIRROR_COUNTERS.create();
 
   constructor(
-    private readonly pool: ForwardingPool,
-    private readonly ports: PortTable,
-    private readonly rings: RingTable,
+    private readonly parts: Pick<PortKindParts, 'pool' | 'ports' | 'rings' | 'log'>,
     private readonly taps: TapPorts,
-    private readonly log: Logger,
     private readonly newId: () => number,
   ) {
     // A mirror whose source port or monitoring TAP went away goes with it.
-    ports.onChange(() => {
+    parts.ports.onChange(() => {
       for (const m of this.mirrors.values()) {
-        if (this.ports.get(m.dest.id) !== m.dest || (m.portId !== 0 && this.ports.get(m.portId) === undefined)) void this.drop(m, 'its port went away');
+        if (this.parts.ports.get(m.dest.id) !== m.dest || (m.portId !== 0 && this.parts.ports.get(m.portId) === undefined)) void this.drop(m, 'its port went away');
       }
     });
   }
@@ -75,7 +70,7 @@ export class Mirrors {
   }
 
   async add(source: MirrorSource, to: string): Promise<MirrorInfo> {
-    const dest = findPort(this.ports, to);
+    const dest = findPort(this.parts.ports, to);
     const tap = this.taps.accessTapOf(dest.id);
     if (tap === undefined) throw new DivesError('EBADARG', `${dest.name} cannot be a monitoring port: mirror to a TAP attached to a VLAN ("tap DEVNAME"), best one in a VLAN of its own`);
     let vid: number;
@@ -83,7 +78,7 @@ export class Mirrors {
     if ('vid' in source) {
       vid = source.vid;
     } else {
-      const p = findPort(this.ports, source.port);
+      const p = findPort(this.parts.ports, source.port);
       if (p.kind === 'peer') throw new DivesError('EBADARG', `${p.name} is a peer port, a member of every VLAN; mirror a VLAN instead`);
       if (p.id === dest.id) throw new DivesError('EBADARG', `${p.name} cannot be mirrored to itself`);
       vid = p.vid;
@@ -93,11 +88,11 @@ export class Mirrors {
     const key = `${formatSource(source)} to ${dest.name}`;
     if ([...this.mirrors.values()].some((m) => `${formatSource(m.source)} to ${m.dest.name}` === key)) throw new DivesError('EATTACHED', `mirror ${key} exists already; "show mirrors" lists them`);
     if (this.mirrors.size >= MAX_MIRRORS) throw new DivesError('EBADARG', `${MAX_MIRRORS} mirrors exist already; remove one with "no mirror ..."`);
-    const fw = this.pool.threadOf(vid);
+    const fw = this.parts.pool.threadOf(vid);
     if (fw === undefined) throw new DivesError('EBADARG', `VLAN ${vid} has no ports, so nothing to mirror; attach a port to it first`);
     const id = this.newId();
     const bell = this.taps.bellOf(tap);
-    const { id: ringId, ring } = this.rings.create(MIRROR_RING_BYTES, bell, { name: `mirror ${id} (${key})`, producer: fw.name, consumer: `tap-io:${tap}` });
+    const { id: ringId, ring } = this.parts.rings.create(MIRROR_RING_BYTES, bell, { name: `mirror ${id} (${key})`, producer: fw.name, consumer: `tap-io:${tap}` });
     const m: Mirror = { id, source, vid, portId, dest, tap, fw, ring, ringId };
     this.mirrors.set(id, m);
     // The TAP's thread takes the ring before any copy is queued on it.
@@ -105,14 +100,14 @@ export class Mirrors {
     fw.configure(`ring:${ringId}`, { type: 'add-output', ringId, sab: ring.sab, doorbellSab: bell.sab });
     fw.configure(`observe:${id}`, { type: 'observe', vid, id, portId, ringId, mirror: true, skipPort: dest.id, meta: ringMeta(dest.vid, dest.id, true) });
     await fw.request({ type: 'sync' });
-    EventBus.of(this.log).emit({ kind: 'capture-started', target: formatSource(source), to: `mirror ${id} to ${dest.name}` });
+    EventBus.of(this.parts.log).emit({ kind: 'capture-started', target: formatSource(source), to: `mirror ${id} to ${dest.name}` });
     return { id, source: formatSource(source), to: dest.name, counters: this.counts(m) };
   }
 
   /** Remove the mirrors of `source` (to `to` only, when given); DivesError ENOTATTACHED when there is none. */
   async remove(source: MirrorSource, to: string | null): Promise<number> {
-    const want = 'vid' in source ? formatSource(source) : formatSource({ port: findPort(this.ports, source.port).name });
-    const destName = to === null ? null : findPort(this.ports, to).name;
+    const want = 'vid' in source ? formatSource(source) : formatSource({ port: findPort(this.parts.ports, source.port).name });
+    const destName = to === null ? null : findPort(this.parts.ports, to).name;
     const gone = [...this.mirrors.values()].filter((m) => formatSource(m.source) === want && (destName === null || m.dest.name === destName));
     if (gone.length === 0) throw new DivesError('ENOTATTACHED', `no mirror of ${want}${destName === null ? '' : ` to ${destName}`}; "show mirrors" lists them`);
     for (const m of gone) await this.drop(m, 'removed');
@@ -131,8 +126,8 @@ export class Mirrors {
     await this.taps.setMirrorRings(m.tap, this.ringsOf(m.tap)).catch(() => undefined);
     const c = this.counts(m);
     MIRROR_COUNTERS.names.forEach((n, i) => (this.totals[i] += c[n]));
-    this.rings.remove(m.ringId);
-    EventBus.of(this.log).emit({ kind: 'capture-stopped', target: formatSource(m.source), to: `mirror ${m.id} to ${m.dest.name}`, frames: c.mirrored, reason: `${why}${c['mirror-full'] > 0 ? `, ${c['mirror-full']} copies dropped` : ''}` });
+    this.parts.rings.remove(m.ringId);
+    EventBus.of(this.parts.log).emit({ kind: 'capture-stopped', target: formatSource(m.source), to: `mirror ${m.id} to ${m.dest.name}`, frames: c.mirrored, reason: `${why}${c['mirror-full'] > 0 ? `, ${c['mirror-full']} copies dropped` : ''}` });
   }
 
   private counts(m: Mirror): MirrorInfo['counters'] {

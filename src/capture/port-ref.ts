@@ -2,7 +2,8 @@
 // prints it ("tap:tap0", "tap:trunk0.10") — for `capture port` and `mirror`. Main thread.
 
 import { DivesError } from '../core/errors.js';
-import type { PortRecord, PortTable } from '../forwarding/port-table.js';
+import type { PortRecord } from '../core/port-kind.js';
+import type { PortTable } from '../forwarding/port-table.js';
 
 /** The port `word` names; DivesError ENOTATTACHED when there is none, EBADARG when a name is ambiguous. */
 export function findPort(ports: PortTable, word: string): PortRecord {

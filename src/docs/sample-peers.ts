@@ -5,10 +5,7 @@
 import { DISCOVERY_COUNTERS, PEER_DROPS, PEER_SOCKET_COUNTERS } from '../core/counters.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../peer/peer-info.js';
 import { alreadyStatic, notStatic } from '../peer/peering.js';
-
-function peerKey(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+import { formatHostPort } from '../linux/host-port.js';
 
 export class SamplePeers {
   /** The peers `show peers` lists. */
@@ -66,13 +63,13 @@ export class SamplePeers {
   }
 
   addStatic(host: string, port: number): PeerInfo {
-    const key = peerKey(host, port);
+    const key = formatHostPort(host, port);
     if (this.peers.some((p) => p.address === key && p.learned === 'static')) throw alreadyStatic(key);
     return this.add(key, 'static', { state: 'down', lastHeardSeconds: null, portId: null });
   }
 
   removeStatic(host: string, port: number): void {
-    const key = peerKey(host, port);
+    const key = formatHostPort(host, port);
     const i = this.peers.findIndex((p) => p.address === key && p.learned === 'static');
     if (i === -1) throw notStatic(key);
     this.peers.splice(i, 1);

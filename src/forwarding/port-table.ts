@@ -6,8 +6,6 @@ import { DivesError } from '../core/errors.js';
 import type { PortKind, PortRecord } from '../core/port-kind.js';
 import { MAX_PORT_ID } from '../core/ring-record.js';
 
-export type { PortRecord };
-
 export class PortTable {
   private readonly ports = new Map<number, PortRecord>();
   private readonly free: number[] = [];

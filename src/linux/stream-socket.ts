@@ -10,6 +10,7 @@ import {
   describeErrno, loadLibc,
 } from './libc.js';
 import { SOCKADDR_MAX, sockaddrFor, sockaddrParts } from './udp-socket.js';
+import { formatHostPort } from './host-port.js';
 
 /** Longest UNIX socket path: sizeof(sun_path) less its NUL. */
 export const UNIX_PATH_MAX = 107;
@@ -43,7 +44,7 @@ function listening(family: number, sa: Uint8Array, what: string): number {
 /** Listen on TCP `address` (a numeric IPv4 or IPv6 address) and `port`. Throws DivesError ELISTEN. */
 export function listenTcp(address: string, port: number): StreamListener {
   const family = address.includes(':') ? 'udp6' : 'udp4';
-  const where = family === 'udp6' ? `[${address}]:${port}` : `${address}:${port}`;
+  const where = formatHostPort(address, port);
   let sa: Buffer;
   try {
     sa = sockaddrFor(family, address, port);
@@ -94,7 +95,7 @@ const NODELAY = new Int32Array([1]);
 export function formatPeer(peer: Uint8Array): string {
   const ipv6 = (LITTLE_ENDIAN ? peer[0] | (peer[1] << 8) : (peer[0] << 8) | peer[1]) === AF_INET6;
   const { address, port } = sockaddrParts(ipv6 ? 'udp6' : 'udp4', peer);
-  return ipv6 ? `[${address}]:${port}` : `${address}:${port}`;
+  return formatHostPort(address, port);
 }
 
 export function closeFd(fd: number): void {

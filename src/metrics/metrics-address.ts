@@ -3,6 +3,7 @@
 
 import { isIP } from 'node:net';
 import { DivesError } from '../core/errors.js';
+import { formatHostPort } from '../linux/host-port.js';
 
 export interface MetricsAddress {
   /** An IPv4 or IPv6 address (without brackets) or a host name. */
@@ -28,5 +29,5 @@ export function parseMetricsAddress(text: string): MetricsAddress {
 
 /** How an address is written back: IPv6 in brackets. */
 export function formatMetricsAddress(a: MetricsAddress): string {
-  return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  return formatHostPort(a.host, a.port);
 }

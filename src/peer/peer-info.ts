@@ -3,10 +3,12 @@
 // by src/peer/peering.ts, printed by src/control/commands/peer.ts; main thread.
 
 import type { PeerLearned } from '../core/event-kinds.js';
-import type { DISCOVERY_COUNTERS, PEER_SOCKET_COUNTERS, PeerDropName } from '../core/counters.js';
+import type { DISCOVERY_COUNTERS, PEER_SOCKET_COUNTERS } from '../core/counters.js';
+import type { PeerIoStats } from './peer-io-messages.js';
 import type { AnnouncementFormat } from './wire/sockaddr-announcement.js';
 
-export interface PeerInfo {
+/** A peer: who it is and how it came to be known, on top of what the peer I/O thread counted for it (PeerIoStats). */
+export interface PeerInfo extends Omit<PeerIoStats, 'peerId'> {
   /** "10.0.0.2:3333": the peer's HOST:PORT as announced or configured, IPv6 in brackets. */
   address: string;
   learned: PeerLearned;
@@ -21,19 +23,6 @@ export interface PeerInfo {
   lastHeardSeconds: number | null;
   /** The peer's port while it is up, else null. */
   portId: number | null;
-  framesIn: number;
-  bytesIn: number;
-  framesOut: number;
-  bytesOut: number;
-  keepalivesIn: number;
-  keepalivesOut: number;
-  /** Offloaded frames (virtio_net_hdr: a TCP segment of up to 64 KiB, or a checksum still to do) among the frames in and out. */
-  offloadedIn: number;
-  offloadedOut: number;
-  /** The VLANs the peer takes no offloaded frame on, from its offload advertisement; null: it sent none, so it gets none. */
-  plainVids: number[] | null;
-  /** Every drop reason the peer thread counts for this peer (PEER_DROPS), zeros included. */
-  drops: Record<PeerDropName, number>;
 }
 
 export interface DiscoveryInfo {

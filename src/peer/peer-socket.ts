@@ -6,6 +6,7 @@
 import { DivesError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { UdpSocket } from '../linux/udp-socket.js';
+import { formatHostPort } from '../linux/host-port.js';
 
 /** Where the peer socket binds: -h resolved, and -p. */
 export interface PeerBind {
@@ -23,7 +24,7 @@ export function bindPeerSocket(bind: PeerBind, log: Logger): UdpSocket {
   try {
     sock = UdpSocket.bind(bind.family, bind.address, bind.port, PEER_SOCKET_BUFFER);
   } catch (err) {
-    const where = bind.address.includes(':') ? `[${bind.address}]:${bind.port}` : `${bind.address}:${bind.port}`;
+    const where = formatHostPort(bind.address, bind.port);
     const why = err instanceof Error ? err.message : String(err);
     throw new DivesError('ELISTEN', `cannot bind the peer socket on UDP ${where}: ${why}; choose another -h or -p`);
   }

@@ -17,6 +17,7 @@
 
 import { SocketAddress, isIPv6 } from 'node:net';
 import type { AnnouncementFormat } from './wire/sockaddr-announcement.js';
+import { formatHostPort } from '../linux/host-port.js';
 
 /** Three of the original DiVES's once-a-second announcements: a legacy peer is never expired sooner. */
 export const LEGACY_MIN_EXPIRY_MS = 3000;
@@ -61,8 +62,7 @@ export interface PeerTableOptions {
 
 /** A peer's key: "10.0.0.2:3333", "node7.example:3333", "[2001:db8::7]:3333". */
 export function peerKey(host: string, port: number): string {
-  if (isIPv6(host)) return `[${canonicalAddress(host)}]:${port}`;
-  return `${host.toLowerCase()}:${port}`;
+  return formatHostPort(isIPv6(host) ? canonicalAddress(host) : host.toLowerCase(), port);
 }
 
 /** An IP address as the peer socket reports senders: IPv6 lowercased and compressed, IPv4 as it is. */

@@ -13,6 +13,11 @@ import { keyIdHex } from '../crypto/key-ring.js';
 
 type DiscoveryCounts = Record<(typeof DISCOVERY_COUNTERS.names)[number], number>;
 
+/** The counters of a peer the peer I/O thread has not reported (it is restarting, or the peer is new). */
+function noStats(peerId: number): PeerIoStats {
+  return { peerId, framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, keepalivesIn: 0, keepalivesOut: 0, offloadedIn: 0, offloadedOut: 0, plainVids: null, drops: PEER_DROPS.zero() };
+}
+
 /** The report of a switch whose peering does not run. */
 export function idleReport(offload: boolean): PeersInfo {
   return { local: null, buffers: null, intervalSeconds: 0, expiryIntervals: 0, discovery: null, peers: [], offload, sealing: null, strangers: 0, lastStranger: null, counters: PEER_SOCKET_COUNTERS.zero() };
@@ -24,25 +29,15 @@ export async function peersReport(opts: PeeringOptions, table: PeerTable, ports:
   const byId = new Map<number, PeerIoStats>(io.peers.map((s) => [s.peerId, s]));
   const now = Date.now();
   const peers = table.list().map((p): PeerInfo => {
-    const s = byId.get(p.id);
-    const portId = ports.portIdOf(p.id);
+    const { peerId, ...counts } = byId.get(p.id) ?? noStats(p.id);
     return {
       address: p.key,
       learned: p.learned,
       state: p.state,
       legacy: p.legacy,
       lastHeardSeconds: p.lastHeardMs < 0 ? null : Math.round((now - p.lastHeardMs) / 100) / 10,
-      portId: portId ?? null,
-      framesIn: s?.framesIn ?? 0,
-      bytesIn: s?.bytesIn ?? 0,
-      framesOut: s?.framesOut ?? 0,
-      bytesOut: s?.bytesOut ?? 0,
-      keepalivesIn: s?.keepalivesIn ?? 0,
-      keepalivesOut: s?.keepalivesOut ?? 0,
-      offloadedIn: s?.offloadedIn ?? 0,
-      offloadedOut: s?.offloadedOut ?? 0,
-      plainVids: s?.plainVids ?? null,
-      drops: s?.drops ?? PEER_DROPS.zero(),
+      portId: ports.portIdOf(p.id) ?? null,
+      ...counts,
     };
   });
   const d = opts.discovery;

@@ -123,8 +123,8 @@ export class Switch implements SwitchControl {
     this.peering = this.kinds.peer.peering;
     this.qemu = this.kinds.qemu;
     this.vxlan = this.kinds.vxlan;
-    this.captures = new Captures(this.pool, this.ports, this.rings, this.log, () => this.nextWatchId++);
-    this.mirrors = new Mirrors(this.pool, this.ports, this.rings, this.taps, this.log, () => this.nextWatchId++);
+    this.captures = new Captures(parts, () => this.nextWatchId++);
+    this.mirrors = new Mirrors(parts, this.taps, () => this.nextWatchId++);
     this.reclaim = new MemoryReclaim(() => {
       for (const t of this.pool.threads) t.post({ type: 'gc' });
       for (const k of kindList(this.kinds)) k.gc?.();

@@ -13,6 +13,7 @@ import type { VtepInfo, VxlanVlanConfig, VxlanVlanInfo } from './vxlan-info.js';
 import type { VtepIoStats, VtepKind } from './vxlan-io-messages.js';
 import { isMulticastAddress } from '../linux/udp-multicast.js';
 import { sockaddrFor, sockaddrParts } from '../linux/udp-socket.js';
+import { formatHostPort } from '../linux/host-port.js';
 
 /** A VTEP of a VLAN that has a port: configured, the group, or learned. */
 export interface VtepConf {
@@ -79,12 +80,7 @@ export function vtepInfo(kind: VtepKind, t: VtepConf, s?: VtepIoStats): VtepInfo
   const counts = s === undefined
     ? { framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, heardSeconds: null, drops: VTEP_DROPS.zero() }
     : { framesIn: s.framesIn, bytesIn: s.bytesIn, framesOut: s.framesOut, bytesOut: s.bytesOut, heardSeconds: s.heardSeconds, drops: s.drops };
-  return { address: hostPort(t.address, t.port), kind, portId: t.portId, ...counts };
-}
-
-/** "address:port", an IPv6 address in brackets. */
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  return { address: formatHostPort(t.address, t.port), kind, portId: t.portId, ...counts };
 }
 
 /** `vxlan vni N`: 1..16777215 in plain decimal. */
@@ -131,7 +127,7 @@ export class VxlanConfig {
   newRemote(vid: number, host: string, given: number | null): { address: string; port: number; key: string } {
     const address = this.remoteAddress(host);
     const port = given ?? this.settings.port;
-    const key = hostPort(address, port);
+    const key = formatHostPort(address, port);
     const v = this.vlans.get(vid);
     if (v?.remotes.has(key) === true) throw new DivesError('EATTACHED', `VLAN ${vid} has VXLAN remote ${key} already`);
     this.checkVni(vid, v?.effectiveVni ?? vid);
@@ -140,7 +136,7 @@ export class VxlanConfig {
 
   /** The remote `no vxlan remote` names, and its VLAN; throws ENOTATTACHED when there is none. */
   remote(vid: number, host: string, given: number | null): { v: VlanVxlan; r: RemoteConf; key: string } {
-    const key = hostPort(this.remoteAddress(host), given ?? this.settings.port);
+    const key = formatHostPort(this.remoteAddress(host), given ?? this.settings.port);
     const v = this.vlans.get(vid);
     const r = v?.remotes.get(key);
     if (v === undefined || r === undefined) throw notRemote(vid, key);

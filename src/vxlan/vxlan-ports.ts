@@ -22,11 +22,12 @@ import type { KindThread, PortDrops, PortKindProvider } from '../core/port-kind.
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortKindParts } from '../forwarding/port-kind-parts.js';
 import type { PortTable } from '../forwarding/port-table.js';
-import { VxlanConfig, hostPort, kinded, vtepInfo, type VlanVxlan, type VtepConf } from './vxlan-config.js';
+import { VxlanConfig, kinded, vtepInfo, type VlanVxlan, type VtepConf } from './vxlan-config.js';
 import type { VxlanInfo, VtepInfo, VxlanVlanConfig } from './vxlan-info.js';
 import type { VtepKind, VxlanEvent } from './vxlan-io-messages.js';
 import type { VxlanSettings } from './vxlan-sockets.js';
 import { VxlanThread } from './vxlan-thread.js';
+import { formatHostPort } from '../linux/host-port.js';
 
 export class VxlanPorts implements PortKindProvider {
   readonly kind = 'vxlan';
@@ -84,7 +85,7 @@ export class VxlanPorts implements PortKindProvider {
   private onEvent(e: VxlanEvent): void {
     switch (e.type) {
       case 'heard':
-        void this.serial(() => this.learned(e.vid, e.address, e.port)).catch((err: unknown) => this.lines.error('vxlan-learn', `vxlan: VTEP ${hostPort(e.address, e.port)}: ${String(err)}`));
+        void this.serial(() => this.learned(e.vid, e.address, e.port)).catch((err: unknown) => this.lines.error('vxlan-learn', `vxlan: VTEP ${formatHostPort(e.address, e.port)}: ${String(err)}`));
         break;
       case 'silent':
         void this.serial(() => this.forgetLearned(e.vtepId)).catch(() => undefined);
@@ -163,7 +164,7 @@ export class VxlanPorts implements PortKindProvider {
       // Learning follows the group: the VLAN is told again, then the group itself.
       await this.tellVlan(v);
       await this.tellVtep(v, 'group', t);
-      this.log.info(`vxlan: VLAN ${vid} (VNI ${v.effectiveVni}): floods go to group ${hostPort(address, t.port)}, port ${t.portId}; VTEPs heard there are learned${replyToSource ? ' and answered at their source port' : ''}`);
+      this.log.info(`vxlan: VLAN ${vid} (VNI ${v.effectiveVni}): floods go to group ${formatHostPort(address, t.port)}, port ${t.portId}; VTEPs heard there are learned${replyToSource ? ' and answered at their source port' : ''}`);
       return vtepInfo('group', t);
     });
   }
@@ -195,7 +196,7 @@ export class VxlanPorts implements PortKindProvider {
     const fw = this.pool.place(v.vid);
     // The ring pair first: a budget refusal leaves no port behind.
     const txRingId = this.thread.txRingFor(fw);
-    const rec = this.ports.add('vxlan', v.vid, `vxlan:${hostPort(address, port)}`);
+    const rec = this.ports.add('vxlan', v.vid, `vxlan:${formatHostPort(address, port)}`);
     fw.configure(memberKey(rec.id), { type: 'add-port', vid: v.vid, portId: rec.id, isPeer: true, txRingId, vnet: false, floods });
     await fw.request({ type: 'sync' }).catch(() => undefined);
     if (!v.carried) await this.tellVlan(v);
@@ -248,7 +249,7 @@ export class VxlanPorts implements PortKindProvider {
     }
     v.learned.set(t.vtepId, t);
     await this.tellVtep(v, 'learned', t);
-    this.lines.info('vxlan-learned', `vxlan: VLAN ${vid}: learned VTEP ${hostPort(address, port)} on group ${v.group.address}, port ${t.portId}`);
+    this.lines.info('vxlan-learned', `vxlan: VLAN ${vid}: learned VTEP ${formatHostPort(address, port)} on group ${v.group.address}, port ${t.portId}`);
   }
 
   /** A learned VTEP fell silent for the ageing time: its port goes. */
@@ -257,7 +258,7 @@ export class VxlanPorts implements PortKindProvider {
       const t = v.learned.get(vtepId);
       if (t === undefined) continue;
       await this.dropLearned(v, t);
-      this.lines.info('vxlan-silent', `vxlan: VLAN ${v.vid}: learned VTEP ${hostPort(t.address, t.port)} silent for the ageing time; its port ${t.portId} and MACs are gone`);
+      this.lines.info('vxlan-silent', `vxlan: VLAN ${v.vid}: learned VTEP ${formatHostPort(t.address, t.port)} silent for the ageing time; its port ${t.portId} and MACs are gone`);
       await this.settle(v);
       return;
     }

@@ -8,6 +8,7 @@
 
 import { BlockList, isIPv6 } from 'node:net';
 import { DivesError } from '../../core/errors.js';
+import { formatHostPort } from '../../linux/host-port.js';
 
 export interface Announcement {
   /** IPv4 dotted quad, RFC 1123 hostname, or IPv6 address (without brackets). */
@@ -67,7 +68,7 @@ export function encodeAnnouncement(host: string, port: number): Buffer {
       `discovery announcement: host ${host} is a wildcard address peers cannot send to; announce a concrete address (-h)`,
     );
   }
-  const text = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const text = formatHostPort(host, port);
   return Buffer.from(text, 'latin1');
 }
 
