@@ -231,7 +231,7 @@ export class ForwardingLoop {
           this.send({ type: 'log', level: 'error', message: `add-port ${msg.portId}: no ring ${msg.txRingId}` });
           break;
         }
-        this.engine(msg.vid).addPort(msg.portId, msg.isPeer, tx, msg.vnet === true, msg.floods !== false);
+        this.engine(msg.vid).addPort(msg.portId, msg.isPeer, tx, msg.vnet ?? false, msg.floods !== false);
         break;
       }
       case 'remove-port': {

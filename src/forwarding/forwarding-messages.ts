@@ -29,6 +29,7 @@ export interface ForwardingTask {
   traceSab: SharedArrayBuffer;
 }
 import type { PortLimits } from './port-limits.js';
+import type { VnetMode } from './vlan-engine.js';
 
 export interface AddVlanMsg { type: 'add-vlan'; vid: number }
 export interface RemoveVlanMsg { type: 'remove-vlan'; vid: number }
@@ -38,11 +39,12 @@ export interface AddInputMsg { type: 'add-input'; ringId: number; sab: SharedArr
 export interface AddOutputMsg { type: 'add-output'; ringId: number; sab: SharedArrayBuffer; doorbellSab: SharedArrayBuffer }
 export interface RemoveRingMsg { type: 'remove-ring'; ringId: number }
 /**
- * `vnet`: the port's records carry a virtio_net_hdr (a TAP opened with IFF_VNET_HDR).
+ * `vnet`: the port's records carry a virtio_net_hdr (a TAP opened with IFF_VNET_HDR), or,
+ * with 'offloaded', only an offloaded frame's (a peer's; VnetMode, src/forwarding/vlan-engine.ts).
  * `floods` false: flooded frames skip the port, which takes only unicast learned on it
  * (a VTEP learned on a group, which gets floods through the group). Default true.
  */
-export interface AddPortMsg { type: 'add-port'; vid: number; portId: number; isPeer: boolean; txRingId: number; vnet?: boolean; floods?: boolean }
+export interface AddPortMsg { type: 'add-port'; vid: number; portId: number; isPeer: boolean; txRingId: number; vnet?: VnetMode; floods?: boolean }
 export interface RemovePortMsg { type: 'remove-port'; vid: number; portId: number }
 /** Forget the MACs learned on a port in every VLAN of this worker (a peer expired). */
 export interface FlushPortMsg { type: 'flush-port'; portId: number }

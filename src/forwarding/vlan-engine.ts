@@ -19,7 +19,7 @@ import { PORT_DROP, VLAN_COUNTER, VLAN_COUNTERS } from '../core/counters.js';
 import { PortStats } from './port-stats.js';
 import type { Ring } from '../core/ring.js';
 import { STORM_BROADCAST, STORM_MULTICAST, STORM_UNKNOWN, StormMeter, type PortLimits } from './port-limits.js';
-import { GSO_MAX_FRAME, VNET_HDR_LEN, ZERO_VNET_HDR, ringMeta, vnetAsksWork } from '../core/ring-record.js';
+import { GSO_MAX_FRAME, META_VNET, VNET_HDR_LEN, ZERO_VNET_HDR, ringMeta, vnetAsksWork } from '../core/ring-record.js';
 import type { FrameObserver } from './frame-observer.js';
 
 const D_RUNT = PORT_DROP.runt;
@@ -38,6 +38,17 @@ const V_NO_PORT = VLAN_COUNTER['no-port'];
 const V_LEFT_PORT_DROPS = VLAN_COUNTER['left-port-drops'];
 const V_MAC_FLAPS = VLAN_COUNTER['mac-flaps'];
 
+/**
+ * What the records a port's I/O thread takes start with: always a virtio_net_hdr (a vnet
+ * TAP: true), never (a VM, a VTEP, a trunk: false; an offloaded frame is dropped), or only
+ * an offloaded frame's own, marked META_VNET in its meta ('offloaded': a peer, whose
+ * datagrams carry a header only when the frame needs one).
+ */
+export type VnetMode = boolean | 'offloaded';
+const VNET_NEVER = 0;
+const VNET_ALWAYS = 1;
+const VNET_OFFLOADED = 2;
+
 /** One member port of a VLAN, as the engine sees it. */
 export class EnginePort {
   readonly id: number;
@@ -45,8 +56,8 @@ export class EnginePort {
   readonly isPeer: boolean;
   /** Flooded frames reach it; false for a port that takes only unicast learned on it (a VTEP learned on a group). */
   readonly floods: boolean;
-  /** The port's I/O thread takes records that start with a virtio_net_hdr (a vnet TAP). */
-  readonly vnet: boolean;
+  /** VNET_ALWAYS, VNET_NEVER or VNET_OFFLOADED: when its records start with a virtio_net_hdr (VnetMode). */
+  readonly vnet: number;
   /** Where frames for this port go; the port's I/O thread consumes it. */
   readonly tx: Ring;
   /** Precomputed ring meta so the flood loop does no arithmetic. */
@@ -55,14 +66,14 @@ export class EnginePort {
   /** What the port has flooded lately, against the VLAN's storm-control rates. */
   readonly meter: StormMeter;
 
-  constructor(vid: number, id: number, isPeer: boolean, tx: Ring, vnet = false, nowMs = 0, floods = true) {
+  constructor(vid: number, id: number, isPeer: boolean, tx: Ring, vnet: VnetMode = false, nowMs = 0, floods = true) {
     this.meter = new StormMeter(nowMs);
     this.id = id;
     this.isPeer = isPeer;
     this.floods = floods;
-    this.vnet = vnet;
+    this.vnet = vnet === 'offloaded' ? VNET_OFFLOADED : vnet ? VNET_ALWAYS : VNET_NEVER;
     this.tx = tx;
-    this.meta = ringMeta(vid, id, vnet);
+    this.meta = ringMeta(vid, id, vnet === true);
   }
 }
 
@@ -138,7 +149,7 @@ export class VlanEngine {
   }
 
   /** Make `id` a member port whose frames go to `tx`. Replaces an existing member with the same id. */
-  addPort(id: number, isPeer: boolean, tx: Ring, vnet = false, floods = true): EnginePort {
+  addPort(id: number, isPeer: boolean, tx: Ring, vnet: VnetMode = false, floods = true): EnginePort {
     if (this.byId[id] !== undefined) this.removePort(id);
     const p = new EnginePort(this.vid, id, isPeer, tx, vnet, this.clock.nowMs, floods);
     this.fdb.trackPort(id);
@@ -291,21 +302,25 @@ export class VlanEngine {
   }
 
   /**
-   * Stage one copy for `out`. A vnet port gets a virtio_net_hdr first (the
-   * frame's own, or zeros for a plain frame); a plain port gets the bare frame,
-   * and an offloaded frame it could not take is dropped and counted.
+   * Stage one copy for `out`. A vnet port gets a virtio_net_hdr first (the frame's own,
+   * or zeros for a plain frame); any other port gets the bare frame, but a peer keeps an
+   * offloaded frame's header (marked META_VNET), and any other port that cannot take an
+   * offloaded frame drops it, counted. A header that asks for nothing is left off.
    */
   private transmit(out: EnginePort, buf: Buffer, off: number, len: number, hdr: number, trace: number): number {
     let ok: number;
     const meta = out.meta | trace;
-    if (out.vnet) {
+    if (out.vnet === VNET_ALWAYS) {
       ok = hdr !== 0 ? out.tx.write(buf, off, len, meta) : out.tx.writeWithPrefix(ZERO_VNET_HDR, VNET_HDR_LEN, buf, off, len, meta);
     } else if (hdr !== 0) {
-      if (vnetAsksWork(buf, off)) {
+      if (!vnetAsksWork(buf, off)) {
+        ok = out.tx.write(buf, off + hdr, len - hdr, meta);
+      } else if (out.vnet === VNET_OFFLOADED) {
+        ok = out.tx.write(buf, off, len, meta | META_VNET);
+      } else {
         out.stats.drops[D_OFFLOAD]++;
         return 0;
       }
-      ok = out.tx.write(buf, off + hdr, len - hdr, meta);
     } else {
       ok = out.tx.write(buf, off, len, meta);
     }

@@ -33,7 +33,6 @@ import { MmsgBatch } from '../linux/mmsg.js';
 import { SOCKADDR_MAX, UDP_MAX_PAYLOAD, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../linux/udp-socket.js';
 import { PEER_HDR_LEN } from './wire/peer-datagram.js';
 import { KEEPALIVE, KEEPALIVE_LEN } from './wire/keepalive.js';
-import { SEAL_HDR_LEN } from '../crypto/sealed-datagram.js';
 import { PeerSeal, UNSEAL_DROPPED } from './peer-seal.js';
 import { PeerRx } from './peer-rx.js';
 import { OFFLOAD_ADVERT_LEN, encodeOffloadAdvert } from './wire/offload-advert.js';
@@ -103,8 +102,8 @@ export class PeerIo extends IoLoop<PeerIoStart, PeerControl, PeerEvent, PeerIoRe
     // segment of up to 64 KiB) may fill one whatever maxFrame says; a plain frame
     // over maxFrame is still giant, and a datagram the slot cut short too.
     this.rx = new MmsgBatch(RX_SLOTS, Math.max(PEER_HDR_LEN + this.maxFrame, this.maxPayload));
-    this.bodies = this.rx.slot.map((b) => b.subarray(SEAL_HDR_LEN));
     if (start.seal !== null) this.seal = new PeerSeal(start.seal, this.complain);
+    this.bodies = this.seal === null ? [] : this.seal.bodies(this.rx.slot);
     this.tx = new PeerTxBatch(TX_SLOTS, this.maxPayload, this.trace, this.seal);
   }
 

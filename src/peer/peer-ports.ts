@@ -320,9 +320,9 @@ export class PeerPorts {
 
   private join(fw: ForwardingThread, vid: number, portId: number): void {
     const txRingId = this.rings.txRingFor(fw);
-    // A vnet port: its records keep the virtio_net_hdr, and the peer thread decides per
-    // frame between the original format and an offloaded datagram.
-    fw.configure(memberKey(portId, vid), { type: 'add-port', vid, portId, isPeer: true, txRingId, vnet: true });
+    // Plain frames come bare, in the original format; an offloaded one keeps its
+    // virtio_net_hdr (META_VNET), and the peer thread sends it as an offloaded datagram.
+    fw.configure(memberKey(portId, vid), { type: 'add-port', vid, portId, isPeer: true, txRingId, vnet: 'offloaded' });
   }
 
   /** Stop the peer thread and close its socket. Peer ports are left to the switch's own shutdown. */

@@ -35,6 +35,10 @@ const D_STALE = PEER_DROP.stale;
 
 /** unseal() result for a datagram that was dropped (and counted on its peer). */
 export const UNSEAL_DROPPED = -1;
+/** sealData() result while the peer's session is unknown: only keepalives go unaddressed. */
+export const SEAL_NO_SESSION = -1;
+/** sealData() result when sealing failed (the AEAD refused). */
+export const SEAL_FAILED = -2;
 
 export class PeerSeal {
   readonly sealer: DatagramSealer;
@@ -55,6 +59,15 @@ export class PeerSeal {
 
   setKeys(keys: readonly SealKey[], sendId: number): void {
     this.sealer.setKeys(keys, sendId);
+  }
+
+  /** Where a datagram's payload starts in a sealed slot, and the bytes sealing adds to it (src/crypto/sealed-datagram.ts). */
+  readonly payloadAt = SEAL_HDR_LEN;
+  readonly overhead = SEAL_OVERHEAD;
+
+  /** Each slot past the sealed header: where a payload is sealed from and opened into. Made once per batch, never per datagram. */
+  bodies(slots: readonly Buffer[]): Buffer[] {
+    return slots.map((b) => b.subarray(SEAL_HDR_LEN));
   }
 
   /**
@@ -137,10 +150,21 @@ export class PeerSeal {
     if (s.ts > st.lastTs && this.fresh(s.ts)) st.adopt(s.hi, s.lo, s.ts);
   }
 
-  /** Seal the payload slot[SEAL_HDR_LEN, +len) for p: addressed to its session once that is known. */
+  /** Seal the payload body[0, len) (slot past payloadAt) for p: addressed to its session once that is known. */
   sealFor(p: PeerRec, slot: Buffer, body: Uint8Array, len: number): number {
     const st = p.session;
     return this.sealer.seal(slot, body, len, st.known, st.hi, st.lo, p.txKey);
+  }
+
+  /**
+   * Seal a datagram that is not a keepalive (a frame, an advertisement) for p: addressed to
+   * its session, so none goes before that is known. Returns the sealed length, SEAL_NO_SESSION
+   * or SEAL_FAILED.
+   */
+  sealData(p: PeerRec, slot: Buffer, body: Uint8Array, len: number): number {
+    if (!p.session.known) return SEAL_NO_SESSION;
+    const n = this.sealFor(p, slot, body, len);
+    return n < 0 ? SEAL_FAILED : n;
   }
 
   /** A keyed keepalive for p, sealed into the control slot; returns its length (send ctl[0..len)). */
@@ -150,14 +174,11 @@ export class PeerSeal {
     return this.sealFor(p, this.ctl, this.ctlBody, TIMED_KEEPALIVE_LEN);
   }
 
-  /**
-   * An advertisement for p sealed into the control slot; returns its length, or 0 while p's
-   * session is unknown: only keepalives go unaddressed, and advertisements are said again.
-   */
+  /** An advertisement for p sealed into the control slot; returns its length, or 0 when it cannot go yet (advertisements are said again). */
   control(p: PeerRec, inner: Buffer, len: number): number {
-    if (!p.session.known) return 0;
     inner.copy(this.ctlBody, 0, 0, len);
-    return this.sealFor(p, this.ctl, this.ctlBody, len);
+    const n = this.sealData(p, this.ctl, this.ctlBody, len);
+    return n < 0 ? 0 : n;
   }
 
   /** The control slot control() and keepalive() seal into. */

@@ -7,12 +7,11 @@
 
 import { PEER_DROP } from '../core/counters.js';
 import { type FrameTrace, STAGE_PICKED, TRACE_MASK } from '../core/frame-trace.js';
-import { VNET_HDR_LEN, metaVid, vnetAsksWork } from '../core/ring-record.js';
+import { VNET_HDR_LEN, metaHdrLen, metaVid } from '../core/ring-record.js';
 import { MmsgBatch, type SendCounts } from '../linux/mmsg.js';
 import type { PeerRec } from './peer-record.js';
 import { LEGACY_MAX_DATAGRAM, PEER_HDR_LEN, writePeerHeader } from './wire/peer-datagram.js';
-import { SEAL_HDR_LEN, SEAL_OVERHEAD } from '../crypto/sealed-datagram.js';
-import type { PeerSeal } from './peer-seal.js';
+import { SEAL_NO_SESSION, type PeerSeal } from './peer-seal.js';
 
 const D_OFFLOAD = PEER_DROP.offload;
 const D_TOO_BIG = PEER_DROP['too-big'];
@@ -46,9 +45,9 @@ export class PeerTxBatch implements SendCounts {
     private readonly sealer: PeerSeal | null = null,
   ) {
     this.tx = new MmsgBatch(slots, maxPayload);
-    this.bodies = this.tx.slot.map((b) => b.subarray(SEAL_HDR_LEN));
-    this.at = sealer === null ? 0 : SEAL_HDR_LEN;
-    this.overhead = sealer === null ? 0 : SEAL_OVERHEAD;
+    this.bodies = sealer === null ? [] : sealer.bodies(this.tx.slot);
+    this.at = sealer === null ? 0 : sealer.payloadAt;
+    this.overhead = sealer === null ? 0 : sealer.overhead;
     this.peer = new Array<PeerRec | undefined>(slots);
     this.offloaded = new Uint8Array(slots);
     this.meta = new Int32Array(slots);
@@ -60,24 +59,21 @@ export class PeerTxBatch implements SendCounts {
   }
 
   /**
-   * One record from a tx ring (meta: the vid and the peer's port) into the next slot.
-   * Records start with a virtio_net_hdr (peer ports are vnet ports in the engine): a
-   * plain frame leaves in the original format, without it; an offloaded one keeps it
-   * behind PEER_F_VNET if the peer takes offloaded frames on this VLAN, and is dropped
-   * as `offload` otherwise. Call only while room > 0.
+   * One record from a tx ring (meta: the vid and the peer's port) into the next slot. A
+   * plain frame comes bare and leaves in the original format; an offloaded one (its header
+   * asks for work: a checksum, a segment to cut) comes with its virtio_net_hdr, marked
+   * META_VNET (the engine's 'offloaded' ports, src/forwarding/vlan-engine.ts), and keeps
+   * it behind PEER_F_VNET if the peer takes offloaded frames on this VLAN, or is dropped
+   * as `offload`. Call only while room > 0.
    */
-  add(p: PeerRec, buf: Buffer, off: number, len: number, meta: number): void {
+  add(p: PeerRec, buf: Buffer, off: number, n: number, meta: number): void {
     const vid = metaVid(meta);
-    // A frame is offloaded when its header asks for work (a checksum, a segment to cut);
-    // one merely marked DATA_VALID is a complete frame and leaves plain.
-    const offloaded = vnetAsksWork(buf, off);
+    const offloaded = metaHdrLen(meta) !== 0;
     // A legacy peer would read PEER_F_VNET as a vid over 4094; it never advertises, so this is belt and braces.
     if (offloaded && (p.legacy || !p.plain.takesOffload(vid))) {
       p.drops[D_OFFLOAD]++;
       return;
     }
-    const from = offloaded ? off : off + VNET_HDR_LEN;
-    const n = offloaded ? len : len - VNET_HDR_LEN;
     if (n + PEER_HDR_LEN + this.overhead > this.maxPayload) {
       p.drops[D_TOO_BIG]++;
       return;
@@ -86,18 +82,14 @@ export class PeerTxBatch implements SendCounts {
       p.drops[D_LEGACY_TOO_BIG]++;
       return;
     }
-    // Keyed: a frame goes addressed to the peer's session, so none goes before that is known.
-    if (this.sealer !== null && !p.session.known) {
-      p.drops[D_NO_SESSION]++;
-      return;
-    }
     const i = this.count;
     const slot = this.tx.slot[i];
     writePeerHeader(vid, slot, this.at, offloaded);
-    buf.copy(slot, this.at + PEER_HDR_LEN, from, from + n);
-    const total = this.sealer === null ? PEER_HDR_LEN + n : this.sealer.sealFor(p, slot, this.bodies[i], PEER_HDR_LEN + n);
+    buf.copy(slot, this.at + PEER_HDR_LEN, off, off + n);
+    const total = this.sealer === null ? PEER_HDR_LEN + n : this.sealer.sealData(p, slot, this.bodies[i], PEER_HDR_LEN + n);
     if (total < 0) {
-      p.drops[D_SEND_ERROR]++;
+      // Keyed: a frame goes addressed to the peer's session, so none goes before that is known.
+      p.drops[total === SEAL_NO_SESSION ? D_NO_SESSION : D_SEND_ERROR]++;
       return;
     }
     this.count++;
