@@ -233,83 +233,108 @@ const TOO_LONG: Reply = {
  * backpressure instead of by the switch's memory.
  */
 function serveConnection(socket: Socket, id: number, ctx: ConnectionContext): void {
-  const lines = LogLimiter.of(ctx.log);
-  const session = new ConsoleSession(ctx.registry, ctx.sw, { log: (m) => lines.error('control-internal-error', `control[${id}]: ${m}`), streams: true });
+  const conn = new Connection(socket, id, ctx);
   const reader = new LineReader();
-  const queue: RequestLine[] = [];
-  let running = false;
-  let inputEnded = false;
-  let finished = false;
-  const streamStop = new StreamStop();
-  lines.debug('control-connected', `control[${id}]: connected`);
-
-  // `hangUp` is for `quit`: the client may still be sending, so once the reply
-  // is flushed the connection is destroyed rather than left half open.
-  const finish = (hangUp = false): void => {
-    if (finished) return;
-    finished = true;
-    socket.end(() => {
-      if (hangUp) socket.destroy();
-    });
-  };
-
-  const pump = async (): Promise<void> => {
-    if (running) return;
-    running = true;
-    await ctx.readyGate;
-    while (queue.length > 0 && !finished && !socket.destroyed) {
-      const req = queue.shift() as RequestLine;
-      // A command may stream bytes before its reply (`capture`; src/control/byte-stream.ts).
-      let bytes: ByteStream | null = null;
-      const reply = 'tooLong' in req ? TOO_LONG : await session.execute(req.line, { openStream: () => (bytes ??= byteStream(socket)) });
-      (bytes as ByteStream | null)?.finish();
-      if ('line' in req) lines.debug('control-request', `control[${id}]: ${JSON.stringify(req.line)} -> ${reply.ok ? 'ok' : reply.code}`);
-      if (socket.destroyed) break;
-      const flushed = socket.write(encodeReply(reply));
-      if (reply.ok && reply.close) {
-        finish(true);
-        break;
-      }
-      if (reply.ok && reply.stream !== undefined) {
-        await serveStream(socket, reply.stream, streamStop.wait(queue.length > 0 || inputEnded || socket.destroyed));
-        if (socket.destroyed) break;
-        // The line that stopped the stream is not run; "ok" ends the stream's reply.
-        if (queue.length > 0) queue.shift();
-        socket.write('ok\n');
-        continue;
-      }
-      if (!flushed) await drainedOrClosed(socket);
-      if (queue.length < MAX_QUEUED / 2 && socket.isPaused() && !inputEnded) socket.resume();
-    }
-    running = false;
-    if (inputEnded && queue.length === 0) finish();
-  };
-
-  const enqueue = (reqs: RequestLine[]): void => {
-    if (reqs.length === 0) return;
-    queue.push(...reqs);
-    streamStop.fire();
-    if (queue.length >= MAX_QUEUED) socket.pause();
-    void pump().catch((err: unknown) => {
-      lines.error('control-internal-error', `control[${id}]: ${String(err)}`);
-      socket.destroy();
-    });
-  };
-
   socket.on('data', (chunk: Buffer) => {
-    if (!finished) enqueue(reader.push(chunk));
+    if (!conn.finished) conn.enqueue(reader.push(chunk));
   });
-  socket.on('end', () => {
-    // The client sent all it will; answer what it sent, then close our side.
-    inputEnded = true;
-    enqueue(reader.end());
-    streamStop.fire();
-    if (!running && queue.length === 0) finish();
-  });
+  // The client sent all it will; answer what it sent, then close our side.
+  socket.on('end', () => conn.inputDone(reader.end()));
   // A client that vanishes mid-reply (EPIPE, ECONNRESET) ends only its own connection.
-  socket.on('error', (err) => lines.debug('control-socket-error', `control[${id}]: ${err.message}`));
+  socket.on('error', (err) => conn.lines.debug('control-socket-error', `control[${id}]: ${err.message}`));
   socket.on('close', () => {
-    streamStop.fire();
-    lines.debug('control-closed', `control[${id}]: closed`);
+    conn.streamStop.fire();
+    conn.lines.debug('control-closed', `control[${id}]: closed`);
   });
+}
+
+/** A client's requests, queued and answered in order (serveConnection). */
+class Connection {
+  readonly lines: LogLimiter;
+  readonly streamStop = new StreamStop();
+  private readonly session: ConsoleSession;
+  private readonly queue: RequestLine[] = [];
+  private running = false;
+  private inputEnded = false;
+  finished = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly id: number,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.lines = LogLimiter.of(ctx.log);
+    this.session = new ConsoleSession(ctx.registry, ctx.sw, { log: (m) => this.lines.error('control-internal-error', `control[${id}]: ${m}`), streams: true });
+    this.lines.debug('control-connected', `control[${id}]: connected`);
+  }
+
+  /**
+   * End our side. `hangUp` is for `quit`: the client may still be sending, so once the
+   * reply is flushed the connection is destroyed rather than left half open.
+   */
+  private finish(hangUp = false): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.socket.end(() => {
+      if (hangUp) this.socket.destroy();
+    });
+  }
+
+  enqueue(reqs: RequestLine[]): void {
+    if (reqs.length === 0) return;
+    this.queue.push(...reqs);
+    this.streamStop.fire();
+    if (this.queue.length >= MAX_QUEUED) this.socket.pause();
+    void this.pump().catch((err: unknown) => {
+      this.lines.error('control-internal-error', `control[${this.id}]: ${String(err)}`);
+      this.socket.destroy();
+    });
+  }
+
+  /** The client sent its last request: answer the rest, then close. */
+  inputDone(last: RequestLine[]): void {
+    this.inputEnded = true;
+    this.enqueue(last);
+    this.streamStop.fire();
+    if (!this.running && this.queue.length === 0) this.finish();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.ctx.readyGate;
+    const { socket, queue } = this;
+    while (queue.length > 0 && !this.finished && !socket.destroyed) {
+      if (!(await this.answer(queue.shift() as RequestLine))) break;
+      if (queue.length < MAX_QUEUED / 2 && socket.isPaused() && !this.inputEnded) socket.resume();
+    }
+    this.running = false;
+    if (this.inputEnded && queue.length === 0) this.finish();
+  }
+
+  /** Answer one request (and serve its stream, if it has one); false when the connection is done. */
+  private async answer(req: RequestLine): Promise<boolean> {
+    const socket = this.socket;
+    // A command may stream bytes before its reply (`capture`; src/control/byte-stream.ts).
+    let bytes: ByteStream | null = null;
+    const reply = 'tooLong' in req ? TOO_LONG : await this.session.execute(req.line, { openStream: () => (bytes ??= byteStream(socket)) });
+    (bytes as ByteStream | null)?.finish();
+    if ('line' in req) this.lines.debug('control-request', `control[${this.id}]: ${JSON.stringify(req.line)} -> ${reply.ok ? 'ok' : reply.code}`);
+    if (socket.destroyed) return false;
+    const flushed = socket.write(encodeReply(reply));
+    if (reply.ok && reply.close) {
+      this.finish(true);
+      return false;
+    }
+    if (reply.ok && reply.stream !== undefined) {
+      await serveStream(socket, reply.stream, this.streamStop.wait(this.queue.length > 0 || this.inputEnded || socket.destroyed));
+      if (socket.destroyed) return false;
+      // The line that stopped the stream is not run; "ok" ends the stream's reply.
+      if (this.queue.length > 0) this.queue.shift();
+      socket.write('ok\n');
+      return true;
+    }
+    if (!flushed) await drainedOrClosed(socket);
+    return true;
+  }
 }

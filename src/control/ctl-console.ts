@@ -96,87 +96,110 @@ export async function runCtlConsole(client: CtlClient, opts: CtlConsoleOptions):
   const { input, output } = opts;
   const terminal = opts.terminal ?? (input.isTTY === true && output.isTTY === true);
   const historyFile = terminal ? (opts.historyFile === undefined ? defaultHistoryFile() : opts.historyFile) : null;
-  let failures = 0;
-  let quitting = false;
-  let lost = false;
-  /** A command's stream is running: the next line only stops it. */
-  let streaming = false;
-
   const rl = consoleReadline(client, opts, terminal, historyFile);
-  const write = (lines: string[]): void => {
-    if (lines.length > 0) output.write(`${lines.join('\n')}\n`);
-  };
-
-  const prompt = async (): Promise<void> => {
-    if (!terminal || quitting) return;
-    const reply = await client.request('prompt');
-    rl.setPrompt(reply.ok && reply.lines.length > 0 ? reply.lines[0] : 'dives> ');
-    rl.prompt();
-  };
-
+  const run = new ConsoleRun(client, rl, output, terminal);
   // The switch closing the connection ends the console: after `quit`, or because it stopped.
   void client.closed.then(() => {
-    if (!quitting && !client.ended) lost = true;
+    if (!run.quitting && !client.ended) run.lost = true;
     rl.close();
   });
-
-  let queue: Promise<void> = Promise.resolve();
-  const stopStream = async (): Promise<void> => {
-    streaming = false;
-    await client.stopStream();
-    await prompt();
-  };
-  rl.on('line', (line) => {
-    queue = queue.then(async () => {
-      if (quitting || lost) return;
-      if (streaming) return void (await stopStream().catch(() => undefined));
-      if (line.trim() === '') return void (await prompt());
-      try {
-        const reply = await client.stream(line, (l) => write([l]));
-        write(replyLines(reply));
-        if (!reply.ok) failures++;
-        if (reply.ok && reply.stream === true) {
-          streaming = true;
-          if (terminal) write(['(Enter or Ctrl-C stops it)']);
-          return;
-        }
-        // `quit`, and `exit` at switch level, end the session; the switch closes the connection next.
-        if (reply.ok && reply.close) {
-          quitting = true;
-          rl.close();
-          return;
-        }
-        await prompt();
-      } catch (err) {
-        if (!quitting) {
-          lost = true;
-          output.write(`${isDivesError(err) ? err.message : String(err)}\n`);
-        }
-        rl.close();
-      }
-    });
-  });
-  rl.on('SIGINT', () => {
-    output.write('\n');
-    if (streaming) {
-      queue = queue.then(() => stopStream().catch(() => undefined));
-      return;
-    }
-    rl.close();
-  });
+  rl.on('line', (line) => run.line(line));
+  rl.on('SIGINT', () => run.interrupt());
 
   const closed = new Promise<void>((resolve) => rl.once('close', resolve));
   if (terminal) {
-    write([`Connected to the DiVES switch on ${client.path}. "help" lists the commands, Tab completes them, "quit" leaves.`]);
-    await prompt().catch(() => undefined);
+    run.write([`Connected to the DiVES switch on ${client.path}. "help" lists the commands, Tab completes them, "quit" leaves.`]);
+    await run.prompt().catch(() => undefined);
   }
   await closed;
-  await queue;
+  await run.done();
   saveHistory(historyFile, (rl as readline.Interface & { history: string[] }).history ?? []);
   client.end();
-  if (lost) {
+  if (run.lost) {
     output.write(`the switch on ${client.path} closed the connection\n`);
     return CtlExit.UNREACHABLE;
   }
-  return failures > 0 && !terminal ? CtlExit.FAILED : CtlExit.OK;
+  return run.failures > 0 && !terminal ? CtlExit.FAILED : CtlExit.OK;
+}
+
+/** One console's lines, sent one at a time in order, and what came of them (runCtlConsole). */
+class ConsoleRun {
+  failures = 0;
+  quitting = false;
+  lost = false;
+  /** A command's stream is running: the next line only stops it. */
+  private streaming = false;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly client: CtlClient,
+    private readonly rl: readline.Interface,
+    private readonly output: NodeJS.WritableStream,
+    private readonly terminal: boolean,
+  ) {}
+
+  write(lines: string[]): void {
+    if (lines.length > 0) this.output.write(`${lines.join('\n')}\n`);
+  }
+
+  async prompt(): Promise<void> {
+    if (!this.terminal || this.quitting) return;
+    const reply = await this.client.request('prompt');
+    this.rl.setPrompt(reply.ok && reply.lines.length > 0 ? reply.lines[0] : 'dives> ');
+    this.rl.prompt();
+  }
+
+  /** Every line sent so far has been answered. */
+  done(): Promise<void> {
+    return this.queue;
+  }
+
+  private async stopStream(): Promise<void> {
+    this.streaming = false;
+    await this.client.stopStream();
+    await this.prompt();
+  }
+
+  line(line: string): void {
+    this.queue = this.queue.then(() => this.send(line));
+  }
+
+  /** Ctrl-C stops a stream, or leaves. */
+  interrupt(): void {
+    this.output.write('\n');
+    if (this.streaming) {
+      this.queue = this.queue.then(() => this.stopStream().catch(() => undefined));
+      return;
+    }
+    this.rl.close();
+  }
+
+  private async send(line: string): Promise<void> {
+    if (this.quitting || this.lost) return;
+    if (this.streaming) return void (await this.stopStream().catch(() => undefined));
+    if (line.trim() === '') return void (await this.prompt());
+    try {
+      const reply = await this.client.stream(line, (l) => this.write([l]));
+      this.write(replyLines(reply));
+      if (!reply.ok) this.failures++;
+      if (reply.ok && reply.stream === true) {
+        this.streaming = true;
+        if (this.terminal) this.write(['(Enter or Ctrl-C stops it)']);
+        return;
+      }
+      // `quit`, and `exit` at switch level, end the session; the switch closes the connection next.
+      if (reply.ok && reply.close) {
+        this.quitting = true;
+        this.rl.close();
+        return;
+      }
+      await this.prompt();
+    } catch (err) {
+      if (!this.quitting) {
+        this.lost = true;
+        this.output.write(`${isDivesError(err) ? err.message : String(err)}\n`);
+      }
+      this.rl.close();
+    }
+  }
 }
