@@ -1,14 +1,16 @@
 // CommandRegistry: the one table of control commands (path, syntax, help, mode,
 // arguments, handler) shared by the stdio console, the control socket, `dives ctl`
 // and rc files, in the manner of VDE2's and Open vSwitch's per-module command
-// tables. It resolves words to a command, validates arguments and runs the
-// handler against SwitchControl. Runs on the main thread.
+// tables, made from the command areas (CommandArea below: an area's commands, the lines
+// it writes into the running-config and the metrics of its `show` commands; every area
+// is listed once, src/control/commands/areas.ts). It resolves words to a command, validates arguments and runs the
+// handler against the part of SwitchControl its area calls (src/control/commands/areas.ts
+// puts the parts together). Runs on the main thread.
 
 import { DivesError } from '../core/errors.js';
-import type { CommandArea } from './command-area.js';
+import type { FamilySource, SetMetrics } from './metric-sources.js';
 import type { CommandStream } from './command-stream.js';
-import type { ByteSink } from './switch-api.js';
-import type { SwitchControl } from './commands/areas.js';
+import type { ByteSink, CoreControl, VlanInfo } from './switch-api.js';
 import { quote } from './format.js';
 
 /** Where a command may run: at switch level, inside `vlan ID`, or at either level. */
@@ -72,8 +74,9 @@ export class ArgValues {
   }
 }
 
-export interface CommandContext {
-  readonly sw: SwitchControl;
+/** What a handler is given; `C` is the part of SwitchControl its area calls (TapControl, ...). */
+export interface CommandContext<C = CoreControl> {
+  readonly sw: C;
   readonly registry: CommandRegistry;
   /** The VLAN the command runs in (session mode or a one-shot prefix); null at switch level. */
   readonly vid: number | null;
@@ -88,7 +91,9 @@ export interface CommandContext {
   readonly openStream: (() => ByteSink) | null;
 }
 
-export interface CommandSpec {
+/** One command; `C` as in CommandContext (the registry holds every area's, so `any` there). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a registry holds the commands of every area, each typed on its own part of SwitchControl
+export interface CommandSpec<C = any> {
   /** The fixed words that name the command: ['show', 'macs']. */
   path: readonly string[];
   /** How a person types it: "listen HOSTNAME PORT". */
@@ -108,11 +113,12 @@ export interface CommandSpec {
   example: string;
   /** The VLAN the example runs in; default: 10 for a VLAN-level command, switch level otherwise. */
   exampleVid?: number;
-  handler(ctx: CommandContext): Promise<CommandResult> | CommandResult;
+  handler(ctx: CommandContext<C>): Promise<CommandResult> | CommandResult;
 }
 
 export interface RunOptions {
-  sw: SwitchControl;
+  /** The switch: every area's part (SwitchControl, src/control/commands/areas.ts). */
+  sw: CoreControl;
   vid: number | null;
   oneShot?: boolean;
   openStream?: (() => ByteSink) | null;
@@ -124,6 +130,29 @@ function allowedAt(mode: CommandMode, level: Level): boolean {
 
 function startsWith(words: readonly string[], prefix: readonly string[]): boolean {
   return prefix.length <= words.length && prefix.every((w, i) => words[i] === w);
+}
+
+/** What an area configured, read once per rendering of the running-config. */
+export interface ConfigState {
+  /** Its lines inside `vlan VID` (the renderer indents them), and its fields of that VLAN's JSON entry. */
+  vlan?(vid: number): { lines: string[]; json?: Record<string, unknown> };
+  /** Its lines at switch level, after every VLAN. */
+  lines?: string[];
+  /** Its fields of the JSON document's top level. */
+  json?: Record<string, unknown>;
+}
+
+/** An area whose commands and config read `C`, its part of SwitchControl. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as CommandSpec's: a list holds every area
+export interface CommandArea<C = any> {
+  /** The commands, in the order `help` lists them. */
+  commands: readonly CommandSpec<C>[];
+  /** Read what the area configured, for the running-config; `vlans` is what `show vlans` says now. */
+  config?(sw: C, vlans: readonly VlanInfo[]): ConfigState | Promise<ConfigState>;
+  /** Families read from the JSON of its `show` commands. */
+  metrics?: readonly FamilySource[];
+  /** Its counter sets (src/core/counters.ts), each read from the JSON of the set's `show` command. */
+  counters?: readonly SetMetrics[];
 }
 
 export class CommandRegistry {

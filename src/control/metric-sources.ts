@@ -1,11 +1,11 @@
 // How the JSON of a `show` command becomes Prometheus metrics: a family (name, type,
 // help, label names) and the samples read from the command's JSON, and how a counter set
 // of src/core/counters.ts becomes families. Each command area names the families of what
-// its `show` commands print (src/control/command-area.ts); src/metrics/ serves them.
+// its `show` commands print (CommandArea, src/control/command-registry.ts); src/metrics/ serves them.
 // Types only, and two helpers to write them; main thread.
 
 import type { CounterSet } from '../core/counters.js';
-import type { SwitchControl } from './commands/areas.js';
+import type { CoreControl } from './switch-api.js';
 
 export type MetricType = 'counter' | 'gauge';
 
@@ -29,7 +29,7 @@ export interface Sample {
 export interface FamilySource {
   spec: FamilySpec;
   command: string | null;
-  samples(doc: unknown, sw: SwitchControl): Sample[];
+  samples(doc: unknown, sw: CoreControl): Sample[];
 }
 
 /** One record of a counter set: its label values, and its counts by counter name. */

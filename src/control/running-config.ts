@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DivesError } from '../core/errors.js';
-import type { CommandArea, ConfigState } from './command-area.js';
-import type { SwitchControl } from './commands/areas.js';
+import type { CommandArea, ConfigState } from './command-registry.js';
+import type { CoreControl } from './switch-api.js';
 
 /** The running-config as JSON: each VLAN with its areas' fields, each area's own fields, and the rc file. */
 export interface RunningConfig {
@@ -35,7 +35,7 @@ const FIELD_ORDER = ['trunks', 'mirrors', 'peers', 'vxlan'];
  * address), so the same state always prints the same text and a reloaded switch prints
  * exactly what it was loaded from. QEMU connections are not configuration.
  */
-export async function renderRunningConfig(sw: SwitchControl, areas: readonly CommandArea[]): Promise<RunningConfig> {
+export async function renderRunningConfig(sw: CoreControl, areas: readonly CommandArea[]): Promise<RunningConfig> {
   const vlanInfos = await sw.showVlans();
   const states: ConfigState[] = [];
   for (const a of areas) if (a.config !== undefined) states.push(await a.config(sw, vlanInfos));

@@ -1,10 +1,11 @@
-// PeerKind: peer switches as one kind of port of the switch (src/core/port-kind.ts) — the
+// PeerKind: peer switches as one kind of port of the switch (src/core/port-kind-provider.ts) — the
 // peer I/O thread and the peer ports it serves (src/peer/peer-ports.ts), and the policy
 // that decides who the peers are and whether they are alive (src/peer/peering.ts). A
 // peer port is a member of every VLAN with local ports, so `show ports` lists it once per
 // VLAN. Main thread.
 
-import type { KindThread, OffloadDecision, PortDrops, PortKindProvider, PortRecord } from '../core/port-kind.js';
+import type { PortDrops, PortRecord } from '../core/port-kind.js';
+import type { KindThread, OffloadDecision, PortKindProvider } from '../core/port-kind-provider.js';
 import type { PortKindParts } from '../forwarding/port-kind-parts.js';
 import { PeerPorts } from './peer-ports.js';
 import { Peering } from './peering.js';

@@ -7,7 +7,8 @@
 // Each kind acts on the decision (TAPs turn their offloads on or off, peers advertise).
 // Main thread, for src/switch/switch.ts.
 
-import type { OffloadDecision, PortKindProvider, PortRecord } from '../core/port-kind.js';
+import type { PortRecord } from '../core/port-kind.js';
+import type { OffloadDecision, PortKindProvider } from '../core/port-kind-provider.js';
 
 export function decideOffloads(ports: readonly PortRecord[], kinds: readonly PortKindProvider[]): OffloadDecision {
   const byKind = new Map(kinds.map((k) => [k.kind, k]));

@@ -1,9 +1,10 @@
 // The kinds of port a switch is made of, registered here, one line each: what makes each
-// kind's main side (src/core/port-kind.ts says what the switch asks of it). Adding a kind
+// kind's main side (src/core/port-kind-provider.ts says what the switch asks of it). Adding a kind
 // of port is adding its line (docs/architecture.md, "Adding a port kind"); the `satisfies`
 // clause fails to compile until every name of PORT_KINDS has one. Main thread.
 
-import type { PortKind, PortKindProvider } from '../core/port-kind.js';
+import type { PortKind } from '../core/port-kind.js';
+import type { PortKindProvider } from '../core/port-kind-provider.js';
 import type { PortKindParts } from '../forwarding/port-kind-parts.js';
 import { PeerKind } from '../peer/peer-kind.js';
 import { QemuPorts } from '../qemu/qemu-ports.js';

@@ -5,7 +5,8 @@
 // port and thread. Main thread.
 
 import { PORT_DROPS, THREAD_COUNTERS, VLAN_COUNTERS, type PortDropName } from '../core/counters.js';
-import type { KindThread, PortDrops, PortKindProvider } from '../core/port-kind.js';
+import type { PortDrops } from '../core/port-kind.js';
+import type { KindThread, PortKindProvider } from '../core/port-kind-provider.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortReport } from '../forwarding/forwarding-messages.js';
 import type { LeftPorts } from '../forwarding/left-ports.js';

@@ -1,9 +1,10 @@
-// TapKind: TAP ports as one kind of port of the switch (src/core/port-kind.ts) — access
+// TapKind: TAP ports as one kind of port of the switch (src/core/port-kind-provider.ts) — access
 // TAPs (src/tap/tap-ports.ts) and trunk TAPs (src/tap/trunk-ports.ts), which share the
 // device names: a name is attached one way or the other, never both. Main thread.
 
 import { DivesError } from '../core/errors.js';
-import type { KindThread, OffloadDecision, PortDrops, PortKindProvider } from '../core/port-kind.js';
+import type { PortDrops } from '../core/port-kind.js';
+import type { KindThread, OffloadDecision, PortKindProvider } from '../core/port-kind-provider.js';
 import type { PortKindParts } from '../forwarding/port-kind-parts.js';
 import { TapPorts, tapAttachedElsewhere, type TapInfo } from './tap-ports.js';
 import { TrunkPorts, type TrunkInfo } from './trunk-ports.js';

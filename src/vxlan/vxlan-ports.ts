@@ -18,7 +18,8 @@
 import { VTEP_DROPS, VXLAN_COUNTERS } from '../core/counters.js';
 import type { Logger } from '../core/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
-import type { KindThread, PortDrops, PortKindProvider } from '../core/port-kind.js';
+import type { PortDrops } from '../core/port-kind.js';
+import type { KindThread, PortKindProvider } from '../core/port-kind-provider.js';
 import type { ForwardingPool } from '../forwarding/forwarding-pool.js';
 import type { PortKindParts } from '../forwarding/port-kind-parts.js';
 import type { PortTable } from '../forwarding/port-table.js';

@@ -4,7 +4,7 @@
 // src/switch/switch.ts implements (and src/docs/sample-switch.ts, for the docs and the
 // control-plane tests). Main thread.
 
-import type { CommandArea } from '../command-area.js';
+import type { CommandArea } from '../command-registry.js';
 import type { CoreControl } from '../switch-api.js';
 import { CAPTURE_AREA, type CaptureControl } from './capture.js';
 import { DEBUG_AREA, type DebugControl } from './debug.js';

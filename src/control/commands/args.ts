@@ -5,6 +5,7 @@
 import { DivesError } from '../../core/errors.js';
 import { VID_MAX, VID_MIN, parseMac } from '../../core/frame.js';
 import type { ArgSpec, CommandContext, CommandSpec } from '../command-registry.js';
+import type { CoreControl } from '../switch-api.js';
 import { quote } from '../format.js';
 
 const DEVNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -104,7 +105,7 @@ export const HOSTNAME_PORT: ArgSpec[] = [
 export const PATH: ArgSpec = { name: 'PATH', parse: parsePath };
 
 /** The VLAN a VLAN-level handler runs in; the registry only calls those handlers with one. */
-export function vlanOf(ctx: CommandContext): number {
+export function vlanOf(ctx: CommandContext<unknown>): number {
   if (ctx.vid === null) throw new DivesError('EINTERNAL', 'a VLAN-level command ran at switch level');
   return ctx.vid;
 }
@@ -113,7 +114,7 @@ export function vlanOf(ctx: CommandContext): number {
  * A command record whose path is the literal words that open its syntax
  * ("no listen unix PATH" -> ['no', 'listen', 'unix']), so the two cannot disagree.
  */
-export function command(spec: Omit<CommandSpec, 'path' | 'args'> & { args?: ArgSpec[] }): CommandSpec {
+export function command<C = CoreControl>(spec: Omit<CommandSpec<C>, 'path' | 'args'> & { args?: ArgSpec[] }): CommandSpec<C> {
   const words = spec.syntax.split(' ');
   const literal = words.findIndex((w) => !/^[a-z][a-z-]*$/.test(w));
   return { ...spec, path: literal === -1 ? words : words.slice(0, literal), args: spec.args ?? [] };

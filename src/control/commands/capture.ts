@@ -4,12 +4,11 @@
 // the control socket can (`dives ctl capture vlan 10 | tcpdump -nr -`). Each handler
 // only parses, calls SwitchControl and formats; it runs on the main thread.
 
-import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { DivesError } from '../../core/errors.js';
 import type { ByteSink, CaptureInfo, CaptureRequest, CapturesInfo } from '../switch-api.js';
 import { formatCounters, formatNotedTable, quote } from '../format.js';
 import { ID, command, countParser } from './args.js';
-import type { CommandArea } from '../command-area.js';
 import { CAPTURE_COUNTERS } from '../../core/counters.js';
 import { docOf, oneRow } from '../metric-sources.js';
 
@@ -40,7 +39,7 @@ function describe(c: CaptureInfo): string[] {
   ];
 }
 
-async function capture(ctx: CommandContext): Promise<CommandResult> {
+async function capture(ctx: Ctx): Promise<CommandResult> {
   const o = options(ctx.args.words('OPTIONS'));
   const source = ctx.args.has('ID') ? { vid: ctx.args.number('ID') } : { port: ctx.args.string('PORT') };
   const req: CaptureRequest = { source, count: o.count, seconds: o.seconds };
@@ -56,7 +55,7 @@ async function capture(ctx: CommandContext): Promise<CommandResult> {
   return { lines: describe(info), json: { capture: info } };
 }
 
-function showCaptures(ctx: CommandContext): CommandResult {
+function showCaptures(ctx: Ctx): CommandResult {
   const { captures, totals } = ctx.sw.showCaptures();
   const rows = captures.map((c) => [String(c.id), c.source, c.to, String(c.counters.captured), String(c.counters['capture-full'])]);
   const notes = captures.map((c) => c.ports.map((p) => `${p.port}: ${p.in} in, ${p.out} out`));
@@ -73,7 +72,10 @@ export interface CaptureControl {
   showCaptures(): CapturesInfo;
 }
 
-export const CAPTURE_COMMANDS: readonly CommandSpec[] = [
+type Ctl = CaptureControl;
+type Ctx = CommandContext<Ctl>;
+
+export const CAPTURE_COMMANDS: readonly CommandSpec<Ctl>[] = [
   command({
     mode: 'any',
     syntax: `capture vlan ID ${HOW}`,
@@ -94,7 +96,7 @@ export const CAPTURE_COMMANDS: readonly CommandSpec[] = [
 ];
 
 /** The capture commands; a capture runs until it ends, so it is no configuration. */
-export const CAPTURE_AREA: CommandArea = {
+export const CAPTURE_AREA: CommandArea<Ctl> = {
   commands: CAPTURE_COMMANDS,
   counters: [{ set: CAPTURE_COUNTERS, subject: 'dives_capture', labels: [], rows: (d) => oneRow(docOf<CapturesInfo>(d).totals) }],
 };

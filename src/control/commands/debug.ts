@@ -2,46 +2,46 @@
 // the restart and the restart budget (src/core/thread-supervisor.ts) can be
 // exercised on a running switch. Listed by `help debug`; main thread.
 
-import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { DEVNAME, ID, command, parseMacWord, parseOnOff } from './args.js';
-import type { CommandArea } from '../command-area.js';
+import type { CoreControl } from '../switch-api.js';
 
-async function crashWorker(ctx: CommandContext): Promise<CommandResult> {
+async function crashWorker(ctx: Ctx): Promise<CommandResult> {
   const vid = ctx.args.number('ID');
   await ctx.sw.crashWorker(vid);
   return { lines: [`crashed the forwarding thread of VLAN ${vid}`], json: { crashed: vid } };
 }
 
-async function crashOnFrame(ctx: CommandContext): Promise<CommandResult> {
+async function crashOnFrame(ctx: Ctx): Promise<CommandResult> {
   const vid = ctx.args.number('ID');
   const mac = ctx.args.string('MAC');
   await ctx.sw.crashOnFrame(vid, mac);
   return { lines: [`the forwarding thread of VLAN ${vid} now dies on every frame from ${mac}`], json: { armed: { vid, mac } } };
 }
 
-async function crashTap(ctx: CommandContext): Promise<CommandResult> {
+async function crashTap(ctx: Ctx): Promise<CommandResult> {
   const name = ctx.args.string('DEVNAME');
   await ctx.sw.crashTapIo(name);
   return { lines: [`stopped the I/O thread of tap ${name} as a crash would`], json: { crashed: name } };
 }
 
-function trace(ctx: CommandContext): CommandResult {
+function trace(ctx: Ctx): CommandResult {
   const word = ctx.args.string('WHAT');
   ctx.sw.setTrace(word === 'on');
   return { lines: [word === 'on' ? 'tracing frames; "show trace" says where their time goes' : 'tracing stopped; "show trace" keeps what it saw'], json: { trace: word === 'on' } };
 }
 
-async function crashPeers(ctx: CommandContext): Promise<CommandResult> {
+async function crashPeers(ctx: Ctx): Promise<CommandResult> {
   await ctx.sw.crashPeerIo();
   return { lines: ['stopped the peer I/O thread as a crash would'], json: { crashed: 'peers' } };
 }
 
-async function crashVxlan(ctx: CommandContext): Promise<CommandResult> {
+async function crashVxlan(ctx: Ctx): Promise<CommandResult> {
   await ctx.sw.crashVxlanIo();
   return { lines: ['stopped the VXLAN I/O thread as a crash would'], json: { crashed: 'vxlan' } };
 }
 
-async function crashQemu(ctx: CommandContext): Promise<CommandResult> {
+async function crashQemu(ctx: Ctx): Promise<CommandResult> {
   await ctx.sw.crashQemuIo();
   return { lines: ['stopped the QEMU I/O thread as a crash would'], json: { crashed: 'qemu' } };
 }
@@ -62,7 +62,10 @@ export interface DebugControl {
   crashVxlanIo(): Promise<void>;
 }
 
-export const DEBUG_COMMANDS: readonly CommandSpec[] = [
+type Ctl = DebugControl & CoreControl;
+type Ctx = CommandContext<Ctl>;
+
+export const DEBUG_COMMANDS: readonly CommandSpec<Ctl>[] = [
   command({
     mode: 'any',
     syntax: 'debug crash-worker ID',
@@ -105,4 +108,4 @@ export const DEBUG_COMMANDS: readonly CommandSpec[] = [
 ];
 
 /** The hidden drills and tracing: nothing to configure. */
-export const DEBUG_AREA: CommandArea = { commands: DEBUG_COMMANDS };
+export const DEBUG_AREA: CommandArea<Ctl> = { commands: DEBUG_COMMANDS };

@@ -4,11 +4,10 @@
 // Nothing here prints a secret: a key is shown by its id, its role and its file.
 
 import { DivesError } from '../../core/errors.js';
-import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { formatTable, quote } from '../format.js';
 import type { KeyInfo, KeysInfo } from '../../crypto/key-control.js';
 import { command } from './args.js';
-import type { CommandArea } from '../command-area.js';
 
 /** The lines of `show keys`. */
 export function keysLines(info: KeysInfo): string[] {
@@ -34,22 +33,22 @@ function parseKeyId(word: string): string {
   return word.toLowerCase();
 }
 
-function showKeys(ctx: CommandContext): CommandResult {
+function showKeys(ctx: Ctx): CommandResult {
   const info = ctx.sw.showKeys();
   return { lines: keysLines(info), json: info };
 }
 
-function keyAdd(ctx: CommandContext): CommandResult {
+function keyAdd(ctx: Ctx): CommandResult {
   const k = ctx.sw.addKey(ctx.args.string('FILE'));
   return { lines: [`key ${k.id} added from ${k.source}: datagrams sealed with it are accepted; "key use ${k.id}" seals with it`], json: { key: k } };
 }
 
-function keyUse(ctx: CommandContext): CommandResult {
+function keyUse(ctx: Ctx): CommandResult {
   const k = ctx.sw.useKey(ctx.args.string('ID'));
   return { lines: [`sealing with key ${k.id}; the others held are still accepted`], json: { key: k } };
 }
 
-function keyRemove(ctx: CommandContext): CommandResult {
+function keyRemove(ctx: Ctx): CommandResult {
   const id = ctx.args.string('ID');
   ctx.sw.removeKey(id);
   return { lines: [`key ${id} removed: datagrams sealed with it are refused`], json: { removed: id } };
@@ -69,7 +68,10 @@ export interface KeysControl {
   removeKey(id: string): void;
 }
 
-export const KEY_COMMANDS: readonly CommandSpec[] = [
+type Ctl = KeysControl;
+type Ctx = CommandContext<Ctl>;
+
+export const KEY_COMMANDS: readonly CommandSpec<Ctl>[] = [
   command({ mode: 'switch', syntax: 'show keys', example: 'show keys', handler: showKeys, help: 'Show the cluster keys held: id, whether datagrams are sealed with it (send) or only accepted, since when, from which file. Never the secret.' }),
   command({
     mode: 'switch',
@@ -84,4 +86,4 @@ export const KEY_COMMANDS: readonly CommandSpec[] = [
 ];
 
 /** The key commands; keys are files, never in the running-config. */
-export const KEY_AREA: CommandArea = { commands: KEY_COMMANDS };
+export const KEY_AREA: CommandArea<Ctl> = { commands: KEY_COMMANDS };

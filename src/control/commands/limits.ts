@@ -2,12 +2,11 @@
 // their `no` forms — as CommandRegistry records: each port of the VLAN is metered on its
 // own (src/forwarding/port-limits.ts). Each handler only calls SwitchControl; main thread.
 
-import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { DivesError } from '../../core/errors.js';
 import { STORM_CLASSES, limitLines, type StormClass } from '../../forwarding/port-limits.js';
 import { quote } from '../format.js';
 import { command, countParser, vlanOf } from './args.js';
-import type { CommandArea } from '../command-area.js';
 
 /** The most frames/s a storm-control rate may be: past it, the limit would never bite. */
 export const MAX_STORM_RATE = 10_000_000;
@@ -25,7 +24,7 @@ const CLASS = { name: 'CLASS', parse: parseStormClass };
 const RATE = { name: 'RATE', parse: countParser('RATE', MAX_STORM_RATE) };
 const N = { name: 'N', parse: countParser('N', MAX_MAC_LIMIT) };
 
-async function stormControl(ctx: CommandContext): Promise<CommandResult> {
+async function stormControl(ctx: Ctx): Promise<CommandResult> {
   const vid = vlanOf(ctx);
   const cls = ctx.args.string('CLASS') as StormClass;
   const rate = ctx.args.has('RATE') ? ctx.args.number('RATE') : null;
@@ -34,7 +33,7 @@ async function stormControl(ctx: CommandContext): Promise<CommandResult> {
   return { lines: [`VLAN ${vid}: ${what}`], json: { vid, class: cls, rate } };
 }
 
-async function macLimit(ctx: CommandContext): Promise<CommandResult> {
+async function macLimit(ctx: Ctx): Promise<CommandResult> {
   const vid = vlanOf(ctx);
   const n = ctx.args.has('N') ? ctx.args.number('N') : null;
   ctx.sw.setMacLimit(vid, n);
@@ -49,7 +48,10 @@ export interface LimitControl {
   setMacLimit(vid: number, n: number | null): void;
 }
 
-export const LIMIT_COMMANDS: readonly CommandSpec[] = [
+type Ctl = LimitControl;
+type Ctx = CommandContext<Ctl>;
+
+export const LIMIT_COMMANDS: readonly CommandSpec<Ctl>[] = [
   command({
     mode: 'vlan',
     syntax: 'storm-control CLASS RATE',
@@ -71,7 +73,7 @@ export const LIMIT_COMMANDS: readonly CommandSpec[] = [
 ];
 
 /** The limit commands, and each VLAN's limits in the running-config. */
-export const LIMIT_AREA: CommandArea = {
+export const LIMIT_AREA: CommandArea<Ctl> = {
   commands: LIMIT_COMMANDS,
   config: (_sw, vlans) => ({
     vlan: (vid) => {

@@ -4,14 +4,13 @@
 // CommandRegistry records. Each handler only calls SwitchControl and formats; it runs on
 // the main thread.
 
-import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { DivesError } from '../../core/errors.js';
 import { compareText, formatCounters, formatNotedTable, quoteWord } from '../format.js';
 import { formatListenSpec, type ListenSpec } from '../../qemu/listen-spec.js';
 import { parseVlanList } from '../../core/vlan-tag.js';
 import type { ListenerInfo, TrunkListen } from '../switch-api.js';
 import { HOSTNAME_PORT, MAX_CONNECTIONS, PATH, command, countParser, parseVid, vlanOf } from './args.js';
-import type { CommandArea } from '../command-area.js';
 import { LISTENER_REFUSALS } from '../../core/counters.js';
 import { docOf, gauge } from '../metric-sources.js';
 
@@ -24,7 +23,7 @@ function vidText(l: ListenerInfo): string {
   return `trunk ${l.trunk.vlans}${l.trunk.native === null ? '' : ` native ${l.trunk.native}`}`;
 }
 
-function showListeners(ctx: CommandContext): CommandResult {
+function showListeners(ctx: Ctx): CommandResult {
   const vid = ctx.vid;
   const listeners = ctx.sw.showListeners(vid ?? undefined);
   const rows = listeners.map((l) => [l.address, vidText(l), String(l.connections), l.maxConnections === null ? '-' : String(l.maxConnections), l.state]);
@@ -36,19 +35,19 @@ function showListeners(ctx: CommandContext): CommandResult {
   return { lines: formatNotedTable(['ADDRESS', 'VID', 'CONNECTIONS', 'MAX', 'STATE'], rows, notes, '(no listeners)'), json: { vid, listeners } };
 }
 
-function listenSpec(ctx: CommandContext): ListenSpec {
+function listenSpec(ctx: Ctx): ListenSpec {
   const a = ctx.args;
   return a.has('PATH') ? { kind: 'unix', path: a.string('PATH') } : { kind: 'tcp', host: a.string('HOSTNAME'), port: a.number('PORT') };
 }
 
 /** The listener's own limit, or null; `max-connections` without N is an error. */
-function maxConnections(ctx: CommandContext): number | null {
+function maxConnections(ctx: Ctx): number | null {
   if (ctx.args.has('N')) return ctx.args.number('N');
   if (ctx.args.has('max-connections')) throw new DivesError('EBADARG', 'max-connections needs a number N: listen ... max-connections N');
   return null;
 }
 
-async function listen(ctx: CommandContext): Promise<CommandResult> {
+async function listen(ctx: Ctx): Promise<CommandResult> {
   const vid = vlanOf(ctx);
   const max = maxConnections(ctx);
   const info = await ctx.sw.listen(vid, listenSpec(ctx), max);
@@ -56,13 +55,13 @@ async function listen(ctx: CommandContext): Promise<CommandResult> {
 }
 
 /** At switch level, a listener without `trunk` is the VLAN-level command typed at the wrong level. */
-function needsVlanMode(ctx: CommandContext, no: boolean): DivesError {
+function needsVlanMode(ctx: Ctx, no: boolean): DivesError {
   const name = `${no ? 'no ' : ''}listen${ctx.args.has('PATH') ? ' unix' : ''}`;
   return new DivesError('EBADCMD', `"${name}" needs VLAN mode; enter it with "vlan ID"`);
 }
 
 /** `trunk VLANS [native ID] [max-connections N]`, the last two in either order. */
-function trunkOptions(ctx: CommandContext, words: readonly string[]): { trunk: TrunkListen; max: number | null } {
+function trunkOptions(ctx: Ctx, words: readonly string[]): { trunk: TrunkListen; max: number | null } {
   if (words[0] !== 'trunk') throw needsVlanMode(ctx, false);
   if (words.length < 2) throw new DivesError('EBADARG', `listen needs VLANS after trunk; usage: ${TRUNK_USAGE}`);
   const trunk: TrunkListen = { tagged: parseVlanList(words[1]), native: null };
@@ -78,7 +77,7 @@ function trunkOptions(ctx: CommandContext, words: readonly string[]): { trunk: T
   return { trunk, max };
 }
 
-async function listenTrunk(ctx: CommandContext): Promise<CommandResult> {
+async function listenTrunk(ctx: Ctx): Promise<CommandResult> {
   const { trunk, max } = trunkOptions(ctx, ctx.args.words('OPTIONS'));
   const info = await ctx.sw.listen(0, listenSpec(ctx), max, trunk);
   const native = trunk.native === null ? '' : `, native VLAN ${trunk.native}`;
@@ -86,7 +85,7 @@ async function listenTrunk(ctx: CommandContext): Promise<CommandResult> {
   return { lines: [`listening for QEMU trunks on ${info.address}: VLANs ${info.trunk?.vlans ?? ctx.args.words('OPTIONS')[1]}${native}${limit}`], json: { listener: info } };
 }
 
-async function noListenTrunk(ctx: CommandContext): Promise<CommandResult> {
+async function noListenTrunk(ctx: Ctx): Promise<CommandResult> {
   const words = ctx.args.words('OPTIONS');
   if (words.length === 0) throw needsVlanMode(ctx, true);
   if (words.length !== 1 || words[0] !== 'trunk') throw new DivesError('EBADARG', `unexpected ${JSON.stringify(words.join(' '))}; a trunk listener: no listen HOSTNAME PORT|unix PATH trunk`);
@@ -95,7 +94,7 @@ async function noListenTrunk(ctx: CommandContext): Promise<CommandResult> {
   return { lines: [`stopped listening for QEMU trunks on ${formatListenSpec(spec)}`], json: { stopped: { vid: 0, spec } } };
 }
 
-async function noListen(ctx: CommandContext): Promise<CommandResult> {
+async function noListen(ctx: Ctx): Promise<CommandResult> {
   const vid = vlanOf(ctx);
   const spec = listenSpec(ctx);
   await ctx.sw.unlisten(vid, spec);
@@ -116,7 +115,10 @@ export interface ListenControl {
   unlisten(vid: number, spec: ListenSpec): Promise<void>;
 }
 
-export const LISTEN_COMMANDS: readonly CommandSpec[] = [
+type Ctl = ListenControl;
+type Ctx = CommandContext<Ctl>;
+
+export const LISTEN_COMMANDS: readonly CommandSpec<Ctl>[] = [
   command({ mode: 'switch', syntax: 'show listeners', example: 'show listeners', handler: showListeners, help: 'Show the QEMU listeners of every VLAN.' }),
   command({ mode: 'vlan', syntax: 'show listeners', example: 'show listeners', handler: showListeners, help: 'Show the QEMU listeners of this VLAN.' }),
   command({ mode: 'vlan', syntax: 'listen HOSTNAME PORT [max-connections N]', example: 'listen 0.0.0.0 4001 max-connections 16', args: [...HOSTNAME_PORT, ...MAX_CONNECTIONS], handler: listen, help: 'Listen for QEMU socket connections on TCP HOSTNAME:PORT; with max-connections, take at most N at once (more are closed at once and counted).' }),
@@ -149,7 +151,7 @@ function listenKey(spec: ListenSpec): string {
 }
 
 /** The listen commands, their lines in the running-config (sorted by address), and the listeners' metrics. */
-export const LISTEN_AREA: CommandArea = {
+export const LISTEN_AREA: CommandArea<Ctl> = {
   commands: LISTEN_COMMANDS,
   config: (sw) => {
     const sorted = [...sw.showListeners()].sort((a, b) => compareText(listenKey(a.spec), listenKey(b.spec)));

@@ -8,10 +8,9 @@
 import { DivesError } from '../../core/errors.js';
 import { EVENT_KIND_NAMES, type EventKind } from '../../core/event-kinds.js';
 import { eventStreamOf } from '../event-stream.js';
-import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { quote } from '../format.js';
 import { command } from './args.js';
-import type { CommandArea } from '../command-area.js';
 
 /** The kinds a monitor may ask for: every kind the bus carries (events-dropped is each monitor's own). */
 export const MONITOR_KINDS: readonly EventKind[] = EVENT_KIND_NAMES.filter((k) => k !== 'events-dropped');

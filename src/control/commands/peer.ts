@@ -2,12 +2,11 @@
 // as CommandRegistry records. Each handler only parses, calls SwitchControl and
 // formats; it runs on the main thread.
 
-import type { ArgSpec, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { ArgSpec, CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { compareText, formatAge, formatBytes, formatCounters, formatNotedTable, quoteWord } from '../format.js';
 import type { PeerInfo, PeersInfo, StaticPeer } from '../../peer/peer-info.js';
 import { command, parsePeerHost, parsePort } from './args.js';
 import { LEGACY_MAX_DATAGRAM, PEER_HDR_LEN } from '../../peer/wire/peer-datagram.js';
-import type { CommandArea } from '../command-area.js';
 import { DISCOVERY_COUNTERS, PEER_DROPS, PEER_SOCKET_COUNTERS } from '../../core/counters.js';
 import { formatHostPort } from '../../linux/host-port.js';
 import { counter, docOf, gauge, oneRow, type FamilySource } from '../metric-sources.js';
@@ -66,18 +65,18 @@ function offloadLine(p: PeerInfo, on: boolean): string {
   return `offload: yes${p.plainVids.length > 0 ? ` (not on VLANs ${p.plainVids.join(',')})` : ''}, ${counts}`;
 }
 
-async function showPeers(ctx: CommandContext): Promise<CommandResult> {
+async function showPeers(ctx: Ctx): Promise<CommandResult> {
   const info = await ctx.sw.showPeers();
   return { lines: peersLines(info), json: info };
 }
 
-async function peer(ctx: CommandContext): Promise<CommandResult> {
+async function peer(ctx: Ctx): Promise<CommandResult> {
   const p = await ctx.sw.addStaticPeer(ctx.args.string('HOST'), ctx.args.number('PORT'));
   const state = p.state === 'up' ? 'up' : 'down until it answers a keepalive';
   return { lines: [`static peer ${p.address} added (${state})`], json: { peer: p } };
 }
 
-async function noPeer(ctx: CommandContext): Promise<CommandResult> {
+async function noPeer(ctx: Ctx): Promise<CommandResult> {
   const host = ctx.args.string('HOST');
   const port = ctx.args.number('PORT');
   await ctx.sw.removeStaticPeer(host, port);
@@ -101,7 +100,10 @@ export interface PeerControl {
   staticPeers(): StaticPeer[];
 }
 
-export const PEER_COMMANDS: readonly CommandSpec[] = [
+type Ctl = PeerControl;
+type Ctx = CommandContext<Ctl>;
+
+export const PEER_COMMANDS: readonly CommandSpec<Ctl>[] = [
   command({ mode: 'switch', syntax: 'show peers', example: 'show peers', handler: showPeers, help: 'Show the peers: address, how learned, state, time since heard, frames and bytes in/out, drops.' }),
   command({
     mode: 'switch',
@@ -122,7 +124,7 @@ const peerFamily = (name: string, help: string, field: 'framesIn' | 'bytesIn' | 
 });
 
 /** The peer commands, the static peers' lines in the running-config, and the peers' metrics. */
-export const PEER_AREA: CommandArea = {
+export const PEER_AREA: CommandArea<Ctl> = {
   commands: PEER_COMMANDS,
   config: (sw) => {
     const configured = sw.staticPeers().map((p) => ({ host: p.host, port: p.port })).sort((a, b) => compareText(a.host, b.host) || a.port - b.port);

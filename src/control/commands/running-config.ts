@@ -3,11 +3,10 @@
 
 import { resolve } from 'node:path';
 import { DivesError } from '../../core/errors.js';
-import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { quote } from '../format.js';
 import { renderRunningConfig, writeFileAtomic } from '../running-config.js';
 import { command } from './args.js';
-import type { CommandArea } from '../command-area.js';
 
 /** FILE for `write`: a path, absolute or relative to the switch's working directory. */
 export function parseFile(word: string): string {

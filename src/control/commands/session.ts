@@ -4,10 +4,9 @@
 // switch for both over the control socket. Main thread.
 
 import { DivesError } from '../../core/errors.js';
-import type { CommandContext, CommandMode, CommandRegistry, CommandResult, CommandSpec, Level } from '../command-registry.js';
+import type { CommandArea, CommandContext, CommandMode, CommandRegistry, CommandResult, CommandSpec, Level } from '../command-registry.js';
 import { formatColumns, quote } from '../format.js';
 import { command, isVid } from './args.js';
-import type { CommandArea } from '../command-area.js';
 
 /** The prompt of a session at switch level (vid null) or in VLAN mode. */
 export function promptFor(vid: number | null): string {

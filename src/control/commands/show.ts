@@ -4,11 +4,10 @@
 // handler only calls SwitchControl and formats; it runs on the main thread.
 
 import { limitLines } from '../../forwarding/port-limits.js';
-import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { formatAge, formatBytes, formatCounters, formatNotedTable, formatTable } from '../format.js';
 import type { PortInfo, RingInfo, ThreadInfo, VlanInfo } from '../switch-api.js';
 import { command, vlanOf } from './args.js';
-import type { CommandArea } from '../command-area.js';
 import { PORT_DROPS, RING_COUNTERS, THREAD_COUNTERS, VLAN_COUNTERS } from '../../core/counters.js';
 import { counter, docOf, gauge, type FamilySource } from '../metric-sources.js';
 

@@ -2,14 +2,13 @@
 // CommandRegistry records. Each handler only calls SwitchControl and formats; it
 // runs on the main thread.
 
-import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { formatNotedTable } from '../format.js';
 import { DEVNAME, command, vlanOf } from './args.js';
-import type { CommandArea } from '../command-area.js';
 import type { TapInfo } from '../switch-api.js';
 import { compareText, quoteWord } from '../format.js';
 
-function showTaps(ctx: CommandContext): CommandResult {
+function showTaps(ctx: Ctx): CommandResult {
   const vid = ctx.vid;
   const taps = ctx.sw.showTaps(vid ?? undefined);
   const header = ['NAME', 'VID', 'PORT', 'CREATED', 'STATE'];
@@ -18,14 +17,14 @@ function showTaps(ctx: CommandContext): CommandResult {
   return { lines: formatNotedTable(header, rows, notes, '(no TAPs attached)'), json: { vid, taps } };
 }
 
-async function tap(ctx: CommandContext): Promise<CommandResult> {
+async function tap(ctx: Ctx): Promise<CommandResult> {
   const vid = vlanOf(ctx);
   const info = await ctx.sw.attachTap(vid, ctx.args.string('DEVNAME'));
   const how = info.created ? ' (created)' : '';
   return { lines: [`tap ${info.name} attached to VLAN ${vid} as port ${info.portId}${how}`], json: { tap: info } };
 }
 
-async function noTap(ctx: CommandContext): Promise<CommandResult> {
+async function noTap(ctx: Ctx): Promise<CommandResult> {
   const vid = vlanOf(ctx);
   const name = ctx.args.string('DEVNAME');
   await ctx.sw.detachTap(vid, name);
@@ -40,7 +39,10 @@ export interface TapControl {
   detachTap(vid: number, dev: string): Promise<void>;
 }
 
-export const TAP_COMMANDS: readonly CommandSpec[] = [
+type Ctl = TapControl;
+type Ctx = CommandContext<Ctl>;
+
+export const TAP_COMMANDS: readonly CommandSpec<Ctl>[] = [
   command({ mode: 'switch', syntax: 'show taps', example: 'show taps', handler: showTaps, help: 'Show the TAP devices attached to every VLAN.' }),
   command({ mode: 'vlan', syntax: 'show taps', example: 'show taps', handler: showTaps, help: 'Show the TAP devices attached to this VLAN.' }),
   command({ mode: 'vlan', syntax: 'tap DEVNAME', example: 'tap tap5', args: [DEVNAME], handler: tap, help: 'Attach the TAP device DEVNAME to this VLAN, creating it if it does not exist.' }),
@@ -48,7 +50,7 @@ export const TAP_COMMANDS: readonly CommandSpec[] = [
 ];
 
 /** The TAP commands, and each VLAN's `tap` lines (sorted by name) in the running-config. */
-export const TAP_AREA: CommandArea = {
+export const TAP_AREA: CommandArea<Ctl> = {
   commands: TAP_COMMANDS,
   config: (sw) => {
     const taps = sw.showTaps();

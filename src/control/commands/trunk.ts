@@ -3,18 +3,17 @@
 // CommandRegistry records. Each handler only calls SwitchControl and formats; it runs on
 // the main thread.
 
-import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { DivesError } from '../../core/errors.js';
 import { parseVlanList } from '../../core/vlan-tag.js';
 import { TRUNK_DROPS } from '../../core/counters.js';
 import { formatCounters, formatNotedTable, quoteWord } from '../format.js';
 import { DEVNAME, command, keyword, parseVid } from './args.js';
-import type { CommandArea } from '../command-area.js';
 import type { TrunkInfo } from '../switch-api.js';
 import { docOf } from '../metric-sources.js';
 
 /** The trunks (of this VLAN in VLAN mode), each with its port per VLAN and its drops, and every trunk's drops summed. */
-function showTrunks(ctx: CommandContext): CommandResult {
+function showTrunks(ctx: Ctx): CommandResult {
   const vid = ctx.vid;
   const trunks = ctx.sw.showTrunks(vid ?? undefined);
   const rows = trunks.map((t) => [t.name, t.vlans, t.native === null ? '-' : String(t.native), t.ports.map((p) => `${p.vid}:${p.portId}`).join(','), t.created ? 'yes' : 'no', t.state]);
@@ -30,7 +29,7 @@ function needsVlanMode(name: string): DivesError {
   return new DivesError('EBADCMD', `"${name}" needs VLAN mode; enter it with "vlan ID"`);
 }
 
-async function trunk(ctx: CommandContext): Promise<CommandResult> {
+async function trunk(ctx: Ctx): Promise<CommandResult> {
   const a = ctx.args;
   if (!a.has('trunk')) throw needsVlanMode('tap');
   if (!a.has('VLANS')) throw new DivesError('EBADARG', '"tap" needs VLANS after trunk; usage: tap DEVNAME trunk VLANS [native ID]');
@@ -41,7 +40,7 @@ async function trunk(ctx: CommandContext): Promise<CommandResult> {
   return { lines: [`tap ${info.name} attached as a trunk of VLANs ${info.vlans}${native}${info.created ? ' (created)' : ''}: ${ports}`], json: { trunk: info } };
 }
 
-async function noTrunk(ctx: CommandContext): Promise<CommandResult> {
+async function noTrunk(ctx: Ctx): Promise<CommandResult> {
   if (!ctx.args.has('trunk')) throw needsVlanMode('no tap');
   const name = ctx.args.string('DEVNAME');
   await ctx.sw.detachTrunk(name);
@@ -58,7 +57,10 @@ export interface TrunkControl {
   showTrunks(vid?: number): TrunkInfo[];
 }
 
-export const TRUNK_COMMANDS: readonly CommandSpec[] = [
+type Ctl = TrunkControl;
+type Ctx = CommandContext<Ctl>;
+
+export const TRUNK_COMMANDS: readonly CommandSpec<Ctl>[] = [
   command({ mode: 'any', syntax: 'show trunks', example: 'show trunks', handler: showTrunks, help: 'Show the trunk TAPs (of this VLAN in VLAN mode): their VLANs, native VLAN, port in each VLAN, and the frames they dropped before any VLAN.' }),
   command({
     mode: 'switch',
@@ -72,7 +74,7 @@ export const TRUNK_COMMANDS: readonly CommandSpec[] = [
 ];
 
 /** The trunk commands, their `tap ... trunk` lines at switch level, and TRUNK_DROPS as metrics. */
-export const TRUNK_AREA: CommandArea = {
+export const TRUNK_AREA: CommandArea<Ctl> = {
   commands: TRUNK_COMMANDS,
   config: (sw) => {
     const trunks = sw.showTrunks().map((t) => ({ name: t.name, vlans: t.vlans, native: t.native }));

@@ -1,9 +1,8 @@
 // The VLAN commands — `vlan ID` (enter VLAN mode, or run one command in it) and
 // `exit`/`end` inside it — as CommandRegistry records. Main thread.
 
-import type { CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { ID, command } from './args.js';
-import type { CommandArea } from '../command-area.js';
 
 async function vlan(ctx: CommandContext): Promise<CommandResult> {
   const vid = ctx.args.number('ID');

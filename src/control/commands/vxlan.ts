@@ -3,12 +3,11 @@
 // records. Each handler only parses, calls SwitchControl and formats; it runs on the
 // main thread. What they do is src/vxlan/vxlan-ports.ts; docs/multi-host.md explains it.
 
-import type { ArgSpec, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
+import type { ArgSpec, CommandArea, CommandContext, CommandResult, CommandSpec } from '../command-registry.js';
 import { compareText, formatAge, formatCounters, formatNotedTable, quoteWord } from '../format.js';
 import type { VtepInfo, VxlanInfo, VxlanVlanConfig } from '../../vxlan/vxlan-info.js';
 import { parseVni } from '../../vxlan/vxlan-config.js';
 import { command, keyword, parsePort, vlanOf } from './args.js';
-import type { CommandArea } from '../command-area.js';
 import { VTEP_DROPS, VXLAN_COUNTERS } from '../../core/counters.js';
 import { docOf, oneRow } from '../metric-sources.js';
 
@@ -51,12 +50,12 @@ export function vxlanLines(info: VxlanInfo): string[] {
   return lines;
 }
 
-async function showVxlan(ctx: CommandContext): Promise<CommandResult> {
+async function showVxlan(ctx: Ctx): Promise<CommandResult> {
   const info = await ctx.sw.showVxlan(ctx.vid ?? undefined);
   return { lines: vxlanLines(info), json: info };
 }
 
-async function vni(ctx: CommandContext): Promise<CommandResult> {
+async function vni(ctx: Ctx): Promise<CommandResult> {
   const vid = vlanOf(ctx);
   const n = ctx.args.has('N') ? ctx.args.number('N') : null;
   await ctx.sw.setVxlanVni(vid, n);
@@ -64,17 +63,17 @@ async function vni(ctx: CommandContext): Promise<CommandResult> {
 }
 
 /** The PORT a command was given, or null for the VXLAN port. */
-function portOf(ctx: CommandContext): number | null {
+function portOf(ctx: Ctx): number | null {
   return ctx.args.has('PORT') ? ctx.args.number('PORT') : null;
 }
 
-async function remote(ctx: CommandContext): Promise<CommandResult> {
+async function remote(ctx: Ctx): Promise<CommandResult> {
   const vid = vlanOf(ctx);
   const t = await ctx.sw.addVxlanRemote(vid, ctx.args.string('HOST'), portOf(ctx));
   return { lines: [`VXLAN remote ${t.address} added to VLAN ${vid} as port ${t.portId}`], json: { vtep: t } };
 }
 
-async function noRemote(ctx: CommandContext): Promise<CommandResult> {
+async function noRemote(ctx: Ctx): Promise<CommandResult> {
   const vid = vlanOf(ctx);
   const host = ctx.args.string('HOST');
   const port = portOf(ctx);
@@ -82,14 +81,14 @@ async function noRemote(ctx: CommandContext): Promise<CommandResult> {
   return { lines: [`VXLAN remote ${host}${port === null ? '' : ` ${port}`} removed from VLAN ${vid}`], json: { removed: { vid, host, port } } };
 }
 
-async function group(ctx: CommandContext): Promise<CommandResult> {
+async function group(ctx: Ctx): Promise<CommandResult> {
   const vid = vlanOf(ctx);
   const replyToSource = ctx.args.has('reply-to-source');
   const t = await ctx.sw.setVxlanGroup(vid, ctx.args.string('ADDR'), replyToSource);
   return { lines: [`VLAN ${vid} floods to VXLAN group ${t.address} (port ${t.portId})${replyToSource ? '; learned VTEPs are answered at their source port' : ''}`], json: { vtep: t, replyToSource } };
 }
 
-async function noGroup(ctx: CommandContext): Promise<CommandResult> {
+async function noGroup(ctx: Ctx): Promise<CommandResult> {
   const vid = vlanOf(ctx);
   const addr = ctx.args.string('ADDR');
   await ctx.sw.removeVxlanGroup(vid, addr);
@@ -121,7 +120,10 @@ export interface VxlanControl {
   vxlanConfig(): VxlanVlanConfig[];
 }
 
-export const VXLAN_COMMANDS: readonly CommandSpec[] = [
+type Ctl = VxlanControl;
+type Ctx = CommandContext<Ctl>;
+
+export const VXLAN_COMMANDS: readonly CommandSpec<Ctl>[] = [
   command({ mode: 'any', syntax: 'show vxlan', example: 'show vxlan', exampleVid: 20, handler: showVxlan, help: 'Show the VXLAN sockets and counters, and each VLAN\'s VNI and VTEPs (of this VLAN in VLAN mode) with their frames, bytes and drops.' }),
   command({ mode: 'vlan', syntax: 'vxlan vni N', example: 'vxlan vni 5010', args: [N], handler: vni, help: 'Carry this VLAN as VXLAN network N (1..16777215) instead of its vid.' }),
   command({ mode: 'vlan', syntax: 'no vxlan vni', example: 'no vxlan vni', exampleVid: 20, handler: vni, help: 'Carry this VLAN as the VXLAN network of its vid again.' }),
@@ -157,7 +159,7 @@ function configLines(c: VxlanVlanConfig | undefined): string[] {
 }
 
 /** The VXLAN commands, each VLAN's VXLAN settings in the running-config, and the VXLAN counters as metrics. */
-export const VXLAN_AREA: CommandArea = {
+export const VXLAN_AREA: CommandArea<Ctl> = {
   commands: VXLAN_COMMANDS,
   config: (sw) => {
     const vxlan = sw.vxlanConfig();
