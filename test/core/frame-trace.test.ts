@@ -8,8 +8,8 @@ import { ConsoleSession } from '../../src/control/console-session.js';
 import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import type { TraceInfo } from '../../src/control/switch-api.js';
 import type { Switch } from '../../src/switch/switch.js';
-import { sleep } from '../helpers/qemu-client.js';
-import { BCAST, frame, mac, peerSwitch, peersUp, until, vm, withMarker } from '../helpers/peer-switches.js';
+import { BCAST, frame, mac, peerSwitch, peersUp, vm, withMarker } from '../helpers/peer-switches.js';
+import { sleep, until } from '../helpers/until.js';
 
 test('off, begin hands out no slot and nothing is summed', (t) => {
   const tr = new FrameTrace();

@@ -9,7 +9,8 @@ import { Switch } from '../../src/switch/switch.js';
 import { createLogger, type Logger } from '../../src/core/log.js';
 import { resolvePeeringOptions, type FamilyLookup, type PeeringFlags } from '../../src/peer/peering-options.js';
 import { freeTcpPort } from './guest.js';
-import { QemuClient, sleep } from './qemu-client.js';
+import { QemuClient } from './qemu-client.js';
+import { until } from './until.js';
 
 /** A UDP port nobody on 127.0.0.1 uses right now. */
 export async function freeUdpPort(address = '127.0.0.1'): Promise<number> {
@@ -59,15 +60,6 @@ export async function vm(t: ExecutionContext, sw: Switch, vid: number): Promise<
   t.teardown(() => c.close());
   await until(() => sw.qemu.livePorts(vid) > before, 5000, 'the QEMU port to attach');
   return c;
-}
-
-/** Poll `cond` every 20 ms until it holds; throws naming `what` after timeoutMs. */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /** Poll until every listed peer of `sw` is up (by "host:port"). */

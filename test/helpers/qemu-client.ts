@@ -67,10 +67,6 @@ export function ethFrame(dst: string, src: string, payload = 'dives', size = 64)
   return f;
 }
 
-export async function sleep(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
-}
-
 /**
  * Send one frame over and over, in 1 MiB writes as fast as the switch takes them
  * (waiting on 'drain' when it pushes back). Resolves to a function that stops it.

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DivesProcess } from './dives-process.js';
 import { ip, type NetnsFixture } from './netns.js';
-import { sleep } from './qemu-client.js';
+import { until, untilValue } from './until.js';
 import type { PeersInfo } from '../../src/control/switch-api.js';
 
 export const PEER_PORT = 3333;
@@ -121,23 +121,12 @@ export class Host {
   }
 }
 
-/** Poll `get` every 50 ms until `ok` holds; returns the last value. */
-export async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms: ${JSON.stringify(v).slice(0, 2000)}`);
-    await sleep(50);
-  }
-}
-
 /** `show peers` on h's switch. */
 export const peers = (h: Host): Promise<PeersInfo> => h.json<PeersInfo>('show peers');
 
 /** Poll `show peers` on `h` until `ok` holds; returns the last answer. */
 export async function waitPeers(h: Host, ok: (p: PeersInfo) => boolean, timeoutMs: number, what: string): Promise<PeersInfo> {
-  return until(() => peers(h), ok, timeoutMs, `${what} on host ${h.index + 1}`);
+  return untilValue(() => peers(h), ok, timeoutMs, `${what} on host ${h.index + 1}`, { everyMs: 50 });
 }
 
 /** The address other switches know h's switch by. */
@@ -209,11 +198,7 @@ export async function capture(fx: NetnsFixture, ns: string, dev: string, filter:
   let err = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const deadline = Date.now() + 5000;
-  while (!/listening on/.test(err)) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`tcpdump in ${ns} did not start: ${err}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await until(() => /listening on/.test(err), 5000, `tcpdump in ${ns} to start`, { detail: () => err, giveUp: () => (proc.exitCode !== null ? `it exited (${proc.exitCode}): ${err}` : undefined) });
   return { lines: () => out.split('\n').filter((l) => l.trim() !== ''), proc };
 }
 

@@ -8,11 +8,11 @@
 import test, { type ExecutionContext } from 'ava';
 import dgram from 'node:dgram';
 import { discoverySwitch, type DiscoverySwitch } from '../helpers/announcer.js';
-import { BCAST, frame, mac, until, vm, withMarker } from '../helpers/peer-switches.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { BCAST, frame, mac, vm, withMarker } from '../helpers/peer-switches.js';
 import { encodeSockaddrAnnouncement } from '../../src/peer/wire/sockaddr-announcement.js';
 import { KEEPALIVE } from '../../src/peer/wire/keepalive.js';
 import type { PeerInfo } from '../../src/peer/peer-info.js';
+import { sleep, until } from '../helpers/until.js';
 
 /** A peer socket on 127.0.0.1 that keeps every datagram it is sent, and announces itself on the switch's group. */
 class LoopbackPeer {

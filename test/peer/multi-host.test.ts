@@ -7,7 +7,7 @@
 import test from 'ava';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { sleep, until } from '../helpers/until.js';
 import { HostsTopology, PEER_PORT, capture, key, peers, sendUdp, up, waitPeers } from '../helpers/two-hosts.js';
 import type { MacEntry } from '../../src/control/switch-api.js';
 
@@ -53,11 +53,7 @@ privTest('two switches on two hosts discover each other within 3 s, ping and ipe
 
   // iperf3, TCP, between the VMs, through both switches and the peer link.
   const server = fx.spawnIn(h2.vm('b').ns, ['iperf3', '-s', '-1', '-B', h2.vm('b').addr]);
-  for (let i = 0; i < 100; i++) {
-    const r = await fx.exec(h2.vm('b').ns, ['ss', '-Hltn', 'sport = :5201']);
-    if (r.stdout.includes('5201')) break;
-    await sleep(50);
-  }
+  await until(async () => (await fx.exec(h2.vm('b').ns, ['ss', '-Hltn', 'sport = :5201'])).stdout.includes('5201'), 5000, 'the iperf3 server to listen', { everyMs: 50 });
   const r = await fx.exec(h1.vm('a').ns, ['iperf3', '-c', h2.vm('b').addr, '-t', '2', '-J'], { timeoutMs: 30_000 });
   t.is(r.code, 0, r.stderr + r.stdout.slice(0, 500));
   const bps = (JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;

@@ -8,13 +8,13 @@ import test from 'ava';
 import { join } from 'node:path';
 import { ip, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
 import { DISCOVERY_PORT, PEER_PORT, capture } from '../helpers/two-hosts.js';
 import { pcapCapture, sendUdpPayloads, type CapturedUdp } from '../helpers/udp-capture.js';
 import { TIMED_KEEPALIVE_LEN } from '../../src/peer/wire/keepalive.js';
 import type { PeerInfo, PeersInfo } from '../../src/control/switch-api.js';
 import { SEAL_F_ENCRYPTED, SEAL_HDR_LEN, SEAL_MAC_LEN, SEAL_MAGIC, SEAL_OVERHEAD } from '../../src/crypto/sealed-datagram.js';
-import { topology, keyFile, until, peers, waitPeers, key, up, peerOf, discovery, log, lit, relaunch, ping, FAST, NO_REPLY, PING_DATAGRAM } from '../helpers/keyed-hosts.js';
+import { topology, keyFile, peers, waitPeers, key, up, peerOf, discovery, log, lit, relaunch, ping, FAST, NO_REPLY, PING_DATAGRAM } from '../helpers/keyed-hosts.js';
+import { sleep, untilValue } from '../helpers/until.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -105,7 +105,7 @@ privTest("datagrams forged from a peer's address, plain, sealed-looking, or its 
   const cap = await pcapCapture(fx, h1.ns, h1.dev, `src host ${h2.addr} and (udp dst port ${PEER_PORT} or udp dst port ${DISCOVERY_PORT})`, join(keyDir, 'h2.pcap'));
   const isKeepalive = (d: CapturedUdp): boolean => d.dport === PEER_PORT && d.payload.length === TIMED_KEEPALIVE_LEN + SEAL_OVERHEAD;
   const both = (ds: CapturedUdp[]): boolean => ds.some(isKeepalive) && ds.some((d) => d.dport === DISCOVERY_PORT);
-  await until(async () => cap.peek(), both, 3000, "a keepalive and an announcement of h2's");
+  await untilValue(() => cap.peek(), both, 3000, "a keepalive and an announcement of h2's", { everyMs: 50 });
   const h2Said = await cap.stop();
   const recordedAt = Date.now();
 
@@ -180,7 +180,7 @@ privTest("a peer's datagrams recorded and replayed, or with one bit flipped, are
   const cap = await pcapCapture(fx, h1.ns, h1.dev, `src host ${h1.addr} and (udp dst port ${PEER_PORT} or udp dst port ${DISCOVERY_PORT})`, join(keyDir, 'h1.pcap'));
   const pinged = await ping(fx, a, b.addr, ['-c', '5', '-i', '0.1']);
   t.true(pinged.ok, pinged.out);
-  await until(async () => cap.peek(), (ds) => ds.some((d) => d.dport === DISCOVERY_PORT), 3000, 'an announcement of h1 in the capture');
+  await untilValue(() => cap.peek(), (ds) => ds.some((d) => d.dport === DISCOVERY_PORT), 3000, 'an announcement of h1 in the capture', { everyMs: 50 });
   const got = await cap.stop();
   const recorded = got.filter((d) => d.dport === PEER_PORT && d.dst === h2.addr).map((d) => d.payload);
   const announcement = got.filter((d) => d.dport === DISCOVERY_PORT).at(-1)?.payload;

@@ -7,8 +7,8 @@ import test from 'ava';
 import dgram from 'node:dgram';
 import { KEEPALIVE } from '../../src/peer/wire/keepalive.js';
 import { OFFLOAD_ADVERT_LEN, PlainVlans, encodeOffloadAdvert, isOffloadAdvert } from '../../src/peer/wire/offload-advert.js';
-import { sleep } from '../helpers/qemu-client.js';
-import { BCAST, frame, freeUdpPort, mac, peerSwitch, peersUp, until, vm, withMarker } from '../helpers/peer-switches.js';
+import { BCAST, frame, freeUdpPort, mac, peerSwitch, peersUp, vm, withMarker } from '../helpers/peer-switches.js';
+import { sleep, until } from '../helpers/until.js';
 
 type Ctx = import('ava').ExecutionContext;
 

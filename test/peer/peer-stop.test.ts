@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DivesProcess } from '../helpers/dives-process.js';
 import { freeTcpPort } from '../helpers/guest.js';
-import { QemuClient, sleep, startFlood } from '../helpers/qemu-client.js';
+import { QemuClient, startFlood } from '../helpers/qemu-client.js';
+import { sleep } from '../helpers/until.js';
 import { BCAST, freeUdpPort, frame, mac } from '../helpers/peer-switches.js';
 
 type Ctx = import('ava').ExecutionContext;

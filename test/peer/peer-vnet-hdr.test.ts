@@ -12,9 +12,9 @@ import { KEEPALIVE } from '../../src/peer/wire/keepalive.js';
 import { peersLines } from '../../src/control/commands/peer.js';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
 import { checksum } from '../helpers/packets.js';
-import { freeUdpPort, peersUp, until } from '../helpers/peer-switches.js';
+import { freeUdpPort, peersUp } from '../helpers/peer-switches.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { sleep, until, within } from '../helpers/until.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -133,8 +133,8 @@ privTest('offloaded frames from a peer with bad virtio_net_hdrs are counted as b
   for (const [, d] of GOOD) await send(d);
   const drops = async (): Promise<Record<string, number> | undefined> => (await sw.showPeers()).peers.find((p) => p.address === key)?.drops;
   await until(async () => (await tapRx(fx, ns, tap)) >= before + GOOD.length, 5000, 'the good frames at the TAP');
-  // Not `until`: should the drops not come, the assertions below say what happened instead.
-  for (let i = 0; i < 100 && ((await drops())?.['bad-vnet-hdr'] ?? 0) < BAD.length; i++) await sleep(50);
+  // `within`, not `until`: should the drops not come, the assertions below say what happened instead.
+  await within(async () => ((await drops())?.['bad-vnet-hdr'] ?? 0) >= BAD.length, 5000, { everyMs: 50 });
   await sleep(200);
 
   const after = await tapRx(fx, ns, tap);

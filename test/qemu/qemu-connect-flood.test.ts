@@ -9,8 +9,7 @@ import { Switch } from '../../src/switch/switch.js';
 import { DEFAULT_LOG_BURST, LogLimiter } from '../../src/core/log-limiter.js';
 import { captureLog } from '../helpers/announcer.js';
 import { freeTcpPort } from '../helpers/guest.js';
-import { until } from '../helpers/peer-switches.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { sleep, until } from '../helpers/until.js';
 
 /** Connect to 127.0.0.1:port and hang up at once. */
 async function connectAndHangUp(port: number): Promise<void> {

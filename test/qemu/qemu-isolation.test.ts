@@ -7,9 +7,10 @@ import test from 'ava';
 import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/core/log.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
-import { QemuClient, sleep, startFlood } from '../helpers/qemu-client.js';
+import { QemuClient, startFlood } from '../helpers/qemu-client.js';
 import { freeTcpPort } from '../helpers/guest.js';
 import { BCAST, frame, mac, withMarker } from '../helpers/peer-switches.js';
+import { sleep, until } from '../helpers/until.js';
 
 type Ctx = import('ava').ExecutionContext;
 
@@ -32,7 +33,7 @@ async function vms(t: Ctx, n: number) {
     t.teardown(() => c.close());
     clients.push(c);
   }
-  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < n; i++) await sleep(20);
+  await until(() => sw.qemu.livePorts(10) >= n, 5000, `${n} QEMU ports`);
   const ports = await sw.showPorts(10);
   return { sw, clients, portIds: ports.map((p) => p.id) };
 }

@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/core/log.js';
-import { QemuClient, ethFrame, sleep } from '../helpers/qemu-client.js';
+import { QemuClient, ethFrame } from '../helpers/qemu-client.js';
 import { freeTcpPort } from '../helpers/guest.js';
+import { sleep, until, untilValue, within } from '../helpers/until.js';
 
 const BCAST = 'ff:ff:ff:ff:ff:ff';
 const mac = (n: number): string => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
@@ -29,7 +30,7 @@ async function switchWithClients(t: import('ava').ExecutionContext, n: number, v
     clients.push(c);
   }
   // Wait until every connection has its port.
-  for (let i = 0; i < 250 && sw.qemu.livePorts(vid) < n; i++) await sleep(20);
+  await within(() => sw.qemu.livePorts(vid) >= n, 5000);
   t.is(sw.qemu.livePorts(vid), n);
   return { sw, clients, port };
 }
@@ -64,7 +65,7 @@ test('a hostile length closes only that connection, and the others keep forwardi
   const { sw, clients } = await switchWithClients(t, 3);
   const [bad, b, c] = clients;
   bad.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
-  for (let i = 0; i < 100 && sw.ports.byVlan(10).length > 2; i++) await sleep(20);
+  await within(() => sw.ports.byVlan(10).length <= 2, 2000);
   t.is(sw.ports.byVlan(10).length, 2, 'the offending connection lost its port');
   b.send(ethFrame(BCAST, mac(2)));
   await c.waitFrames(1);
@@ -78,7 +79,7 @@ test('a disconnect removes the port and the MACs learned on it', async (t) => {
   await b.waitFrames(1);
   t.is((await sw.showMacs(10)).length, 1);
   a.close();
-  for (let i = 0; i < 100 && sw.ports.byVlan(10).length > 2; i++) await sleep(20);
+  await within(() => sw.ports.byVlan(10).length <= 2, 2000);
   t.is(sw.ports.byVlan(10).length, 2);
   t.deepEqual(await sw.showMacs(10), []);
   // With a's MAC gone, a frame to it floods to the remaining port.
@@ -97,7 +98,7 @@ test('ports on another VLAN see nothing', async (t) => {
   const b = await QemuClient.connect({ port: p10 });
   const z = await QemuClient.connect({ port: p20 });
   t.teardown(() => [a, b, z].forEach((c) => c.close()));
-  for (let i = 0; i < 250 && sw.qemu.livePorts() < 3; i++) await sleep(20);
+  await until(() => sw.qemu.livePorts() >= 3, 5000, 'the three QEMU ports');
   a.send(ethFrame(BCAST, mac(1)));
   await b.waitFrames(1);
   await sleep(300);
@@ -115,7 +116,7 @@ test('a QEMU I/O thread that dies takes its connections\' ports and MACs with it
 
   await sw.crashQemuIo();
   const restarts = (): number => sw.qemu.supervisors().reduce((n, s) => n + s.io.status().restarts, 0);
-  for (let i = 0; i < 250 && (restarts() < 1 || sw.ports.all().length > 0); i++) await sleep(20);
+  await within(() => restarts() >= 1 && sw.ports.all().length === 0, 5000);
   t.is(restarts(), 1);
   t.deepEqual(sw.ports.all(), [], 'the dead connections\' ports are gone');
   t.deepEqual(await sw.showMacs(10), [], 'and the MACs learned on them');
@@ -127,7 +128,7 @@ test('a QEMU I/O thread that dies takes its connections\' ports and MACs with it
   const b = await connectWithRetry({ path });
   t.teardown(() => a.close());
   t.teardown(() => b.close());
-  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < 2; i++) await sleep(20);
+  await within(() => sw.qemu.livePorts(10) >= 2, 5000);
   t.is(sw.qemu.livePorts(10), 2);
   a.send(ethFrame(BCAST, mac(3), 'after'));
   await b.waitFrames(1);
@@ -151,7 +152,7 @@ test('listen unix takes over a socket file a killed program left, and refuses on
   await sw.listen(10, { kind: 'unix', path: stale });
   const vm = await QemuClient.connect({ path: stale });
   t.teardown(() => vm.close());
-  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < 1; i++) await sleep(20);
+  await within(() => sw.qemu.livePorts(10) >= 1, 5000);
   t.is(sw.qemu.livePorts(10), 1, 'a VM connects to the new listener');
 
   // A socket another program accepts on is left alone.
@@ -169,20 +170,15 @@ test('listen unix takes over a socket file a killed program left, and refuses on
 });
 
 async function connectWithRetry(to: { port: number } | { path: string }): Promise<QemuClient> {
-  for (let i = 0; ; i++) {
-    try {
-      return await QemuClient.connect(to);
-    } catch (err) {
-      if (i >= 100) throw err;
-      await sleep(20);
-    }
-  }
+  let last: unknown;
+  const connect = (): Promise<QemuClient | undefined> => QemuClient.connect(to).catch((err: unknown) => void (last = err));
+  return untilValue(connect, (c): c is QemuClient => c !== undefined, 2000, `a connection to ${JSON.stringify(to)}`, { detail: () => String(last) });
 }
 
 test('no listen closes the listener and its connections', async (t) => {
   const { sw, port } = await switchWithClients(t, 2);
   await sw.unlisten(10, { kind: 'tcp', host: '127.0.0.1', port });
-  for (let i = 0; i < 100 && sw.ports.all().length > 0; i++) await sleep(20);
+  await within(() => sw.ports.all().length === 0, 2000);
   t.is(sw.ports.all().length, 0);
   t.deepEqual(sw.showListeners(), []);
   await t.throwsAsync(QemuClient.connect({ port }));
@@ -217,7 +213,7 @@ test('a QEMU that stops reading loses only its own frames, counted as ring-full 
 
   // The stuck VM goes away: its line leaves show ports, its drops stay with the VLAN and in the log.
   stuck.close();
-  for (let i = 0; i < 250 && sw.ports.byVlan(10).length > 2; i++) await sleep(20);
+  await within(() => sw.ports.byVlan(10).length <= 2, 5000);
   t.is(sw.ports.byVlan(10).length, 2);
   const [vlan] = await sw.showVlans();
   t.true(vlan.counters['left-port-drops'] >= stuckPort.drops['ring-full'], JSON.stringify(vlan.counters));
@@ -231,13 +227,13 @@ test('a frame a VM sends just before it hangs up is forwarded, never lost with i
   const N = 200;
   for (let i = 0; i < N; i++) {
     const c = await QemuClient.connect({ port });
-    for (let k = 0; k < 250 && sw.qemu.livePorts(10) < 2; k++) await sleep(5);
+    await until(() => sw.qemu.livePorts(10) >= 2, 5000, `VM ${i}'s port`, { everyMs: 5 });
     const f = ethFrame(BCAST, mac(0x80 + (i % 64)), `last-${i}`);
     const hdr = Buffer.alloc(4);
     hdr.writeUInt32BE(f.length);
     // The frame and the hang-up in one go, as a VM that sends and powers off.
     c.socket.end(Buffer.concat([hdr, f]));
-    for (let k = 0; k < 250 && sw.qemu.livePorts(10) > 1; k++) await sleep(5);
+    await until(() => sw.qemu.livePorts(10) <= 1, 5000, `VM ${i}'s port to go`, { everyMs: 5 });
   }
   await sleep(300);
   const got = new Set(receiver.frames.map((f) => f.subarray(14, 24).toString('latin1').replace(/\0+$/, '')));
@@ -257,10 +253,10 @@ test('VMs of two VLANs on two forwarding threads keep their own ports: one hangi
   const a = await QemuClient.connect({ port: p10 });
   const b = await QemuClient.connect({ port: p20 });
   t.teardown(() => (a.close(), b.close()));
-  for (let i = 0; i < 250 && sw.qemu.livePorts() < 2; i++) await sleep(20);
+  await within(() => sw.qemu.livePorts() >= 2, 5000);
   t.is(sw.qemu.livePorts(), 2);
   a.close();
-  for (let i = 0; i < 250 && (await sw.showPorts(10)).length > 0; i++) await sleep(20);
+  await within(async () => (await sw.showPorts(10)).length === 0, 5000);
   t.deepEqual((await sw.showPorts(10)).map((p) => p.kind), [], 'the VM of VLAN 10 left with its port');
   t.deepEqual((await sw.showPorts(20)).map((p) => p.kind), ['qemu'], 'the VM of VLAN 20 kept its port');
   t.is(sw.qemu.livePorts(20), 1);

@@ -12,9 +12,10 @@ import { createCommandRegistry } from '../../src/control/commands/create-command
 import { ConsoleSession } from '../../src/control/console-session.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
 import { writeTag } from '../../src/core/vlan-tag.js';
-import { QemuClient, sleep } from '../helpers/qemu-client.js';
+import { QemuClient } from '../helpers/qemu-client.js';
 import { freeTcpPort } from '../helpers/guest.js';
 import { BCAST, frame, mac, withMarker } from '../helpers/peer-switches.js';
+import { sleep, until, within } from '../helpers/until.js';
 
 type Ctx = import('ava').ExecutionContext;
 
@@ -48,7 +49,7 @@ async function trunkSwitch(t: Ctx, trunkWords: string) {
     return c;
   };
   const [a10, a20, trunk] = [await connect(p10), await connect(p20), await connect(pt)];
-  for (let i = 0; i < 250 && sw.qemu.livePorts() < 3; i++) await sleep(20);
+  await until(() => sw.qemu.livePorts() >= 3, 5000, 'the access and trunk VMs\' ports');
   return { sw, session, a10, a20, trunk, pt };
 }
 
@@ -125,7 +126,7 @@ test('show ports lists a trunk connection once per VLAN; show listeners and the 
   t.true(rc.lines.includes(`listen 127.0.0.1 ${pt} trunk 10,20 native 30 max-connections 4`), rc.lines.join('\n'));
   const no = await session.execute(`no listen 127.0.0.1 ${pt} trunk`);
   t.true(no.ok, JSON.stringify(no));
-  for (let i = 0; i < 500 && (await sw.showPorts()).some((p) => p.name.startsWith(`qemu:127.0.0.1:${pt}#`)); i++) await sleep(20);
+  await within(async () => !(await sw.showPorts()).some((p) => p.name.startsWith(`qemu:127.0.0.1:${pt}#`)), 10_000);
   const left = (await sw.showPorts()).filter((p) => p.name.startsWith(`qemu:127.0.0.1:${pt}#`));
   t.deepEqual(left.map((p) => p.name), [], JSON.stringify({ listeners: sw.showListeners(), live: sw.qemu.livePorts() }));
   t.false((await renderRunningConfig(sw)).lines.some((line) => line.includes('trunk 10,20')));

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { NetnsFixture, ip, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { sleep } from '../helpers/until.js';
 import { HostsTopology, capture, sendUdp } from '../helpers/two-hosts.js';
 import { waitVxlan } from '../helpers/kernel-vtep.js';
 

@@ -7,7 +7,8 @@
 import { BOUNDS } from '../hostile-config.js';
 import type { Rig } from '../rig.js';
 import type { QemuClient } from '../../helpers/qemu-client.js';
-import { sleep, type Scenario, type ScenarioOut } from '../scenario.js';
+import type { Scenario, ScenarioOut } from '../scenario.js';
+import { within } from '../../helpers/until.js';
 
 const PROBE_EVERY_MS = 20;
 
@@ -30,15 +31,15 @@ async function crossBothWays(there: QemuClient, here: QemuClient, tag: string, f
   const toThere = `heal-${tag}-out`;
   let inAt = 0;
   let outAt = 0;
-  while (Date.now() - from < timeoutMs) {
-    there.send(probe(toHere, 1));
-    here.send(probe(toThere, 2));
-    await sleep(PROBE_EVERY_MS);
+  const crossed = await within(() => {
     if (inAt === 0 && seen(here, toHere)) inAt = Date.now();
     if (outAt === 0 && seen(there, toThere)) outAt = Date.now();
-    if (inAt > 0 && outAt > 0) return Math.max(inAt, outAt) - from;
-  }
-  return -1;
+    if (inAt > 0 && outAt > 0) return true;
+    there.send(probe(toHere, 1));
+    here.send(probe(toThere, 2));
+    return false;
+  }, Math.max(0, timeoutMs - (Date.now() - from)), { everyMs: PROBE_EVERY_MS });
+  return crossed ? Math.max(inAt, outAt) - from : -1;
 }
 
 export const peerRestart: Scenario = {
