@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { BIN, runCtl, startSwitch, tempDir } from '../helpers/ctl-process.js';
 import { freeTcpPort } from '../helpers/guest.js';
 import { run } from '../helpers/netns.js';
-import { icmpEcho } from '../helpers/packets.js';
+import { icmpEcho } from '../helpers/frames.js';
 import { privTest } from '../helpers/privileged.js';
 import { QemuClient } from '../helpers/qemu-client.js';
 import { sleep, until } from '../helpers/until.js';

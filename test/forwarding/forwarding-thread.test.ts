@@ -6,9 +6,10 @@
 
 import test from 'ava';
 import { Switch } from '../../src/switch/switch.js';
-import { QemuClient, ethFrame } from '../helpers/qemu-client.js';
-import { freeTcpPort } from '../helpers/guest.js';
+import { QemuClient } from '../helpers/qemu-client.js';
+import { markerFrame } from '../helpers/frames.js';
 import { sleep, until } from '../helpers/until.js';
+import { freeTcpPort } from '../helpers/guest.js';
 
 const BCAST = 'ff:ff:ff:ff:ff:ff';
 const mac = (n: number): string => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
@@ -45,13 +46,13 @@ test('a frame that kills its forwarding thread takes only its VLAN down after th
   let steady = true;
   const traffic = (async () => {
     while (steady) {
-      a20.send(ethFrame(BCAST, mac(20), `steady-${sent20++}`));
+      a20.send(markerFrame(BCAST, mac(20), `steady-${sent20++}`));
       await sleep(10);
     }
   })();
 
   await sw.crashOnFrame(10, mac(0xde));
-  a10.send(ethFrame(BCAST, mac(0xde), 'poison'));
+  a10.send(markerFrame(BCAST, mac(0xde), 'poison'));
   await until(() => sw.pool.downReason(10) !== null, 10_000, 'VLAN 10 to go down');
   const reason = sw.pool.downReason(10) ?? '';
   t.regex(reason, /^died 4 times within 60 s, last: .*code: 70, on a frame from port \d+$/);
@@ -69,11 +70,11 @@ test('a frame that kills its forwarding thread takes only its VLAN down after th
   // A probe each poll, since the thread may still be coming back when the first is sent.
   await until(() => {
     if (b30.frames.some((f) => f.includes('after'))) return true;
-    a30.send(ethFrame(BCAST, mac(30), 'after'));
+    a30.send(markerFrame(BCAST, mac(30), 'after'));
     return false;
   }, 10_000, 'VLAN 30 to forward again', { everyMs: 50 });
   const before = b10.frames.length;
-  a10.send(ethFrame(BCAST, mac(10), 'into-a-down-vlan'));
+  a10.send(markerFrame(BCAST, mac(10), 'into-a-down-vlan'));
   await sleep(300);
   t.is(b10.frames.length, before, 'nothing crosses a VLAN that is down');
   const noVlan = (await sw.showThreads()).find((x) => x.name === t10?.name)?.counters['no-vlan'] ?? 0;

@@ -73,23 +73,3 @@ export async function peersUp(sw: Switch, keys: string[], timeoutMs = 5000): Pro
     `peers ${keys.join(', ')} up`,
   );
 }
-
-/** An Ethernet frame from `src` to `dst` (6-byte buffers) with a marker payload. */
-export function frame(dst: Buffer, src: Buffer, marker: string): Buffer {
-  const f = Buffer.alloc(60);
-  dst.copy(f, 0);
-  src.copy(f, 6);
-  f.writeUInt16BE(0x88b5, 12); // IEEE local experimental ethertype
-  f.write(marker, 14, 'latin1');
-  return f;
-}
-
-export const BCAST = Buffer.alloc(6, 0xff);
-export function mac(n: number): Buffer {
-  return Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x00, n]);
-}
-
-/** Frames `c` received that carry `marker`. */
-export function withMarker(c: QemuClient, marker: string): Buffer[] {
-  return c.frames.filter((f) => f.subarray(14, 14 + marker.length).toString('latin1') === marker);
-}

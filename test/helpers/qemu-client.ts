@@ -57,16 +57,6 @@ export class QemuClient {
   }
 }
 
-/** An Ethernet frame from src to dst (MACs as "02:..." strings) with a recognisable payload. */
-export function ethFrame(dst: string, src: string, payload = 'dives', size = 64): Buffer {
-  const f = Buffer.alloc(Math.max(size, 14 + payload.length));
-  Buffer.from(dst.split(':').map((h) => parseInt(h, 16))).copy(f, 0);
-  Buffer.from(src.split(':').map((h) => parseInt(h, 16))).copy(f, 6);
-  f.writeUInt16BE(0x88b5, 12); // local experimental ethertype: no host stack reacts to it
-  f.write(payload, 14);
-  return f;
-}
-
 /**
  * Send one frame over and over, in 1 MiB writes as fast as the switch takes them
  * (waiting on 'drain' when it pushes back). Resolves to a function that stops it.

@@ -8,13 +8,14 @@ import test from 'ava';
 import { join } from 'node:path';
 import { ip, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
+import { sleep, untilValue } from '../helpers/until.js';
 import { DISCOVERY_PORT, PEER_PORT, capture } from '../helpers/two-hosts.js';
 import { pcapCapture, sendUdpPayloads, type CapturedUdp } from '../helpers/udp-capture.js';
+import { BCAST, frame, mac } from '../helpers/frames.js';
 import { TIMED_KEEPALIVE_LEN } from '../../src/peer/wire/keepalive.js';
 import type { PeerInfo, PeersInfo } from '../../src/control/switch-api.js';
 import { SEAL_F_ENCRYPTED, SEAL_HDR_LEN, SEAL_MAC_LEN, SEAL_MAGIC, SEAL_OVERHEAD } from '../../src/crypto/sealed-datagram.js';
 import { topology, keyFile, peers, waitPeers, key, up, peerOf, discovery, log, lit, relaunch, ping, FAST, NO_REPLY, PING_DATAGRAM } from '../helpers/keyed-hosts.js';
-import { sleep, untilValue } from '../helpers/until.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -70,7 +71,7 @@ privTest('a switch with another key, or with none, is never a peer of a keyed cl
 
 /** A vid-10 broadcast frame of the local experimental ethertype 0x88b5, as a peer datagram (vid word first). */
 function injectedFrame(marker: number): Buffer {
-  return Buffer.concat([Buffer.from('0000000a', 'hex'), Buffer.alloc(6, 0xff), Buffer.from('02d17e0000ee88b5', 'hex'), Buffer.alloc(46, marker)]);
+  return Buffer.concat([Buffer.from('0000000a', 'hex'), frame({ dst: BCAST, src: mac(0xee), fill: marker })]);
 }
 
 /** A datagram that looks sealed (magic, flags, key id, session, counter), around `payload`, with a made-up MAC. */

@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/core/log.js';
-import { QemuClient, ethFrame } from '../helpers/qemu-client.js';
-import { freeTcpPort } from '../helpers/guest.js';
+import { QemuClient } from '../helpers/qemu-client.js';
+import { markerFrame } from '../helpers/frames.js';
 import { sleep, until, untilValue, within } from '../helpers/until.js';
+import { freeTcpPort } from '../helpers/guest.js';
 
 const BCAST = 'ff:ff:ff:ff:ff:ff';
 const mac = (n: number): string => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
@@ -38,12 +39,12 @@ async function switchWithClients(t: import('ava').ExecutionContext, n: number, v
 test('broadcast reaches every other port of the VLAN exactly once, and unicast after learning reaches only its destination', async (t) => {
   const { sw, clients } = await switchWithClients(t, 4);
   const [a, b, c, d] = clients;
-  a.send(ethFrame(BCAST, mac(1), 'hello'));
+  a.send(markerFrame(BCAST, mac(1), 'hello'));
   await Promise.all([b, c, d].map((x) => x.waitFrames(1)));
   await sleep(200);
   t.deepEqual([a, b, c, d].map((x) => x.frames.length), [0, 1, 1, 1]);
   // b answers a: a is learned on its port, so only a gets it.
-  b.send(ethFrame(mac(1), mac(2), 'unicast'));
+  b.send(markerFrame(mac(1), mac(2), 'unicast'));
   await a.waitFrames(1);
   await sleep(200);
   t.deepEqual([a, b, c, d].map((x) => x.frames.length), [1, 1, 1, 1]);
@@ -54,7 +55,7 @@ test('broadcast reaches every other port of the VLAN exactly once, and unicast a
 
 test('frames shorter than 60 bytes are padded to 60 toward QEMU', async (t) => {
   const { clients } = await switchWithClients(t, 2);
-  clients[0].send(ethFrame(BCAST, mac(1), 'x', 20));
+  clients[0].send(markerFrame(BCAST, mac(1), 'x', 20));
   const [f] = await clients[1].waitFrames(1);
   t.is(f.length, 60);
   t.is(f.subarray(14, 15).toString(), 'x');
@@ -67,7 +68,7 @@ test('a hostile length closes only that connection, and the others keep forwardi
   bad.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
   await within(() => sw.ports.byVlan(10).length <= 2, 2000);
   t.is(sw.ports.byVlan(10).length, 2, 'the offending connection lost its port');
-  b.send(ethFrame(BCAST, mac(2)));
+  b.send(markerFrame(BCAST, mac(2)));
   await c.waitFrames(1);
   t.pass();
 });
@@ -75,7 +76,7 @@ test('a hostile length closes only that connection, and the others keep forwardi
 test('a disconnect removes the port and the MACs learned on it', async (t) => {
   const { sw, clients } = await switchWithClients(t, 3);
   const [a, b, c] = clients;
-  a.send(ethFrame(BCAST, mac(1)));
+  a.send(markerFrame(BCAST, mac(1)));
   await b.waitFrames(1);
   t.is((await sw.showMacs(10)).length, 1);
   a.close();
@@ -83,7 +84,7 @@ test('a disconnect removes the port and the MACs learned on it', async (t) => {
   t.is(sw.ports.byVlan(10).length, 2);
   t.deepEqual(await sw.showMacs(10), []);
   // With a's MAC gone, a frame to it floods to the remaining port.
-  b.send(ethFrame(mac(1), mac(2)));
+  b.send(markerFrame(mac(1), mac(2)));
   await c.waitFrames(1);
 });
 
@@ -99,7 +100,7 @@ test('ports on another VLAN see nothing', async (t) => {
   const z = await QemuClient.connect({ port: p20 });
   t.teardown(() => [a, b, z].forEach((c) => c.close()));
   await until(() => sw.qemu.livePorts() >= 3, 5000, 'the three QEMU ports');
-  a.send(ethFrame(BCAST, mac(1)));
+  a.send(markerFrame(BCAST, mac(1)));
   await b.waitFrames(1);
   await sleep(300);
   t.is(z.frames.length, 0);
@@ -110,7 +111,7 @@ test('a QEMU I/O thread that dies takes its connections\' ports and MACs with it
   const path = join(mkdtempSync(join(tmpdir(), 'dives-qemu-')), 'vm.sock');
   t.teardown(() => rmSync(dirname(path), { recursive: true, force: true }));
   await sw.listen(10, { kind: 'unix', path });
-  clients[0].send(ethFrame(BCAST, mac(1), 'before'));
+  clients[0].send(markerFrame(BCAST, mac(1), 'before'));
   await clients[1].waitFrames(1);
   t.is((await sw.showMacs(10)).length, 1);
 
@@ -130,7 +131,7 @@ test('a QEMU I/O thread that dies takes its connections\' ports and MACs with it
   t.teardown(() => b.close());
   await within(() => sw.qemu.livePorts(10) >= 2, 5000);
   t.is(sw.qemu.livePorts(10), 2);
-  a.send(ethFrame(BCAST, mac(3), 'after'));
+  a.send(markerFrame(BCAST, mac(3), 'after'));
   await b.waitFrames(1);
   t.is(b.frames[0].subarray(14, 19).toString(), 'after');
 });
@@ -194,7 +195,7 @@ test('a QEMU that stops reading loses only its own frames, counted as ring-full 
   // The stuck VM stops reading: its socket buffers fill, then its tx ring, and DiVES must
   // drop frames to it rather than queue without bound or hold up the reader.
   stuck.socket.pause();
-  const frame = ethFrame(BCAST, mac(1), 'flood', 1400);
+  const frame = markerFrame(BCAST, mac(1), 'flood', 1400);
   const total = 30_000; // 42 MB: far more than the kernel buffers plus its 1 MiB ring and one batch
   // Bursts of 200 frames, each waited for: the test is about the stuck VM,
   // not about overrunning the rings (that is counted elsewhere).
@@ -228,7 +229,7 @@ test('a frame a VM sends just before it hangs up is forwarded, never lost with i
   for (let i = 0; i < N; i++) {
     const c = await QemuClient.connect({ port });
     await until(() => sw.qemu.livePorts(10) >= 2, 5000, `VM ${i}'s port`, { everyMs: 5 });
-    const f = ethFrame(BCAST, mac(0x80 + (i % 64)), `last-${i}`);
+    const f = markerFrame(BCAST, mac(0x80 + (i % 64)), `last-${i}`);
     const hdr = Buffer.alloc(4);
     hdr.writeUInt32BE(f.length);
     // The frame and the hang-up in one go, as a VM that sends and powers off.

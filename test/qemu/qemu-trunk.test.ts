@@ -11,22 +11,12 @@ import { createLogger } from '../../src/core/log.js';
 import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import { ConsoleSession } from '../../src/control/console-session.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
-import { writeTag } from '../../src/core/vlan-tag.js';
 import { QemuClient } from '../helpers/qemu-client.js';
-import { freeTcpPort } from '../helpers/guest.js';
-import { BCAST, frame, mac, withMarker } from '../helpers/peer-switches.js';
 import { sleep, until, within } from '../helpers/until.js';
+import { freeTcpPort } from '../helpers/guest.js';
+import { BCAST, markerFrame, mac, tagged, withMarker } from '../helpers/frames.js';
 
 type Ctx = import('ava').ExecutionContext;
-
-/** `f` with an 802.1Q tag for `vid` after its MACs. */
-function tagged(f: Buffer, vid: number): Buffer {
-  const out = Buffer.alloc(f.length + 4);
-  f.copy(out, 0, 0, 12);
-  writeTag(out, 12, vid);
-  f.copy(out, 16, 12);
-  return out;
-}
 
 /** The vid of a tagged frame, or null for an untagged one. */
 function vidOf(f: Buffer): number | null {
@@ -56,15 +46,15 @@ async function trunkSwitch(t: Ctx, trunkWords: string) {
 test('a trunk VM reaches VLANs 10 and 20 by tag, and their answers come back tagged; the VLANs stay apart', async (t) => {
   t.timeout(30_000);
   const { a10, a20, trunk } = await trunkSwitch(t, 'trunk 10,20');
-  trunk.send(tagged(frame(BCAST, mac(0x1), 'hello-10'), 10));
-  trunk.send(tagged(frame(BCAST, mac(0x1), 'hello-20'), 20));
+  trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'hello-10'), 10));
+  trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'hello-20'), 20));
   await Promise.all([a10.waitFrames(1), a20.waitFrames(1)]);
   await sleep(100);
   // Each access VM got its VLAN's frame, untagged, and not the other's.
   t.deepEqual(a10.frames.map((f) => [vidOf(f), f.subarray(14, 22).toString('latin1')]), [[null, 'hello-10']]);
   t.deepEqual(a20.frames.map((f) => [vidOf(f), f.subarray(14, 22).toString('latin1')]), [[null, 'hello-20']]);
-  a10.send(frame(mac(0x1), mac(0xa), 'answer-10'));
-  a20.send(frame(mac(0x1), mac(0xb), 'answer-20'));
+  a10.send(markerFrame(mac(0x1), mac(0xa), 'answer-10'));
+  a20.send(markerFrame(mac(0x1), mac(0xb), 'answer-20'));
   await trunk.waitFrames(2);
   t.deepEqual(withMarker(trunk, 'answer').length, 0, 'answers carry a tag: the marker is 4 bytes further');
   const got = trunk.frames.map((f) => [vidOf(f), f.subarray(18, 27).toString('latin1'), f.length]).sort();
@@ -77,14 +67,12 @@ test('a trunk VM reaches VLANs 10 and 20 by tag, and their answers come back tag
 test('a trunk connection drops and counts an unlisted tag, a double tag and a bad tag, and untagged frames without a native VLAN', async (t) => {
   t.timeout(30_000);
   const { sw, session, a10, a20, trunk } = await trunkSwitch(t, 'trunk 10,20');
-  trunk.send(tagged(frame(BCAST, mac(0x1), 'unlisted'), 30));
-  trunk.send(tagged(tagged(frame(BCAST, mac(0x1), 'double'), 20), 10));
-  const bad = tagged(frame(BCAST, mac(0x1), 'service'), 10);
-  bad.writeUInt16BE(0x88a8, 12);
-  trunk.send(bad);
-  trunk.send(tagged(frame(BCAST, mac(0x1), 'vid-4095'), 4095));
-  trunk.send(frame(BCAST, mac(0x1), 'untagged'));
-  trunk.send(tagged(frame(BCAST, mac(0x1), 'last'), 10));
+  trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'unlisted'), 30));
+  trunk.send(tagged(tagged(markerFrame(BCAST, mac(0x1), 'double'), 20), 10));
+  trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'service'), 10, 0x88a8));
+  trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'vid-4095'), 4095));
+  trunk.send(markerFrame(BCAST, mac(0x1), 'untagged'));
+  trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'last'), 10));
   await a10.waitFrames(1);
   await sleep(100);
   t.deepEqual(a10.frames.map((f) => f.subarray(14, 18).toString('latin1')), ['last']);
@@ -98,10 +86,10 @@ test('a trunk connection drops and counts an unlisted tag, a double tag and a ba
 test('the native VLAN goes untagged both ways on a trunk connection', async (t) => {
   t.timeout(30_000);
   const { a10, a20, trunk } = await trunkSwitch(t, 'trunk 10 native 20');
-  trunk.send(frame(BCAST, mac(0x1), 'plain-20'));
+  trunk.send(markerFrame(BCAST, mac(0x1), 'plain-20'));
   await a20.waitFrames(1);
   t.deepEqual(a20.frames.map((f) => [vidOf(f), f.subarray(14, 22).toString('latin1')]), [[null, 'plain-20']]);
-  a20.send(frame(mac(0x1), mac(0xb), 'answer-20'));
+  a20.send(markerFrame(mac(0x1), mac(0xb), 'answer-20'));
   await trunk.waitFrames(1);
   t.deepEqual(trunk.frames.map((f) => [vidOf(f), f.subarray(14, 23).toString('latin1')]), [[null, 'answer-20']]);
   t.is(a10.frames.length, 0);

@@ -11,8 +11,8 @@ import { ERRNO, errnoName } from '../../src/linux/libc.js';
 import { TapDevice, tapPoll, tapRead, tapWrite } from '../../src/tap/tap-device.js';
 import { NetnsFixture, ip, run, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { arpFrame, icmpEcho, parseArp, parseIcmp } from '../helpers/packets.js';
 import { within } from '../helpers/until.js';
+import { arpFrame, icmpEcho, parseArp, parseIcmp } from '../helpers/frames.js';
 
 const TAP_MODULE = new URL('../../src/tap/tap-device.js', import.meta.url).href;
 const NS_IP = '192.0.2.1'; // TEST-NET-1: the namespace's end of the TAP

@@ -11,10 +11,10 @@ import { NetnsFixture, ip, sweepStale } from '../helpers/netns.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
 import { privileged, privTest } from '../helpers/privileged.js';
 import { QemuClient } from '../helpers/qemu-client.js';
-import { freeTcpPort } from '../helpers/guest.js';
-import { arpFrame, icmpEcho, parseArp, parseIcmp } from '../helpers/packets.js';
-import { tapHost } from '../helpers/tap-host.js';
 import { sleep, until, untilValue, within } from '../helpers/until.js';
+import { freeTcpPort } from '../helpers/guest.js';
+import { arpFrame, icmpEcho, parseArp, parseIcmp } from '../helpers/frames.js';
+import { tapHost } from '../helpers/tap-host.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();

@@ -10,10 +10,10 @@ import { createLogger } from '../../src/core/log.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
 import { NetnsFixture, ip, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { icmpEcho } from '../helpers/packets.js';
+import { sleep, until, within } from '../helpers/until.js';
+import { icmpEcho, tagged } from '../helpers/frames.js';
 import { sendRawFrames } from '../helpers/raw-frames.js';
 import { tapHost } from '../helpers/tap-host.js';
-import { sleep, until, within } from '../helpers/until.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -27,14 +27,6 @@ async function setup(t: Ctx): Promise<{ sw: Switch; fx: NetnsFixture }> {
   t.teardown(() => fx.cleanup());
   t.teardown(() => sw.close());
   return { sw, fx };
-}
-
-/** `frame` with an 802.1Q tag (or the TPID `tpid`) for `vid` after its MACs. */
-function tagged(frame: Buffer, vid: number, tpid = 0x8100): Buffer {
-  const tag = Buffer.alloc(4);
-  tag.writeUInt16BE(tpid, 0);
-  tag.writeUInt16BE(vid, 2);
-  return Buffer.concat([frame.subarray(0, 12), tag, frame.subarray(12)]);
 }
 
 async function macOf(ns: string, dev: string): Promise<Buffer> {

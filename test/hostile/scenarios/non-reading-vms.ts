@@ -8,6 +8,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { BOUNDS } from '../hostile-config.js';
 import type { PortJson, Rig } from '../rig.js';
+import { BCAST, markerFrame } from '../../helpers/frames.js';
 import { sleep, timeUntil, type Scenario, type ScenarioOut } from '../scenario.js';
 
 const FRAME = 1514;
@@ -18,14 +19,11 @@ async function ports20(rig: Rig): Promise<PortJson[]> {
   return (await rig.ctl<{ ports: PortJson[] }>('vlan 20 show ports')).ports;
 }
 
+/** A broadcast of FRAME bytes with its QEMU length word in front, ready for the socket. */
 function broadcast(n: number): Buffer {
-  const f = Buffer.alloc(4 + FRAME);
-  f.writeUInt32BE(FRAME, 0);
-  f.fill(0xff, 4, 10);
-  Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x14, 0x01]).copy(f, 10);
-  f.writeUInt16BE(0x88b5, 16);
-  f.write(`hostile-bcast-${n}`, 18, 'latin1');
-  return f;
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(FRAME, 0);
+  return Buffer.concat([len, markerFrame(BCAST, Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x14, 0x01]), `hostile-bcast-${n}`, FRAME)]);
 }
 
 export const nonReadingVms: Scenario = {

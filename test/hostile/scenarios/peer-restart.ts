@@ -9,16 +9,12 @@ import type { Rig } from '../rig.js';
 import type { QemuClient } from '../../helpers/qemu-client.js';
 import type { Scenario, ScenarioOut } from '../scenario.js';
 import { within } from '../../helpers/until.js';
+import { BCAST, markerFrame } from '../../helpers/frames.js';
 
 const PROBE_EVERY_MS = 20;
 
 function probe(marker: string, src: number): Buffer {
-  const f = Buffer.alloc(64);
-  f.fill(0xff, 0, 6);
-  Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x15, src]).copy(f, 6);
-  f.writeUInt16BE(0x88b5, 12);
-  f.write(marker, 14, 'latin1');
-  return f;
+  return markerFrame(BCAST, Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x15, src]), marker, 64);
 }
 
 function seen(c: QemuClient, marker: string): boolean {

@@ -10,6 +10,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { BOUNDS } from '../hostile-config.js';
 import { QEMU_TCP_PORT, SW_ADDR, type ListenerJson, type Rig } from '../rig.js';
+import { BCAST, markerFrame as frameWithMarker } from '../../helpers/frames.js';
 import { sleep, timeUntil, type Scenario, type ScenarioOut } from '../scenario.js';
 
 const PARALLEL = 25;
@@ -41,12 +42,7 @@ function header(len: number): Buffer {
 
 /** A broadcast frame carrying `marker`, as a VM would send it. */
 function markerFrame(marker: string, size = 64): Buffer {
-  const f = Buffer.alloc(size);
-  f.fill(0xff, 0, 6);
-  Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x14, 0x07]).copy(f, 6);
-  f.writeUInt16BE(0x88b5, 12);
-  f.write(marker, 14, 'latin1');
-  return f;
+  return frameWithMarker(BCAST, Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x14, 0x07]), marker, size);
 }
 
 /** Sockets the other side closed (or that failed), from the moment they were made: a refusal may come before 'connect' resolves. */
