@@ -10,6 +10,7 @@ import { privileged, privTest } from '../helpers/privileged.js';
 import { sleep, until } from '../helpers/until.js';
 import { HostsTopology, PEER_PORT, capture, key, peers, sendUdp, up, waitPeers } from '../helpers/two-hosts.js';
 import type { MacEntry } from '../../src/control/switch-api.js';
+import { BCAST, frame, mac } from '../helpers/frames.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -71,8 +72,8 @@ privTest('a datagram from a non-peer address is dropped and counted, and its fra
   const cap = await capture(fx, h2.vm('b').ns, h2.vm('b').tap, 'ether proto 0x88b5');
   // vid 10, then a broadcast frame of a local experimental ethertype, from host 1's
   // address but not from its switch's port: a stranger.
-  const frame = Buffer.concat([Buffer.from('0000000a', 'hex'), Buffer.alloc(6, 0xff), Buffer.from('02d17e0000ee88b5', 'hex'), Buffer.alloc(46, 0x5a)]);
-  await sendUdp(fx, h1.ns, { to: h2.addr, port: PEER_PORT, payloadHex: frame.toString('hex'), count: 3, bind: { address: h1.addr, port: 40000 } });
+  const datagram = Buffer.concat([Buffer.from('0000000a', 'hex'), frame({ dst: BCAST, src: mac(0xee), fill: 0x5a })]);
+  await sendUdp(fx, h1.ns, { to: h2.addr, port: PEER_PORT, payloadHex: datagram.toString('hex'), count: 3, bind: { address: h1.addr, port: 40000 } });
   const p = await waitPeers(h2, (x) => x.strangers >= 3, 3000, 'strangers counted');
   t.is(p.lastStranger, `${h1.addr}:40000`);
   t.is(p.peers.length, 1, 'the stranger did not become a peer');
