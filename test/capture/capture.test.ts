@@ -14,7 +14,7 @@ import { run } from '../helpers/netns.js';
 import { icmpEcho } from '../helpers/frames.js';
 import { privTest } from '../helpers/privileged.js';
 import { QemuClient } from '../helpers/qemu-client.js';
-import { sleep, until } from '../helpers/until.js';
+import { until } from '../helpers/until.js';
 
 const MAC_A = Buffer.from([0x02, 0xca, 0, 0, 0, 0x0a]);
 const MAC_B = Buffer.from([0x02, 0xca, 0, 0, 0, 0x0b]);
@@ -68,8 +68,11 @@ async function sendWhenCapturing(g: Rig, n: number, frames: { from: 'a' | 'b'; f
   const captures = async (): Promise<number> => (JSON.parse((await runCtl(['-u', g.dir, '--json', 'show', 'captures'])).stdout) as { captures: unknown[] }).captures.length;
   await until(async () => (await captures()) === n, 10_000, `${n} captures to run`, { everyMs: 50 });
   for (const f of frames) {
-    (f.from === 'a' ? g.a : g.b).send(f.frame);
-    await sleep(50);
+    const [from, to] = f.from === 'a' ? [g.a, g.b] : [g.b, g.a];
+    const had = to.frames.length;
+    from.send(f.frame);
+    // Forwarded (and so captured) once the other VM has it: the next frame comes after it.
+    await until(() => to.frames.length > had, 5000, 'the frame at the other VM');
   }
 }
 

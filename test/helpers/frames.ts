@@ -87,6 +87,22 @@ export function withMarker(c: { frames: Buffer[] }, marker: string): Buffer[] {
   return c.frames.filter((f) => f.subarray(14, 14 + marker.length).toString('latin1') === marker);
 }
 
+/**
+ * The marker of a sentinel: a frame sent after one that must not arrive, along the same
+ * path (the same ingress and egress, so ordered after it), whose arrival proves that the
+ * other one, had it been forwarded, would have arrived first.
+ */
+export const SENTINEL = 'dives-sentinel';
+
+export function isSentinel(f: Buffer): boolean {
+  return f.subarray(14, 14 + SENTINEL.length).toString('latin1') === SENTINEL;
+}
+
+/** The frames of `c` that are not sentinels: what an assertion about "nothing else arrived" looks at. */
+export function withoutSentinels(c: { frames: Buffer[] }): Buffer[] {
+  return c.frames.filter((f) => !isSentinel(f));
+}
+
 export function ipv4(addr: string): Buffer {
   return Buffer.from(addr.split('.').map(Number));
 }

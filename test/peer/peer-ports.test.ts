@@ -10,6 +10,7 @@ import { OFFLOAD_ADVERT_LEN, PlainVlans, encodeOffloadAdvert, isOffloadAdvert } 
 import { sleep, until } from '../helpers/until.js';
 import { freeUdpPort, peerSwitch, peersUp, vm } from '../helpers/peer-switches.js';
 import { BCAST, markerFrame, mac, withMarker } from '../helpers/frames.js';
+import { sendSentinel } from '../helpers/qemu-client.js';
 
 type Ctx = import('ava').ExecutionContext;
 
@@ -33,7 +34,11 @@ test('static peers find each other by keepalive and carry a broadcast and the un
   await until(() => withMarker(vmB, 'hello-b').length > 0, 3000, 'the broadcast at B');
   vmB.send(markerFrame(mac(1), mac(2), 'hello-a'));
   await until(() => withMarker(vmA, 'hello-a').length > 0, 3000, 'the unicast at A');
-  await sleep(100);
+  // A copy more would take the one path there is, VM, forwarding thread, peer thread, one
+  // loopback UDP flow, peer thread, forwarding thread, VM, which keeps its order: a sentinel
+  // each way, sent after the frame was seen, comes after it.
+  await sendSentinel(vmA, mac(1), [vmB]);
+  await sendSentinel(vmB, mac(2), [vmA], { dst: mac(1) });
   t.is(withMarker(vmB, 'hello-b').length, 1, 'the broadcast arrived once');
   t.is(withMarker(vmA, 'hello-a').length, 1);
 
@@ -106,7 +111,7 @@ test('across three switches a broadcast reaches each other switch once, and a le
 });
 
 test('datagrams from a stranger are dropped and counted, and a stranger\'s keepalive makes no peer', async (t) => {
-  const { b, vmB } = await pair(t);
+  const { b, vmA, vmB } = await pair(t);
   const stranger = dgram.createSocket('udp4');
   t.teardown(() => stranger.close());
   await new Promise<void>((r) => stranger.bind(0, '127.0.0.1', () => r()));
@@ -118,7 +123,10 @@ test('datagrams from a stranger are dropped and counted, and a stranger\'s keepa
   const info = await b.sw.showPeers();
   t.is(info.lastStranger, `127.0.0.1:${stranger.address().port}`);
   t.is(info.peers.length, 1, 'the keepalive made no peer');
-  await sleep(100);
+  // B's peer thread has taken the stranger's datagrams (it counted them); a frame of theirs
+  // it let in would be on VLAN 10's peer rx ring before a sentinel from A's VM, which
+  // follows it through the same forwarding thread to B's VM.
+  await sendSentinel(vmA, mac(1), [vmB]);
   t.is(withMarker(vmB, 'injected').length, 0);
 });
 

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/core/log.js';
-import { QemuClient } from '../helpers/qemu-client.js';
-import { markerFrame } from '../helpers/frames.js';
+import { QemuClient, sendSentinel } from '../helpers/qemu-client.js';
+import { markerFrame, withMarker, withoutSentinels } from '../helpers/frames.js';
 import { sleep, until, untilValue, within } from '../helpers/until.js';
 import { freeTcpPort } from '../helpers/guest.js';
 
@@ -39,16 +39,24 @@ async function switchWithClients(t: import('ava').ExecutionContext, n: number, v
 test('broadcast reaches every other port of the VLAN exactly once, and unicast after learning reaches only its destination', async (t) => {
   const { sw, clients } = await switchWithClients(t, 4);
   const [a, b, c, d] = clients;
+  // One forwarding thread serves VLAN 10 and floods a frame to every port's tx ring at once;
+  // each ring goes to its VM in order. So once a frame has arrived somewhere, a broadcast
+  // sent after it reaches each port after any copy of it: one from a (for b, c and d) and
+  // one from b (for a) prove that no other copy is on its way.
+  const sentinels = async (): Promise<void> => {
+    await sendSentinel(a, mac(1), [b, c, d]);
+    await sendSentinel(b, mac(2), [a, c, d]);
+  };
   a.send(markerFrame(BCAST, mac(1), 'hello'));
   await Promise.all([b, c, d].map((x) => x.waitFrames(1)));
-  await sleep(200);
-  t.deepEqual([a, b, c, d].map((x) => x.frames.length), [0, 1, 1, 1]);
+  await sentinels();
+  t.deepEqual([a, b, c, d].map((x) => withoutSentinels(x).length), [0, 1, 1, 1]);
   // b answers a: a is learned on its port, so only a gets it.
   b.send(markerFrame(mac(1), mac(2), 'unicast'));
-  await a.waitFrames(1);
-  await sleep(200);
-  t.deepEqual([a, b, c, d].map((x) => x.frames.length), [1, 1, 1, 1]);
-  t.is(a.frames[0].subarray(14, 21).toString(), 'unicast');
+  await until(() => withMarker(a, 'unicast').length > 0, 3000, 'the unicast at a');
+  await sentinels();
+  t.deepEqual([a, b, c, d].map((x) => withoutSentinels(x).length), [1, 1, 1, 1]);
+  t.is(withoutSentinels(a)[0].subarray(14, 21).toString(), 'unicast');
   const macs = await sw.showMacs(10);
   t.deepEqual(macs.map((m) => m.mac).sort(), [mac(1), mac(2)]);
 });
@@ -236,8 +244,9 @@ test('a frame a VM sends just before it hangs up is forwarded, never lost with i
     c.socket.end(Buffer.concat([hdr, f]));
     await until(() => sw.qemu.livePorts(10) <= 1, 5000, `VM ${i}'s port to go`, { everyMs: 5 });
   }
-  await sleep(300);
-  const got = new Set(receiver.frames.map((f) => f.subarray(14, 24).toString('latin1').replace(/\0+$/, '')));
+  const markers = (): Set<string> => new Set(receiver.frames.map((f) => f.subarray(14, 24).toString('latin1').replace(/\0+$/, '')));
+  await within(() => markers().size >= N, 5000);
+  const got = markers();
   const lost = Array.from({ length: N }, (_, i) => `last-${i}`).filter((m) => !got.has(m));
   t.deepEqual(lost, [], `${lost.length} of ${N} lost`);
 });

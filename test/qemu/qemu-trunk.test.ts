@@ -11,10 +11,10 @@ import { createLogger } from '../../src/core/log.js';
 import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import { ConsoleSession } from '../../src/control/console-session.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
-import { QemuClient } from '../helpers/qemu-client.js';
-import { sleep, until, within } from '../helpers/until.js';
+import { QemuClient, sendSentinel } from '../helpers/qemu-client.js';
+import { until, within } from '../helpers/until.js';
 import { freeTcpPort } from '../helpers/guest.js';
-import { BCAST, markerFrame, mac, tagged, withMarker } from '../helpers/frames.js';
+import { BCAST, markerFrame, mac, tagged, withMarker, withoutSentinels } from '../helpers/frames.js';
 
 type Ctx = import('ava').ExecutionContext;
 
@@ -49,10 +49,14 @@ test('a trunk VM reaches VLANs 10 and 20 by tag, and their answers come back tag
   trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'hello-10'), 10));
   trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'hello-20'), 20));
   await Promise.all([a10.waitFrames(1), a20.waitFrames(1)]);
-  await sleep(100);
+  // A sentinel tagged 10 and one tagged 20 follow both frames on the trunk's connection, each
+  // through its VLAN's rx ring, forwarding thread and access VM's tx ring, where a frame that
+  // leaked into that VLAN would have gone before it.
+  await sendSentinel(trunk, mac(0x1), [a10], { vid: 10 });
+  await sendSentinel(trunk, mac(0x1), [a20], { vid: 20 });
   // Each access VM got its VLAN's frame, untagged, and not the other's.
-  t.deepEqual(a10.frames.map((f) => [vidOf(f), f.subarray(14, 22).toString('latin1')]), [[null, 'hello-10']]);
-  t.deepEqual(a20.frames.map((f) => [vidOf(f), f.subarray(14, 22).toString('latin1')]), [[null, 'hello-20']]);
+  t.deepEqual(withoutSentinels(a10).map((f) => [vidOf(f), f.subarray(14, 22).toString('latin1')]), [[null, 'hello-10']]);
+  t.deepEqual(withoutSentinels(a20).map((f) => [vidOf(f), f.subarray(14, 22).toString('latin1')]), [[null, 'hello-20']]);
   a10.send(markerFrame(mac(0x1), mac(0xa), 'answer-10'));
   a20.send(markerFrame(mac(0x1), mac(0xb), 'answer-20'));
   await trunk.waitFrames(2);
@@ -73,10 +77,12 @@ test('a trunk connection drops and counts an unlisted tag, a double tag and a ba
   trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'vid-4095'), 4095));
   trunk.send(markerFrame(BCAST, mac(0x1), 'untagged'));
   trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'last'), 10));
-  await a10.waitFrames(1);
-  await sleep(100);
+  await until(() => withMarker(a10, 'last').length > 0, 3000, "'last' at a10");
+  // 'last' itself is VLAN 10's sentinel; a sentinel tagged 20 follows every frame above on the
+  // connection and goes through VLAN 20's rx ring and thread to a20, where a leak would have gone.
+  await sendSentinel(trunk, mac(0x1), [a20], { vid: 20 });
   t.deepEqual(a10.frames.map((f) => f.subarray(14, 18).toString('latin1')), ['last']);
-  t.is(a20.frames.length, 0);
+  t.is(withoutSentinels(a20).length, 0);
   const [l] = sw.showListeners().filter((x) => x.trunk !== undefined);
   t.deepEqual(l.trunk?.drops, { untagged: 1, 'unlisted-vid': 1, 'double-tag': 1, 'bad-tag': 2 });
   const text = await session.execute('show listeners');

@@ -11,7 +11,7 @@ import { NetnsFixture, ip, sweepStale } from '../helpers/netns.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
 import { privileged, privTest } from '../helpers/privileged.js';
 import { QemuClient } from '../helpers/qemu-client.js';
-import { sleep, until, untilValue, within } from '../helpers/until.js';
+import { until, untilValue, within } from '../helpers/until.js';
 import { freeTcpPort } from '../helpers/guest.js';
 import { arpFrame, icmpEcho, parseArp, parseIcmp } from '../helpers/frames.js';
 import { tapHost } from '../helpers/tap-host.js';
@@ -218,7 +218,7 @@ async function tso(fx: NetnsFixture, ns: string, tap: string): Promise<string> {
 
 async function iperfBytes(fx: NetnsFixture, from: string, to: { ns: string; addr: string }): Promise<number> {
   const server = fx.spawnIn(to.ns, ['iperf3', '-s', '-1', '-B', to.addr]);
-  await sleep(500);
+  await until(async () => (await fx.exec(to.ns, ['ss', '-Hltn', 'sport = :5201'])).stdout.includes('5201'), 5000, 'the iperf3 server to listen', { everyMs: 50 });
   const r = await fx.exec(from, ['iperf3', '-c', to.addr, '-t', '2', '-J'], { timeoutMs: 30_000 });
   await new Promise((res) => (server.exitCode !== null ? res(null) : server.once('exit', res)));
   return r.code === 0 ? (JSON.parse(r.stdout).end.sum_received.bytes as number) : -1;
