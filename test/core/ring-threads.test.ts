@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { Doorbell } from '../../src/core/doorbell.js';
 import { Ring } from '../../src/core/ring.js';
 import { mulberry32, patternByte, randInt } from '../helpers/prng.js';
+import { sleepAsync } from '../helpers/ring-io.js';
 
 interface RunResult { received: number; wraps: number; fullRetries: number; pauses: number }
 
@@ -58,7 +59,7 @@ async function run(t: import('ava').ExecutionContext, seed: number, frames: numb
       bell.cancelSleep();
       continue;
     }
-    await bell.sleepAsync(1000);
+    await sleepAsync(bell, 1000);
   }
   const [summary] = (await done) as [{ sent: number; fullRetries: number; drops: number }];
   t.is(bad, '', bad);
