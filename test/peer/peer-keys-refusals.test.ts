@@ -6,16 +6,16 @@
 
 import test from 'ava';
 import { join } from 'node:path';
-import { ip, sweepStale } from '../helpers/netns.js';
+import { ip, sweepStale, type NetnsFixture } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
 import { sleep, untilValue } from '../helpers/until.js';
-import { DISCOVERY_PORT, PEER_PORT, capture, linesWithout, tapSentinel } from '../helpers/two-hosts.js';
+import { DISCOVERY_PORT, PEER_PORT, capture, linesWithout, tapSentinel, type Host, type Vm } from '../helpers/two-hosts.js';
 import { pcapCapture, sendUdpPayloads, type CapturedUdp } from '../helpers/udp-capture.js';
 import { BCAST, frame, mac } from '../helpers/frames.js';
 import { TIMED_KEEPALIVE_LEN } from '../../src/peer/wire/keepalive.js';
 import type { PeerInfo, PeersInfo } from '../../src/control/switch-api.js';
 import { SEAL_F_ENCRYPTED, SEAL_HDR_LEN, SEAL_MAC_LEN, SEAL_MAGIC, SEAL_OVERHEAD } from '../../src/crypto/sealed-datagram.js';
-import { topology, keyFile, peers, waitPeers, key, up, peerOf, discovery, log, lit, relaunch, ping, FAST, NO_REPLY, PING_DATAGRAM } from '../helpers/keyed-hosts.js';
+import { topology, keyFile, peers, type Ctx, waitPeers, key, up, peerOf, discovery, log, lit, relaunch, ping, FAST, NO_REPLY, PING_DATAGRAM } from '../helpers/keyed-hosts.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -166,8 +166,8 @@ privTest("datagrams forged from a peer's address, plain, sealed-looking, or its 
   t.deepEqual(linesWithout(seen.lines(), h2.vm('b').mac), [], 'no forged frame reached a');
 });
 
-privTest("a peer's datagrams recorded and replayed, or with one bit flipped, are dropped and counted, and its replayed announcement brings no expired peer back", async (t) => {
-  t.timeout(60_000);
+/** Two keyed hosts, static peers both ways, and what h1 sent (to h2, and announced) while a pinged b: recorded with tcpdump on h1's underlay. */
+async function recordedPair(t: Ctx) {
   const { fx, topo, keyDir } = await topology(t, 2);
   const [h1, h2] = topo.hosts;
   const k = keyFile(keyDir, 'k.key');
@@ -190,6 +190,29 @@ privTest("a peer's datagrams recorded and replayed, or with one bit flipped, are
   const announcement = got.filter((d) => d.dport === DISCOVERY_PORT).at(-1)?.payload;
   const echo = recorded.find((d) => d.length === PING_DATAGRAM);
   t.true(recorded.filter((d) => d.length === PING_DATAGRAM).length >= 5, 'the echoes were recorded');
+  return { fx, h1, h2, b, recorded, announcement, echo };
+}
+
+/**
+ * Kill h1's switch, then send h2 `payloads` from h1's address and peer port (before h2
+ * expires h1, 3 intervals, that port is ours to send from): h2's record of h1 before and
+ * after, what b's TAP captured of ICMP meanwhile, and when h1 stopped.
+ */
+async function killAndSendAs(fx: NetnsFixture, h1: Host, h2: Host, b: Vm, payloads: Buffer[]) {
+  const atB = await capture(fx, b.ns, b.tap, 'icmp');
+  await h1.dives?.stop('SIGKILL');
+  const stoppedAt = Date.now();
+  // Counted from here: h1 sends nothing more, and what it sent last has been read by now.
+  await sleep(50);
+  const before = peerOf(await peers(h2), h1);
+  await sendUdpPayloads(fx, h1.ns, { to: h2.addr, port: PEER_PORT, payloads, bind: { address: h1.addr, port: PEER_PORT } });
+  const after = peerOf(await peers(h2), h1);
+  return { atB, stoppedAt, before, after };
+}
+
+privTest("a peer's datagrams recorded and replayed, or with one bit flipped, are dropped and counted, and its replayed announcement brings no expired peer back", async (t) => {
+  t.timeout(60_000);
+  const { fx, h1, h2, b, recorded, announcement, echo } = await recordedPair(t);
   if (echo === undefined || announcement === undefined) return;
   const flip = (at: number): Buffer => {
     const d = Buffer.from(echo);
@@ -199,15 +222,8 @@ privTest("a peer's datagrams recorded and replayed, or with one bit flipped, are
   // One bit each in the encrypted frame, the MAC and the counter (in the header the MAC covers).
   const flipped = [flip(SEAL_HDR_LEN + 40), flip(echo.length - 3), flip(SEAL_HDR_LEN - 1)];
 
-  // h1 stops; before h2 expires it (3 intervals), its port is ours to send from.
-  const atB = await capture(fx, b.ns, b.tap, 'icmp');
-  await h1.dives?.stop('SIGKILL');
-  const stoppedAt = Date.now();
-  // Counted from here: h1 sends nothing more, and what it sent last has been read by now.
-  await sleep(50);
-  const before = peerOf(await peers(h2), h1);
-  await sendUdpPayloads(fx, h1.ns, { to: h2.addr, port: PEER_PORT, payloads: [...recorded, ...flipped], bind: { address: h1.addr, port: PEER_PORT } });
-  const after = peerOf(await peers(h2), h1);
+  // h1 stops; its recorded datagrams and the flipped ones come from its address and port.
+  const { atB, stoppedAt, before, after } = await killAndSendAs(fx, h1, h2, b, [...recorded, ...flipped]);
   t.log(`${recorded.length} recorded datagrams and ${flipped.length} flipped ones sent and counted ${Date.now() - stoppedAt} ms after h1 stopped`);
   t.like(after, { state: 'up' }, 'h1 has not expired yet');
   t.is((after?.drops.replay ?? 0) - (before?.drops.replay ?? 0), recorded.length, 'every replayed datagram counted as replay');
@@ -233,12 +249,7 @@ privTest("a peer's datagrams recorded and replayed, or with one bit flipped, are
   await h1.restart();
   await waitPeers(h2, up(key(h1)), 5000, 'h1 up again');
   t.true(await fx.ping(h1.vm('a').ns, b.addr, { count: 3 }), 'a pings b again: the new session was taken');
-  const atB2 = await capture(fx, b.ns, b.tap, 'icmp');
-  await h1.dives?.stop('SIGKILL');
-  await sleep(50);
-  const before2 = peerOf(await peers(h2), h1);
-  await sendUdpPayloads(fx, h1.ns, { to: h2.addr, port: PEER_PORT, payloads: recorded, bind: { address: h1.addr, port: PEER_PORT } });
-  const after2 = peerOf(await peers(h2), h1);
+  const { atB: atB2, before: before2, after: after2 } = await killAndSendAs(fx, h1, h2, b, recorded);
   const keepalives = recorded.filter((d) => d.length === TIMED_KEEPALIVE_LEN + SEAL_OVERHEAD).length;
   t.true(keepalives > 0, 'keepalives were recorded');
   const grew = (c: keyof PeerInfo['drops']): number => (after2?.drops[c] ?? 0) - (before2?.drops[c] ?? 0);
