@@ -6,6 +6,7 @@
 
 import { VlanEngine } from '../src/forwarding/vlan-engine.js';
 import { Ring } from '../src/core/ring.js';
+import { ETHERTYPE_IPV4, frame } from '../test/helpers/frames.js';
 
 const SIZES = [64, 512, 1514];
 const BATCH = 256; // frames per round: what one wake-up of a worker would see
@@ -13,21 +14,12 @@ const SECONDS = Number(process.env.DIVES_BENCH_SECONDS ?? 1.5);
 const ROUNDS = 3; // best of, to shed noise from the shared machine
 const RING_BYTES = 256 * 1024; // the rings the switch allocates per port direction
 
-function macBytes(buf: Buffer, off: number, host: number): void {
-  buf[off] = 0x02;
-  buf.writeUInt32BE(0, off + 1);
-  buf[off + 5] = host;
-}
+/** The station 02:00:00:00:00:host. */
+const station = (host: number): number => 0x020000000000 + host;
 
 /** Frames alternating between two stations so every frame after the first two is a learned unicast. */
 function makeFrames(size: number): Buffer[] {
-  return [0, 1].map((i) => {
-    const f = Buffer.alloc(size, 0xa5);
-    macBytes(f, 0, 2 - i); // dst
-    macBytes(f, 6, 1 + i); // src
-    f.writeUInt16BE(0x0800, 12);
-    return f;
-  });
+  return [0, 1].map((i) => frame({ dst: station(2 - i), src: station(1 + i), ethertype: ETHERTYPE_IPV4, padTo: size, fill: 0xa5 }));
 }
 
 interface Figure { fps: number; gbps: number }

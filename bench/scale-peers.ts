@@ -14,7 +14,8 @@ import type { PeersInfo } from '../src/peer/peer-info.js';
 import { runCtl } from '../test/helpers/ctl-process.js';
 import { DivesProcess } from '../test/helpers/dives-process.js';
 import { ip, NetnsFixture } from '../test/helpers/netns.js';
-import { ethFrame, QemuClient } from '../test/helpers/qemu-client.js';
+import { markerFrame } from '../test/helpers/frames.js';
+import { QemuClient } from '../test/helpers/qemu-client.js';
 import { benchArgs, sleep } from './bench-kit.js';
 
 export const SWITCHES = Number(process.env.DIVES_BENCH_SWITCHES ?? 32);
@@ -113,7 +114,7 @@ export async function manyPeers(n = SWITCHES): Promise<PeersFigure> {
     // The VMs' ports must exist before the broadcast; a port is made as a VM connects.
     await sleep(1000);
     const marker = 'dives-scale-bcast';
-    hosts[0].vm?.send(ethFrame('ff:ff:ff:ff:ff:ff', '02:5c:a1:e0:00:01', marker));
+    hosts[0].vm?.send(markerFrame('ff:ff:ff:ff:ff:ff', '02:5c:a1:e0:00:01', marker));
     await sleep(2000);
     const copies = hosts.slice(1).map((h) => h.vm?.frames.filter((f) => f.subarray(14, 14 + marker.length).toString() === marker).length ?? 0);
     return { switches: n, convergeMs, fewestUpPeers: Math.min(...counts), copies, rssMiB: rssMiB(hosts[0].sw?.child.pid) };

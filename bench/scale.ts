@@ -12,7 +12,8 @@ import { Fdb } from '../src/forwarding/fdb.js';
 import { DivesProcess } from '../test/helpers/dives-process.js';
 import { NetnsFixture, run } from '../test/helpers/netns.js';
 import { mulberry32 } from '../test/helpers/prng.js';
-import { ethFrame, QemuClient } from '../test/helpers/qemu-client.js';
+import { markerFrame } from '../test/helpers/frames.js';
+import { QemuClient } from '../test/helpers/qemu-client.js';
 import { iperf, must, SECONDS, sleep, VM_A, VM_B, writeResults } from './bench-kit.js';
 import { manyPeers, printPeers, SWITCHES } from './scale-peers.js';
 import { manyVms, printVms } from './scale-vms.js';
@@ -156,7 +157,7 @@ export async function manyVlans(vlans: number): Promise<ManyFigure> {
     }
     for (const [i, c] of clients.entries()) {
       const mac = `02:be:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
-      c.send(ethFrame('ff:ff:ff:ff:ff:ff', mac));
+      c.send(markerFrame('ff:ff:ff:ff:ff:ff', mac));
     }
     const connectMs = performance.now() - t1;
     // Every VM's port is placed as it connects; wait until each has forwarded its frame.

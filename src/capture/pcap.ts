@@ -2,7 +2,7 @@
 // header and the 16-byte record header, little-endian, microsecond timestamps,
 // LINKTYPE_ETHERNET. The forwarding thread writes record headers into capture records
 // (src/forwarding/frame-observer.ts); main writes the file header and the records
-// (src/capture/capture-session.ts). Pure.
+// (src/capture/captures.ts). Pure.
 //
 // File header:
 //

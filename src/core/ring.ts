@@ -3,8 +3,8 @@
 // (TAP, QEMU, peer) and a forwarding thread, in both directions.
 //
 // Contract (read this first):
-// - Exactly one producer thread calls push/write/reserve/commit, and exactly one
-//   consumer thread calls consume/pop. Which threads those are is written where
+// - Exactly one producer thread calls write/reserve/commit, and exactly one
+//   consumer thread calls consume. Which threads those are is written where
 //   each ring is made (src/forwarding/ring-table.ts names both for `show rings`).
 // - Nothing here throws or blocks. A full ring drops the frame and counts it in
 //   `drops`; the producer never waits for the consumer.
@@ -90,8 +90,6 @@ export class Ring {
   // Consumer-local state: a cached head so an empty check after a batch is cheap.
   private rTail: number;
   private rHead: number;
-  /** Meta of the record returned by the last pop(). */
-  lastMeta = 0;
 
   /** Create a ring whose data region holds `capacity` bytes (rounded up to a power of two, at least 256). */
   static create(capacity: number, doorbell: Doorbell | null = null): Ring {
@@ -253,13 +251,6 @@ export class Ring {
     if (this.doorbell !== null) this.doorbell.ring();
   }
 
-  /** write() + commit(): returns 1 if the frame was queued, 0 if dropped. */
-  push(buf: Buffer, off: number, len: number, meta: number): number {
-    const n = this.write(buf, off, len, meta);
-    if (n === 1) this.commit();
-    return n;
-  }
-
   // ---- consumer side -------------------------------------------------------
 
   /** True when the consumer has nothing to read. Can be late: a frame may land right after. */
@@ -302,38 +293,6 @@ export class Ring {
     this.rTail = tail;
     Atomics.store(words, TAIL, tail | 0);
     return n;
-  }
-
-  /**
-   * Copy the next frame into `out` at `outOff`. Returns its length (meta in
-   * lastMeta), 0 when the ring is empty, or -len without consuming the frame
-   * when `out` is too small to hold it.
-   */
-  pop(out: Uint8Array, outOff = 0): number {
-    let tail = this.rTail;
-    if (tail === this.rHead) {
-      this.rHead = Atomics.load(this.words, HEAD) >>> 0;
-      if (tail === this.rHead) return 0;
-    }
-    let pos = tail & this.mask;
-    let w = (RING_HEADER_BYTES + pos) >> 2;
-    let len = this.words[w];
-    if (len === WRAP) {
-      tail = (tail + this.capacity - pos) >>> 0;
-      this.rTail = tail;
-      Atomics.store(this.words, TAIL, tail | 0);
-      // The wrap can be the last thing published (an abandoned reserve).
-      if (tail === this.rHead) return 0;
-      pos = 0;
-      w = RING_HEADER_BYTES >> 2;
-      len = this.words[w];
-    }
-    if (len > out.length - outOff) return -len;
-    this.data.copy(out, outOff, pos + REC_HDR, pos + REC_HDR + len);
-    this.lastMeta = this.words[w + 1];
-    this.rTail = (tail + recordBytes(len)) >>> 0;
-    Atomics.store(this.words, TAIL, this.rTail | 0);
-    return len;
   }
 
   /** Consumer side: count a frame it took off the ring but could not deliver (e.g. a TAP write failed). */

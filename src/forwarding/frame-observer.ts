@@ -3,7 +3,7 @@
 // takes in and each copy it queues out, while any capture or mirror watches the VLAN;
 // without one the engine holds no observer and tests a null field per frame, nothing
 // more. A capture's copies go to its capture ring (consumed by main, which writes pcap:
-// src/capture/capture-session.ts); a mirror's go to its ring toward the monitoring TAP's
+// src/capture/captures.ts); a mirror's go to its ring toward the monitoring TAP's
 // I/O thread (src/capture/mirrors.ts). Runs on the forwarding thread of the VLAN.
 //
 // Thread safety: this thread is the single producer of every ring here. A full ring drops

@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { BIN, runCtl, startSwitch, tempDir } from '../helpers/ctl-process.js';
 import { freeTcpPort } from '../helpers/guest.js';
 import { run } from '../helpers/netns.js';
-import { icmpEcho } from '../helpers/packets.js';
+import { icmpEcho } from '../helpers/frames.js';
 import { privTest } from '../helpers/privileged.js';
-import { QemuClient, sleep } from '../helpers/qemu-client.js';
+import { QemuClient } from '../helpers/qemu-client.js';
+import { until } from '../helpers/until.js';
 
 const MAC_A = Buffer.from([0x02, 0xca, 0, 0, 0, 0x0a]);
 const MAC_B = Buffer.from([0x02, 0xca, 0, 0, 0, 0x0b]);
@@ -57,24 +58,21 @@ async function rig(t: ExecutionContext): Promise<Rig> {
   const b = await QemuClient.connect({ port });
   t.teardown(() => a.close());
   t.teardown(() => b.close());
-  for (let i = 0; i < 100; i++) {
-    const ports = JSON.parse((await runCtl(['-u', dir, '--json', 'show', 'ports'])).stdout) as { ports: unknown[] };
-    if (ports.ports.length === 2) break;
-    await sleep(50);
-  }
+  const ports = async (): Promise<number> => (JSON.parse((await runCtl(['-u', dir, '--json', 'show', 'ports'])).stdout) as { ports: unknown[] }).ports.length;
+  await until(async () => (await ports()) === 2, 5000, 'the two QEMU ports', { everyMs: 50 });
   return { dir, a, b };
 }
 
 /** Wait until `n` captures run, then send the frames, each after the last was forwarded. */
 async function sendWhenCapturing(g: Rig, n: number, frames: { from: 'a' | 'b'; frame: Buffer }[]): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const c = JSON.parse((await runCtl(['-u', g.dir, '--json', 'show', 'captures'])).stdout) as { captures: unknown[] };
-    if (c.captures.length === n) break;
-    await sleep(50);
-  }
+  const captures = async (): Promise<number> => (JSON.parse((await runCtl(['-u', g.dir, '--json', 'show', 'captures'])).stdout) as { captures: unknown[] }).captures.length;
+  await until(async () => (await captures()) === n, 10_000, `${n} captures to run`, { everyMs: 50 });
   for (const f of frames) {
-    (f.from === 'a' ? g.a : g.b).send(f.frame);
-    await sleep(50);
+    const [from, to] = f.from === 'a' ? [g.a, g.b] : [g.b, g.a];
+    const had = to.frames.length;
+    from.send(f.frame);
+    // Forwarded (and so captured) once the other VM has it: the next frame comes after it.
+    await until(() => to.frames.length > had, 5000, 'the frame at the other VM');
   }
 }
 

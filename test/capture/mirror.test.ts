@@ -10,7 +10,7 @@ import { renderRunningConfig } from '../../src/control/running-config.js';
 import { AREAS } from '../../src/control/commands/areas.js';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { sleep, until, within } from '../helpers/until.js';
 import { tapHost } from '../helpers/tap-host.js';
 
 test.before(async () => {
@@ -31,12 +31,12 @@ privTest('a mirror of VLAN 10 copies a ping to a monitoring TAP where tcpdump li
   let err = '';
   dump.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   dump.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  for (let i = 0; i < 100 && !/listening on/.test(err); i++) await sleep(50);
+  await until(() => /listening on/.test(err), 5000, 'tcpdump on the monitoring TAP to start', { everyMs: 50, detail: () => err });
 
   const m = await sw.addMirror({ vid: 10 }, `tap:${fx.ifname('m')}`);
   t.is(m.source, 'vlan 10');
   t.true(await fx.ping(a, '10.82.0.2', { count: 3 }));
-  for (let i = 0; i < 100 && !/echo reply/.test(out); i++) await sleep(50);
+  await within(() => /echo reply/.test(out), 5000, { everyMs: 50 });
   t.regex(out, /IP 10\.82\.0\.1 > 10\.82\.0\.2: ICMP echo request/);
   t.regex(out, /IP 10\.82\.0\.2 > 10\.82\.0\.1: ICMP echo reply/);
   const shown = sw.showMirrors();
@@ -70,10 +70,10 @@ privTest('a port mirror copies that port\'s frames both ways; a QEMU port or a m
   let err = '';
   dump.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   dump.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  for (let i = 0; i < 100 && !/listening on/.test(err); i++) await sleep(50);
+  await until(() => /listening on/.test(err), 5000, 'tcpdump on the monitoring TAP to start', { everyMs: 50, detail: () => err });
   await sw.addMirror({ port: `tap:${fx.ifname('d')}` }, `tap:${fx.ifname('n')}`);
   t.true(await fx.ping(a, '10.83.0.2', { count: 2 }));
-  for (let i = 0; i < 100 && !/echo reply/.test(out); i++) await sleep(50);
+  await within(() => /echo reply/.test(out), 5000, { everyMs: 50 });
   t.regex(out, /ICMP echo request/);
   t.regex(out, /ICMP echo reply/);
   await t.throwsAsync(sw.addMirror({ vid: 10 }, 'tap:nosuch'), { code: 'ENOTATTACHED' });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BIN, isolationArgs, runCtl, tempDir } from '../helpers/ctl-process.js';
 import { DivesProcess } from '../helpers/dives-process.js';
+import { until } from '../helpers/until.js';
 
 const run = promisify(execFile);
 const ROOT = join(BIN, '..', '..');
@@ -71,7 +72,7 @@ test('the npm pack tarball installs with npm install -g, and its dives starts a 
   const sockets = join(dir, 'run');
   const child = execFile(dives, ['start', '--no-console', '-u', sockets, ...(await isolationArgs())]);
   t.teardown(() => child.kill('SIGKILL'));
-  await waitFor(() => existsSync(join(sockets, 'dives.ctl')));
+  await until(() => existsSync(join(sockets, 'dives.ctl')), 20_000, 'the installed dives to make its control socket', { everyMs: 50 });
   const installed = await run(dives, ['ctl', '-u', sockets, 'show', 'vlans']);
   t.is(installed.stdout, 'VID  STATE  PORTS  MACS  WORKER  FORWARDED  FLOODED  DROPPED\n(no VLANs)\n');
   t.is((await runCtl(['-u', sockets, 'show', 'vlans'])).stdout, installed.stdout, 'the work tree\'s dives ctl talks to it too');
@@ -80,10 +81,3 @@ test('the npm pack tarball installs with npm install -g, and its dives starts a 
   t.is(await exited, 0);
 });
 
-async function waitFor(ok: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

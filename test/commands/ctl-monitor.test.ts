@@ -11,7 +11,8 @@ import { MAC_FLAP_MOVES } from '../../src/core/mac-move-limits.js';
 import { freeUdpPort, runCtl, startCtlStream, tempDir, type CtlStream } from '../helpers/ctl-process.js';
 import { DivesProcess } from '../helpers/dives-process.js';
 import { freeTcpPort } from '../helpers/guest.js';
-import { QemuClient, ethFrame } from '../helpers/qemu-client.js';
+import { QemuClient } from '../helpers/qemu-client.js';
+import { markerFrame } from '../helpers/frames.js';
 
 interface Ev {
   kind: string;
@@ -56,7 +57,7 @@ async function bounce(a: QemuClient, b: QemuClient, mac: string, times: number):
   for (let i = 0; i < times; i++) {
     const [from, to] = i % 2 === 0 ? [a, b] : [b, a];
     const had = to.frames.length;
-    from.send(ethFrame('ff:ff:ff:ff:ff:ff', mac, `bounce ${i}`));
+    from.send(markerFrame('ff:ff:ff:ff:ff:ff', mac, `bounce ${i}`));
     await to.waitFrames(had + 1);
   }
 }
@@ -88,9 +89,9 @@ test('dives ctl monitor --json prints each event as it happens, in order, with i
   const remotes = [vm1, vm2].map((vm) => `127.0.0.1:${vm.socket.localPort}`);
   await m.until((l) => l.slice(from).filter((x) => x.includes('"vm-connected"')).length >= 2);
   // 02:..:01 is learned on vm1, then seen on vm2.
-  vm1.send(ethFrame('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:01'));
+  vm1.send(markerFrame('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:01'));
   await vm2.waitFrames(1);
-  vm2.send(ethFrame('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:01'));
+  vm2.send(markerFrame('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:01'));
   await vm1.waitFrames(1);
   await m.until((l) => l.some((x) => x.includes('"mac-moved"')));
   await ctl(dirA, 'peer', '127.0.0.1', String(portB));
@@ -151,7 +152,7 @@ test('a MAC bouncing between two ports a thousand times is one counted flap and 
 
   // mac-limit 1: b has its MAC learned already, so frames from another source MAC are dropped.
   await ctl(dir, 'vlan', '10', 'mac-limit', '1');
-  for (let i = 0; i < 5; i++) b.send(ethFrame('ff:ff:ff:ff:ff:ff', '02:00:00:00:0e:0e', `over ${i}`));
+  for (let i = 0; i < 5; i++) b.send(markerFrame('ff:ff:ff:ff:ff:ff', '02:00:00:00:0e:0e', `over ${i}`));
   await m.until((l) => l.some((x) => x.includes('"drops-rising"')), 5000);
   const rising = events(m).find((e) => e.kind === 'drops-rising');
   t.like(rising, { vid: 10, reason: 'mac-limit' });

@@ -15,6 +15,7 @@ import { createLogger } from '../../src/core/log.js';
 import { SampleSwitch } from '../../src/docs/sample-switch.js';
 import { sampleSwitch } from '../../src/docs/sample-data.js';
 import { tempDir } from '../helpers/ctl-process.js';
+import { until } from '../helpers/until.js';
 
 const quiet = createLogger('silent');
 
@@ -246,15 +247,6 @@ test('connections that come and go by the hundred leave a few debug lines, not o
   t.is(lines.filter((l) => /control\[\d+\]: connected/.test(l)).length, 5);
 });
 
-/** Collect the lines of a stream until `until` says there are enough; fails after 5 s. */
-async function until(lines: string[], enough: (lines: string[]) => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!enough(lines)) {
-    if (Date.now() > deadline) throw new Error(`waited 5 s for lines; have:\n${lines.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 test('monitor streams each event as a line until the client sends a line; then the session goes on', async (t) => {
   const server = await serve(t);
   const c = await CtlClient.connect(server.path);
@@ -265,7 +257,7 @@ test('monitor streams each event as a line until the client sends a line; then t
   server.sw.events.emit({ kind: 'vlan-down', vid: 10, reason: 'drill' });
   server.sw.events.emit({ kind: 'peer-up', peer: '10.0.0.9:3333', learned: 'static', legacy: false, how: 'keepalive', portId: 7, vlans: [10] });
   server.sw.events.emit({ kind: 'capture-started', target: 'VLAN 10', to: '/tmp/x.pcap' });
-  await until(lines, (l) => l.length >= 2);
+  await until(() => lines.length >= 2, 5000, 'two lines of the stream', { everyMs: 10, detail: () => lines.join('\n') });
   t.deepEqual(
     lines.map((l) => JSON.parse(l) as { kind: string }).map((e) => e.kind),
     ['vlan-down', 'capture-started'],
@@ -284,9 +276,9 @@ test('a monitor that closes its side, or goes away, is let go of', async (t) => 
   const sock = createConnection(server.path);
   await new Promise((r) => sock.once('connect', r));
   sock.write('monitor\n');
-  await until([], () => server.sw.events.subscribers === 1);
+  await until(() => server.sw.events.subscribers === 1, 5000, 'the monitor to subscribe', { everyMs: 10 });
   sock.destroy();
-  await until([], () => server.sw.events.subscribers === 0);
+  await until(() => server.sw.events.subscribers === 0, 5000, 'the monitor to be let go of', { everyMs: 10 });
   t.pass();
 });
 
@@ -299,14 +291,14 @@ test('a monitor that stops reading costs a socket buffer, not memory, and is tol
   let text = '';
   sock.on('data', (d: string) => (text += d));
   sock.write('json monitor\n');
-  await until([], () => text.includes('ok stream\n'));
+  await until(() => text.includes('ok stream\n'), 5000, 'the stream to start', { everyMs: 10, detail: () => text.slice(-2000) });
   sock.pause();
   const N = 100_000;
   for (let i = 0; i < N; i++) server.sw.events.emit({ kind: 'vlan-down', vid: 1 + (i % 4000), reason: `reason number ${i} of a monitor that does not read` });
   sock.resume();
   await new Promise((r) => setTimeout(r, 200));
   server.sw.events.emit({ kind: 'capture-started', target: 'the marker', to: 'x' });
-  await until([], () => text.includes('the marker'));
+  await until(() => text.includes('the marker'), 5000, 'the marker event', { everyMs: 10, detail: () => text.slice(-2000) });
   const events = text
     .split('\n')
     .filter((l) => l.startsWith('| {"time"'))

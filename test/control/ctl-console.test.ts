@@ -14,6 +14,7 @@ import { runCtlConsole } from '../../src/control/ctl-console.js';
 import { createLogger } from '../../src/core/log.js';
 import { SampleSwitch } from '../../src/docs/sample-switch.js';
 import { tempDir } from '../helpers/ctl-process.js';
+import { until } from '../helpers/until.js';
 
 async function serve(t: ExecutionContext): Promise<ControlServer> {
   const server = await startControlServer({ dir: tempDir(t), registry: createCommandRegistry(), sw: new SampleSwitch(), log: createLogger('silent') });
@@ -34,13 +35,7 @@ async function terminal(t: ExecutionContext, server: ControlServer, historyFile:
   const done = runCtlConsole(client, { input, output, terminal: tty, historyFile });
   // eslint-disable-next-line no-control-regex
   const screen = (): string => raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
-  const waitFor = async (re: RegExp): Promise<void> => {
-    const deadline = Date.now() + 5000;
-    while (!re.test(screen())) {
-      if (Date.now() > deadline) throw new Error(`no ${re} on the screen:\n${screen()}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
+  const waitFor = (re: RegExp): Promise<void> => until(() => re.test(screen()), 5000, `${re} on the screen`, { everyMs: 10, detail: screen });
   return { input, type: (keys: string) => input.write(keys), screen, waitFor, done };
 }
 

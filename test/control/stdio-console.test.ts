@@ -8,6 +8,7 @@ import { createCommandRegistry } from '../../src/control/commands/create-command
 import { ConsoleSession } from '../../src/control/console-session.js';
 import { EXIT_HINT, startStdioConsole } from '../../src/control/stdio-console.js';
 import { SampleSwitch } from '../../src/docs/sample-switch.js';
+import { until } from '../helpers/until.js';
 
 function harness(inputIsTTY = false) {
   const sw = new SampleSwitch();
@@ -75,7 +76,7 @@ test('EOF on input resolves done, logs that the switch keeps running and writes 
 test('close() stops reading, resolves done and leaves later input unread', async (t) => {
   const h = harness();
   h.input.write('vlan 10\ntap tap0\n');
-  while (!h.text().includes('\n')) await new Promise((resolve) => setImmediate(resolve));
+  await until(() => h.text().includes('\n'), 5000, 'the first reply', { everyMs: 0, detail: h.text });
   h.stdio.close();
   h.stdio.close();
   await h.stdio.done;
@@ -101,9 +102,7 @@ test('a line split across chunks is read as one command', async (t) => {
 test('with a TTY on input the console prompts, and the prompt follows the mode', async (t) => {
   // Only input claims to be a TTY, so readline stays out of raw mode but the console still prompts.
   const h = harness(true);
-  const untilEndsWith = async (tail: string) => {
-    while (!h.text().endsWith(tail)) await new Promise((resolve) => setImmediate(resolve));
-  };
+  const untilEndsWith = (tail: string): Promise<void> => until(() => h.text().endsWith(tail), 5000, JSON.stringify(tail), { everyMs: 0, detail: h.text });
   await untilEndsWith('dives> ');
   h.input.write('vlan 10\n');
   await untilEndsWith('dives(vlan 10)> ');

@@ -8,8 +8,9 @@ import { ConsoleSession } from '../../src/control/console-session.js';
 import { createCommandRegistry } from '../../src/control/commands/create-command-registry.js';
 import type { TraceInfo } from '../../src/control/switch-api.js';
 import type { Switch } from '../../src/switch/switch.js';
-import { sleep } from '../helpers/qemu-client.js';
-import { BCAST, frame, mac, peerSwitch, peersUp, until, vm, withMarker } from '../helpers/peer-switches.js';
+import { sleep, until } from '../helpers/until.js';
+import { peerSwitch, peersUp, vm } from '../helpers/peer-switches.js';
+import { BCAST, markerFrame, mac, withMarker } from '../helpers/frames.js';
 
 test('off, begin hands out no slot and nothing is summed', (t) => {
   const tr = new FrameTrace();
@@ -93,7 +94,7 @@ test('frames traced from a VM through a peer to a VM on another switch fill ever
   await run(b.sw, 'debug trace on');
   const N = 30;
   for (let i = 0; i < N; i++) {
-    vmA.send(frame(BCAST, mac(1), `t${i}`));
+    vmA.send(markerFrame(BCAST, mac(1), `t${i}`));
     await until(() => withMarker(vmB, `t${i}`).length === 1, 3000, `frame ${i} at B`);
   }
   await until(() => withMarker(vmA2, `t${N - 1}`).length === 1, 3000, 'the last frame at A\'s second VM');
@@ -113,7 +114,7 @@ test('frames traced from a VM through a peer to a VM on another switch fill ever
 
   t.deepEqual((await run(b.sw, 'debug trace off')).json, { trace: false });
   const before = (await run(b.sw, 'show trace')).json as TraceInfo;
-  vmA.send(frame(BCAST, mac(1), 'untraced'));
+  vmA.send(markerFrame(BCAST, mac(1), 'untraced'));
   await until(() => withMarker(vmB, 'untraced').length === 1, 3000, 'the untraced frame at B');
   await sleep(50);
   const after = (await run(b.sw, 'show trace')).json as TraceInfo;

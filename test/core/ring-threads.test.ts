@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { Doorbell } from '../../src/core/doorbell.js';
 import { Ring } from '../../src/core/ring.js';
 import { mulberry32, patternByte, randInt } from '../helpers/prng.js';
+import { sleepAsync } from '../helpers/ring-io.js';
 
 interface RunResult { received: number; wraps: number; fullRetries: number; pauses: number }
 
@@ -58,11 +59,7 @@ async function run(t: import('ava').ExecutionContext, seed: number, frames: numb
       bell.cancelSleep();
       continue;
     }
-    // Sleep on the doorbell's SLEEPING word (byte 0, src/core/doorbell.ts) without blocking this test's event loop.
-    const words = new Int32Array(bell.sab);
-    const w = Atomics.waitAsync(words, 0, 1, 1000);
-    if (w.async) await w.value;
-    Atomics.store(words, 0, 0);
+    await sleepAsync(bell, 1000);
   }
   const [summary] = (await done) as [{ sent: number; fullRetries: number; drops: number }];
   t.is(bad, '', bad);

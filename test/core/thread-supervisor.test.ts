@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { createLogger } from '../../src/core/log.js';
 import { RestartBudget } from '../../src/core/restart-budget.js';
 import { ThreadSupervisor, workerRun } from '../../src/core/thread-supervisor.js';
+import { until } from '../helpers/until.js';
 
 type How = 'serve' | 'die' | 'fail' | 'deaf';
 
@@ -45,11 +46,6 @@ function rig(plan: (generation: number) => How, opts: { stopTimeoutMs?: number; 
   return r;
 }
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 250 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
-
 test('a thread starts up and stops when asked, and is not restarted for it', async (t) => {
   const r = rig(() => 'serve');
   r.sv.start();
@@ -74,7 +70,7 @@ test('a thread that ignores the stop is ended after the stop timeout', async (t)
 test('deaths are restarted within the budget, then the thread is down and says why', async (t) => {
   const r = rig(() => 'die', { budget: new RestartBudget(2, 60_000) });
   r.sv.start();
-  await until(() => r.sv.state === 'down', 'the thread to go down');
+  await until(() => r.sv.state === 'down', 5000, 'the thread to go down');
   t.is(r.launches, 3, 'the first start and two restarts');
   t.is(r.deaths.length, 3);
   t.regex(r.deaths[0], /^uncaught Error: boom$/);
@@ -88,7 +84,7 @@ test('deaths are restarted within the budget, then the thread is down and says w
 test('a thread that failed on its own error is down at once with that error, not restarted', async (t) => {
   const r = rig(() => 'fail');
   r.sv.start();
-  await until(() => r.sv.state === 'down', 'the thread to go down');
+  await until(() => r.sv.state === 'down', 5000, 'the thread to go down');
   t.is(r.launches, 1);
   t.deepEqual(r.deaths, []);
   t.deepEqual(r.downs, ['the device went away']);
@@ -99,7 +95,7 @@ test('the crash drill ends the thread as a death would, and it comes back', asyn
   const r = rig(() => 'serve');
   r.sv.start();
   await r.sv.crash();
-  await until(() => r.launches === 2, 'the restart');
+  await until(() => r.launches === 2, 5000, 'the restart');
   t.is(r.sv.state, 'up');
   t.is(r.sv.status().restarts, 1);
   t.true(r.logs.includes('debug: ending test-io as a crash would'));
@@ -110,7 +106,7 @@ test('the crash drill ends the thread as a death would, and it comes back', asyn
 test('a thread given up on can be revived with a fresh budget', async (t) => {
   const r = rig((g) => (g < 2 ? 'die' : 'serve'), { budget: new RestartBudget(1, 60_000) });
   r.sv.start();
-  await until(() => r.sv.state === 'down', 'the thread to go down');
+  await until(() => r.sv.state === 'down', 5000, 'the thread to go down');
   t.is(r.launches, 2);
   r.sv.revive();
   t.is(r.sv.state, 'up');

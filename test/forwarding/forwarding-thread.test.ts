@@ -6,19 +6,13 @@
 
 import test from 'ava';
 import { Switch } from '../../src/switch/switch.js';
-import { QemuClient, ethFrame, sleep } from '../helpers/qemu-client.js';
+import { QemuClient } from '../helpers/qemu-client.js';
+import { markerFrame } from '../helpers/frames.js';
+import { sleep, until } from '../helpers/until.js';
 import { freeTcpPort } from '../helpers/guest.js';
 
 const BCAST = 'ff:ff:ff:ff:ff:ff';
 const mac = (n: number): string => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Two VMs on a listener of `vid`; their ports are placed (and the VLAN on a thread) once both are attached. */
 async function vms(t: import('ava').ExecutionContext, sw: Switch, vid: number): Promise<[QemuClient, QemuClient]> {
@@ -30,7 +24,7 @@ async function vms(t: import('ava').ExecutionContext, sw: Switch, vid: number): 
     t.teardown(() => c.close());
     pair.push(c);
   }
-  await until(() => sw.qemu.livePorts(vid) === 2, `VLAN ${vid}'s ports`);
+  await until(() => sw.qemu.livePorts(vid) === 2, 10_000, `VLAN ${vid}'s ports`);
   return pair as [QemuClient, QemuClient];
 }
 
@@ -52,14 +46,14 @@ test('a frame that kills its forwarding thread takes only its VLAN down after th
   let steady = true;
   const traffic = (async () => {
     while (steady) {
-      a20.send(ethFrame(BCAST, mac(20), `steady-${sent20++}`));
+      a20.send(markerFrame(BCAST, mac(20), `steady-${sent20++}`));
       await sleep(10);
     }
   })();
 
   await sw.crashOnFrame(10, mac(0xde));
-  a10.send(ethFrame(BCAST, mac(0xde), 'poison'));
-  await until(() => sw.pool.downReason(10) !== null, 'VLAN 10 to go down');
+  a10.send(markerFrame(BCAST, mac(0xde), 'poison'));
+  await until(() => sw.pool.downReason(10) !== null, 10_000, 'VLAN 10 to go down');
   const reason = sw.pool.downReason(10) ?? '';
   t.regex(reason, /^died 4 times within 60 s, last: .*code: 70, on a frame from port \d+$/);
   t.true(logs.some((l) => l.startsWith('VLAN 10 is down: died 4 times within 60 s')), logs.join('\n'));
@@ -73,13 +67,14 @@ test('a frame that kills its forwarding thread takes only its VLAN down after th
   t.regex(thread?.lastDeath ?? '', /code: 70/);
 
   // VLAN 30 forwards again on the revived thread; VLAN 10's frames are dropped and counted.
-  await until(async () => {
-    a30.send(ethFrame(BCAST, mac(30), 'after'));
-    await sleep(50);
-    return b30.frames.some((f) => f.includes('after'));
-  }, 'VLAN 30 to forward again');
+  // A probe each poll, since the thread may still be coming back when the first is sent.
+  await until(() => {
+    if (b30.frames.some((f) => f.includes('after'))) return true;
+    a30.send(markerFrame(BCAST, mac(30), 'after'));
+    return false;
+  }, 10_000, 'VLAN 30 to forward again', { everyMs: 50 });
   const before = b10.frames.length;
-  a10.send(ethFrame(BCAST, mac(10), 'into-a-down-vlan'));
+  a10.send(markerFrame(BCAST, mac(10), 'into-a-down-vlan'));
   await sleep(300);
   t.is(b10.frames.length, before, 'nothing crosses a VLAN that is down');
   const noVlan = (await sw.showThreads()).find((x) => x.name === t10?.name)?.counters['no-vlan'] ?? 0;
@@ -87,6 +82,6 @@ test('a frame that kills its forwarding thread takes only its VLAN down after th
 
   steady = false;
   await traffic;
-  await until(() => b20.frames.length === sent20, `all ${sent20} frames of VLAN 20 (got ${b20.frames.length})`, 3000);
+  await until(() => b20.frames.length === sent20, 3000, `all ${sent20} frames of VLAN 20`, { detail: () => `got ${b20.frames.length}` });
   t.is(b20.frames.length, sent20, 'VLAN 20 lost no frame while the other thread died four times');
 });

@@ -10,13 +10,11 @@ import { VNET_HDR_LEN, metaPort, metaVid } from '../../src/core/ring-record.js';
 import { VlanEngine } from '../../src/forwarding/vlan-engine.js';
 import { CAPTURE_DIR_AT, CAPTURE_IN, CAPTURE_OUT, CAPTURE_PREFIX, FrameObserver } from '../../src/forwarding/frame-observer.js';
 import { PCAP_RECORD_HEADER_LEN, pcapFileHeader, pcapRecord, readPcap } from '../../src/capture/pcap.js';
+import { ETHERTYPE_IPV4, frame as ethernetFrame } from '../helpers/frames.js';
 
+/** A frame between stations 02:00:00:00:00:dst and ...:src, `fill` after the ethertype, `len` bytes. */
 function frame(dst: number, src: number, fill: number, len = 60): Buffer {
-  const f = Buffer.alloc(len, fill);
-  f.set([2, 0, 0, 0, 0, dst], 0);
-  f.set([2, 0, 0, 0, 0, src], 6);
-  f.writeUInt16BE(0x0800, 12);
-  return f;
+  return ethernetFrame({ dst: 0x020000000000 + dst, src: 0x020000000000 + src, ethertype: ETHERTYPE_IPV4, padTo: len, fill });
 }
 
 interface Rec { meta: number; body: Buffer }

@@ -10,6 +10,7 @@ import { Ring } from '../../src/core/ring.js';
 import { MAC_FLAP_MOVES, MAX_REPORTED_MOVES } from '../../src/core/mac-move-limits.js';
 import { MOVE_FIELDS, MacMoveLog } from '../../src/forwarding/mac-moves.js';
 import { VlanEngine } from '../../src/forwarding/vlan-engine.js';
+import { BCAST, frame as ethernetFrame } from '../helpers/frames.js';
 
 const MAC = 0x02_00_00_00_00_09;
 
@@ -78,11 +79,7 @@ test('the mac-flaps counter says how many moves make a flap', (t) => {
 });
 
 function frame(src: number): Buffer {
-  const f = Buffer.alloc(64, 0);
-  f.fill(0xff, 0, 6);
-  f.writeUIntBE(src, 6, 6);
-  f.writeUInt16BE(0x88b5, 12);
-  return f;
+  return ethernetFrame({ dst: BCAST, src, padTo: 64 });
 }
 
 test('a VLAN engine records its fdb\'s moves and counts a flapping MAC once', (t) => {

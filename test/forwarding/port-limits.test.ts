@@ -8,13 +8,10 @@ import { Ring } from '../../src/core/ring.js';
 import { Fdb } from '../../src/forwarding/fdb.js';
 import { StormMeter, STORM_BROADCAST, STORM_UNKNOWN, limitLines, noLimits } from '../../src/forwarding/port-limits.js';
 import { VlanEngine } from '../../src/forwarding/vlan-engine.js';
+import { ETHERTYPE_IPV4, frame as ethernetFrame } from '../helpers/frames.js';
 
 function frame(dst: number, src: number): Buffer {
-  const f = Buffer.alloc(64);
-  f.writeUIntBE(dst, 0, 6);
-  f.writeUIntBE(src, 6, 6);
-  f.writeUInt16BE(0x0800, 12);
-  return f;
+  return ethernetFrame({ dst, src, ethertype: ETHERTYPE_IPV4, padTo: 64 });
 }
 const BCAST = 0xffffffffffff;
 const MCAST = 0x01005e000001;

@@ -6,19 +6,13 @@ import { PORT_DROP, VLAN_COUNTERS } from '../../src/core/counters.js';
 import { VNET_HDR_LEN, metaPort, metaVid } from '../../src/core/ring-record.js';
 import { VlanEngine } from '../../src/forwarding/vlan-engine.js';
 import { Ring } from '../../src/core/ring.js';
+import { ETHERTYPE_IPV4, frame } from '../helpers/frames.js';
 
 const BCAST = 'ff:ff:ff:ff:ff:ff';
 
-function mac(s: string): Buffer {
-  return Buffer.from(s.split(':').map((h) => parseInt(h, 16)));
-}
-
+/** An IPv4-typed frame from src to dst with nothing after the ethertype, `len` bytes. */
 function ethFrame(dst: string, src: string, _tag = '', len = 64): Buffer {
-  const f = Buffer.alloc(len);
-  mac(dst).copy(f, 0);
-  mac(src).copy(f, 6);
-  f.writeUInt16BE(0x0800, 12);
-  return f;
+  return frame({ dst, src, ethertype: ETHERTYPE_IPV4, padTo: len });
 }
 
 interface Fixture { engine: VlanEngine; rings: Map<number, Ring> }

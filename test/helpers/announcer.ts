@@ -9,7 +9,7 @@ import { LogLimiter } from '../../src/core/log-limiter.js';
 import type { Switch } from '../../src/switch/switch.js';
 import { freeUdpPort, peerSwitch, type PeerSwitch } from './peer-switches.js';
 import type { FamilyLookup, PeeringFlags } from '../../src/peer/peering-options.js';
-import { sleep } from './qemu-client.js';
+import { until } from './until.js';
 
 /** A logger that keeps every line as "level message". */
 export function captureLog(): { log: Logger; lines: string[] } {
@@ -68,12 +68,13 @@ export async function flood(ds: DiscoverySwitch, datagrams: Iterable<Buffer>, ch
     batch = [];
     let got = await heard(ds.sw);
     let progressAt = Date.now();
-    while (got < expect && Date.now() - progressAt < 100) {
-      await sleep(2);
+    // Done when all came, or when none came for 100 ms: the kernel dropped the rest.
+    await until(async () => {
       const now = await heard(ds.sw);
       if (now > got) progressAt = Date.now();
       got = now;
-    }
+      return got >= expect || Date.now() - progressAt >= 100;
+    }, 60_000, `the switch to hear ${expect} announcements`, { everyMs: 2 });
     // What the kernel dropped is not waited for again.
     expect = got;
   };

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Start from '../../src/commands/start.js';
 import { DivesProcess } from './dives-process.js';
+import { until } from './until.js';
 
 export const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 
@@ -104,11 +105,10 @@ export function startCtlStream(t: ExecutionContext, args: string[]): CtlStream {
     stderr: () => stderr,
     exited,
     async until(enough, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!enough(lines)) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`dives ctl ${args.join(' ')}: waited ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await until(() => enough(lines), timeoutMs, `enough lines from dives ctl ${args.join(' ')}`, {
+        detail: () => `stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`,
+        giveUp: () => (child.exitCode !== null ? `it exited (${child.exitCode})\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr}` : undefined),
+      });
     },
     async stop(signal = 'SIGINT') {
       child.kill(signal);

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
+import { until } from './until.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 
@@ -52,14 +53,12 @@ export class DivesProcess {
   }
 
   private async waitText(get: () => string, re: RegExp, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!re.test(get())) {
-      if (Date.now() > deadline || this.child.exitCode !== null) {
-        if (re.test(get())) return;
-        throw new Error(`no ${re} on ${what} within ${timeoutMs} ms\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const output = (): string => `stdout:\n${this.stdout}\nstderr:\n${this.stderr}`;
+    await until(() => re.test(get()), timeoutMs, `${re} on ${what}`, {
+      everyMs: 25,
+      detail: output,
+      giveUp: () => (this.child.exitCode !== null ? `dives exited (${this.child.exitCode})\n${output()}` : undefined),
+    });
   }
 
   /** Type a command at the console; resolves with the reply text once `until` appears after it. */

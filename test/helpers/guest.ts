@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { until } from './until.js';
 
 export interface GuestImage {
   kernel: string;
@@ -114,17 +115,15 @@ export function freeTcpPort(): Promise<number> {
  */
 export async function waitForListening(port: number, timeoutMs: number): Promise<void> {
   const wanted = ':' + port.toString(16).toUpperCase().padStart(4, '0');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const listening = async (): Promise<boolean> => {
     const table = await readFile('/proc/net/tcp', 'utf8');
-    for (const line of table.split('\n').slice(1)) {
+    // f[1] is local_address (hex ip:port), f[3] the state; 0A is LISTEN.
+    return table.split('\n').slice(1).some((line) => {
       const f = line.trim().split(/\s+/);
-      // f[1] is local_address (hex ip:port), f[3] the state; 0A is LISTEN.
-      if (f[1]?.endsWith(wanted) && f[3] === '0A') return;
-    }
-    if (Date.now() > deadline) throw new Error(`guest: nothing listened on port ${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+      return f[1]?.endsWith(wanted) === true && f[3] === '0A';
+    });
+  };
+  await until(listening, timeoutMs, `a guest listening on TCP port ${port}`, { everyMs: 50 });
 }
 
 interface Waiter {

@@ -6,7 +6,7 @@
 // with the NetnsFixture (namespaces, links, vde_plug).
 
 import { ip, type NetnsFixture } from './netns.js';
-import { sleep } from './qemu-client.js';
+import { sleep, until, untilValue } from './until.js';
 import type { Host } from './two-hosts.js';
 import type { VxlanInfo } from '../../src/control/switch-api.js';
 
@@ -67,13 +67,7 @@ export async function vxvdeVm(fx: NetnsFixture, h: Host, url: string, cidr: stri
 
 /** Poll `show vxlan` on `h` until `ok` holds; returns the last answer. */
 export async function waitVxlan(h: Host, ok: (x: VxlanInfo) => boolean, timeoutMs: number, what: string): Promise<VxlanInfo> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const x = await h.json<VxlanInfo>('show vxlan');
-    if (ok(x)) return x;
-    if (Date.now() > deadline) throw new Error(`host ${h.index + 1}: no ${what} within ${timeoutMs} ms: ${JSON.stringify(x)}`);
-    await sleep(50);
-  }
+  return untilValue(() => h.json<VxlanInfo>('show vxlan'), ok, timeoutMs, `${what} on host ${h.index + 1}`, { everyMs: 50 });
 }
 
 /**
@@ -83,11 +77,7 @@ export async function waitVxlan(h: Host, ok: (x: VxlanInfo) => boolean, timeoutM
  */
 export async function iperfBothWays(fx: NetnsFixture, from: string, server: string, to: string): Promise<[number, number]> {
   fx.spawnIn(server, ['iperf3', '-s', '-B', to]);
-  for (let i = 0; i < 100; i++) {
-    const r = await fx.exec(server, ['ss', '-Hltn', 'sport = :5201']);
-    if (r.stdout.includes('5201')) break;
-    await sleep(50);
-  }
+  await until(async () => (await fx.exec(server, ['ss', '-Hltn', 'sport = :5201'])).stdout.includes('5201'), 5000, 'the iperf3 server to listen', { everyMs: 50 });
   const out: number[] = [];
   for (const args of [[], ['-R']]) {
     const r = await fx.exec(from, ['iperf3', '-c', to, '-t', '1', '-J', ...args], { timeoutMs: 15_000 });

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetnsFixture, ip } from './netns.js';
-import { HostsTopology, key, peers, until, up, waitPeers, type Host, type Vm } from './two-hosts.js';
+import { HostsTopology, key, peers, up, waitPeers, type Host, type Vm } from './two-hosts.js';
+import { untilValue } from './until.js';
 import { type ClusterKey, generateKey, writeKeyFile } from '../../src/crypto/cluster-key.js';
 import type { PeerInfo, PeersInfo } from '../../src/control/switch-api.js';
 import { SEAL_HDR_LEN, SEAL_MAC_LEN } from '../../src/crypto/sealed-datagram.js';
@@ -32,7 +33,7 @@ export function keyFile(dir: string, name: string): { path: string; key: Cluster
   return { path, key };
 }
 
-export { key, peers, until, up, waitPeers };
+export { key, peers, up, waitPeers };
 export const peerOf = (p: PeersInfo, h: Host): PeerInfo | undefined => p.peers.find((x) => x.address === key(h));
 export const discovery = (p: PeersInfo, c: keyof NonNullable<PeersInfo['discovery']>['counters']): number => p.discovery?.counters[c] ?? 0;
 export const log = (h: Host): string => h.dives?.stderr ?? '';
@@ -58,7 +59,7 @@ export async function ping(fx: NetnsFixture, vm: Vm, addr: string, args: string[
 /** TCP from `from` to `to` for 2 s with iperf3; bit/s received. */
 export async function iperf(t: Ctx, fx: NetnsFixture, from: Vm, to: Vm): Promise<number> {
   const server = fx.spawnIn(to.ns, ['iperf3', '-s', '-1', '-B', to.addr]);
-  await until(() => fx.exec(to.ns, ['ss', '-Hltn', 'sport = :5201']), (r) => r.stdout.includes('5201'), 5000, 'iperf3 server');
+  await untilValue(() => fx.exec(to.ns, ['ss', '-Hltn', 'sport = :5201']), (r) => r.stdout.includes('5201'), 5000, 'iperf3 server', { everyMs: 50 });
   const r = await fx.exec(from.ns, ['iperf3', '-c', to.addr, '-t', '2', '-J'], { timeoutMs: 30_000 });
   server.kill();
   t.is(r.code, 0, r.stderr + r.stdout.slice(0, 500));

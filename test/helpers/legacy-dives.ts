@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { TapDevice, tapRead, tapWrite } from '../../src/tap/tap-device.js';
 import { ip, type NetnsFixture } from './netns.js';
+import { until } from './until.js';
 import { DISCOVERY_PORT, PEER_PORT, type Host, type HostsTopology, type VmSpec } from './two-hosts.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -271,11 +272,8 @@ export class LegacyDives {
   }
 
   async wait(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!cond()) {
-      // Once it is gone all its output has been read, so `cond` gets a last look first.
-      if ((Date.now() > deadline || !this.alive) && !cond()) throw new Error(`legacy-dives: no ${what} within ${timeoutMs} ms (exit ${this.child.exitCode})\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const output = (): string => `(exit ${this.child.exitCode})\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`;
+    // Once it is gone all its output has been read, so until's last look at `cond` is enough.
+    await until(cond, timeoutMs, `${what} (legacy-dives)`, { everyMs: 25, detail: output, giveUp: () => (this.#alive ? undefined : `it is gone ${output()}`) });
   }
 }

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import {
   AF_INET, IPPROTO_ICMP, SOCK_CLOEXEC, SOCK_RAW, loadLibc, describeErrno, LITTLE_ENDIAN,
 } from '../../src/linux/libc.js';
+import { checksum } from './frames.js';
 
 export const NETNS_PREFIX = 'dvt';
 const ID_CHARS = 4;
@@ -215,13 +216,6 @@ export async function sweepStale(prefix: string = NETNS_PREFIX): Promise<string[
 }
 
 // --- the ICMP echo client ping() runs inside a namespace --------------------------------
-
-function checksum(buf: Uint8Array, off: number, len: number): number {
-  let sum = 0;
-  for (let i = 0; i < len; i += 2) sum += (buf[off + i]! << 8) | (i + 1 < len ? buf[off + i + 1]! : 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
 
 /** Exit code 0 when one of `count` echo requests to addr is answered, 1 when none is, 2 on error. */
 function pingMain(addr: string, count: number, timeoutS: number): number {

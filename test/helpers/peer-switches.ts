@@ -9,7 +9,8 @@ import { Switch } from '../../src/switch/switch.js';
 import { createLogger, type Logger } from '../../src/core/log.js';
 import { resolvePeeringOptions, type FamilyLookup, type PeeringFlags } from '../../src/peer/peering-options.js';
 import { freeTcpPort } from './guest.js';
-import { QemuClient, sleep } from './qemu-client.js';
+import { QemuClient } from './qemu-client.js';
+import { until } from './until.js';
 
 /** A UDP port nobody on 127.0.0.1 uses right now. */
 export async function freeUdpPort(address = '127.0.0.1'): Promise<number> {
@@ -61,15 +62,6 @@ export async function vm(t: ExecutionContext, sw: Switch, vid: number): Promise<
   return c;
 }
 
-/** Poll `cond` every 20 ms until it holds; throws naming `what` after timeoutMs. */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 /** Poll until every listed peer of `sw` is up (by "host:port"). */
 export async function peersUp(sw: Switch, keys: string[], timeoutMs = 5000): Promise<void> {
   await until(
@@ -80,24 +72,4 @@ export async function peersUp(sw: Switch, keys: string[], timeoutMs = 5000): Pro
     timeoutMs,
     `peers ${keys.join(', ')} up`,
   );
-}
-
-/** An Ethernet frame from `src` to `dst` (6-byte buffers) with a marker payload. */
-export function frame(dst: Buffer, src: Buffer, marker: string): Buffer {
-  const f = Buffer.alloc(60);
-  dst.copy(f, 0);
-  src.copy(f, 6);
-  f.writeUInt16BE(0x88b5, 12); // IEEE local experimental ethertype
-  f.write(marker, 14, 'latin1');
-  return f;
-}
-
-export const BCAST = Buffer.alloc(6, 0xff);
-export function mac(n: number): Buffer {
-  return Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x00, n]);
-}
-
-/** Frames `c` received that carry `marker`. */
-export function withMarker(c: QemuClient, marker: string): Buffer[] {
-  return c.frames.filter((f) => f.subarray(14, 14 + marker.length).toString('latin1') === marker);
 }

@@ -1,11 +1,13 @@
 // A test client that speaks QEMU's socket netdev protocol (4-byte big-endian
-// length, then the frame) to a DiVES listener, standing in for a VM. Test code,
-// main thread of the ava worker.
+// length, then the frame) to a DiVES listener, standing in for a VM, and the sentinels
+// that prove a frame did not arrive at one. Test code, main thread of the ava worker.
 
 import net from 'node:net';
 import { once } from 'node:events';
 import { QemuFramer } from '../../src/qemu/qemu-framer.js';
 import { drainedOrClosed } from '../../src/control/byte-stream.js';
+import { BCAST, SENTINEL, frame, withMarker, type Mac } from './frames.js';
+import { until } from './until.js';
 
 export class QemuClient {
   readonly frames: Buffer[] = [];
@@ -57,18 +59,28 @@ export class QemuClient {
   }
 }
 
-/** An Ethernet frame from src to dst (MACs as "02:..." strings) with a recognisable payload. */
-export function ethFrame(dst: string, src: string, payload = 'dives', size = 64): Buffer {
-  const f = Buffer.alloc(Math.max(size, 14 + payload.length));
-  Buffer.from(dst.split(':').map((h) => parseInt(h, 16))).copy(f, 0);
-  Buffer.from(src.split(':').map((h) => parseInt(h, 16))).copy(f, 6);
-  f.writeUInt16BE(0x88b5, 12); // local experimental ethertype: no host stack reacts to it
-  f.write(payload, 14);
-  return f;
-}
+let sentinels = 0;
 
-export async function sleep(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
+/**
+ * Send a sentinel (SENTINEL in test/helpers/frames.ts) from `from`, with source MAC `src`,
+ * to `dst` (a broadcast unless told; tagged `vid` if told, for a trunk), and wait until
+ * each of `to` has it; the caller says
+ * why it travels the path of the frame it stands for. It is sent again at each poll until
+ * it arrives, since a full ring may drop a copy: every copy leaves after the frame it
+ * stands for, so any one of them is proof. Returns how many copies were sent.
+ */
+export async function sendSentinel(from: QemuClient, src: Mac, to: QemuClient[], opts: { dst?: Mac; vid?: number; timeoutMs?: number } = {}): Promise<number> {
+  const marker = `${SENTINEL}-${++sentinels}`;
+  const f = frame({ dst: opts.dst ?? BCAST, src, payload: marker, vid: opts.vid });
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  let sent = 0;
+  await until(() => {
+    if (sent > 0 && to.every((c) => withMarker(c, marker).length > 0)) return true;
+    from.send(f);
+    sent++;
+    return false;
+  }, timeoutMs, `sentinel ${marker}`, { everyMs: 50 });
+  return sent;
 }
 
 /**

@@ -1,6 +1,6 @@
-// sendRawFrames: puts exact Ethernet frames (802.1Q tags and all) on a network device
-// through an AF_PACKET socket, as a trunk's far end would: run inside a namespace, since
-// the device is there. Used by the trunk tests, whose kernel may lack VLAN devices (8021q).
+// sendRawFrames: puts exact Ethernet frames (802.1Q tags and all, built with
+// test/helpers/frames.ts) on a network device through an AF_PACKET socket, as a trunk's
+// far end would: run inside a namespace, since the device is there. Used by the trunk tests, whose kernel may lack VLAN devices (8021q).
 // Runs in the ava test process; as a script (`--dvt-raw IFNAME HEX...`) it is the sender.
 
 import { readFileSync } from 'node:fs';

@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Doorbell } from '../../src/core/doorbell.js';
 import { Ring } from '../../src/core/ring.js';
 import { mulberry32, patternByte, randInt } from './prng.js';
+import { push } from './ring-io.js';
 
 interface ProducerStart {
   ringSab: SharedArrayBuffer;
@@ -26,7 +27,7 @@ while (sent < start.frames) {
   // A full ring drops (the producer never blocks); this test wants every frame
   // through, so it retries a dropped frame, which also proves a full ring
   // recovers from being full.
-  while (ring.push(scratch, 0, len, sent) === 0) fullRetries++;
+  while (push(ring, scratch, 0, len, sent) === 0) fullRetries++;
   sent++;
 }
 parentPort?.postMessage({ sent, fullRetries, drops: ring.drops });

@@ -17,7 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DivesProcess } from './dives-process.js';
 import { ip, type NetnsFixture } from './netns.js';
-import { sleep } from './qemu-client.js';
+import { until, untilValue } from './until.js';
+import { BCAST, SENTINEL, frame } from './frames.js';
+import { sendRawFrames } from './raw-frames.js';
 import type { PeersInfo } from '../../src/control/switch-api.js';
 
 export const PEER_PORT = 3333;
@@ -121,23 +123,12 @@ export class Host {
   }
 }
 
-/** Poll `get` every 50 ms until `ok` holds; returns the last value. */
-export async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms: ${JSON.stringify(v).slice(0, 2000)}`);
-    await sleep(50);
-  }
-}
-
 /** `show peers` on h's switch. */
 export const peers = (h: Host): Promise<PeersInfo> => h.json<PeersInfo>('show peers');
 
 /** Poll `show peers` on `h` until `ok` holds; returns the last answer. */
 export async function waitPeers(h: Host, ok: (p: PeersInfo) => boolean, timeoutMs: number, what: string): Promise<PeersInfo> {
-  return until(() => peers(h), ok, timeoutMs, `${what} on host ${h.index + 1}`);
+  return untilValue(() => peers(h), ok, timeoutMs, `${what} on host ${h.index + 1}`, { everyMs: 50 });
 }
 
 /** The address other switches know h's switch by. */
@@ -209,12 +200,40 @@ export async function capture(fx: NetnsFixture, ns: string, dev: string, filter:
   let err = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const deadline = Date.now() + 5000;
-  while (!/listening on/.test(err)) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`tcpdump in ${ns} did not start: ${err}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await until(() => /listening on/.test(err), 5000, `tcpdump in ${ns} to start`, { detail: () => err, giveUp: () => (proc.exitCode !== null ? `it exited (${proc.exitCode}): ${err}` : undefined) });
   return { lines: () => out.split('\n').filter((l) => l.trim() !== ''), proc };
+}
+
+/**
+ * A capture's lines without the frames from `mac`: each frame is its header line (tcpdump
+ * -e names the source MAC first) and the hex lines tcpdump prints after it.
+ */
+export function linesWithout(lines: string[], mac: string): string[] {
+  const out: string[] = [];
+  let skipping = false;
+  for (const l of lines) {
+    if (!/^\s/.test(l)) skipping = l.includes(` ${mac} > `);
+    if (!skipping) out.push(l);
+  }
+  return out;
+}
+
+/**
+ * Put a sentinel (SENTINEL in test/helpers/frames.ts, the experimental ethertype, broadcast)
+ * on `from`'s TAP in its namespace, so that `from`'s switch takes it, and wait until `cap`
+ * (whose filter lets it through) shows it; sent again each poll in case a copy is dropped.
+ * The caller says why it follows the frames it stands for; linesWithout(lines, from.mac)
+ * leaves it out of what the test checks.
+ */
+export async function tapSentinel(fx: NetnsFixture, from: Vm, cap: { lines: () => string[] }, timeoutMs = 5000): Promise<void> {
+  const f = frame({ dst: BCAST, src: from.mac, payload: SENTINEL });
+  let sent = false;
+  await until(async () => {
+    if (sent && cap.lines().some((l) => l.includes(` ${from.mac} > `))) return true;
+    await sendRawFrames(fx, from.ns, from.tap, [f]);
+    sent = true;
+    return false;
+  }, timeoutMs, `a sentinel from ${from.name} in the capture`, { everyMs: 100, detail: () => cap.lines().join('\n') });
 }
 
 /** Send UDP datagrams from inside `ns` (a VM or a host), with Node, as a script argument. */

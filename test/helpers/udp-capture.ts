@@ -8,6 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { NetnsFixture } from './netns.js';
+import { until } from './until.js';
 
 /** One UDP datagram from a capture; `payload` is whole unless `fragment`. */
 export interface CapturedUdp {
@@ -44,11 +45,7 @@ export async function pcapCapture(fx: NetnsFixture, ns: string, dev: string, fil
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const deadline = Date.now() + 5000;
-  while (!/listening on/.test(err)) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`tcpdump -w in ${ns} did not start: ${err}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await until(() => /listening on/.test(err), 5000, `tcpdump -w in ${ns} to start`, { detail: () => err, giveUp: () => (proc.exitCode !== null ? `it exited (${proc.exitCode}): ${err}` : undefined) });
   return {
     proc,
     peek: () => readPcapUdp(file),

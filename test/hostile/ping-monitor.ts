@@ -5,6 +5,7 @@
 // (`ip netns exec` execs it, so the child's pid is ping's).
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { until } from '../helpers/until.js';
 
 export interface PingTotals {
   /** Echo requests sent, from ping's summary. */
@@ -42,13 +43,15 @@ export class PingMonitor {
   /** Start pinging and wait for the first reply (ARP and all), or throw. */
   static async start(ns: string, target: string, intervalS: number, timeoutMs = 10_000): Promise<PingMonitor> {
     const m = new PingMonitor(ns, target, intervalS);
-    const deadline = Date.now() + timeoutMs;
-    while (m.replies.size === 0) {
-      if (Date.now() > deadline || m.child.exitCode !== null) {
-        m.child.kill('SIGKILL');
-        throw new Error(`ping ${target} in ${ns} got no reply within ${timeoutMs} ms: ${m.out.slice(-500)}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      await until(() => m.replies.size > 0, timeoutMs, `a reply to ping ${target} in ${ns}`, {
+        everyMs: 50,
+        detail: () => m.out.slice(-500),
+        giveUp: () => (m.child.exitCode !== null ? `ping exited (${m.child.exitCode}): ${m.out.slice(-500)}` : undefined),
+      });
+    } catch (err) {
+      m.child.kill('SIGKILL');
+      throw err;
     }
     return m;
   }

@@ -18,7 +18,7 @@ import { PING_INTERVAL_S, SAMPLE_EVERY_MS, type Sizes } from './hostile-config.j
 import { PingMonitor } from './ping-monitor.js';
 import { ProcSampler } from './proc-sampler.js';
 import { RawUdp } from './raw-udp.js';
-import { until } from './scenario.js';
+import { timeUntil } from './scenario.js';
 import { BIN, SwitchProcess } from './switch-process.js';
 
 /** What run-hostile.ts made and hands to run-inside.ts. */
@@ -112,7 +112,7 @@ export class Rig {
     await rig.handTapsToVms();
     if ((await rig.waitPeerState('up', 15_000)) < 0) throw new Error(`the peer ${PEER_ADDR}:${PEER_PORT} did not come up`);
     rig.reader = await rig.qemu(rig.v20Sock);
-    await until(async () => (rig.readerPort = (await rig.ports(20)).find((p) => p.kind === 'qemu')?.id ?? -1) >= 0, 5000);
+    await timeUntil(async () => (rig.readerPort = (await rig.ports(20)).find((p) => p.kind === 'qemu')?.id ?? -1) >= 0, 5000);
     rig.ping = await PingMonitor.start(plan.nsVmA, VM_B.addr, PING_INTERVAL_S);
     rig.sampler = new ProcSampler(rig.sut.pid, SAMPLE_EVERY_MS);
     rig.sampler.start();
@@ -215,7 +215,7 @@ export class Rig {
 
   /** Wait until the switch shows its static peer in `state`: ms it took, or -1. */
   waitPeerState(state: 'up' | 'down', timeoutMs: number, everyMs = 100): Promise<number> {
-    return until(async () => (await this.peerInfo())?.state === state, timeoutMs, everyMs);
+    return timeUntil(async () => (await this.peerInfo())?.state === state, timeoutMs, everyMs);
   }
 
   async peerInfo(): Promise<PeerJson | undefined> {

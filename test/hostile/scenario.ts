@@ -1,9 +1,11 @@
 // What a scenario of the robustness suite is and reports — the inputs it tried, its checks
-// and its figures — and the small waiting helpers every scenario file uses. Read by the
-// runner (test/hostile/run-inside.ts) and by each test/hostile/scenarios/*.ts; no I/O.
+// and its figures — and the small waiting helpers every scenario file uses, built on
+// test/helpers/until.ts. Read by the runner (test/hostile/run-inside.ts) and by each
+// test/hostile/scenarios/*.ts; no I/O.
 
 import { readFileSync } from 'node:fs';
 import type { Rig } from './rig.js';
+import { sleep, within } from '../helpers/until.js';
 
 export interface Check {
   scenario: string;
@@ -45,18 +47,12 @@ export interface Scenario {
   run(rig: Rig, out: ScenarioOut): Promise<void>;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep };
 
 /** Poll `cond` every `everyMs` until it holds: the time it took (ms), or -1 after timeoutMs. */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<number> {
+export async function timeUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<number> {
   const start = Date.now();
-  for (;;) {
-    if (await cond()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) return -1;
-    await sleep(everyMs);
-  }
+  return (await within(cond, timeoutMs, { everyMs })) ? Date.now() - start : -1;
 }
 
 /** The rows of /proc/net/udp (this namespace) for sockets bound to `port`, split into columns. */
@@ -89,8 +85,7 @@ export function udpQueued(port: number): number {
  * small a kernel buffer is. Drops that still happen are counted by kernelUdpDrops().
  */
 export async function paceTo(port: number, bytes: number, maxMs = 200): Promise<void> {
-  const deadline = Date.now() + maxMs;
-  while (udpQueued(port) > bytes && Date.now() < deadline) await sleep(1);
+  await within(() => udpQueued(port) <= bytes, maxMs, { everyMs: 1 });
 }
 
 export function sum(values: Iterable<number>): number {

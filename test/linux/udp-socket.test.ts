@@ -12,6 +12,7 @@ import { eventfdClose, eventfdDrain, eventfdOpen } from '../../src/linux/eventfd
 import { POLLIN, loadLibc } from '../../src/linux/libc.js';
 import { MmsgBatch, addressOf } from '../../src/linux/mmsg.js';
 import { privTest } from '../helpers/privileged.js';
+import { until } from '../helpers/until.js';
 import { SOCKADDR_MAX, UdpSocket, sockaddrEqual, sockaddrFor, sockaddrKey, sockaddrParts } from '../../src/linux/udp-socket.js';
 
 async function dgramSocket(t: import('ava').ExecutionContext, onMessage?: (m: Buffer, r: dgram.RemoteInfo) => void): Promise<dgram.Socket> {
@@ -28,11 +29,6 @@ function readable(fd: number): boolean {
   pfd[0] = fd;
   shorts[2] = POLLIN;
   return loadLibc().poll(pfd, 1, 0) === 1;
-}
-
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
 }
 
 test('sockaddrs encode and decode IPv4 and IPv6; the IPv4 key is exact; bad addresses are refused', (t) => {
@@ -82,7 +78,7 @@ test('recvmmsg takes several datagrams in one call with their senders, and flags
       got.push({ len: batch.len(i), trunc: batch.truncated(i), first: batch.slot[i][0], from: sockaddrParts('udp4', batch.names, i * SOCKADDR_MAX).port });
     }
     return got.length >= 6;
-  }, 3000);
+  }, 3000, 'six datagrams through recvmmsg', { everyMs: 5 });
   t.is(got.length, 6);
   t.deepEqual(got.map((g) => g.len), [...sizes, 2048]);
   t.deepEqual(got.map((g) => g.trunc), [false, false, false, false, false, true]);
@@ -108,12 +104,12 @@ test('sendmmsg sends a batch to two destinations in one call, each datagram its 
   });
   t.is(batch.send(s.fd, 0, 3), 3);
   t.deepEqual([batch.len(0), batch.len(1), batch.len(2)], [10, 1500, 60]);
-  await until(() => inbox.a.length >= 2 && inbox.b.length >= 1, 3000);
+  await until(() => inbox.a.length >= 2 && inbox.b.length >= 1, 3000, 'two datagrams at a and one at b', { everyMs: 5 });
   t.deepEqual(inbox.a.map((m) => [m.length, m[0], m[m.length - 1]]), [[10, 0xa1, 0xa1], [60, 0xc3, 0xc3]]);
   t.deepEqual(inbox.b.map((m) => [m.length, m[0], m[m.length - 1]]), [[1500, 0xb2, 0xb2]]);
   // Sending from the middle of the batch: only the rest goes.
   t.is(batch.send(s.fd, 2, 1), 1);
-  await until(() => inbox.a.length >= 3, 3000);
+  await until(() => inbox.a.length >= 3, 3000, 'the third datagram at a', { everyMs: 5 });
   t.is(inbox.a.length, 3);
 });
 

@@ -14,7 +14,8 @@ import { freeUdpPort, runCtl, tempDir } from '../helpers/ctl-process.js';
 import { DivesProcess } from '../helpers/dives-process.js';
 import { freeTcpPort } from '../helpers/guest.js';
 import { promTest, promtoolCheck } from '../helpers/promtool.js';
-import { QemuClient, ethFrame } from '../helpers/qemu-client.js';
+import { QemuClient } from '../helpers/qemu-client.js';
+import { markerFrame } from '../helpers/frames.js';
 
 interface Got {
   status: number;
@@ -75,10 +76,10 @@ async function quietScrape(t: ExecutionContext): Promise<{ before: string; after
   const macs = ['02:00:00:00:01:01', '02:00:00:00:01:02', '02:00:00:00:01:03'];
   // Each VM says hello (flooded to the two others), then a's unicast to b, 20 times, of growing size.
   for (let i = 0; i < 3; i++) {
-    vms[i].send(ethFrame('ff:ff:ff:ff:ff:ff', macs[i], 'hello'));
+    vms[i].send(markerFrame('ff:ff:ff:ff:ff:ff', macs[i], 'hello'));
     for (let j = 0; j < 3; j++) if (j !== i) await vms[j].waitFrames(vms[j].frames.length + 1).catch(() => undefined);
   }
-  for (let i = 0; i < 20; i++) vms[0].send(ethFrame(macs[1], macs[0], `to b ${i}`, 64 + i * 10));
+  for (let i = 0; i < 20; i++) vms[0].send(markerFrame(macs[1], macs[0], `to b ${i}`, 64 + i * 10));
   await vms[1].waitFrames(2 + 20);
   // No frame flows from here on: a scrape before and after show ports must agree with it.
   const before = (await get(metrics, '/metrics')).body.toString();

@@ -7,7 +7,7 @@ import test from 'ava';
 import { DISCOVERY_COUNTERS } from '../../src/core/counters.js';
 import { DEFAULT_LOG_BURST } from '../../src/core/log-limiter.js';
 import { announcement, discoverySwitch, fakeHost, flood } from '../helpers/announcer.js';
-import { until } from '../helpers/peer-switches.js';
+import { until } from '../helpers/until.js';
 
 const KINDS: [string, RegExp][] = [
   ['malformed', /dropped a malformed announcement/],

@@ -8,8 +8,7 @@ import { DISCOVERY_COUNTERS } from '../../src/core/counters.js';
 import { LogLimiter } from '../../src/core/log-limiter.js';
 import { DiscoveryLimits } from '../../src/peer/discovery-limits.js';
 import { announcement, captureLog, discoverySwitch, fakeHost, flood } from '../helpers/announcer.js';
-import { until } from '../helpers/peer-switches.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { sleep, until } from '../helpers/until.js';
 
 function limits(maxPeers: number, peerRate: number) {
   const { log, lines } = captureLog();

@@ -7,7 +7,8 @@ import { Discovery, type DiscoveryOptions } from '../../src/peer/discovery.js';
 import { createLogger } from '../../src/core/log.js';
 import type { Announcement } from '../../src/peer/wire/announcement.js';
 import { encodeSockaddrAnnouncement, type AnnouncementFormat } from '../../src/peer/wire/sockaddr-announcement.js';
-import { freeUdpPort, until } from '../helpers/peer-switches.js';
+import { freeUdpPort } from '../helpers/peer-switches.js';
+import { until } from '../helpers/until.js';
 
 function discovery(over: Partial<DiscoveryOptions> = {}): { d: Discovery; heard: [Announcement, string][]; formats: AnnouncementFormat[] } {
   const heard: [Announcement, string][] = [];

@@ -9,7 +9,7 @@
 import test from 'ava';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { sleep } from '../helpers/until.js';
 import { HostsTopology, key, sendUdp, waitPeers } from '../helpers/two-hosts.js';
 import { LegacyDives } from '../helpers/legacy-dives.js';
 import type { MacEntry } from '../../src/control/switch-api.js';

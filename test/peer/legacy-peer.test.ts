@@ -8,8 +8,9 @@
 import test, { type ExecutionContext } from 'ava';
 import dgram from 'node:dgram';
 import { discoverySwitch, type DiscoverySwitch } from '../helpers/announcer.js';
-import { BCAST, frame, mac, until, vm, withMarker } from '../helpers/peer-switches.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { vm } from '../helpers/peer-switches.js';
+import { BCAST, markerFrame, mac, withMarker } from '../helpers/frames.js';
+import { sleep, until } from '../helpers/until.js';
 import { encodeSockaddrAnnouncement } from '../../src/peer/wire/sockaddr-announcement.js';
 import { KEEPALIVE } from '../../src/peer/wire/keepalive.js';
 import type { PeerInfo } from '../../src/peer/peer-info.js';
@@ -86,12 +87,12 @@ test('a peer heard only by sockaddr announcements is legacy: plain frames both w
   t.true(((await ds.sw.showPeers()).discovery?.counters.sockaddr ?? 0) > 0);
 
   // Its frames reach the VLAN, and ours reach it as `vid + frame`.
-  legacy.send(10, frame(BCAST, mac(0x44), 'from-legacy'));
+  legacy.send(10, markerFrame(BCAST, mac(0x44), 'from-legacy'));
   await until(() => withMarker(c, 'from-legacy').length === 1, 3000, 'the legacy frame at the VM');
-  c.send(frame(BCAST, mac(0x11), 'to-legacy'));
+  c.send(markerFrame(BCAST, mac(0x11), 'to-legacy'));
   // The largest frame it can read whole (16384 bytes with the vid), and one byte more.
-  const fits = Buffer.concat([frame(BCAST, mac(0x11), 'fits'), Buffer.alloc(16380 - 60, 0x5a)]);
-  const over = Buffer.concat([frame(BCAST, mac(0x11), 'over'), Buffer.alloc(16381 - 60, 0x5a)]);
+  const fits = markerFrame(BCAST, mac(0x11), 'fits', 16380);
+  const over = markerFrame(BCAST, mac(0x11), 'over', 16381);
   c.send(fits);
   c.send(over);
   await until(() => legacy.got.some((m) => m.length === 16384), 3000, 'the 16380-byte frame at the legacy peer');

@@ -7,9 +7,10 @@
 import test from 'ava';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { sleep, until } from '../helpers/until.js';
 import { HostsTopology, PEER_PORT, capture, key, peers, sendUdp, up, waitPeers } from '../helpers/two-hosts.js';
 import type { MacEntry } from '../../src/control/switch-api.js';
+import { BCAST, frame, mac } from '../helpers/frames.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -53,11 +54,7 @@ privTest('two switches on two hosts discover each other within 3 s, ping and ipe
 
   // iperf3, TCP, between the VMs, through both switches and the peer link.
   const server = fx.spawnIn(h2.vm('b').ns, ['iperf3', '-s', '-1', '-B', h2.vm('b').addr]);
-  for (let i = 0; i < 100; i++) {
-    const r = await fx.exec(h2.vm('b').ns, ['ss', '-Hltn', 'sport = :5201']);
-    if (r.stdout.includes('5201')) break;
-    await sleep(50);
-  }
+  await until(async () => (await fx.exec(h2.vm('b').ns, ['ss', '-Hltn', 'sport = :5201'])).stdout.includes('5201'), 5000, 'the iperf3 server to listen', { everyMs: 50 });
   const r = await fx.exec(h1.vm('a').ns, ['iperf3', '-c', h2.vm('b').addr, '-t', '2', '-J'], { timeoutMs: 30_000 });
   t.is(r.code, 0, r.stderr + r.stdout.slice(0, 500));
   const bps = (JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
@@ -75,8 +72,8 @@ privTest('a datagram from a non-peer address is dropped and counted, and its fra
   const cap = await capture(fx, h2.vm('b').ns, h2.vm('b').tap, 'ether proto 0x88b5');
   // vid 10, then a broadcast frame of a local experimental ethertype, from host 1's
   // address but not from its switch's port: a stranger.
-  const frame = Buffer.concat([Buffer.from('0000000a', 'hex'), Buffer.alloc(6, 0xff), Buffer.from('02d17e0000ee88b5', 'hex'), Buffer.alloc(46, 0x5a)]);
-  await sendUdp(fx, h1.ns, { to: h2.addr, port: PEER_PORT, payloadHex: frame.toString('hex'), count: 3, bind: { address: h1.addr, port: 40000 } });
+  const datagram = Buffer.concat([Buffer.from('0000000a', 'hex'), frame({ dst: BCAST, src: mac(0xee), fill: 0x5a })]);
+  await sendUdp(fx, h1.ns, { to: h2.addr, port: PEER_PORT, payloadHex: datagram.toString('hex'), count: 3, bind: { address: h1.addr, port: 40000 } });
   const p = await waitPeers(h2, (x) => x.strangers >= 3, 3000, 'strangers counted');
   t.is(p.lastStranger, `${h1.addr}:40000`);
   t.is(p.peers.length, 1, 'the stranger did not become a peer');

@@ -10,14 +10,14 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { sleep, untilValue } from '../helpers/until.js';
 import { DISCOVERY_PORT, PEER_PORT } from '../helpers/two-hosts.js';
 import { BIN, freeUdpPort, runCtl, startSwitch, tempDir } from '../helpers/ctl-process.js';
 import { pcapCapture, type CapturedUdp } from '../helpers/udp-capture.js';
 import { generateKey, writeKeyFile } from '../../src/crypto/cluster-key.js';
 import type { KeysInfo } from '../../src/crypto/key-control.js';
 import { SEAL_F_ADDRESSED, SEAL_F_ENCRYPTED, SEAL_MAGIC } from '../../src/crypto/sealed-datagram.js';
-import { topology, keyFile, until, peers, waitPeers, key, up, peerOf, discovery, log, lit, relaunch, ping, iperf, FAST, NO_REPLY, PATTERN, PATTERN_TWICE, PING_DATAGRAM } from '../helpers/keyed-hosts.js';
+import { topology, keyFile, peers, waitPeers, key, up, peerOf, discovery, log, lit, relaunch, ping, iperf, FAST, NO_REPLY, PATTERN, PATTERN_TWICE, PING_DATAGRAM } from '../helpers/keyed-hosts.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -46,7 +46,7 @@ privTest('two switches with the same key discover each other, ping and carry TCP
     const pinged = await ping(fx, a, b.addr, ['-c', '5', '-i', '0.1', '-p', PATTERN]);
     t.true(pinged.ok, `${mode}: ${pinged.out}`);
     const fromEach = (ds: CapturedUdp[]) => [h1, h2].every((h) => ds.some((d) => d.dport === DISCOVERY_PORT && d.src === h.addr));
-    await until(async () => cap.peek(), fromEach, 3000, 'an announcement from each host in the capture');
+    await untilValue(() => cap.peek(), fromEach, 3000, 'an announcement from each host in the capture', { everyMs: 50 });
     const got = await cap.stop();
 
     const datagrams = got.filter((d) => d.sport === PEER_PORT || d.dport === PEER_PORT);
@@ -121,7 +121,7 @@ privTest('the cluster key is rotated (key add, key use, key remove on both switc
   // From now on every datagram on the underlay is sealed with the new key.
   const cap = await pcapCapture(fx, h1.ns, h1.dev, `udp port ${PEER_PORT} or udp port ${DISCOVERY_PORT}`, join(keyDir, 'after.pcap'));
   t.true((await ping(fx, a, b.addr, ['-c', '3', '-i', '0.1'])).ok, 'the new key carries frames');
-  await until(async () => cap.peek(), (ds) => ds.some((d) => d.dport === DISCOVERY_PORT), 3000, 'an announcement in the capture');
+  await untilValue(() => cap.peek(), (ds) => ds.some((d) => d.dport === DISCOVERY_PORT), 3000, 'an announcement in the capture', { everyMs: 50 });
   const got = await cap.stop();
   t.true(got.length >= 7, `${got.length} datagrams captured`);
   t.deepEqual([...new Set(got.map((d) => d.payload.readUInt32BE(4)))], [k2.key.id], 'all sealed with the new key');

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import type { PeerInfo, PeersInfo } from '../../src/control/switch-api.js';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { QemuClient, sleep } from '../helpers/qemu-client.js';
+import { QemuClient } from '../helpers/qemu-client.js';
 import { HostsTopology, PEER_PORT, type Host } from '../helpers/two-hosts.js';
+import { sleep, until } from '../helpers/until.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -28,21 +29,13 @@ async function twoHosts(t: Ctx, subnet: number, args1: string[] = []): Promise<{
   const [h1, h2] = topo.hosts;
   await h1.start([{ name: 'a', vid: 10, cidr: `10.98.${subnet}.1/24` }], { args: args1 });
   await h2.start([{ name: 'b', vid: 10, cidr: `10.98.${subnet}.2/24` }]);
-  await until(async () => (await peerOf(h1, h2))?.state === 'up' && (await peerOf(h2, h1))?.state === 'up', 5000, 'peers up');
+  await until(async () => (await peerOf(h1, h2))?.state === 'up' && (await peerOf(h2, h1))?.state === 'up', 5000, 'peers up', { everyMs: 50 });
   return { fx, h1, h2 };
 }
 
 /** `h`'s view of peer `other`, from `show peers`. */
 async function peerOf(h: Host, other: Host): Promise<PeerInfo | undefined> {
   return (await h.json<PeersInfo>('show peers')).peers.find((p) => p.address === `${other.addr}:${PEER_PORT}`);
-}
-
-async function until(ok: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms`);
-    await sleep(50);
-  }
 }
 
 async function tso(fx: NetnsFixture, h: Host, vm: string): Promise<string> {
@@ -56,10 +49,7 @@ async function iperf(fx: NetnsFixture, h1: Host, h2: Host): Promise<number> {
   const b = h2.vm('b');
   const server = fx.spawnIn(b.ns, ['iperf3', '-s', '-1', '-B', b.addr]);
   try {
-    for (let i = 0; i < 100; i++) {
-      if ((await fx.exec(b.ns, ['ss', '-Hltn', 'sport = :5201'])).stdout.includes('5201')) break;
-      await sleep(50);
-    }
+    await until(async () => (await fx.exec(b.ns, ['ss', '-Hltn', 'sport = :5201'])).stdout.includes('5201'), 5000, 'the iperf3 server to listen', { everyMs: 50 });
     const r = await fx.exec(h1.vm('a').ns, ['iperf3', '-c', b.addr, '-t', '2', '-J'], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`iperf3: ${r.stderr}${r.stdout.slice(0, 500)}`);
     return (JSON.parse(r.stdout) as { end: { sum_received: { bytes: number } } }).end.sum_received.bytes;
@@ -72,8 +62,8 @@ privTest('on a VLAN of TAPs only, TCP crosses between peers as offloaded 64 KiB 
   t.timeout(90_000);
   const { fx, h1, h2 } = await twoHosts(t, 40);
   // Each side hears the other's advertisement (VLAN 10 takes offloaded frames), and turns TSO on.
-  await until(async () => (await peerOf(h1, h2))?.plainVids?.length === 0 && (await peerOf(h2, h1))?.plainVids?.length === 0, 5000, 'advertisements');
-  await until(async () => (await tso(fx, h1, 'a')) === 'on' && (await tso(fx, h2, 'b')) === 'on', 5000, 'TSO on both TAPs');
+  await until(async () => (await peerOf(h1, h2))?.plainVids?.length === 0 && (await peerOf(h2, h1))?.plainVids?.length === 0, 5000, 'advertisements', { everyMs: 50 });
+  await until(async () => (await tso(fx, h1, 'a')) === 'on' && (await tso(fx, h2, 'b')) === 'on', 5000, 'TSO on both TAPs', { everyMs: 50 });
 
   t.true((await iperf(fx, h1, h2)) > 0, 'TCP with offloads');
   // Receiver first: a late frame (the connection's last ACK) may still be on its way, and
@@ -94,8 +84,8 @@ privTest('on a VLAN of TAPs only, TCP crosses between peers as offloaded 64 KiB 
   await h2.dives?.command(`vlan 10 listen unix ${sock}`, /listening|unix:/);
   const vm = await QemuClient.connect({ path: sock });
   t.teardown(() => vm.close());
-  await until(async () => JSON.stringify((await peerOf(h1, h2))?.plainVids) === '[10]', 5000, 'the new advertisement');
-  await until(async () => (await tso(fx, h1, 'a')) === 'off' && (await tso(fx, h2, 'b')) === 'off', 5000, 'TSO off on both TAPs');
+  await until(async () => JSON.stringify((await peerOf(h1, h2))?.plainVids) === '[10]', 5000, 'the new advertisement', { everyMs: 50 });
+  await until(async () => (await tso(fx, h1, 'a')) === 'off' && (await tso(fx, h2, 'b')) === 'off', 5000, 'TSO off on both TAPs', { everyMs: 50 });
   const before = ((await peerOf(h1, h2)) as PeerInfo).offloadedOut;
 
   t.true((await iperf(fx, h1, h2)) > 0, 'TCP without offloads');
@@ -109,7 +99,7 @@ privTest('with --no-peer-offload on one host, neither switch sends an offloaded 
   t.timeout(90_000);
   const { fx, h1, h2 } = await twoHosts(t, 41, ['--no-peer-offload']);
   // Host 2 advertises, host 1 does not: give an advertisement time to cross (interval 1 s).
-  await until(async () => (await peerOf(h1, h2))?.plainVids?.length === 0, 5000, "host 2's advertisement");
+  await until(async () => (await peerOf(h1, h2))?.plainVids?.length === 0, 5000, "host 2's advertisement", { everyMs: 50 });
   await sleep(1500);
   t.is((await peerOf(h2, h1))?.plainVids, null, 'host 1 never advertised');
   t.is(await tso(fx, h1, 'a'), 'off');

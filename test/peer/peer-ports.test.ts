@@ -7,8 +7,10 @@ import test from 'ava';
 import dgram from 'node:dgram';
 import { KEEPALIVE } from '../../src/peer/wire/keepalive.js';
 import { OFFLOAD_ADVERT_LEN, PlainVlans, encodeOffloadAdvert, isOffloadAdvert } from '../../src/peer/wire/offload-advert.js';
-import { sleep } from '../helpers/qemu-client.js';
-import { BCAST, frame, freeUdpPort, mac, peerSwitch, peersUp, until, vm, withMarker } from '../helpers/peer-switches.js';
+import { sleep, until } from '../helpers/until.js';
+import { freeUdpPort, peerSwitch, peersUp, vm } from '../helpers/peer-switches.js';
+import { BCAST, markerFrame, mac, withMarker } from '../helpers/frames.js';
+import { sendSentinel } from '../helpers/qemu-client.js';
 
 type Ctx = import('ava').ExecutionContext;
 
@@ -28,11 +30,15 @@ async function pair(t: Ctx, expiry?: number) {
 
 test('static peers find each other by keepalive and carry a broadcast and the unicast answer between VMs', async (t) => {
   const { a, b, vmA, vmB } = await pair(t);
-  vmA.send(frame(BCAST, mac(1), 'hello-b'));
+  vmA.send(markerFrame(BCAST, mac(1), 'hello-b'));
   await until(() => withMarker(vmB, 'hello-b').length > 0, 3000, 'the broadcast at B');
-  vmB.send(frame(mac(1), mac(2), 'hello-a'));
+  vmB.send(markerFrame(mac(1), mac(2), 'hello-a'));
   await until(() => withMarker(vmA, 'hello-a').length > 0, 3000, 'the unicast at A');
-  await sleep(100);
+  // A copy more would take the one path there is, VM, forwarding thread, peer thread, one
+  // loopback UDP flow, peer thread, forwarding thread, VM, which keeps its order: a sentinel
+  // each way, sent after the frame was seen, comes after it.
+  await sendSentinel(vmA, mac(1), [vmB]);
+  await sendSentinel(vmB, mac(2), [vmA], { dst: mac(1) });
   t.is(withMarker(vmB, 'hello-b').length, 1, 'the broadcast arrived once');
   t.is(withMarker(vmA, 'hello-a').length, 1);
 
@@ -61,14 +67,14 @@ test('a frame for a VLAN only one side has is dropped and counted there, and rea
   // "up" on main comes a control message ahead of each peer thread; a frame that
   // crossed on VLAN 10 shows both threads carry the peer, so what follows can
   // only be counted as no-vlan (not as peer-down).
-  vmA.send(frame(BCAST, mac(1), 'crossed-10'));
+  vmA.send(markerFrame(BCAST, mac(1), 'crossed-10'));
   await until(() => withMarker(vmB, 'crossed-10').length > 0, 3000, 'a VLAN 10 frame at B');
   const vmA20 = await vm(t, a.sw, 20);
   // Peers join a VLAN once its first local port is wired, a moment after the port.
   await until(() => a.sw.peers.memberVlans().includes(20), 3000, 'A\'s peers in VLAN 20');
   t.deepEqual(a.sw.peers.memberVlans(), [10, 20]);
   t.deepEqual(b.sw.peers.memberVlans(), [10]);
-  for (let i = 0; i < 3; i++) vmA20.send(frame(BCAST, mac(20), 'vlan-20'));
+  for (let i = 0; i < 3; i++) vmA20.send(markerFrame(BCAST, mac(20), 'vlan-20'));
   const key = `127.0.0.1:${a.port}`;
   await until(async () => ((await b.sw.showPeers()).peers.find((p) => p.address === key)?.drops['no-vlan'] ?? 0) >= 3, 3000, 'no-vlan drops at B');
   t.is(withMarker(vmB, 'vlan-20').length, 0);
@@ -82,7 +88,7 @@ test('across three switches a broadcast reaches each other switch once, and a le
   const vms = [await vm(t, s[0].sw, 10), await vm(t, s[1].sw, 10), await vm(t, s[2].sw, 10)];
   for (const x of s) await peersUp(x.sw, s.filter((y) => y !== x).map((y) => `127.0.0.1:${y.port}`));
 
-  vms[0].send(frame(BCAST, mac(10), 'flood-once'));
+  vms[0].send(markerFrame(BCAST, mac(10), 'flood-once'));
   await until(() => withMarker(vms[1], 'flood-once').length > 0 && withMarker(vms[2], 'flood-once').length > 0, 3000, 'the flood');
   await sleep(300);
   t.is(withMarker(vms[1], 'flood-once').length, 1, 'switch 2 got one copy');
@@ -90,10 +96,10 @@ test('across three switches a broadcast reaches each other switch once, and a le
   t.is(withMarker(vms[0], 'flood-once').length, 0, 'nothing came back');
 
   // VM 2 answers, so every switch learns it; then a unicast to it goes to switch 2 only.
-  vms[1].send(frame(BCAST, mac(11), 'i-am-11'));
+  vms[1].send(markerFrame(BCAST, mac(11), 'i-am-11'));
   await until(() => withMarker(vms[0], 'i-am-11').length > 0, 3000, 'VM 2\'s announcement');
   const before = (await s[2].sw.showPeers()).peers.find((p) => p.address === `127.0.0.1:${s[0].port}`)?.framesIn ?? 0;
-  for (let i = 0; i < 5; i++) vms[0].send(frame(mac(11), mac(10), 'to-11'));
+  for (let i = 0; i < 5; i++) vms[0].send(markerFrame(mac(11), mac(10), 'to-11'));
   await until(() => withMarker(vms[1], 'to-11').length >= 5, 3000, 'the unicasts at VM 2').catch(async (err: Error) => {
     throw new Error(`${err.message}: got ${withMarker(vms[1], 'to-11').length}; switch 1: ${JSON.stringify(await s[0].sw.showPeers())}`);
   });
@@ -105,11 +111,11 @@ test('across three switches a broadcast reaches each other switch once, and a le
 });
 
 test('datagrams from a stranger are dropped and counted, and a stranger\'s keepalive makes no peer', async (t) => {
-  const { b, vmB } = await pair(t);
+  const { b, vmA, vmB } = await pair(t);
   const stranger = dgram.createSocket('udp4');
   t.teardown(() => stranger.close());
   await new Promise<void>((r) => stranger.bind(0, '127.0.0.1', () => r()));
-  const datagram = Buffer.concat([Buffer.from([0, 0, 0, 10]), frame(BCAST, mac(66), 'injected')]);
+  const datagram = Buffer.concat([Buffer.from([0, 0, 0, 10]), markerFrame(BCAST, mac(66), 'injected')]);
   for (const msg of [datagram, datagram, KEEPALIVE]) {
     await new Promise<void>((r) => stranger.send(msg, b.port, '127.0.0.1', () => r()));
   }
@@ -117,7 +123,10 @@ test('datagrams from a stranger are dropped and counted, and a stranger\'s keepa
   const info = await b.sw.showPeers();
   t.is(info.lastStranger, `127.0.0.1:${stranger.address().port}`);
   t.is(info.peers.length, 1, 'the keepalive made no peer');
-  await sleep(100);
+  // B's peer thread has taken the stranger's datagrams (it counted them); a frame of theirs
+  // it let in would be on VLAN 10's peer rx ring before a sentinel from A's VM, which
+  // follows it through the same forwarding thread to B's VM.
+  await sendSentinel(vmA, mac(1), [vmB]);
   t.is(withMarker(vmB, 'injected').length, 0);
 });
 
@@ -150,15 +159,15 @@ test('offloaded datagrams from a peer: a checksum still to do never reaches a QE
   const vnet = (flags: number, start = 0, offset = 0): Buffer => Buffer.from([flags, 0, 0, 0, 0, 0, start, 0, offset, 0]);
   const word = Buffer.from([0x80, 0, 0, 10]);
   // NEEDS_CSUM (1) over bytes 34.. of the 60-byte frame: a QEMU port cannot finish the checksum.
-  await send(Buffer.concat([word, vnet(1, 34, 6), frame(BCAST, mac(61), 'needs-csum')]));
+  await send(Buffer.concat([word, vnet(1, 34, 6), markerFrame(BCAST, mac(61), 'needs-csum')]));
   // A checksum to write into the Ethernet header: not a header DiVES forwards.
-  await send(Buffer.concat([word, vnet(1, 0, 0), frame(BCAST, mac(64), 'bad-vnet')]));
+  await send(Buffer.concat([word, vnet(1, 0, 0), markerFrame(BCAST, mac(64), 'bad-vnet')]));
   // DATA_VALID (2) only: a complete frame, delivered bare.
-  await send(Buffer.concat([word, vnet(2), frame(BCAST, mac(62), 'plain-vnet')]));
+  await send(Buffer.concat([word, vnet(2), markerFrame(BCAST, mac(62), 'plain-vnet')]));
   // Flagged, but too short to hold the header and an Ethernet header.
   await send(Buffer.concat([word, vnet(0), Buffer.alloc(10)]));
   await until(() => withMarker(vmB, 'plain-vnet').length > 0, 3000, 'the plain flagged frame');
-  t.deepEqual(withMarker(vmB, 'plain-vnet')[0], frame(BCAST, mac(62), 'plain-vnet'), 'the header was stripped');
+  t.deepEqual(withMarker(vmB, 'plain-vnet')[0], markerFrame(BCAST, mac(62), 'plain-vnet'), 'the header was stripped');
   await until(async () => (await b.sw.showPorts(10)).some((p) => p.kind === 'qemu' && p.drops.offload === 1), 3000, 'the offload drop');
   t.is(withMarker(vmB, 'needs-csum').length, 0);
   const peer = (await b.sw.showPeers()).peers[0];
@@ -167,20 +176,20 @@ test('offloaded datagrams from a peer: a checksum still to do never reaches a QE
   t.is(withMarker(vmB, 'bad-vnet').length, 0);
   t.is(peer.offloadedIn, 2);
   // The switch still forwards: a plain frame crosses as before.
-  await send(Buffer.concat([Buffer.from([0, 0, 0, 10]), frame(BCAST, mac(63), 'after')]));
+  await send(Buffer.concat([Buffer.from([0, 0, 0, 10]), markerFrame(BCAST, mac(63), 'after')]));
   await until(() => withMarker(vmB, 'after').length > 0, 3000, 'a frame after the bad ones');
 });
 
 test('a peer I/O thread that dies is restarted on the same socket with every peer, port and VLAN, and frames cross again both ways', async (t) => {
   const { a, b, vmA, vmB } = await pair(t);
-  vmA.send(frame(BCAST, mac(1), 'before'));
+  vmA.send(markerFrame(BCAST, mac(1), 'before'));
   await until(() => withMarker(vmB, 'before').length > 0, 3000, 'a frame before');
   await b.sw.crashPeerIo();
   await until(() => b.sw.peers.io.supervisor.status().restarts === 1, 5000, 'the restart');
   // Both ways across b's new thread: into b's VM, and b's VM's answer out to a's.
-  vmA.send(frame(BCAST, mac(1), 'after-in'));
+  vmA.send(markerFrame(BCAST, mac(1), 'after-in'));
   await until(() => withMarker(vmB, 'after-in').length > 0, 3000, 'a frame into b after the restart');
-  vmB.send(frame(mac(1), mac(2), 'after-out'));
+  vmB.send(markerFrame(mac(1), mac(2), 'after-out'));
   await until(() => withMarker(vmA, 'after-out').length > 0, 3000, 'a frame out of b after the restart');
   const p = (await b.sw.showPeers()).peers[0];
   t.like(p, { address: `127.0.0.1:${a.port}`, state: 'up' });
@@ -192,7 +201,7 @@ test('a peer I/O thread that dies is restarted on the same socket with every pee
 
 test('a static peer that goes silent goes down within its expiry, its MACs are flushed, and it comes back when heard', async (t) => {
   const { a, b, vmA, vmB } = await pair(t, 3);
-  vmB.send(frame(BCAST, mac(2), 'learn-me'));
+  vmB.send(markerFrame(BCAST, mac(2), 'learn-me'));
   await until(() => withMarker(vmA, 'learn-me').length > 0, 3000, 'the frame at A');
   const key = `127.0.0.1:${b.port}`;
   t.true((await a.sw.showMacs(10)).some((m) => m.port === `peer:${key}`));
@@ -215,7 +224,7 @@ test('a static peer that goes silent goes down within its expiry, its MACs are f
   await peersUp(b2.sw, [`127.0.0.1:${a.port}`]);
   // Up is not yet a member: b2's peer port joins VLAN 10 once its VM's port is there.
   await until(async () => (await b2.sw.showPorts(10)).some((p) => p.kind === 'peer'), 3000, 'b2\'s peer port to join VLAN 10');
-  vmA.send(frame(BCAST, mac(1), 'welcome-back'));
+  vmA.send(markerFrame(BCAST, mac(1), 'welcome-back'));
   await until(() => withMarker(vmB2, 'welcome-back').length > 0, 3000, 'traffic to resume');
   t.pass();
 });

@@ -13,13 +13,14 @@ import { PeerSeal, UNSEAL_DROPPED } from '../../src/peer/peer-seal.js';
 import { TIMED_KEEPALIVE_LEN } from '../../src/peer/wire/keepalive.js';
 import { SEAL_HDR_LEN, SEAL_OVERHEAD } from '../../src/crypto/sealed-datagram.js';
 import { atClock } from '../helpers/seal-fixtures.js';
+import { BCAST, ETHERTYPE_ARP, frame } from '../helpers/frames.js';
 
 export const SKEW = 30_000;
 export const T0 = 1_700_000_000_000;
 export const RING = new KeyRing(keyFromSecret(Buffer.alloc(32, 0x5a)), 'test', true);
 export const OTHER = new KeyRing(keyFromSecret(Buffer.alloc(32, 0xa5)), 'test', true);
 /** A vid word (VLAN 10) and a 60-byte broadcast frame: what a peer datagram carries. */
-export const FRAME = Buffer.concat([Buffer.from('0000000a', 'hex'), Buffer.alloc(6, 0xff), Buffer.from('525400000001', 'hex'), Buffer.from('0806', 'hex'), Buffer.alloc(46, 0x11)]);
+export const FRAME = Buffer.concat([Buffer.from('0000000a', 'hex'), frame({ dst: BCAST, src: '52:54:00:00:00:01', ethertype: ETHERTYPE_ARP, fill: 0x11 })]);
 
 /** One switch's PeerSeal, with the complaints it logged (reasons, and the lines). */
 export interface Side {

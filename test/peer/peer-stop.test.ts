@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DivesProcess } from '../helpers/dives-process.js';
 import { freeTcpPort } from '../helpers/guest.js';
-import { QemuClient, sleep, startFlood } from '../helpers/qemu-client.js';
-import { BCAST, freeUdpPort, frame, mac } from '../helpers/peer-switches.js';
+import { QemuClient, startFlood } from '../helpers/qemu-client.js';
+import { sleep } from '../helpers/until.js';
+import { freeUdpPort } from '../helpers/peer-switches.js';
+import { BCAST, markerFrame, mac } from '../helpers/frames.js';
 
 type Ctx = import('ava').ExecutionContext;
 
@@ -41,7 +43,7 @@ async function pairWithVms(t: Ctx, flags: string[] = []): Promise<{ a: DivesProc
 test('SIGTERM under a flood toward a peer stops the switch at once, its peer thread unforced', async (t) => {
   t.timeout(60_000);
   const { a, vmA, vmB } = await pairWithVms(t);
-  const stopFlood = startFlood(vmA, frame(BCAST, mac(1), 'flood'));
+  const stopFlood = startFlood(vmA, markerFrame(BCAST, mac(1), 'flood'));
   await sleep(1500);
   const crossed = vmB.frames.length;
   const started = performance.now();
@@ -58,7 +60,7 @@ test('a switch flooding frames toward a peer still hears its keepalives: the pee
   t.timeout(60_000);
   // A peer not heard for 3 intervals of 0.3 s expires: under a 4 s flood, starved reads show at once.
   const { a, vmA, vmB } = await pairWithVms(t, ['--discovery-interval', '0.3', '--peer-expiry', '3']);
-  const stopFlood = startFlood(vmA, frame(BCAST, mac(1), 'flood'));
+  const stopFlood = startFlood(vmA, markerFrame(BCAST, mac(1), 'flood'));
   await sleep(4000);
   await stopFlood();
   t.true(vmB.frames.length > 1000, `the flood crossed (${vmB.frames.length} frames)`);

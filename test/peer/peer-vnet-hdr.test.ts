@@ -11,10 +11,10 @@ import { resolvePeeringOptions } from '../../src/peer/peering-options.js';
 import { KEEPALIVE } from '../../src/peer/wire/keepalive.js';
 import { peersLines } from '../../src/control/commands/peer.js';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
-import { checksum } from '../helpers/packets.js';
-import { freeUdpPort, peersUp, until } from '../helpers/peer-switches.js';
+import { BCAST, ETHERTYPE_IPV4, frame, ipv4Header } from '../helpers/frames.js';
+import { freeUdpPort, peersUp } from '../helpers/peer-switches.js';
+import { sleep, until, within } from '../helpers/until.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
@@ -22,7 +22,6 @@ test.before(async () => {
 
 const VID = 10;
 const MAX_FRAME = 1514;
-const BCAST = Buffer.alloc(6, 0xff);
 const PEER_MAC = Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x00, 0x77]);
 
 interface Hdr { flags?: number; gso?: number; hdrLen?: number; gsoSize?: number; start?: number; offset?: number }
@@ -42,21 +41,11 @@ function offloaded(h: Hdr, frame: Buffer): Buffer {
 
 /** A broadcast IPv4 frame of `proto` (6 TCP, 17 UDP) with an L4 header of `l4` bytes and `payload` bytes after it. */
 function ipv4Frame(proto: number, l4: number, payload: number): Buffer {
-  const f = Buffer.alloc(14 + 20 + l4 + payload, 0x61);
-  BCAST.copy(f, 0);
-  PEER_MAC.copy(f, 6);
-  f.writeUInt16BE(0x0800, 12);
-  f.fill(0, 14, 14 + 20 + l4);
-  f[14] = 0x45;
-  f.writeUInt16BE(20 + l4 + payload, 16);
-  f[22] = 64;
-  f[23] = proto;
-  f.set([10, 97, 0, 77], 26);
-  f.set([10, 97, 0, 255], 30);
-  f.writeUInt16BE(checksum(f, 14, 20), 24);
-  if (proto === 6) f[46] = 0x50; // TCP data offset: 5 words
-  else f.writeUInt16BE(8 + payload, 38); // UDP length
-  return f;
+  const ip = ipv4Header(proto, '10.97.0.77', '10.97.0.255', 20 + l4 + payload);
+  const l4Hdr = Buffer.alloc(l4);
+  if (proto === 6) l4Hdr[12] = 0x50; // TCP data offset: 5 words
+  else l4Hdr.writeUInt16BE(8 + payload, 4); // UDP length
+  return frame({ dst: BCAST, src: PEER_MAC, ethertype: ETHERTYPE_IPV4, payload: Buffer.concat([ip, l4Hdr, Buffer.alloc(payload, 0x61)]), padTo: 0 });
 }
 
 const TSO4: Hdr = { flags: 1, gso: 1, hdrLen: 54, gsoSize: 1448, start: 34, offset: 16 };
@@ -133,8 +122,8 @@ privTest('offloaded frames from a peer with bad virtio_net_hdrs are counted as b
   for (const [, d] of GOOD) await send(d);
   const drops = async (): Promise<Record<string, number> | undefined> => (await sw.showPeers()).peers.find((p) => p.address === key)?.drops;
   await until(async () => (await tapRx(fx, ns, tap)) >= before + GOOD.length, 5000, 'the good frames at the TAP');
-  // Not `until`: should the drops not come, the assertions below say what happened instead.
-  for (let i = 0; i < 100 && ((await drops())?.['bad-vnet-hdr'] ?? 0) < BAD.length; i++) await sleep(50);
+  // `within`, not `until`: should the drops not come, the assertions below say what happened instead.
+  await within(async () => ((await drops())?.['bad-vnet-hdr'] ?? 0) >= BAD.length, 5000, { everyMs: 50 });
   await sleep(200);
 
   const after = await tapRx(fx, ns, tap);

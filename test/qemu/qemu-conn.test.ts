@@ -7,6 +7,7 @@ import { FrameTrace } from '../../src/core/frame-trace.js';
 import { Ring } from '../../src/core/ring.js';
 import { POLLIN, POLLOUT } from '../../src/linux/libc.js';
 import { QemuConn } from '../../src/qemu/qemu-conn.js';
+import { push } from '../helpers/ring-io.js';
 
 const FD = 99;
 
@@ -29,7 +30,7 @@ test('a connection whose rx ring has no room for a read gets no budget, and once
   t.is(c.readBudget(256 * 1024), 256 * 1024);
   // Fill the ring until less than a read's worth (plus the framer's and wrap's room) is left.
   const frame = Buffer.alloc(60_000);
-  while (rx.room() > 140_000) t.is(rx.push(frame, 0, frame.length, 0), 1);
+  while (rx.room() > 140_000) t.is(push(rx, frame, 0, frame.length, 0), 1);
   t.is(c.readBudget(256 * 1024), 0);
   c.blocked = true;
   t.deepEqual([c.pollFd(), c.pollEvents()], [-1, 0]);

@@ -8,9 +8,11 @@ import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/core/log.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
 import { AREAS } from '../../src/control/commands/areas.js';
-import { QemuClient, sleep, startFlood } from '../helpers/qemu-client.js';
+import { QemuClient, sendSentinel, startFlood } from '../helpers/qemu-client.js';
+import type { PortInfo } from '../../src/control/switch-api.js';
+import { sleep, until, within } from '../helpers/until.js';
 import { freeTcpPort } from '../helpers/guest.js';
-import { BCAST, frame, mac, withMarker } from '../helpers/peer-switches.js';
+import { BCAST, markerFrame, mac, withMarker, withoutSentinels } from '../helpers/frames.js';
 
 type Ctx = import('ava').ExecutionContext;
 
@@ -33,7 +35,7 @@ async function vms(t: Ctx, n: number) {
     t.teardown(() => c.close());
     clients.push(c);
   }
-  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < n; i++) await sleep(20);
+  await until(() => sw.qemu.livePorts(10) >= n, 5000, `${n} QEMU ports`);
   const ports = await sw.showPorts(10);
   return { sw, clients, portIds: ports.map((p) => p.id) };
 }
@@ -41,7 +43,7 @@ async function vms(t: Ctx, n: number) {
 /** Send `count` unicast frames marked `marker`, in bursts of 100, as a VM talking would. */
 async function talk(from: QemuClient, dst: Buffer, src: Buffer, marker: string, count: number): Promise<void> {
   for (let i = 0; i < count; i += 100) {
-    for (let j = i; j < Math.min(count, i + 100); j++) from.send(frame(dst, src, marker));
+    for (let j = i; j < Math.min(count, i + 100); j++) from.send(markerFrame(dst, src, marker));
     await sleep(5);
   }
 }
@@ -54,17 +56,23 @@ test('a VM flooding broadcasts past storm-control and a VM that never reads lose
   idle.socket.pause();
   sw.setStormControl(10, 'broadcast', RATE);
   // A and B make themselves known.
-  a.send(frame(BCAST, mac(0xa), 'hello-a'));
-  b.send(frame(BCAST, mac(0xb), 'hello-b'));
+  a.send(markerFrame(BCAST, mac(0xa), 'hello-a'));
+  b.send(markerFrame(BCAST, mac(0xb), 'hello-b'));
   await Promise.all([a.waitFrames(1), b.waitFrames(1)]);
-  const stopFlood = startFlood(flooder, frame(BCAST, mac(0xf), 'x'.repeat(1400)));
+  // 60-byte frames, as this flood has always sent (the old frame helper cut longer markers to fit).
+  const stopFlood = startFlood(flooder, markerFrame(BCAST, mac(0xf), 'x'.repeat(46)));
   const started = performance.now();
-  await sleep(500);
+  const portOf = async (id: number): Promise<PortInfo | undefined> => (await sw.showPorts(10)).find((p) => p.id === id);
+  await until(async () => ((await portOf(fId))?.drops['storm-broadcast'] ?? 0) > 0, 5000, 'storm-control to drop the flood', { everyMs: 50 });
   await Promise.all([talk(a, mac(0xb), mac(0xa), 'a-to-b', 3000), talk(b, mac(0xa), mac(0xb), 'b-to-a', 3000)]);
-  await sleep(300);
+  // Still under the flood: A's and B's frames all arrive (the assertions below say if not).
+  await within(() => withMarker(b, 'a-to-b').length >= 3000 && withMarker(a, 'b-to-a').length >= 3000, 5000);
   await stopFlood();
   const seconds = (performance.now() - started) / 1000;
-  await sleep(300);
+  // The flooder's sentinels to A and B (known unicast, which storm-control lets by) go after
+  // every frame it flooded, through its rx ring and the one forwarding thread to A's and
+  // B's tx rings: once they arrive, every flood frame was counted and any copy delivered.
+  const flooderSentinels = (await sendSentinel(flooder, mac(0xf), [a], { dst: mac(0xa) })) + (await sendSentinel(flooder, mac(0xf), [b], { dst: mac(0xb) }));
   t.is(withMarker(b, 'a-to-b').length, 3000, 'B got every frame A sent');
   t.is(withMarker(a, 'b-to-a').length, 3000, 'A got every frame B sent');
   const ports = new Map((await sw.showPorts(10)).map((p) => [p.id, p]));
@@ -73,21 +81,24 @@ test('a VM flooding broadcasts past storm-control and a VM that never reads lose
   }
   const f = ports.get(fId);
   // What got through is the flooder's frames less its storm drops: the rate and a burst at most.
-  const passed = (f?.rxFrames ?? 0) - (f?.drops['storm-broadcast'] ?? 0);
+  const passed = (f?.rxFrames ?? 0) - flooderSentinels - (f?.drops['storm-broadcast'] ?? 0);
   t.true((f?.drops['storm-broadcast'] ?? 0) > 0, `the flooder's port counts its own storm drops: ${JSON.stringify(f?.drops)}`);
   t.true(passed <= RATE * (seconds + 1.5), `${passed} of its broadcasts went on in ${seconds.toFixed(1)} s`);
   const floods = withMarker(a, 'x'.repeat(20)).length;
   t.true(floods <= RATE * (seconds + 1.5), `A got ${floods} of its broadcasts in ${seconds.toFixed(1)} s: at most the rate and a burst`);
   // Now the flooder sends to the VM that never reads, as fast as it can: that VM's queue
   // fills and only its frames are dropped, while A and B go on talking.
-  idle.send(frame(BCAST, mac(0x1d), 'hello-idle'));
-  await sleep(200);
-  const stopUnicast = startFlood(flooder, frame(mac(0x1d), mac(0xf), 'y'.repeat(1400)));
-  await sleep(1500);
+  idle.send(markerFrame(BCAST, mac(0x1d), 'hello-idle'));
+  await until(async () => (await sw.showMacs(10)).some((m) => m.mac === '02:d1:7e:00:00:1d'), 3000, 'the idle VM\'s MAC learned');
+  // 60-byte frames, as this flood has always sent (the old frame helper cut longer markers to fit).
+  const stopUnicast = startFlood(flooder, markerFrame(mac(0x1d), mac(0xf), 'y'.repeat(46)));
+  await until(async () => ((await portOf(idleId))?.drops['ring-full'] ?? 0) > 0, 5000, 'the idle VM\'s queue to fill', { everyMs: 50 });
   await Promise.all([talk(a, mac(0xb), mac(0xa), 'a-to-b-2', 3000), talk(b, mac(0xa), mac(0xb), 'b-to-a-2', 3000)]);
-  await sleep(300);
+  await within(() => withMarker(b, 'a-to-b-2').length >= 3000 && withMarker(a, 'b-to-a-2').length >= 3000, 5000);
   await stopUnicast();
-  await sleep(300);
+  // The flooder's sentinel to A goes after every frame of the unicast flood, through the same
+  // rx ring, forwarding thread and (had one leaked to A) A's tx ring.
+  await sendSentinel(flooder, mac(0xf), [a], { dst: mac(0xa) });
   t.is(withMarker(b, 'a-to-b-2').length, 3000);
   t.is(withMarker(a, 'b-to-a-2').length, 3000);
   const after = new Map((await sw.showPorts(10)).map((p) => [p.id, p]));
@@ -100,12 +111,13 @@ test('mac-limit caps the MACs one port may have learned; its frames from more MA
   const { sw, clients, portIds } = await vms(t, 2);
   const [many, other] = clients;
   sw.setMacLimit(10, 4);
-  for (let s = 1; s <= 50; s++) many.send(frame(BCAST, mac16(0x100 + s), `from-${s}`));
-  await sleep(300);
-  other.send(frame(BCAST, mac16(0x200), 'other'));
+  for (let s = 1; s <= 50; s++) many.send(markerFrame(BCAST, mac16(0x100 + s), `from-${s}`));
+  // A sentinel from one of the first 4 MACs goes through the same rx ring, forwarding thread
+  // and tx ring as the 50 frames, after them: once it is at `other`, so is any of them that went on.
+  await sendSentinel(many, mac16(0x101), [other]);
+  other.send(markerFrame(BCAST, mac16(0x200), 'other'));
   await many.waitFrames(1);
-  await sleep(200);
-  t.is(other.frames.length, 4, 'only frames of the first 4 MACs went on');
+  t.is(withoutSentinels(other).length, 4, 'only frames of the first 4 MACs went on');
   const macs = await sw.showMacs(10);
   const ports = await sw.showPorts(10);
   const name = ports.find((p) => p.id === portIds[0])?.name;
@@ -119,7 +131,7 @@ test('mac-limit caps the MACs one port may have learned; its frames from more MA
   t.true(rc.lines.join('\n').includes('vlan 10\n  listen 127.0.0.1'), rc.lines.join('\n'));
   t.true(rc.lines.includes('  storm-control unknown 500') && rc.lines.includes('  mac-limit 4'), rc.lines.join('\n'));
   sw.setMacLimit(10, null);
-  many.send(frame(BCAST, mac16(0x150), 'after'));
-  await other.waitFrames(5);
+  many.send(markerFrame(BCAST, mac16(0x150), 'after'));
+  await until(() => withMarker(other, 'after').length > 0, 3000, 'the frame after the limit was lifted');
   t.pass();
 });

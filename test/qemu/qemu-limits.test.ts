@@ -13,8 +13,9 @@ import { Switch } from '../../src/switch/switch.js';
 import { QEMU_CONN_BYTES } from '../../src/qemu/qemu-ports.js';
 import { DivesProcess } from '../helpers/dives-process.js';
 import { freeTcpPort } from '../helpers/guest.js';
-import { QemuClient, sleep, startFlood } from '../helpers/qemu-client.js';
-import { BCAST, frame, mac } from '../helpers/peer-switches.js';
+import { QemuClient, startFlood } from '../helpers/qemu-client.js';
+import { sleep, within } from '../helpers/until.js';
+import { BCAST, markerFrame, mac } from '../helpers/frames.js';
 
 type Ctx = import('ava').ExecutionContext;
 
@@ -41,11 +42,10 @@ async function connectMany(t: Ctx, sw: Switch, port: number, n: number): Promise
     all.push(c);
   }
   const ended = (): QemuClient[] => all.filter((c) => c.socket.readableEnded || c.socket.destroyed);
-  for (let i = 0; i < 250; i++) {
+  await within(() => {
     const now = seen(sw, port);
-    if (now.taken - before.taken + now.refused - before.refused >= n && ended().length >= now.refused - before.refused) break;
-    await sleep(20);
-  }
+    return now.taken - before.taken + now.refused - before.refused >= n && ended().length >= now.refused - before.refused;
+  }, 5000);
   const kept = all.filter((c) => !ended().includes(c));
   return { kept, closed: n - kept.length };
 }
@@ -70,11 +70,11 @@ test('a listener takes max-connections at most, the switch --max-connections: mo
   t.is(refusals.length, 5, `15 refusals, 5 log lines:\n${warns.join('\n')}`);
   t.regex(refusals[0], /^qemu 127\.0\.0\.1:\d+ refused on 127\.0\.0\.1:\d+ \(VLAN 10\): its max-connections \(2\) reached; counted in "show listeners"$/);
   // The ones kept still work: a broadcast from one reaches the others.
-  one.kept[0].send(frame(BCAST, mac(1), 'still'));
+  one.kept[0].send(markerFrame(BCAST, mac(1), 'still'));
   await Promise.all([one.kept[1], ...two.kept].map((c) => c.waitFrames(1)));
   // One goes: its place is free again.
   one.kept[0].close();
-  for (let i = 0; i < 250 && sw.showListeners(10)[0].connections > 1; i++) await sleep(20);
+  await within(() => sw.showListeners(10)[0].connections <= 1, 5000);
   t.is((await connectMany(t, sw, p1, 1)).kept.length, 1);
 });
 
@@ -90,7 +90,7 @@ test('the memory budget refuses a connection its queues have no room for, and a 
   await t.throwsAsync(sw.attachTap(10, 'dvbudget0'), { message: /^tap dvbudget0: 8\.0 MiB more would pass the memory budget \(6\.0 of 6\.0 MiB reserved\); raise it with --memory-budget or remove ports$/ });
   r.kept[0].close();
   r.kept[1].close();
-  for (let i = 0; i < 50 && sw.rings.budget().reservedBytes > 0; i++) await sleep(20);
+  await within(() => sw.rings.budget().reservedBytes === 0, 1000);
   t.like(sw.rings.budget(), { reservedBytes: 0, rings: 0 }, 'what they reserved is free again');
 });
 
@@ -116,16 +116,14 @@ test('what 200 VMs that never read queue under a broadcast flood is given back w
     t.teardown(() => c.close());
     idle.push(c);
   }
-  const stopFlood = startFlood(flooder, frame(BCAST, mac(1), 'x'.repeat(1400)));
+  // 60-byte frames, as this flood has always sent (the old frame helper cut longer markers to fit).
+  const stopFlood = startFlood(flooder, markerFrame(BCAST, mac(1), 'x'.repeat(46)));
   await sleep(5000);
   const peak = rssMiB(pid);
   await stopFlood();
   for (const c of [flooder, ...idle]) c.close();
   let after = rssMiB(pid);
-  for (let i = 0; i < 20 && after > before * 1.2; i++) {
-    await sleep(250);
-    after = rssMiB(pid);
-  }
+  await within(() => (after = rssMiB(pid)) <= before * 1.2, 5000, { everyMs: 250 });
   t.log(`RSS before ${before.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB, after ${after.toFixed(0)} MiB`);
   t.true(peak > before + 100, `the VMs' queues filled (peak ${peak.toFixed(0)} MiB against ${before.toFixed(0)} MiB)`);
   t.true(after <= before * 1.2, `RSS after ${after.toFixed(0)} MiB, before ${before.toFixed(0)} MiB`);

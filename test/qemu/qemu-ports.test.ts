@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Switch } from '../../src/switch/switch.js';
 import { createLogger } from '../../src/core/log.js';
-import { QemuClient, ethFrame, sleep } from '../helpers/qemu-client.js';
+import { QemuClient, sendSentinel } from '../helpers/qemu-client.js';
+import { markerFrame, withMarker, withoutSentinels } from '../helpers/frames.js';
+import { sleep, until, untilValue, within } from '../helpers/until.js';
 import { freeTcpPort } from '../helpers/guest.js';
 
 const BCAST = 'ff:ff:ff:ff:ff:ff';
@@ -29,7 +31,7 @@ async function switchWithClients(t: import('ava').ExecutionContext, n: number, v
     clients.push(c);
   }
   // Wait until every connection has its port.
-  for (let i = 0; i < 250 && sw.qemu.livePorts(vid) < n; i++) await sleep(20);
+  await within(() => sw.qemu.livePorts(vid) >= n, 5000);
   t.is(sw.qemu.livePorts(vid), n);
   return { sw, clients, port };
 }
@@ -37,23 +39,31 @@ async function switchWithClients(t: import('ava').ExecutionContext, n: number, v
 test('broadcast reaches every other port of the VLAN exactly once, and unicast after learning reaches only its destination', async (t) => {
   const { sw, clients } = await switchWithClients(t, 4);
   const [a, b, c, d] = clients;
-  a.send(ethFrame(BCAST, mac(1), 'hello'));
+  // One forwarding thread serves VLAN 10 and floods a frame to every port's tx ring at once;
+  // each ring goes to its VM in order. So once a frame has arrived somewhere, a broadcast
+  // sent after it reaches each port after any copy of it: one from a (for b, c and d) and
+  // one from b (for a) prove that no other copy is on its way.
+  const sentinels = async (): Promise<void> => {
+    await sendSentinel(a, mac(1), [b, c, d]);
+    await sendSentinel(b, mac(2), [a, c, d]);
+  };
+  a.send(markerFrame(BCAST, mac(1), 'hello'));
   await Promise.all([b, c, d].map((x) => x.waitFrames(1)));
-  await sleep(200);
-  t.deepEqual([a, b, c, d].map((x) => x.frames.length), [0, 1, 1, 1]);
+  await sentinels();
+  t.deepEqual([a, b, c, d].map((x) => withoutSentinels(x).length), [0, 1, 1, 1]);
   // b answers a: a is learned on its port, so only a gets it.
-  b.send(ethFrame(mac(1), mac(2), 'unicast'));
-  await a.waitFrames(1);
-  await sleep(200);
-  t.deepEqual([a, b, c, d].map((x) => x.frames.length), [1, 1, 1, 1]);
-  t.is(a.frames[0].subarray(14, 21).toString(), 'unicast');
+  b.send(markerFrame(mac(1), mac(2), 'unicast'));
+  await until(() => withMarker(a, 'unicast').length > 0, 3000, 'the unicast at a');
+  await sentinels();
+  t.deepEqual([a, b, c, d].map((x) => withoutSentinels(x).length), [1, 1, 1, 1]);
+  t.is(withoutSentinels(a)[0].subarray(14, 21).toString(), 'unicast');
   const macs = await sw.showMacs(10);
   t.deepEqual(macs.map((m) => m.mac).sort(), [mac(1), mac(2)]);
 });
 
 test('frames shorter than 60 bytes are padded to 60 toward QEMU', async (t) => {
   const { clients } = await switchWithClients(t, 2);
-  clients[0].send(ethFrame(BCAST, mac(1), 'x', 20));
+  clients[0].send(markerFrame(BCAST, mac(1), 'x', 20));
   const [f] = await clients[1].waitFrames(1);
   t.is(f.length, 60);
   t.is(f.subarray(14, 15).toString(), 'x');
@@ -64,9 +74,9 @@ test('a hostile length closes only that connection, and the others keep forwardi
   const { sw, clients } = await switchWithClients(t, 3);
   const [bad, b, c] = clients;
   bad.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
-  for (let i = 0; i < 100 && sw.ports.byVlan(10).length > 2; i++) await sleep(20);
+  await within(() => sw.ports.byVlan(10).length <= 2, 2000);
   t.is(sw.ports.byVlan(10).length, 2, 'the offending connection lost its port');
-  b.send(ethFrame(BCAST, mac(2)));
+  b.send(markerFrame(BCAST, mac(2)));
   await c.waitFrames(1);
   t.pass();
 });
@@ -74,15 +84,15 @@ test('a hostile length closes only that connection, and the others keep forwardi
 test('a disconnect removes the port and the MACs learned on it', async (t) => {
   const { sw, clients } = await switchWithClients(t, 3);
   const [a, b, c] = clients;
-  a.send(ethFrame(BCAST, mac(1)));
+  a.send(markerFrame(BCAST, mac(1)));
   await b.waitFrames(1);
   t.is((await sw.showMacs(10)).length, 1);
   a.close();
-  for (let i = 0; i < 100 && sw.ports.byVlan(10).length > 2; i++) await sleep(20);
+  await within(() => sw.ports.byVlan(10).length <= 2, 2000);
   t.is(sw.ports.byVlan(10).length, 2);
   t.deepEqual(await sw.showMacs(10), []);
   // With a's MAC gone, a frame to it floods to the remaining port.
-  b.send(ethFrame(mac(1), mac(2)));
+  b.send(markerFrame(mac(1), mac(2)));
   await c.waitFrames(1);
 });
 
@@ -97,8 +107,8 @@ test('ports on another VLAN see nothing', async (t) => {
   const b = await QemuClient.connect({ port: p10 });
   const z = await QemuClient.connect({ port: p20 });
   t.teardown(() => [a, b, z].forEach((c) => c.close()));
-  for (let i = 0; i < 250 && sw.qemu.livePorts() < 3; i++) await sleep(20);
-  a.send(ethFrame(BCAST, mac(1)));
+  await until(() => sw.qemu.livePorts() >= 3, 5000, 'the three QEMU ports');
+  a.send(markerFrame(BCAST, mac(1)));
   await b.waitFrames(1);
   await sleep(300);
   t.is(z.frames.length, 0);
@@ -109,13 +119,13 @@ test('a QEMU I/O thread that dies takes its connections\' ports and MACs with it
   const path = join(mkdtempSync(join(tmpdir(), 'dives-qemu-')), 'vm.sock');
   t.teardown(() => rmSync(dirname(path), { recursive: true, force: true }));
   await sw.listen(10, { kind: 'unix', path });
-  clients[0].send(ethFrame(BCAST, mac(1), 'before'));
+  clients[0].send(markerFrame(BCAST, mac(1), 'before'));
   await clients[1].waitFrames(1);
   t.is((await sw.showMacs(10)).length, 1);
 
   await sw.crashQemuIo();
   const restarts = (): number => sw.qemu.threads().reduce((n, s) => n + s.io.status().restarts, 0);
-  for (let i = 0; i < 250 && (restarts() < 1 || sw.ports.all().length > 0); i++) await sleep(20);
+  await within(() => restarts() >= 1 && sw.ports.all().length === 0, 5000);
   t.is(restarts(), 1);
   t.deepEqual(sw.ports.all(), [], 'the dead connections\' ports are gone');
   t.deepEqual(await sw.showMacs(10), [], 'and the MACs learned on them');
@@ -127,9 +137,9 @@ test('a QEMU I/O thread that dies takes its connections\' ports and MACs with it
   const b = await connectWithRetry({ path });
   t.teardown(() => a.close());
   t.teardown(() => b.close());
-  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < 2; i++) await sleep(20);
+  await within(() => sw.qemu.livePorts(10) >= 2, 5000);
   t.is(sw.qemu.livePorts(10), 2);
-  a.send(ethFrame(BCAST, mac(3), 'after'));
+  a.send(markerFrame(BCAST, mac(3), 'after'));
   await b.waitFrames(1);
   t.is(b.frames[0].subarray(14, 19).toString(), 'after');
 });
@@ -151,7 +161,7 @@ test('listen unix takes over a socket file a killed program left, and refuses on
   await sw.listen(10, { kind: 'unix', path: stale });
   const vm = await QemuClient.connect({ path: stale });
   t.teardown(() => vm.close());
-  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < 1; i++) await sleep(20);
+  await within(() => sw.qemu.livePorts(10) >= 1, 5000);
   t.is(sw.qemu.livePorts(10), 1, 'a VM connects to the new listener');
 
   // A socket another program accepts on is left alone.
@@ -169,20 +179,15 @@ test('listen unix takes over a socket file a killed program left, and refuses on
 });
 
 async function connectWithRetry(to: { port: number } | { path: string }): Promise<QemuClient> {
-  for (let i = 0; ; i++) {
-    try {
-      return await QemuClient.connect(to);
-    } catch (err) {
-      if (i >= 100) throw err;
-      await sleep(20);
-    }
-  }
+  let last: unknown;
+  const connect = (): Promise<QemuClient | undefined> => QemuClient.connect(to).catch((err: unknown) => void (last = err));
+  return untilValue(connect, (c): c is QemuClient => c !== undefined, 2000, `a connection to ${JSON.stringify(to)}`, { detail: () => String(last) });
 }
 
 test('no listen closes the listener and its connections', async (t) => {
   const { sw, port } = await switchWithClients(t, 2);
   await sw.unlisten(10, { kind: 'tcp', host: '127.0.0.1', port });
-  for (let i = 0; i < 100 && sw.ports.all().length > 0; i++) await sleep(20);
+  await within(() => sw.ports.all().length === 0, 2000);
   t.is(sw.ports.all().length, 0);
   t.deepEqual(sw.showListeners(), []);
   await t.throwsAsync(QemuClient.connect({ port }));
@@ -198,7 +203,7 @@ test('a QEMU that stops reading loses only its own frames, counted as ring-full 
   // The stuck VM stops reading: its socket buffers fill, then its tx ring, and DiVES must
   // drop frames to it rather than queue without bound or hold up the reader.
   stuck.socket.pause();
-  const frame = ethFrame(BCAST, mac(1), 'flood', 1400);
+  const frame = markerFrame(BCAST, mac(1), 'flood', 1400);
   const total = 30_000; // 42 MB: far more than the kernel buffers plus its 1 MiB ring and one batch
   // Bursts of 200 frames, each waited for: the test is about the stuck VM,
   // not about overrunning the rings (that is counted elsewhere).
@@ -217,7 +222,7 @@ test('a QEMU that stops reading loses only its own frames, counted as ring-full 
 
   // The stuck VM goes away: its line leaves show ports, its drops stay with the VLAN and in the log.
   stuck.close();
-  for (let i = 0; i < 250 && sw.ports.byVlan(10).length > 2; i++) await sleep(20);
+  await within(() => sw.ports.byVlan(10).length <= 2, 5000);
   t.is(sw.ports.byVlan(10).length, 2);
   const [vlan] = await sw.showVlans();
   t.true(vlan.counters['left-port-drops'] >= stuckPort.drops['ring-full'], JSON.stringify(vlan.counters));
@@ -231,16 +236,17 @@ test('a frame a VM sends just before it hangs up is forwarded, never lost with i
   const N = 200;
   for (let i = 0; i < N; i++) {
     const c = await QemuClient.connect({ port });
-    for (let k = 0; k < 250 && sw.qemu.livePorts(10) < 2; k++) await sleep(5);
-    const f = ethFrame(BCAST, mac(0x80 + (i % 64)), `last-${i}`);
+    await until(() => sw.qemu.livePorts(10) >= 2, 5000, `VM ${i}'s port`, { everyMs: 5 });
+    const f = markerFrame(BCAST, mac(0x80 + (i % 64)), `last-${i}`);
     const hdr = Buffer.alloc(4);
     hdr.writeUInt32BE(f.length);
     // The frame and the hang-up in one go, as a VM that sends and powers off.
     c.socket.end(Buffer.concat([hdr, f]));
-    for (let k = 0; k < 250 && sw.qemu.livePorts(10) > 1; k++) await sleep(5);
+    await until(() => sw.qemu.livePorts(10) <= 1, 5000, `VM ${i}'s port to go`, { everyMs: 5 });
   }
-  await sleep(300);
-  const got = new Set(receiver.frames.map((f) => f.subarray(14, 24).toString('latin1').replace(/\0+$/, '')));
+  const markers = (): Set<string> => new Set(receiver.frames.map((f) => f.subarray(14, 24).toString('latin1').replace(/\0+$/, '')));
+  await within(() => markers().size >= N, 5000);
+  const got = markers();
   const lost = Array.from({ length: N }, (_, i) => `last-${i}`).filter((m) => !got.has(m));
   t.deepEqual(lost, [], `${lost.length} of ${N} lost`);
 });
@@ -257,10 +263,10 @@ test('VMs of two VLANs on two forwarding threads keep their own ports: one hangi
   const a = await QemuClient.connect({ port: p10 });
   const b = await QemuClient.connect({ port: p20 });
   t.teardown(() => (a.close(), b.close()));
-  for (let i = 0; i < 250 && sw.qemu.livePorts() < 2; i++) await sleep(20);
+  await within(() => sw.qemu.livePorts() >= 2, 5000);
   t.is(sw.qemu.livePorts(), 2);
   a.close();
-  for (let i = 0; i < 250 && (await sw.showPorts(10)).length > 0; i++) await sleep(20);
+  await within(async () => (await sw.showPorts(10)).length === 0, 5000);
   t.deepEqual((await sw.showPorts(10)).map((p) => p.kind), [], 'the VM of VLAN 10 left with its port');
   t.deepEqual((await sw.showPorts(20)).map((p) => p.kind), ['qemu'], 'the VM of VLAN 20 kept its port');
   t.is(sw.qemu.livePorts(20), 1);

@@ -11,7 +11,7 @@ import { createCommandRegistry } from '../../src/control/commands/create-command
 import { freeTcpPort, Guest, guestUnavailableReason } from '../helpers/guest.js';
 import { NetnsFixture, ip, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { sleep, within } from '../helpers/until.js';
 import { tapHost } from '../helpers/tap-host.js';
 
 const unavailable = privileged.ok ? await guestUnavailableReason() : undefined;
@@ -76,7 +76,7 @@ guestTest('a guest with VLAN subinterfaces on a trunk listener reaches VLAN 10 a
   let err = '';
   dump.stdout?.on('data', (d: Buffer) => (seen += d.toString()));
   dump.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  for (let i = 0; i < 100 && !/listening on/.test(err); i++) await sleep(50);
+  await within(() => /listening on/.test(err), 5000, { everyMs: 50 });
   t.regex(err, /listening on/, 'tcpdump started in the VLAN 10 namespace');
   t.false(await fx.ping(b.ns, V10.guest, { count: 2 }), 'the guest\'s VLAN 10 address does not answer through VLAN 20');
   t.false(await fx.ping(b.ns, V10.host, { count: 2 }), 'the VLAN 10 namespace does not answer through VLAN 20');

@@ -12,21 +12,12 @@ import { createCommandRegistry } from '../../src/control/commands/create-command
 import { ConsoleSession } from '../../src/control/console-session.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
 import { AREAS } from '../../src/control/commands/areas.js';
-import { writeTag } from '../../src/core/vlan-tag.js';
-import { QemuClient, sleep } from '../helpers/qemu-client.js';
+import { QemuClient, sendSentinel } from '../helpers/qemu-client.js';
+import { until, within } from '../helpers/until.js';
 import { freeTcpPort } from '../helpers/guest.js';
-import { BCAST, frame, mac, withMarker } from '../helpers/peer-switches.js';
+import { BCAST, markerFrame, mac, tagged, withMarker, withoutSentinels } from '../helpers/frames.js';
 
 type Ctx = import('ava').ExecutionContext;
-
-/** `f` with an 802.1Q tag for `vid` after its MACs. */
-function tagged(f: Buffer, vid: number): Buffer {
-  const out = Buffer.alloc(f.length + 4);
-  f.copy(out, 0, 0, 12);
-  writeTag(out, 12, vid);
-  f.copy(out, 16, 12);
-  return out;
-}
 
 /** The vid of a tagged frame, or null for an untagged one. */
 function vidOf(f: Buffer): number | null {
@@ -49,22 +40,26 @@ async function trunkSwitch(t: Ctx, trunkWords: string) {
     return c;
   };
   const [a10, a20, trunk] = [await connect(p10), await connect(p20), await connect(pt)];
-  for (let i = 0; i < 250 && sw.qemu.livePorts() < 3; i++) await sleep(20);
+  await until(() => sw.qemu.livePorts() >= 3, 5000, 'the access and trunk VMs\' ports');
   return { sw, session, a10, a20, trunk, pt };
 }
 
 test('a trunk VM reaches VLANs 10 and 20 by tag, and their answers come back tagged; the VLANs stay apart', async (t) => {
   t.timeout(30_000);
   const { a10, a20, trunk } = await trunkSwitch(t, 'trunk 10,20');
-  trunk.send(tagged(frame(BCAST, mac(0x1), 'hello-10'), 10));
-  trunk.send(tagged(frame(BCAST, mac(0x1), 'hello-20'), 20));
+  trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'hello-10'), 10));
+  trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'hello-20'), 20));
   await Promise.all([a10.waitFrames(1), a20.waitFrames(1)]);
-  await sleep(100);
+  // A sentinel tagged 10 and one tagged 20 follow both frames on the trunk's connection, each
+  // through its VLAN's rx ring, forwarding thread and access VM's tx ring, where a frame that
+  // leaked into that VLAN would have gone before it.
+  await sendSentinel(trunk, mac(0x1), [a10], { vid: 10 });
+  await sendSentinel(trunk, mac(0x1), [a20], { vid: 20 });
   // Each access VM got its VLAN's frame, untagged, and not the other's.
-  t.deepEqual(a10.frames.map((f) => [vidOf(f), f.subarray(14, 22).toString('latin1')]), [[null, 'hello-10']]);
-  t.deepEqual(a20.frames.map((f) => [vidOf(f), f.subarray(14, 22).toString('latin1')]), [[null, 'hello-20']]);
-  a10.send(frame(mac(0x1), mac(0xa), 'answer-10'));
-  a20.send(frame(mac(0x1), mac(0xb), 'answer-20'));
+  t.deepEqual(withoutSentinels(a10).map((f) => [vidOf(f), f.subarray(14, 22).toString('latin1')]), [[null, 'hello-10']]);
+  t.deepEqual(withoutSentinels(a20).map((f) => [vidOf(f), f.subarray(14, 22).toString('latin1')]), [[null, 'hello-20']]);
+  a10.send(markerFrame(mac(0x1), mac(0xa), 'answer-10'));
+  a20.send(markerFrame(mac(0x1), mac(0xb), 'answer-20'));
   await trunk.waitFrames(2);
   t.deepEqual(withMarker(trunk, 'answer').length, 0, 'answers carry a tag: the marker is 4 bytes further');
   const got = trunk.frames.map((f) => [vidOf(f), f.subarray(18, 27).toString('latin1'), f.length]).sort();
@@ -77,18 +72,18 @@ test('a trunk VM reaches VLANs 10 and 20 by tag, and their answers come back tag
 test('a trunk connection drops and counts an unlisted tag, a double tag and a bad tag, and untagged frames without a native VLAN', async (t) => {
   t.timeout(30_000);
   const { sw, session, a10, a20, trunk } = await trunkSwitch(t, 'trunk 10,20');
-  trunk.send(tagged(frame(BCAST, mac(0x1), 'unlisted'), 30));
-  trunk.send(tagged(tagged(frame(BCAST, mac(0x1), 'double'), 20), 10));
-  const bad = tagged(frame(BCAST, mac(0x1), 'service'), 10);
-  bad.writeUInt16BE(0x88a8, 12);
-  trunk.send(bad);
-  trunk.send(tagged(frame(BCAST, mac(0x1), 'vid-4095'), 4095));
-  trunk.send(frame(BCAST, mac(0x1), 'untagged'));
-  trunk.send(tagged(frame(BCAST, mac(0x1), 'last'), 10));
-  await a10.waitFrames(1);
-  await sleep(100);
+  trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'unlisted'), 30));
+  trunk.send(tagged(tagged(markerFrame(BCAST, mac(0x1), 'double'), 20), 10));
+  trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'service'), 10, 0x88a8));
+  trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'vid-4095'), 4095));
+  trunk.send(markerFrame(BCAST, mac(0x1), 'untagged'));
+  trunk.send(tagged(markerFrame(BCAST, mac(0x1), 'last'), 10));
+  await until(() => withMarker(a10, 'last').length > 0, 3000, "'last' at a10");
+  // 'last' itself is VLAN 10's sentinel; a sentinel tagged 20 follows every frame above on the
+  // connection and goes through VLAN 20's rx ring and thread to a20, where a leak would have gone.
+  await sendSentinel(trunk, mac(0x1), [a20], { vid: 20 });
   t.deepEqual(a10.frames.map((f) => f.subarray(14, 18).toString('latin1')), ['last']);
-  t.is(a20.frames.length, 0);
+  t.is(withoutSentinels(a20).length, 0);
   const [l] = sw.showListeners().filter((x) => x.trunk !== undefined);
   t.deepEqual(l.trunk?.drops, { untagged: 1, 'unlisted-vid': 1, 'double-tag': 1, 'bad-tag': 2 });
   const text = await session.execute('show listeners');
@@ -98,10 +93,10 @@ test('a trunk connection drops and counts an unlisted tag, a double tag and a ba
 test('the native VLAN goes untagged both ways on a trunk connection', async (t) => {
   t.timeout(30_000);
   const { a10, a20, trunk } = await trunkSwitch(t, 'trunk 10 native 20');
-  trunk.send(frame(BCAST, mac(0x1), 'plain-20'));
+  trunk.send(markerFrame(BCAST, mac(0x1), 'plain-20'));
   await a20.waitFrames(1);
   t.deepEqual(a20.frames.map((f) => [vidOf(f), f.subarray(14, 22).toString('latin1')]), [[null, 'plain-20']]);
-  a20.send(frame(mac(0x1), mac(0xb), 'answer-20'));
+  a20.send(markerFrame(mac(0x1), mac(0xb), 'answer-20'));
   await trunk.waitFrames(1);
   t.deepEqual(trunk.frames.map((f) => [vidOf(f), f.subarray(14, 23).toString('latin1')]), [[null, 'answer-20']]);
   t.is(a10.frames.length, 0);
@@ -126,7 +121,7 @@ test('show ports lists a trunk connection once per VLAN; show listeners and the 
   t.true(rc.lines.includes(`listen 127.0.0.1 ${pt} trunk 10,20 native 30 max-connections 4`), rc.lines.join('\n'));
   const no = await session.execute(`no listen 127.0.0.1 ${pt} trunk`);
   t.true(no.ok, JSON.stringify(no));
-  for (let i = 0; i < 500 && (await sw.showPorts()).some((p) => p.name.startsWith(`qemu:127.0.0.1:${pt}#`)); i++) await sleep(20);
+  await within(async () => !(await sw.showPorts()).some((p) => p.name.startsWith(`qemu:127.0.0.1:${pt}#`)), 10_000);
   const left = (await sw.showPorts()).filter((p) => p.name.startsWith(`qemu:127.0.0.1:${pt}#`));
   t.deepEqual(left.map((p) => p.name), [], JSON.stringify({ listeners: sw.showListeners(), live: sw.qemu.livePorts() }));
   t.false((await renderRunningConfig(sw, AREAS)).lines.some((line) => line.includes('trunk 10,20')));

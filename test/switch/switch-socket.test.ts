@@ -15,6 +15,7 @@ import { DivesProcess } from '../helpers/dives-process.js';
 import { freeTcpPort } from '../helpers/guest.js';
 import { isolationArgs, startSwitch, tempDir } from '../helpers/ctl-process.js';
 import { mulberry32 } from '../helpers/prng.js';
+import { until } from '../helpers/until.js';
 
 async function client(t: import('ava').ExecutionContext, path: string): Promise<CtlClient> {
   const c = await CtlClient.connect(path);
@@ -31,13 +32,7 @@ function raw(t: import('ava').ExecutionContext, path: string): Promise<{ sock: S
     const replies: ClientReply[] = [];
     sock.setEncoding('utf8');
     sock.on('data', (d: string) => replies.push(...decoder.push(d)));
-    const next = async (n: number): Promise<void> => {
-      const deadline = Date.now() + 10_000;
-      while (replies.length < n) {
-        if (Date.now() > deadline) throw new Error(`only ${replies.length} of ${n} replies`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
+    const next = (n: number): Promise<void> => until(() => replies.length >= n, 10_000, `${n} replies`, { everyMs: 10, detail: () => `only ${replies.length}` });
     sock.once('connect', () => resolve({ sock, replies, next }));
     sock.once('error', reject);
   });

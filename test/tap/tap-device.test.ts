@@ -5,14 +5,14 @@
 import test, { type ExecutionContext } from 'ava';
 import koffi from 'koffi';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { setImmediate as tick } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { isDivesError } from '../../src/core/errors.js';
 import { ERRNO, errnoName } from '../../src/linux/libc.js';
 import { TapDevice, tapPoll, tapRead, tapWrite } from '../../src/tap/tap-device.js';
 import { NetnsFixture, ip, run, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { arpFrame, icmpEcho, parseArp, parseIcmp } from '../helpers/packets.js';
+import { within } from '../helpers/until.js';
+import { arpFrame, icmpEcho, parseArp, parseIcmp } from '../helpers/frames.js';
 
 const TAP_MODULE = new URL('../../src/tap/tap-device.js', import.meta.url).href;
 const NS_IP = '192.0.2.1'; // TEST-NET-1: the namespace's end of the TAP
@@ -26,21 +26,19 @@ test.before(async () => {
 
 /**
  * Reads frames from the TAP (at rx[off...], so the readv path runs when off > 0) until
- * `onFrame` returns true or the time is up. Yields to the event loop between polls so
- * child processes and timers keep running.
+ * `onFrame` returns true or the time is up. Each poll blocks in poll(2) for up to 20 ms,
+ * then yields to the event loop so child processes and timers keep running.
  */
-async function readUntil(fd: number, rx: Uint8Array, off: number, ms: number, onFrame: (f: Buffer) => boolean): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
+function readUntil(fd: number, rx: Uint8Array, off: number, ms: number, onFrame: (f: Buffer) => boolean): Promise<boolean> {
+  return within(() => {
     const p = tapPoll(fd, 20);
     if (p < 0) throw new Error(`tapPoll: ${errnoName(p)}`);
     for (let n = p > 0 ? tapRead(fd, rx, off, 2048) : 0; n !== 0; n = tapRead(fd, rx, off, 2048)) {
       if (n < 0) throw new Error(`tapRead: ${errnoName(n)}`);
       if (onFrame(Buffer.from(rx.buffer, rx.byteOffset + off, n))) return true;
     }
-    await tick();
-  }
-  return false;
+    return false;
+  }, ms, { everyMs: 0 });
 }
 
 /** Answers ARP requests for OUR_IP and echo requests to it, as the host behind the TAP would. */

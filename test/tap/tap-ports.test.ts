@@ -11,9 +11,10 @@ import { NetnsFixture, ip, sweepStale } from '../helpers/netns.js';
 import { renderRunningConfig } from '../../src/control/running-config.js';
 import { AREAS } from '../../src/control/commands/areas.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { QemuClient, sleep } from '../helpers/qemu-client.js';
+import { QemuClient } from '../helpers/qemu-client.js';
+import { until, untilValue, within } from '../helpers/until.js';
 import { freeTcpPort } from '../helpers/guest.js';
-import { arpFrame, icmpEcho, parseArp, parseIcmp } from '../helpers/packets.js';
+import { arpFrame, icmpEcho, parseArp, parseIcmp } from '../helpers/frames.js';
 import { tapHost } from '../helpers/tap-host.js';
 
 test.before(async () => {
@@ -55,27 +56,21 @@ privTest('a QEMU-protocol client and a TAP namespace talk: ARP, then an ICMP ech
   await sw.listen(10, { kind: 'tcp', host: '127.0.0.1', port });
   const vm = await QemuClient.connect({ port });
   t.teardown(() => vm.close());
-  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < 1; i++) await sleep(20);
+  await until(() => sw.qemu.livePorts(10) >= 1, 5000, 'the QEMU port');
   const vmMac = Buffer.from([0x02, 0xd1, 0x7e, 0, 0, 0x42]);
   vm.send(arpFrame(1, Buffer.alloc(6, 0xff), vmMac, '10.77.1.42', Buffer.alloc(6), '10.77.1.1'));
-  const arp = await waitFor(vm, (f) => parseArp(f)?.op === 2);
+  const arp = await waitFor(vm, (f) => parseArp(f)?.op === 2, 'an ARP reply');
   const nsMac = parseArp(arp)?.sha as Buffer;
   t.is(parseArp(arp)?.spa, '10.77.1.1');
   vm.send(icmpEcho(8, nsMac, '10.77.1.42', '10.77.1.1', 0x1234, 1, Buffer.from('dives-echo'), vmMac));
-  const reply = await waitFor(vm, (f) => parseIcmp(f)?.type === 0);
+  const reply = await waitFor(vm, (f) => parseIcmp(f)?.type === 0, 'an echo reply');
   t.is(parseIcmp(reply)?.payload.toString(), 'dives-echo');
   t.is(parseIcmp(reply)?.src, '10.77.1.1');
   t.true((await sw.showMacs(10)).some((m) => m.port === `tap:${a.tap}`));
 });
 
-async function waitFor(c: QemuClient, pred: (f: Buffer) => boolean, timeoutMs = 5000): Promise<Buffer> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const f = c.frames.find(pred);
-    if (f !== undefined) return f;
-    if (Date.now() > deadline) throw new Error(`no matching frame among ${c.frames.length}`);
-    await sleep(20);
-  }
+function waitFor(c: QemuClient, pred: (f: Buffer) => boolean, what: string): Promise<Buffer> {
+  return untilValue(() => c.frames.find(pred), (f): f is Buffer => f !== undefined, 5000, what, { detail: () => `${c.frames.length} other frames` });
 }
 
 privTest('no tap removes the port and its MACs, and leaves a persistent TAP in place', async (t) => {
@@ -118,13 +113,13 @@ privTest('a TAP I/O thread that dies is restarted on the same TAP and rings, and
   const restarts = (): number => logs.filter((m) => m.includes(`tap-io:${a.tap} died: `) && m.endsWith('restarting it')).length;
   for (let i = 1; i <= 3; i++) {
     await sw.crashTapIo(a.tap);
-    for (let w = 0; restarts() < i && w < 100; w++) await sleep(50);
+    await within(() => restarts() >= i, 5000, { everyMs: 50 });
     t.is(restarts(), i, logs.join('\n'));
     t.true(await fx.ping(a.ns, '10.77.8.2', { count: 2 }), `ping after restart ${i}`);
   }
   // A fourth death within the minute: the port stays down, and says what to do.
   await sw.crashTapIo(a.tap);
-  for (let w = 0; !logs.some((m) => m.includes('died 4 times within 60 s')) && w < 100; w++) await sleep(50);
+  await within(() => logs.some((m) => m.includes('died 4 times within 60 s')), 5000, { everyMs: 50 });
   t.true(
     logs.some((m) => m.startsWith(`tap-io:${a.tap} died 4 times within 60 s (last: `) && m.endsWith(`not restarting it; the port stops carrying frames, detach it with "no tap ${a.tap}"`)),
     logs.join('\n'),
@@ -155,7 +150,7 @@ privTest('a forwarding thread that dies is reported and restarted, and other VLA
   const steady = fx.ping(c.ns, '10.77.4.2', { count: 6, timeoutS: 1 });
   await sw.crashWorker(10);
   t.true(await steady, 'VLAN 20 kept forwarding');
-  for (let i = 0; i < 100 && (sw.pool.threadOf(10)?.supervisor.status().restarts ?? 0) < 1; i++) await sleep(50);
+  await within(() => (sw.pool.threadOf(10)?.supervisor.status().restarts ?? 0) >= 1, 5000, { everyMs: 50 });
   t.is(sw.pool.threadOf(10)?.supervisor.status().restarts, 1);
   t.true(await fx.ping(a.ns, '10.77.3.2', { count: 10 }), 'VLAN 10 forwards again after the restart');
   const after = (await sw.showVlans()).find((v) => v.vid === 10)?.workerThread;
@@ -194,7 +189,7 @@ privTest('each forwarding thread is pinned to its own CPU, each TAP I/O thread t
   const want = [sw.pool.threadOf(111)?.cpu, sw.pool.threadOf(112)?.cpu].map(String).sort();
   t.deepEqual(want, [cpus[0], cpus[1 % cpus.length]].map(String).sort());
   // The threads pin themselves as they start.
-  for (let i = 0; i < 100 && tapThreads().join() !== want.join(); i++) await sleep(20);
+  await within(() => tapThreads().join() === want.join(), 2000);
   t.deepEqual(tapThreads(), want);
   const pinnedWorkers = new Set(threadCpus().filter((x) => x.comm === 'WorkerThread' && /^\d+$/.test(x.cpus)).map((x) => Number(x.cpus)));
   t.true(pinnedWorkers.has(cpus[0]) && pinnedWorkers.has(cpus[1 % cpus.length]), `pinned forwarding threads on ${[...pinnedWorkers].join(',')}`);
@@ -204,7 +199,7 @@ privTest('each forwarding thread is pinned to its own CPU, each TAP I/O thread t
   t.is(off.pool.threads[0].cpu, -1);
   const own = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
   const withOwn = [...want, own].sort();
-  for (let i = 0; i < 100 && tapThreads().join() !== withOwn.join(); i++) await sleep(20);
+  await within(() => tapThreads().join() === withOwn.join(), 2000);
   t.deepEqual(tapThreads(), withOwn, 'unpinned: the process\'s own CPU set');
   t.truthy(c);
 });
@@ -224,7 +219,7 @@ async function tso(fx: NetnsFixture, ns: string, tap: string): Promise<string> {
 
 async function iperfBytes(fx: NetnsFixture, from: string, to: { ns: string; addr: string }): Promise<number> {
   const server = fx.spawnIn(to.ns, ['iperf3', '-s', '-1', '-B', to.addr]);
-  await sleep(500);
+  await until(async () => (await fx.exec(to.ns, ['ss', '-Hltn', 'sport = :5201'])).stdout.includes('5201'), 5000, 'the iperf3 server to listen', { everyMs: 50 });
   const r = await fx.exec(from, ['iperf3', '-c', to.addr, '-t', '2', '-J'], { timeoutMs: 30_000 });
   await new Promise((res) => (server.exitCode !== null ? res(null) : server.once('exit', res)));
   return r.code === 0 ? (JSON.parse(r.stdout).end.sum_received.bytes as number) : -1;
@@ -243,13 +238,13 @@ privTest('a VLAN of TAPs only carries TCP with kernel offloads on, and a QEMU po
   await sw.listen(10, { kind: 'tcp', host: '127.0.0.1', port });
   const vm = await QemuClient.connect({ port });
   t.teardown(() => vm.close());
-  for (let i = 0; i < 250 && sw.qemu.livePorts(10) < 1; i++) await sleep(20);
+  await until(() => sw.qemu.livePorts(10) >= 1, 5000, 'the QEMU port');
   t.is(await tso(fx, a.ns, a.tap), 'off', 'a port that needs plain frames turns offloads off');
   t.true((await iperfBytes(fx, a.ns, { ns: b.ns, addr: '10.77.6.2' })) > 0, 'TCP without offloads');
   t.true(vm.frames.every((f) => f.length <= 1514), 'the QEMU port never saw an offloaded segment');
   vm.close();
-  for (let i = 0; i < 250 && sw.qemu.livePorts(10) > 0; i++) await sleep(20);
-  for (let i = 0; i < 50 && (await tso(fx, a.ns, a.tap)) !== 'on'; i++) await sleep(20);
+  await until(() => sw.qemu.livePorts(10) === 0, 5000, 'the QEMU port to go');
+  await within(async () => (await tso(fx, a.ns, a.tap)) === 'on', 1000);
   t.is(await tso(fx, a.ns, a.tap), 'on', 'offloads come back when the VLAN is TAPs only again');
 });
 
@@ -261,7 +256,7 @@ privTest('a TAP deleted underneath is detached and waited for, kept in the runni
   t.true(await fx.ping(a.ns, '10.77.4.2', { count: 2 }));
   await ip('-n', b.ns, 'link', 'del', b.tap);
   const gone = async (): Promise<boolean> => sw.showTaps(10).some((x) => x.name === b.tap && x.state === 'gone');
-  for (let i = 0; i < 250 && !(await gone()); i++) await sleep(20);
+  await within(gone, 5000);
   t.like(sw.showTaps(10).find((x) => x.name === b.tap), { state: 'gone', portId: -1 });
   t.deepEqual((await sw.showPorts(10)).map((p) => p.name), [`tap:${a.tap}`], 'its port went with it');
   t.false((await sw.showMacs(10)).some((m) => m.port === `tap:${b.tap}`), 'and its MACs');
@@ -269,7 +264,7 @@ privTest('a TAP deleted underneath is detached and waited for, kept in the runni
   // A TAP of that name again (made in the switch's namespace, handed to the VM after).
   await fx.createTap(b.tap);
   const up = async (): Promise<boolean> => sw.showTaps(10).some((x) => x.name === b.tap && x.state === 'up');
-  for (let i = 0; i < 250 && !(await up()); i++) await sleep(20);
+  await within(up, 5000);
   t.true(await up(), JSON.stringify(sw.showTaps(10)));
   await fx.moveToNs(b.tap, b.ns, '10.77.4.2/24');
   // The new device has a new MAC: a forgets the old one, as it would after a VM's NIC was replaced.
@@ -277,7 +272,7 @@ privTest('a TAP deleted underneath is detached and waited for, kept in the runni
   t.true(await fx.ping(a.ns, '10.77.4.2', { count: 3 }), 'a reaches b again');
   // Deleted again, then forgotten with no tap: nothing is waited for any more.
   await ip('-n', b.ns, 'link', 'del', b.tap);
-  for (let i = 0; i < 250 && !(await gone()); i++) await sleep(20);
+  await within(gone, 5000);
   await sw.detachTap(10, b.tap);
   t.deepEqual(sw.showTaps(10).map((x) => x.name), [a.tap]);
 });

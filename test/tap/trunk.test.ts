@@ -11,8 +11,8 @@ import { renderRunningConfig } from '../../src/control/running-config.js';
 import { AREAS } from '../../src/control/commands/areas.js';
 import { NetnsFixture, ip, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
-import { icmpEcho } from '../helpers/packets.js';
+import { sleep, until, within } from '../helpers/until.js';
+import { icmpEcho, tagged } from '../helpers/frames.js';
 import { sendRawFrames } from '../helpers/raw-frames.js';
 import { tapHost } from '../helpers/tap-host.js';
 
@@ -30,14 +30,6 @@ async function setup(t: Ctx): Promise<{ sw: Switch; fx: NetnsFixture }> {
   return { sw, fx };
 }
 
-/** `frame` with an 802.1Q tag (or the TPID `tpid`) for `vid` after its MACs. */
-function tagged(frame: Buffer, vid: number, tpid = 0x8100): Buffer {
-  const tag = Buffer.alloc(4);
-  tag.writeUInt16BE(tpid, 0);
-  tag.writeUInt16BE(vid, 2);
-  return Buffer.concat([frame.subarray(0, 12), tag, frame.subarray(12)]);
-}
-
 async function macOf(ns: string, dev: string): Promise<Buffer> {
   const [link] = JSON.parse(await ip('-n', ns, '-j', 'link', 'show', 'dev', dev)) as { address: string }[];
   return Buffer.from(link.address.split(':').map((h) => parseInt(h, 16)));
@@ -50,13 +42,8 @@ async function listen(fx: NetnsFixture, ns: string, dev: string, filter: string)
   let err = '';
   p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  for (let i = 0; i < 100 && !/listening on/.test(err); i++) await sleep(50);
+  await until(() => /listening on/.test(err), 5000, `tcpdump on ${dev} to start`, { everyMs: 50, detail: () => err });
   return { lines: () => out };
-}
-
-async function until(f: () => boolean, ms = 5000): Promise<boolean> {
-  for (let i = 0; i < ms / 50 && !f(); i++) await sleep(50);
-  return f();
 }
 
 const M10 = Buffer.from([0x02, 0x7c, 0, 0, 0x0a, 0x01]);
@@ -87,7 +74,7 @@ privTest('a trunk TAP carries VLAN 10 and VLAN 20 tagged to access TAPs untagged
     tagged(icmpEcho(8, await macOf(c, fx.ifname('c')), '10.78.10.1', '10.78.10.3', 9, 1, PAYLOAD, M10), 10),
   ]);
   const replies = (): string[] => dump.lines().split('\n').filter((l) => /ICMP echo reply/.test(l));
-  t.true(await until(() => replies().length >= 2), dump.lines());
+  t.true(await within(() => replies().length >= 2, 5000, { everyMs: 50 }), dump.lines());
   await sleep(300);
   t.true(replies().some((l) => /vlan 10,.*10\.78\.10\.2 > 10\.78\.10\.1: ICMP echo reply, id 7/.test(l)), 'VLAN 10 answered, tagged 10');
   t.true(replies().some((l) => /vlan 20,.*10\.78\.20\.2 > 10\.78\.20\.1: ICMP echo reply, id 8/.test(l)), 'VLAN 20 answered, tagged 20');
@@ -115,7 +102,7 @@ privTest('a trunk drops and counts frames of an unlisted vid, double tags, servi
   await sendRawFrames(fx, k, trunk, [tagged(f, 30), tagged(tagged(f, 5), 10), tagged(f, 10, 0x88a8), tagged(f, 4095), f, tagged(f, 10)]);
   // The namespace's kernel sends untagged frames of its own too (IPv6 solicitations): at least ours.
   const drops = (): string => JSON.stringify(sw.showTrunks()[0].drops);
-  t.true(await until(() => /^\{"untagged":[1-9][0-9]*,"unlisted-vid":1,"double-tag":1,"bad-tag":2\}$/.test(drops())), drops());
+  t.true(await within(() => /^\{"untagged":[1-9][0-9]*,"unlisted-vid":1,"double-tag":1,"bad-tag":2\}$/.test(drops()), 5000, { everyMs: 50 }), drops());
   const [port] = (await sw.showPorts(10)).filter((p) => p.name === `tap:${trunk}.10`);
   t.is(port.rxFrames, 1, 'only the good frame reached VLAN 10');
   await sw.detachTrunk(trunk);
@@ -137,7 +124,7 @@ privTest('a trunk with a native VLAN carries untagged and priority-tagged frames
   const mac = await macOf(x, fx.ifname('x'));
   await sendRawFrames(fx, k, trunk, [icmpEcho(8, mac, '10.80.30.1', '10.80.30.2', 11, 1, PAYLOAD, M10), tagged(icmpEcho(8, mac, '10.80.30.1', '10.80.30.2', 12, 1, PAYLOAD, M10), 0)]);
   const replies = (): string[] => dump.lines().split('\n').filter((l) => /ICMP echo reply/.test(l));
-  t.true(await until(() => replies().length >= 2), dump.lines());
+  t.true(await within(() => replies().length >= 2, 5000, { everyMs: 50 }), dump.lines());
   t.true(replies().every((l) => /ethertype IPv4/.test(l) && !/802\.1Q/.test(l)), 'untagged in the native VLAN');
   const config = await renderRunningConfig(sw, AREAS);
   t.true(config.lines.includes(`tap ${trunk} trunk 10 native 30`), config.lines.join('\n'));

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { NetnsFixture, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { sleep, until } from '../helpers/until.js';
 import { HostsTopology, PEER_PORT, capture, sendUdp } from '../helpers/two-hosts.js';
 import { finishChecksums, kernelVtep } from '../helpers/kernel-vtep.js';
 import type { PeersInfo } from '../../src/control/switch-api.js';
@@ -27,11 +27,7 @@ privTest('a frame from a VXLAN VTEP never reaches a DiVES peer and one from a Di
   await finishChecksums(fx, h2);
   const y = await kernelVtep(fx, h2, { vni: 10, remote: h1.addr, cidr: '10.97.40.2/24' });
   const [x, z] = [h1.vm('x'), h3.vm('z')];
-  for (let i = 0; i < 100; i++) {
-    const p = await h1.json<PeersInfo>('show peers');
-    if (p.peers.some((q) => q.state === 'up')) break;
-    await sleep(50);
-  }
+  await until(async () => (await h1.json<PeersInfo>('show peers')).peers.some((q) => q.state === 'up'), 5000, 'the DiVES peer up on host 1', { everyMs: 50 });
   t.true(await fx.ping(x.ns, y.addr, { count: 5 }), 'x reaches the VTEP\'s VM');
   t.true(await fx.ping(x.ns, z.addr, { count: 5 }), 'x reaches the DiVES peer\'s VM');
   t.false(await fx.ping(y.ns, z.addr, { count: 2 }), 'the VTEP\'s VM does not reach the peer\'s through host 1');

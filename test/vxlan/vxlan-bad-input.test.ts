@@ -7,16 +7,17 @@
 import test from 'ava';
 import { NetnsFixture, ip, sweepStale } from '../helpers/netns.js';
 import { privileged, privTest } from '../helpers/privileged.js';
-import { sleep } from '../helpers/qemu-client.js';
+import { sleep } from '../helpers/until.js';
 import { HostsTopology, capture, sendUdp } from '../helpers/two-hosts.js';
 import { waitVxlan } from '../helpers/kernel-vtep.js';
+import { BCAST, frame, mac } from '../helpers/frames.js';
 
 test.before(async () => {
   if (privileged.ok) await sweepStale();
 });
 
 /** A broadcast frame of a local experimental ethertype (0x88b5), 60 bytes, as hex. */
-const FRAME = `${'ff'.repeat(6)}02d17e0000ee88b5${'5a'.repeat(46)}`;
+const FRAME = frame({ dst: BCAST, src: mac(0xee), fill: 0x5a }).toString('hex');
 const hdr = (vni: number, flags = '08'): string => `${flags}000000${vni.toString(16).padStart(6, '0')}00`;
 
 privTest('bad VXLAN input (a short header, no I flag, an unknown VNI, a runt inner frame, a stranger) is dropped and counted, and only a good frame reaches the VM', async (t) => {

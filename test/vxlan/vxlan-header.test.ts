@@ -4,6 +4,7 @@
 
 import test from 'ava';
 import { VXLAN_BAD_HEADER, VXLAN_HDR_LEN, VXLAN_SHORT, decodeVxlanHeader, innerFlowHash, writeVxlanHeader } from '../../src/vxlan/vxlan-header.js';
+import { frame as ethernetFrame } from '../helpers/frames.js';
 
 test('the header is the I flag, three zero bytes, the 24-bit VNI big-endian and a zero byte, as vxvde and Linux write it', (t) => {
   const b = Buffer.alloc(VXLAN_HDR_LEN, 0xee);
@@ -25,12 +26,8 @@ test('a datagram shorter than the header, without the I flag, or with a reserved
 });
 
 test('the source-port hash follows the frame\'s two MACs only, and spreads different pairs', (t) => {
-  const frame = (dst: number, src: number, rest: number): Buffer => {
-    const f = Buffer.alloc(60, rest);
-    f.writeUIntBE(dst, 0, 6);
-    f.writeUIntBE(src, 6, 6);
-    return f;
-  };
+  // Every byte after the MACs, the ethertype too, is `rest`.
+  const frame = (dst: number, src: number, rest: number): Buffer => ethernetFrame({ dst, src, ethertype: rest * 0x101, fill: rest });
   t.is(innerFlowHash(frame(0x020000000001, 0x020000000002, 1), 0), innerFlowHash(frame(0x020000000001, 0x020000000002, 9), 0), 'the payload does not move a flow');
   const seen = new Set<number>();
   for (let i = 0; i < 64; i++) seen.add(innerFlowHash(frame(0x020000000001, 0x020000000100 + i, 0), 0) & 7);

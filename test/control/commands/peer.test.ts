@@ -1,4 +1,4 @@
-// Tests for src/control/peer-commands.ts: `show peers` as text and JSON, `peer HOST
+// Tests for src/control/commands/peer.ts: `show peers` as text and JSON, `peer HOST
 // PORT` and `no peer HOST PORT` against a SampleSwitch, their errors and argument
 // checks, and that they run at switch level only. Pure units: no threads, no sockets.
 

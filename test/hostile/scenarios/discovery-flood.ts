@@ -8,7 +8,7 @@
 import { badAnnouncement, classifyAnnouncement } from '../fuzz.js';
 import { DISCOVERY_PORT, PEER_ADDR, PEER_PORT, type PeersJson, type Rig } from '../rig.js';
 import { BOUNDS } from '../hostile-config.js';
-import { kernelUdpDrops, paceTo, sleep, until, type Scenario, type ScenarioOut } from '../scenario.js';
+import { kernelUdpDrops, paceTo, sleep, timeUntil, type Scenario, type ScenarioOut } from '../scenario.js';
 
 const BATCH = 32;
 /** The discovery socket keeps Node's default buffer (about 200 KiB, some 300 small datagrams): send while under a third of it is queued. */
@@ -76,12 +76,12 @@ export const discoveryFlood: Scenario = {
       const c = (await rig.ctl<PeersJson>('show peers')).discovery?.counters ?? {};
       return c.received - c0.received - (c.own - c0.own) + kernelUdpDrops(DISCOVERY_PORT) - k0;
     };
-    await until(async () => (await counted()) >= sent, 15_000, 200);
+    await timeUntil(async () => (await counted()) >= sent, 15_000, 200);
     const after = await rig.ctl<PeersJson>('show peers');
     peak = Math.max(peak, discovered(after));
     checkCounts(out, before, after, { sent, kd: kernelUdpDrops(DISCOVERY_PORT) - k0, want });
     out.figure('peak discovered peers', peak);
-    const gone = await until(async () => discovered(await rig.ctl<PeersJson>('show peers')) === 0, (after.peers.length > 0 ? 3000 : 0) + BOUNDS.drainMaxMs, 250);
+    const gone = await timeUntil(async () => discovered(await rig.ctl<PeersJson>('show peers')) === 0, (after.peers.length > 0 ? 3000 : 0) + BOUNDS.drainMaxMs, 250);
     out.check('fake peers forgotten once they stop announcing', gone >= 0, gone >= 0 ? `all gone ${gone} ms after the flood` : `${discovered(await rig.ctl<PeersJson>('show peers'))} left after ${BOUNDS.drainMaxMs + 3000} ms`);
     const real = (await rig.ctl<PeersJson>('show peers')).peers.find((p) => p.address === `${PEER_ADDR}:${PEER_PORT}`);
     out.check('the real peer stayed up', real?.state === 'up', `state ${real?.state}`);

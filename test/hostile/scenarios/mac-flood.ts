@@ -8,7 +8,7 @@
 
 import { BOUNDS } from '../hostile-config.js';
 import { VM_A, VM_B, macBytes, type PortJson, type Rig, type VlanJson } from '../rig.js';
-import { until, type Scenario, type ScenarioOut } from '../scenario.js';
+import { timeUntil, type Scenario, type ScenarioOut } from '../scenario.js';
 import { drainedOrClosed } from '../../../src/control/byte-stream.js';
 import type { QemuClient } from '../../helpers/qemu-client.js';
 
@@ -68,12 +68,12 @@ export const macFlood: Scenario = {
     const p0 = await ports10(rig);
     const c = await rig.qemu(rig.v10Sock);
     let mine: PortJson | undefined;
-    await until(async () => (mine = (await ports10(rig)).find((p) => p.kind === 'qemu' && !p0.some((q) => q.id === p.id))) !== undefined, 5000);
+    await timeUntil(async () => (mine = (await ports10(rig)).find((p) => p.kind === 'qemu' && !p0.some((q) => q.id === p.id))) !== undefined, 5000);
     if (mine === undefined) throw new Error('the flooding VM got no port');
     const t0 = Date.now();
     await flood(rig, c, n);
     const rxDone = (p: PortJson | undefined): number => (p === undefined ? 0 : p.rxFrames + p.drops.runt + p.drops.giant + p.drops['rx-ring-full']);
-    await until(async () => rxDone((await ports10(rig)).find((p) => p.id === mine?.id)) >= n, 120_000, 250);
+    await timeUntil(async () => rxDone((await ports10(rig)).find((p) => p.id === mine?.id)) >= n, 120_000, 250);
     out.inputs += n;
     out.figure('frames/s taken', Math.round((n * 1000) / Math.max(1, Date.now() - t0)));
     const p1 = await ports10(rig);
@@ -105,7 +105,7 @@ export const macFlood: Scenario = {
     }
     out.figure('ports', ringFull.join(', '));
     c.close();
-    const gone = await until(async () => (await vlan10(rig)).macs <= v0.macs + 2, BOUNDS.drainMaxMs, 250);
+    const gone = await timeUntil(async () => (await vlan10(rig)).macs <= v0.macs + 2, BOUNDS.drainMaxMs, 250);
     out.check('the flood MACs left with the port', gone >= 0, `VLAN 10 has ${(await vlan10(rig)).macs} MACs, ${v0.macs} before`);
   },
 };

@@ -8,7 +8,8 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { BOUNDS } from '../hostile-config.js';
 import type { PortJson, Rig } from '../rig.js';
-import { sleep, until, type Scenario, type ScenarioOut } from '../scenario.js';
+import { BCAST, markerFrame } from '../../helpers/frames.js';
+import { sleep, timeUntil, type Scenario, type ScenarioOut } from '../scenario.js';
 
 const FRAME = 1514;
 const BATCH = 50;
@@ -18,14 +19,11 @@ async function ports20(rig: Rig): Promise<PortJson[]> {
   return (await rig.ctl<{ ports: PortJson[] }>('vlan 20 show ports')).ports;
 }
 
+/** A broadcast of FRAME bytes with its QEMU length word in front, ready for the socket. */
 function broadcast(n: number): Buffer {
-  const f = Buffer.alloc(4 + FRAME);
-  f.writeUInt32BE(FRAME, 0);
-  f.fill(0xff, 4, 10);
-  Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x14, 0x01]).copy(f, 10);
-  f.writeUInt16BE(0x88b5, 16);
-  f.write(`hostile-bcast-${n}`, 18, 'latin1');
-  return f;
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(FRAME, 0);
+  return Buffer.concat([len, markerFrame(BCAST, Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x14, 0x01]), `hostile-bcast-${n}`, FRAME)]);
 }
 
 export const nonReadingVms: Scenario = {
@@ -47,14 +45,14 @@ export const nonReadingVms: Scenario = {
     }
     const sender = await rig.qemu(rig.v20Sock);
     const all = async (): Promise<PortJson[]> => (await ports20(rig)).filter((p) => p.kind === 'qemu' && !p0.some((q) => q.id === p.id));
-    await until(async () => (await all()).length === k + 1, BOUNDS.drainMaxMs, 100);
+    await timeUntil(async () => (await all()).length === k + 1, BOUNDS.drainMaxMs, 100);
     for (let i = 0; i < m; i += BATCH) {
       sender.socket.write(Buffer.concat(Array.from({ length: Math.min(BATCH, m - i) }, (_, j) => broadcast(i + j))));
       await sleep(PAUSE_MS);
     }
     out.inputs += k + m;
     let mine: PortJson | undefined;
-    await until(async () => (mine = (await all()).find((p) => p.rxFrames >= m)) !== undefined, 30_000, 200);
+    await timeUntil(async () => (mine = (await all()).find((p) => p.rxFrames >= m)) !== undefined, 30_000, 200);
     await sleep(500);
     const ports = await all();
     const silentPorts = ports.filter((p) => p.id !== mine?.id);
@@ -67,7 +65,7 @@ export const nonReadingVms: Scenario = {
     for (const s of silent) s.destroy();
     sender.close();
     rig.reader.frames.length = 0;
-    const gone = await until(async () => (await all()).length === 0, BOUNDS.drainMaxMs, 250);
+    const gone = await timeUntil(async () => (await all()).length === 0, BOUNDS.drainMaxMs, 250);
     out.check('the silent VMs\' ports gone after they hung up', gone >= 0, `${(await all()).length} left`);
   },
 };

@@ -9,7 +9,7 @@
 import { PeerDatagramFuzzer, classifyPeerDatagram, type Fuzz, type PeerClass } from '../fuzz.js';
 import type { Endpoint } from '../raw-udp.js';
 import { LOCAL_VIDS, PEER_ADDR, PEER_PORT, SW_ADDR, VM_A, VM_B, macBytes, type PeerJson, type PeersJson, type Rig } from '../rig.js';
-import { kernelUdpDrops, paceTo, sum, until, type Scenario, type ScenarioOut } from '../scenario.js';
+import { kernelUdpDrops, paceTo, sum, timeUntil, type Scenario, type ScenarioOut } from '../scenario.js';
 
 /** Datagrams sent back to back before the sender looks at the switch's queue. */
 const BATCH = 128;
@@ -76,7 +76,7 @@ export const strangerDatagrams: Scenario = {
     const sent = await fire(rig, n, () => strangerSource(rig.fz), new Map());
     out.inputs += n;
     const counted = async (): Promise<number> => (await rig.ctl<PeersJson>('show peers')).strangers - before.strangers + kernelUdpDrops(PEER_PORT) - k0;
-    await until(async () => (await counted()) >= sent, SETTLE_TIMEOUT_MS, 200);
+    await timeUntil(async () => (await counted()) >= sent, SETTLE_TIMEOUT_MS, 200);
     const after = await rig.ctl<PeersJson>('show peers');
     const strangers = after.strangers - before.strangers;
     const kd = kernelUdpDrops(PEER_PORT) - k0;
@@ -109,7 +109,7 @@ export const peerDatagrams: Scenario = {
       const b = frameCounts(before);
       return a.framesIn - b.framesIn + sum(Object.keys(a.drops).map((k) => a.drops[k] - (b.drops[k] ?? 0)));
     };
-    await until(async () => seen(peerOf(await rig.ctl<PeersJson>('show peers'))) + kernelUdpDrops(PEER_PORT) - k0 >= frameish, SETTLE_TIMEOUT_MS, 200);
+    await timeUntil(async () => seen(peerOf(await rig.ctl<PeersJson>('show peers'))) + kernelUdpDrops(PEER_PORT) - k0 >= frameish, SETTLE_TIMEOUT_MS, 200);
     const after = peerOf(await rig.ctl<PeersJson>('show peers'));
     const seconds = (Date.now() - t0) / 1000;
     const kd = kernelUdpDrops(PEER_PORT) - k0;

@@ -7,17 +7,14 @@
 import { BOUNDS } from '../hostile-config.js';
 import type { Rig } from '../rig.js';
 import type { QemuClient } from '../../helpers/qemu-client.js';
-import { sleep, type Scenario, type ScenarioOut } from '../scenario.js';
+import type { Scenario, ScenarioOut } from '../scenario.js';
+import { within } from '../../helpers/until.js';
+import { BCAST, markerFrame } from '../../helpers/frames.js';
 
 const PROBE_EVERY_MS = 20;
 
 function probe(marker: string, src: number): Buffer {
-  const f = Buffer.alloc(64);
-  f.fill(0xff, 0, 6);
-  Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x15, src]).copy(f, 6);
-  f.writeUInt16BE(0x88b5, 12);
-  f.write(marker, 14, 'latin1');
-  return f;
+  return markerFrame(BCAST, Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x15, src]), marker, 64);
 }
 
 function seen(c: QemuClient, marker: string): boolean {
@@ -30,15 +27,15 @@ async function crossBothWays(there: QemuClient, here: QemuClient, tag: string, f
   const toThere = `heal-${tag}-out`;
   let inAt = 0;
   let outAt = 0;
-  while (Date.now() - from < timeoutMs) {
-    there.send(probe(toHere, 1));
-    here.send(probe(toThere, 2));
-    await sleep(PROBE_EVERY_MS);
+  const crossed = await within(() => {
     if (inAt === 0 && seen(here, toHere)) inAt = Date.now();
     if (outAt === 0 && seen(there, toThere)) outAt = Date.now();
-    if (inAt > 0 && outAt > 0) return Math.max(inAt, outAt) - from;
-  }
-  return -1;
+    if (inAt > 0 && outAt > 0) return true;
+    there.send(probe(toHere, 1));
+    here.send(probe(toThere, 2));
+    return false;
+  }, Math.max(0, timeoutMs - (Date.now() - from)), { everyMs: PROBE_EVERY_MS });
+  return crossed ? Math.max(inAt, outAt) - from : -1;
 }
 
 export const peerRestart: Scenario = {

@@ -10,7 +10,8 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { BOUNDS } from '../hostile-config.js';
 import { QEMU_TCP_PORT, SW_ADDR, type ListenerJson, type Rig } from '../rig.js';
-import { sleep, until, type Scenario, type ScenarioOut } from '../scenario.js';
+import { BCAST, markerFrame as frameWithMarker } from '../../helpers/frames.js';
+import { sleep, timeUntil, type Scenario, type ScenarioOut } from '../scenario.js';
 
 const PARALLEL = 25;
 const OPEN_BATCH = 100;
@@ -41,12 +42,7 @@ function header(len: number): Buffer {
 
 /** A broadcast frame carrying `marker`, as a VM would send it. */
 function markerFrame(marker: string, size = 64): Buffer {
-  const f = Buffer.alloc(size);
-  f.fill(0xff, 0, 6);
-  Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x14, 0x07]).copy(f, 6);
-  f.writeUInt16BE(0x88b5, 12);
-  f.write(marker, 14, 'latin1');
-  return f;
+  return frameWithMarker(BCAST, Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x14, 0x07]), marker, size);
 }
 
 /** Sockets the other side closed (or that failed), from the moment they were made: a refusal may come before 'connect' resolves. */
@@ -109,7 +105,7 @@ export const qemuLengths: Scenario = {
     const sentToReader = markers + n;
     const got = (): number => rig.reader.frames.filter((f) => f.subarray(14, 26).toString('latin1') === 'hostile-len-' || f.subarray(14, 19).toString('latin1') === 'valid').length;
     const ringFull = async (): Promise<number> => ((await rig.ports(20)).find((p) => p.id === rig.readerPort)?.drops['ring-full'] ?? 0) - full0;
-    await until(async () => got() + (await ringFull()) >= sentToReader, 5000, 100);
+    await timeUntil(async () => got() + (await ringFull()) >= sentToReader, 5000, 100);
     const rf = await ringFull();
     out.figure('ring-full at the reader', rf);
     out.check('every valid frame (before a bad length, and of 65535 bytes) delivered or counted ring-full', got() + rf === sentToReader, `${got()} delivered + ${rf} ring-full at the reader; ${markers} small and ${n} of 65535 bytes sent`);
@@ -162,7 +158,7 @@ export const qemuIdle: Scenario = {
     out.inputs += idle.length + half.length + silent.length;
     await sleep(1000);
     const held = [...idle, ...silent].filter((x) => !closedBySwitch.has(x)).length;
-    const settled = await until(async () => ((await tcpListener(rig))?.connections ?? 0) - base === [...idle, ...silent].filter((x) => !closedBySwitch.has(x)).length, BOUNDS.drainMaxMs, 250);
+    const settled = await timeUntil(async () => ((await tcpListener(rig))?.connections ?? 0) - base === [...idle, ...silent].filter((x) => !closedBySwitch.has(x)).length, BOUNDS.drainMaxMs, 250);
     const l = await tcpListener(rig);
     const refused = Object.values(l?.refused ?? {}).reduce((a, b) => a + b, 0);
     out.figure('held', held);
@@ -170,12 +166,12 @@ export const qemuIdle: Scenario = {
     out.figure('fds held', rig.sampler.now().fds - start.fds);
     const open = [...idle, ...silent].filter((x) => !closedBySwitch.has(x)).length;
     out.check('the switch holds exactly the idle and silent connections it has not closed', settled >= 0, `listener shows ${(l?.connections ?? 0) - base}, our side has ${open} open (idle ${idle.filter((x) => !closedBySwitch.has(x)).length}, silent ${silent.filter((x) => !closedBySwitch.has(x)).length}), ${backlog()} not accepted yet (listen backlog)${refused > 0 ? `; ${refused} refused so far` : ''}`);
-    const halfClosed = await until(() => half.every((x) => closedBySwitch.has(x)), BOUNDS.drainMaxMs, 100);
+    const halfClosed = await timeUntil(() => half.every((x) => closedBySwitch.has(x)), BOUNDS.drainMaxMs, 100);
     out.check('half-closed connections closed by the switch', halfClosed >= 0, `${half.filter((x) => closedBySwitch.has(x)).length} of ${half.length} closed`);
     for (const x of [...idle, ...half, ...silent]) x.destroy();
-    const drained = await until(async () => ((await tcpListener(rig))?.connections ?? 0) === base, BOUNDS.drainMaxMs, 250);
+    const drained = await timeUntil(async () => ((await tcpListener(rig))?.connections ?? 0) === base, BOUNDS.drainMaxMs, 250);
     out.check('every connection gone from the switch after the clients left', drained >= 0, `${((await tcpListener(rig))?.connections ?? 0) - base} left after ${BOUNDS.drainMaxMs} ms`);
-    const fdsBack = await until(() => rig.sampler.now().fds <= start.fds, BOUNDS.drainMaxMs, 250);
+    const fdsBack = await timeUntil(() => rig.sampler.now().fds <= start.fds, BOUNDS.drainMaxMs, 250);
     out.check('fds back after the connections left', fdsBack >= 0, `fds ${rig.sampler.now().fds}, ${start.fds} before`);
   },
 };

@@ -7,15 +7,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BOUNDS } from '../hostile-config.js';
 import { startFlood } from '../../helpers/qemu-client.js';
+import { BCAST, frame } from '../../helpers/frames.js';
 import type { Rig } from '../rig.js';
 import { sleep, type Scenario, type ScenarioOut } from '../scenario.js';
 
 function broadcast(size: number, src: number): Buffer {
-  const f = Buffer.alloc(size);
-  f.fill(0xff, 0, 6);
-  Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x16, src]).copy(f, 6);
-  f.writeUInt16BE(0x88b5, 12);
-  return f;
+  return frame({ dst: BCAST, src: Buffer.from([0x02, 0xd1, 0x7e, 0x00, 0x16, src]), padTo: size });
 }
 
 export const sigtermUnderTraffic: Scenario = {

@@ -7,7 +7,7 @@
 import { BOUNDS } from '../hostile-config.js';
 import { ip } from '../../helpers/netns.js';
 import type { Rig } from '../rig.js';
-import { until, type Scenario, type ScenarioOut } from '../scenario.js';
+import { timeUntil, type Scenario, type ScenarioOut } from '../scenario.js';
 
 interface TapJson {
   name: string;
@@ -29,10 +29,10 @@ export const tapDeleted: Scenario = {
     const mark = rig.sut.lines;
     for (let cycle = 0; cycle < rig.sizes.tapDeletes; cycle++) {
       await ip('-n', ns, 'link', 'del', 'dev', rig.tapC);
-      detach.push(await until(async () => (await tapState(rig)) === 'gone', BOUNDS.tapDetachMaxMs + 5000, 50));
+      detach.push(await timeUntil(async () => (await tapState(rig)) === 'gone', BOUNDS.tapDetachMaxMs + 5000, 50));
       await ip('-n', ns, 'tuntap', 'add', 'dev', rig.tapC, 'mode', 'tap');
       await ip('-n', ns, 'link', 'set', 'dev', rig.tapC, 'up');
-      reattach.push(await until(async () => (await tapState(rig)) === 'up', BOUNDS.tapReattachMaxMs + 5000, 50));
+      reattach.push(await timeUntil(async () => (await tapState(rig)) === 'up', BOUNDS.tapReattachMaxMs + 5000, 50));
       out.inputs += 2;
     }
     out.figure('gone after ms', detach.join(', '));
@@ -41,7 +41,7 @@ export const tapDeleted: Scenario = {
     out.check(`the re-created TAP is attached again within ${BOUNDS.tapReattachMaxMs} ms`, reattach.every((t) => t >= 0 && t <= BOUNDS.tapReattachMaxMs), `${reattach.join(', ')} ms`);
     // `show taps` may say up a moment before the line reaches us.
     const count = (what: string): number => rig.sut.linesMatching(new RegExp(`tap ${rig.tapC}: ${what}`), mark).length;
-    await until(() => count('the device is back') >= rig.sizes.tapDeletes, 2000);
+    await timeUntil(() => count('the device is back') >= rig.sizes.tapDeletes, 2000);
     const detached = count('detached');
     const back = count('the device is back');
     out.check('the log says detached and back, once a cycle', detached === rig.sizes.tapDeletes && back === rig.sizes.tapDeletes, `${detached} "detached", ${back} "is back" lines for ${rig.sizes.tapDeletes} cycles`);
